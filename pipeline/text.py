@@ -1,0 +1,42 @@
+"""Vietnamese text helpers: NFC at every boundary, diacritic folding for matching only.
+
+Stored values always keep their tone marks; `fold` is for finding labels and for
+search, never for what is written out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def nfc(text: str) -> str:
+    """NFC-normalize and collapse whitespace runs to single spaces."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def strip_diacritics(text: str) -> str:
+    """'Nguyễn Văn Đức' -> 'Nguyen Van Duc' (đ/Đ are letters, not marks: mapped explicitly)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
+
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive key for matching labels: 'Ngày sinh' -> 'ngay sinh'."""
+    return nfc(strip_diacritics(text)).casefold()
+
+
+def slugify(text: str) -> str:
+    """Snake-case field name without diacritics: 'Nơi thường trú' -> 'noi_thuong_tru'."""
+    return _NON_SLUG.sub("_", fold(text)).strip("_")
+
+
+VIETNAMESE_LETTERS = (
+    "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
+)
+ACCENTED_LETTERS = frozenset(
+    c for c in VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper() if c != strip_diacritics(c)
+)
