@@ -40,3 +40,13 @@ VIETNAMESE_LETTERS = (
 ACCENTED_LETTERS = frozenset(
     c for c in VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper() if c != strip_diacritics(c)
 )
+
+
+def fold_in_place(text: str) -> str:
+    """Like `fold`, but one output character per input character (no space collapsing),
+    so that a match's position in the folded text is its position in `text`."""
+    out = []
+    for char in text:
+        folded = strip_diacritics(char).casefold()
+        out.append(folded[0] if len(folded) >= 1 else char)
+    return "".join(out)

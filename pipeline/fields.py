@@ -1,0 +1,267 @@
+"""First fields from read lines: CCCD front and "Nhãn: giá trị" pairs on forms.
+
+Pure functions over `PageText`. Labels are matched diacritic- and case-insensitively
+(`fold`); values keep exactly what was read (NFC, tone marks). Statuses here are the
+first, single-source ones: `ok` needs a value that passes its type check *and* a
+confident read; issue-4 cross-checks (QR, MRZ) refine them later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from models.document import Box, DocumentKind, Field, FieldStatus, PageText, TextLine
+from models.fields import FIELD_SPECS, ValueType, field_spec
+from pipeline.text import fold, fold_in_place, nfc, slugify
+
+_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?!\d)")
+_DIGITS12 = re.compile(r"(?<![\dA-Za-z])(\d[\d .]{10,16}\d)(?![\dA-Za-z])")
+_NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-zđ]|[IVX]{1,4})[.)]\s*", re.IGNORECASE)
+_LEADERS = re.compile(r"[.…_·]{2,}")
+_TRAILING_NUMBER = re.compile(r"\s+(?:\d{1,2}|[a-zđ])[.)]$")  # "... 3." before the next numbered label
+# Bilingual card captions: "Họ và tên / Full name:" -> the Vietnamese part.
+_BILINGUAL = re.compile(r"\s*/\s*[A-Za-z][A-Za-z ,.'-]*$")
+
+# Labels, longest first, so "Ngày, tháng, năm sinh" wins over "Ngày sinh"-like prefixes.
+_LABELS: list[tuple[str, str]] = sorted(
+    ((fold(label), spec.name) for spec in FIELD_SPECS for label in spec.labels),
+    key=lambda pair: -len(pair[0]),
+)
+_CARD_ONLY_LABELS = {"so", "no"}  # too short to trust on free-form pages
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    name: str
+    value: str
+    line: TextLine
+    page: int
+    start: int  # character span of the value in the line, for its box
+    end: int
+
+
+def _sub_box(line: TextLine, start: int, end: int) -> Box:
+    """Box of characters [start, end) of a line, by proportion of its width."""
+    x0, y0, x1, y1 = line.box
+    n = max(len(line.text), 1)
+    width = x1 - x0
+    return (x0 + int(width * start / n), y0, x0 + int(round(width * end / n)), y1)
+
+
+def _clean_value(text: str) -> str:
+    return _TRAILING_NUMBER.sub("", nfc(_LEADERS.sub(" ", text))).strip(" :;,-")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def parse_date(text: str) -> tuple[str, bool] | None:
+    """First DD/MM/YYYY-like date: (normalized 'DD/MM/YYYY', is a real calendar date)."""
+    match = _DATE.search(text)
+    if not match:
+        return None
+    d, m, y = (int(g) for g in match.groups())
+    value = f"{d:02d}/{m:02d}/{y:04d}"
+    try:
+        real = 1900 <= y <= 2100 and date(y, m, d) is not None
+    except ValueError:
+        real = False
+    return value, real
+
+
+def parse_gender(text: str) -> str | None:
+    words = fold(text).replace("/", " ").split()
+    if "nu" in words or "female" in words:
+        return "Nữ"
+    if "nam" in words or "male" in words:
+        return "Nam"
+    return None
+
+
+def id12_problems(number: str, birth_year: int | None = None, gender: str | None = None) -> list[str]:
+    """Structural checks of a 12-digit personal ID (PPP G YY RRRRRR); [] when plausible."""
+    if not re.fullmatch(r"\d{12}", number):
+        return ["not 12 digits"]
+    problems = []
+    province, g, yy = number[:3], int(number[3]), int(number[4:6])
+    if province == "000":
+        problems.append("province code 000")
+    century = 1900 + 100 * (g // 2)
+    if century > 2100:
+        problems.append("century digit out of range")
+    if birth_year is not None:
+        if century + yy != birth_year:
+            problems.append("birth year does not match digits 4-6")
+    if gender is not None:
+        if (g % 2 == 0) != (gender == "Nam"):
+            problems.append("gender digit does not match sex")
+    return problems
+
+
+def _validate(spec_type: ValueType, value: str) -> tuple[str, bool | None]:
+    """(normalized value, valid?) — None when the type has no rule to check."""
+    if spec_type == ValueType.DATE:
+        parsed = parse_date(value)
+        return (parsed[0], parsed[1]) if parsed else (value, False)
+    if spec_type == ValueType.GENDER:
+        gender = parse_gender(value)
+        return (gender, True) if gender else (value, False)
+    if spec_type == ValueType.ID12:
+        digits = re.sub(r"[ .]", "", value)
+        return digits, not id12_problems(digits)
+    return value, None
+
+
+def _status(valid: bool | None, confidence: float, threshold: float) -> FieldStatus:
+    if valid is False:
+        return FieldStatus.INVALID
+    if confidence < threshold:
+        return FieldStatus.NEEDS_REVIEW
+    # A free-text value has no rule to check it: a confident single read is still
+    # only "ok" if it is not empty; cross-source agreement comes with issue 4.
+    return FieldStatus.OK
+
+
+def make_field(cand: Candidate, threshold: float) -> Field | None:
+    spec = field_spec(cand.name)
+    value, valid = _validate(spec.value_type, cand.value) if spec else (cand.value, None)
+    if not value:
+        return None
+    return Field(
+        value=value,
+        confidence=cand.line.confidence,
+        page=cand.page,
+        box=_sub_box(cand.line, cand.start, cand.end),
+        status=_status(valid, cand.line.confidence, threshold),
+    )
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def _find_labels(line_text: str, allow_short: bool) -> list[tuple[int, int, str]]:
+    """Known labels in a line: (start, end, field name), found diacritic-insensitively."""
+    folded = fold_in_place(line_text)
+    found: list[tuple[int, int, str]] = []
+    taken = [False] * len(folded)
+    for label, name in _LABELS:
+        if label in _CARD_ONLY_LABELS and not allow_short:
+            continue
+        for match in re.finditer(r"(?<![a-z0-9])" + re.escape(label) + r"(?![a-z0-9])", folded):
+            s, e = match.span()
+            if any(taken[s:e]):
+                continue
+            # A label is followed by ':' or '/' (bilingual caption) within a few characters.
+            rest = folded[e:e + 30]
+            tail = re.match(r"\s*(/[^:]*)?:", rest)
+            if not tail:
+                continue
+            end = e + tail.end()
+            found.append((s, end, name))
+            for k in range(s, end):
+                taken[k] = True
+    return sorted(found)
+
+
+def _generic_pairs(line: TextLine) -> list[tuple[str, int, int]]:
+    """Unknown "Nhãn: giá trị" pairs: (label slug, value start, value end)."""
+    text = line.text
+    colon = text.find(":")
+    if colon <= 0:
+        return []
+    label = _NUMBERING.sub("", _BILINGUAL.sub("", text[:colon]))
+    if not label or len(label.split()) > 8 or not any(c.isalpha() for c in label):
+        return []
+    value = text[colon + 1:]
+    if not _clean_value(value):
+        return []
+    return [(slugify(label), colon + 1, len(text))]
+
+
+def key_value_candidates(pages: Iterable[PageText], allow_short_labels: bool = False) -> list[Candidate]:
+    out: list[Candidate] = []
+    for page in pages:
+        lines = page.lines
+        for i, line in enumerate(lines):
+            labels = _find_labels(line.text, allow_short_labels)
+            if not labels:
+                for slug, start, end in _generic_pairs(line):
+                    out.append(Candidate(slug, _clean_value(line.text[start:end]), line, page.index, start, end))
+                continue
+            for k, (s, e, name) in enumerate(labels):
+                end = labels[k + 1][0] if k + 1 < len(labels) else len(line.text)
+                value = _clean_value(line.text[e:end])
+                if value:
+                    out.append(Candidate(name, value, line, page.index, e, end))
+                elif k + 1 == len(labels) and i + 1 < len(lines):
+                    # Card layout: the caption on one line, the value on the next.
+                    nxt = lines[i + 1]
+                    if not _find_labels(nxt.text, True) and ":" not in nxt.text:
+                        out.append(Candidate(name, _clean_value(nxt.text), nxt, page.index, 0, len(nxt.text)))
+    return out
+
+
+def _unique(candidates: list[Candidate]) -> dict[str, Candidate]:
+    """First occurrence keeps the name; later ones get _2, _3 (e.g. a child's and a parent's name)."""
+    result: dict[str, Candidate] = {}
+    for cand in candidates:
+        name, n = cand.name, 1
+        while name in result:
+            n += 1
+            name = f"{cand.name}_{n}"
+        result[name] = cand
+    return result
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _cccd_number(pages: list[PageText]) -> Candidate | None:
+    for page in pages:
+        for line in page.lines:
+            for match in _DIGITS12.finditer(line.text):
+                digits = re.sub(r"[ .]", "", match.group(1))
+                if len(digits) == 12:
+                    return Candidate("so_dinh_danh", digits, line, page.index, *match.span(1))
+    return None
+
+
+def extract_fields(kind: DocumentKind, pages: list[PageText], review_threshold: float) -> dict[str, Field]:
+    is_card = kind in (DocumentKind.CCCD_FRONT, DocumentKind.CCCD_BACK)
+    candidates = key_value_candidates(pages, allow_short_labels=is_card)
+    if kind == DocumentKind.CCCD_FRONT:
+        candidates = [c for c in candidates if field_spec(c.name) is not None]
+        number = _cccd_number(pages)
+        candidates = [c for c in candidates if c.name != "so_dinh_danh"]
+        if number:
+            candidates.insert(0, number)
+    fields: dict[str, Field] = {}
+    for name, cand in _unique(candidates).items():
+        made = make_field(cand, review_threshold)
+        if made is not None:
+            fields[name] = made
+    if kind == DocumentKind.CCCD_FRONT:
+        fields = _cross_check_card(fields)
+    return fields
+
+
+def _cross_check_card(fields: dict[str, Field]) -> dict[str, Field]:
+    """The ID's digits encode century+sex and birth year: a disagreement means a misread."""
+    number = fields.get("so_dinh_danh")
+    if number is None or number.status == FieldStatus.INVALID:
+        return fields
+    birth = fields.get("ngay_sinh")
+    gender = fields.get("gioi_tinh")
+    year = int(birth.value[-4:]) if birth and birth.status != FieldStatus.INVALID else None
+    problems = id12_problems(number.value, year, gender.value if gender else None)
+    if problems:
+        flagged = FieldStatus.NEEDS_REVIEW
+        fields["so_dinh_danh"] = Field(number.value, number.confidence, number.page, number.box, flagged)
+        for name in ("ngay_sinh", "gioi_tinh"):
+            f = fields.get(name)
+            if f is not None and f.status == FieldStatus.OK:
+                fields[name] = Field(f.value, f.confidence, f.page, f.box, flagged)
+    return fields

@@ -1,0 +1,176 @@
+"""OCR of one page image: detect lines, fix quarter-turn orientation, crop, recognize.
+
+Boxes come back in pixels of the page image as given (before any turn), lines in
+reading order (pipeline.order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from models.document import TextLine
+from pipeline.config import RecognizerConfig
+from pipeline.engines import DetectedLine, Recognition, TextDetector, TextRecognizer
+from pipeline.order import OrderItem, reading_order
+from pipeline.preprocess import (
+    estimate_skew,
+    line_angle,
+    rotate_quarter,
+    stretch_contrast,
+    unrotate_points,
+    vertical_share,
+)
+
+# Upright text reads with high confidence; below this the 180° test is run.
+_UPRIGHT_CONFIDENT = 0.80
+_ORIENTATION_SAMPLE = 3
+
+
+def _expanded_quad(quad: np.ndarray, config: RecognizerConfig) -> tuple[np.ndarray, float, float]:
+    """The line's rotated rectangle grown by the margins: (4x2 quad, its width, its height)."""
+    p0, p1, p2, p3 = quad.astype(np.float32)
+    width = max(float(np.linalg.norm(p1 - p0)), 1.0)
+    height = max(float(np.linalg.norm(p3 - p0)), 1.0)
+    u = (p1 - p0) / width
+    v = (p3 - p0) / height
+    mx, mt, mb = config.margin_x * height, config.margin_top * height, config.margin_bottom * height
+    grown = np.stack([
+        p0 - u * mx - v * mt,
+        p1 + u * mx - v * mt,
+        p2 + u * mx + v * mb,
+        p3 - u * mx + v * mb,
+    ]).astype(np.float32)
+    return grown, width + 2 * mx, height + mt + mb
+
+
+def crop_line(
+    grey: np.ndarray,
+    quad: np.ndarray,
+    config: RecognizerConfig,
+    neighbours: Sequence[np.ndarray] = (),
+) -> np.ndarray:
+    """Straightened crop of one detected line with margins for tone marks, scaled.
+
+    The quad's own rotated rectangle is warped to a horizontal strip, so skewed and
+    photographed lines come out level. The margins above and below keep the marks of
+    ẫ, Ộ, ự inside the crop (a tight detector box cuts them off); the parts of
+    neighbouring lines that the margins take in are painted out with the paper's
+    colour, since Tesseract reads nothing from a strip holding two half lines.
+    """
+    grown, out_w_px, out_h_px = _expanded_quad(quad, config)
+    h, w = grey.shape
+    x0, y0 = np.maximum(np.floor(grown.min(axis=0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(grown.max(axis=0)).astype(int) + 1, (w, h))
+    if x1 <= x0 or y1 <= y0:
+        return np.full((8, 8), 255, np.uint8)
+    region = grey[y0:y1, x0:x1]
+    offset = np.array([x0, y0], dtype=np.float32)
+    near = [n for n in neighbours if _overlaps(n, x0, y0, x1, y1)]
+    if near:
+        region = region.copy()
+        paper = int(np.percentile(region, 90))
+        own = np.zeros(region.shape, np.uint8)
+        cv2.fillPoly(own, [np.round(quad - offset).astype(np.int32)], 1)
+        keep = region[own.astype(bool)]
+        for other in near:
+            cv2.fillPoly(region, [np.round(other - offset).astype(np.int32)], paper)
+        region[own.astype(bool)] = keep
+    scale = config.target_line_height / max(float(np.linalg.norm(quad[3] - quad[0])), 1.0)
+    out_w = max(8, int(round(out_w_px * scale)))
+    out_h = max(8, int(round(out_h_px * scale)))
+    dst = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(grown - offset, dst)
+    crop = cv2.warpPerspective(region, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REPLICATE)
+    return stretch_contrast(crop)
+
+
+def _overlaps(quad: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> bool:
+    qx0, qy0 = quad.min(axis=0)
+    qx1, qy1 = quad.max(axis=0)
+    return qx0 < x1 and qx1 > x0 and qy0 < y1 and qy1 > y0
+
+
+def _flip_quad(quad: np.ndarray, w: int, h: int) -> np.ndarray:
+    """The same quad on the picture turned by 180°, points again from top-left clockwise."""
+    flipped = np.stack([w - 1 - quad[:, 0], h - 1 - quad[:, 1]], axis=1)
+    return flipped[[2, 3, 0, 1]].astype(np.float32)
+
+
+def _has_content(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
+@dataclass(slots=True)
+class PageOcr:
+    lines: list[TextLine]
+    quarter_turns: int  # counter-clockwise turns applied to read the page
+    skew_degrees: float
+
+
+class PageReader:
+    """Reads page images with one detector and one recognizer (one instance per worker)."""
+
+    def __init__(self, detector: TextDetector, recognizer: TextRecognizer, config: RecognizerConfig) -> None:
+        self.detector = detector
+        self.recognizer = recognizer
+        self.config = config
+
+    def _recognize(self, grey: np.ndarray, quad: np.ndarray, neighbours: Sequence[np.ndarray] = ()) -> Recognition:
+        return self.recognizer.recognize(crop_line(grey, quad, self.config, neighbours))
+
+    def _sample_lines(self, lines: list[DetectedLine]) -> list[DetectedLine]:
+        wide = [line for line in lines if line_angle(line.quad)[1] >= 3 * line_angle(line.quad)[2]]
+        return sorted(wide, key=lambda line: -line_angle(line.quad)[1])[:_ORIENTATION_SAMPLE]
+
+    def _upside_down(self, grey: np.ndarray, lines: list[DetectedLine]) -> bool:
+        sample = self._sample_lines(lines)
+        if not sample:
+            return False
+        h, w = grey.shape
+        upright = [self._recognize(grey, line.quad).confidence for line in sample]
+        if float(np.mean(upright)) >= _UPRIGHT_CONFIDENT:
+            return False
+        turned = rotate_quarter(grey, 2)
+        flipped = [self._recognize(turned, _flip_quad(line.quad, w, h)).confidence for line in sample]
+        return float(np.mean(flipped)) > float(np.mean(upright)) + 0.10
+
+    def read(self, image: np.ndarray) -> PageOcr:
+        orig_h, orig_w = image.shape[:2]
+        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        turns = 0
+        lines = self.detector.detect(image)
+        if vertical_share(lines) > 0.6:
+            turns = 1
+            lines = self.detector.detect(rotate_quarter(image, turns))
+        upright_grey = rotate_quarter(grey, turns)
+        if self._upside_down(upright_grey, lines):
+            h, w = upright_grey.shape
+            lines = [DetectedLine(_flip_quad(line.quad, w, h), line.score) for line in lines]
+            turns += 2
+            upright_grey = rotate_quarter(grey, turns)
+
+        skew = estimate_skew(lines)
+        items: list[OrderItem] = []
+        recognized: list[tuple[np.ndarray, Recognition]] = []
+        quads = [line.quad for line in lines]
+        for k, line in enumerate(lines):
+            rec = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1:])
+            if not _has_content(rec.text):
+                continue
+            recognized.append((line.quad, rec))
+            items.append(OrderItem.from_quad(line.quad, rec.text))
+
+        text_lines: list[TextLine] = []
+        for index in reading_order(items, skew_degrees=skew):
+            quad, rec = recognized[index]
+            points = unrotate_points(quad, turns, orig_w, orig_h)
+            x0, y0 = np.floor(points.min(axis=0)).astype(int)
+            x1, y1 = np.ceil(points.max(axis=0)).astype(int)
+            box = (max(0, int(x0)), max(0, int(y0)), min(orig_w, int(x1)), min(orig_h, int(y1)))
+            text_lines.append(TextLine(rec.text, box, rec.confidence))
+        return PageOcr(text_lines, turns % 4, skew)

@@ -1,0 +1,110 @@
+"""Page geometry and contrast: orientation, skew, illumination. Never modifies its input.
+
+Skew is not corrected by rotating the page: each detected line is cropped through its
+own rotated rectangle (pipeline.ocr), which straightens it, and reading order works in
+de-rotated coordinates. Only quarter turns are applied to the picture.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from pipeline.engines import DetectedLine
+
+
+def rotate_quarter(image: np.ndarray, quarter_turns_ccw: int) -> np.ndarray:
+    """Rotate by 90° * k counter-clockwise (a new array; the input is left alone)."""
+    return np.ascontiguousarray(np.rot90(image, k=quarter_turns_ccw % 4))
+
+
+def unrotate_points(points: np.ndarray, quarter_turns_ccw: int, orig_w: int, orig_h: int) -> np.ndarray:
+    """Map points on the rotated picture back to the picture as given."""
+    k = quarter_turns_ccw % 4
+    x, y = points[:, 0], points[:, 1]
+    if k == 0:
+        out = np.stack([x, y], axis=1)
+    elif k == 1:  # rot90 ccw: (x, y) on rotated came from (W-1-y, x)
+        out = np.stack([orig_w - 1 - y, x], axis=1)
+    elif k == 2:
+        out = np.stack([orig_w - 1 - x, orig_h - 1 - y], axis=1)
+    else:
+        out = np.stack([y, orig_h - 1 - x], axis=1)
+    return out.astype(np.float32)
+
+
+def line_angle(quad: np.ndarray) -> tuple[float, float, float]:
+    """(angle in degrees of the long side, its length, the short side)."""
+    top = quad[1] - quad[0]
+    side = quad[3] - quad[0]
+    width, height = float(np.hypot(*top)), float(np.hypot(*side))
+    return math.degrees(math.atan2(float(top[1]), float(top[0]))), width, height
+
+
+def vertical_share(lines: Sequence[DetectedLine]) -> float:
+    """Share of (text-length-weighted) lines that stand upright: a page turned by 90°/270°."""
+    upright = total = 0.0
+    for line in lines:
+        x0, y0, x1, y1 = line.bbox
+        w, h = x1 - x0, y1 - y0
+        weight = max(w, h)
+        if max(w, h) < 2 * min(w, h):  # short words say nothing about direction
+            continue
+        total += weight
+        if h > w:
+            upright += weight
+    return upright / total if total else 0.0
+
+
+def estimate_skew(lines: Sequence[DetectedLine]) -> float:
+    """Median angle (degrees, clockwise positive in image coordinates) of the long lines."""
+    angles, weights = [], []
+    for line in lines:
+        angle, width, height = line_angle(line.quad)
+        if width >= 4 * height and abs(angle) < 30:
+            angles.append(angle)
+            weights.append(width)
+    if not angles:
+        return 0.0
+    order = np.argsort(angles)
+    cumulative = np.cumsum(np.asarray(weights)[order])
+    return float(np.asarray(angles)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def stretch_contrast(grey: np.ndarray) -> np.ndarray:
+    """Map the 1st..99th percentile of a line crop onto 0..255: faint ink and grey paper."""
+    lo, hi = np.percentile(grey, (1, 99))
+    if hi - lo < 8:  # blank crop: nothing to stretch
+        return grey
+    out = (grey.astype(np.float32) - lo) * (255.0 / (hi - lo))
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def normalize_illumination(image: np.ndarray) -> np.ndarray:
+    """Divide out the paper's background brightness (shadows, uneven lamp light on photos).
+
+    The background is estimated by a large morphological closing on a reduced copy
+    (text removed), then the page is divided by it; returns a grey page.
+    """
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    h, w = grey.shape
+    scale = 512.0 / max(h, w)
+    small = cv2.resize(grey, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    background = cv2.GaussianBlur(background, (0, 0), 5)
+    background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
+    out = grey.astype(np.float32) * 255.0 / np.maximum(background.astype(np.float32), 1.0)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def illumination_unevenness(image: np.ndarray) -> float:
+    """Spread of background brightness across the page (0 = even), on a tiny copy."""
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(grey, (64, 64), interpolation=cv2.INTER_AREA)
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    lo, hi = np.percentile(background, (5, 95))
+    return float(hi - lo) / 255.0

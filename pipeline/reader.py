@@ -1,0 +1,74 @@
+"""The one orchestrator of reading: bytes -> preflight -> pages -> lines -> kind -> fields.
+
+Engines are built once per worker (`OcrEngines`) and only when a page needs OCR, so
+born-digital PDFs never pay for loading the detector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+
+from models.document import DocumentReading, PageText, TextLine, TextSource
+from pipeline.classify import classify_text
+from pipeline.config import ReadingConfig
+from pipeline.fields import extract_fields
+from pipeline.ocr import PageReader
+from pipeline.order import OrderItem, reading_order
+from pipeline.preflight import FileInfo, preflight
+from pipeline.sources import PageSource, iter_pages
+
+
+class OcrEngines:
+    """Lazily built detector + recognizer for one worker process."""
+
+    def __init__(self, config: ReadingConfig, cache_dir: Path) -> None:
+        self.config = config
+        self.cache_dir = cache_dir
+
+    @cached_property
+    def page_reader(self) -> PageReader:
+        from pipeline.engines.paddle_detector import PaddleTextDetector
+        from pipeline.engines.tesseract import TesseractRecognizer
+
+        return PageReader(
+            PaddleTextDetector(self.config.detector, self.cache_dir),
+            TesseractRecognizer(self.config.recognizer),
+            self.config.recognizer,
+        )
+
+
+def _ordered_pdf_lines(lines: list[TextLine]) -> list[TextLine]:
+    order = reading_order([OrderItem.from_box(line.box, line.text) for line in lines])
+    return [lines[i] for i in order]
+
+
+def read_page(source: PageSource, engines: OcrEngines) -> PageText:
+    if source.text_lines is not None:
+        return PageText(source.index, source.width, source.height, TextSource.PDF_TEXT,
+                        _ordered_pdf_lines(source.text_lines))
+    assert source.image is not None
+    ocr = engines.page_reader.read(source.image)
+    return PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines)
+
+
+def read_document(
+    data: bytes,
+    source: str,
+    config: ReadingConfig,
+    engines: OcrEngines,
+    info: FileInfo | None = None,
+    on_page: Callable[[PageText], None] | None = None,
+) -> DocumentReading:
+    """Read one file's bytes; raises `InputRefused` for a file that cannot be read."""
+    info = info or preflight(data, Path(source).name, config.limits)
+    pages: list[PageText] = []
+    for page_source in iter_pages(data, info, config):
+        page = read_page(page_source, engines)
+        pages.append(page)
+        if on_page:
+            on_page(page)
+    kind, _score = classify_text("\n".join(p.text for p in pages))
+    fields = extract_fields(kind, pages, config.review_confidence)
+    return DocumentReading(source=source, kind=kind, pages=pages, fields=fields)

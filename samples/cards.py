@@ -1,0 +1,148 @@
+"""Chip CCCD (2021–2024 layout), front and back, at ID-1 size (1012 x 638 px at 300 dpi)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from PIL import Image
+
+from samples import graphics
+from samples.canvas import CARD_PX, Canvas, Rendered
+from samples.fonts import CARD_FAMILIES, FontSpec, pick_family
+from samples.identity import Person, ddmmyyyy, make_person, person_mrz, qr_payload
+
+RED = (196, 30, 36)
+DARK = (24, 24, 40)
+
+# Identifying marks as printed on cards: feature, size, position relative to a face landmark.
+MARKS = (
+    "Nốt ruồi C:1cm trên sau đuôi mắt trái", "Sẹo chấm C:2cm dưới trước cánh mũi phải",
+    "Nốt ruồi C:1,5cm dưới sau mép phải", "Sẹo chấm C:1cm trên trước đầu lông mày trái",
+    "Nốt ruồi C:2cm dưới trước dái tai trái", "Sẹo chấm C:3cm trên sau cánh mũi trái",
+)
+
+
+def _card_canvas(rng: random.Random, front: bool) -> Canvas:
+    c = Canvas(*CARD_PX)
+    base = (238, 243, 232) if front else (236, 238, 244)
+    bg = graphics.guilloche(CARD_PX, rng, base, (212, 226, 214) if front else (214, 218, 232))
+    c.image.paste(bg)
+    return c
+
+
+def _fit(c: Canvas, text: str, font: FontSpec, width: int, min_size: int) -> FontSpec:
+    """Shrink the font until the text fits `width` (card fields have fixed room)."""
+    while font.size > min_size and c.length(text, font) > width:
+        font = font.with_(size=font.size - 1)
+    return font
+
+
+def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
+    family = pick_family(rng, CARD_FAMILIES)
+    c = _card_canvas(rng, front=True)
+    reg = FontSpec(family, "", 22)
+    bold = FontSpec(family, "B", 22)
+    payload = qr_payload(person)
+
+    graphics.emblem(c.image, 100, 92, 64)
+    qr = graphics.qr_image(payload, 172)
+    c.image.paste(qr, (CARD_PX[0] - 22 - qr.width, 16))
+    qr_left = CARD_PX[0] - 22 - qr.width
+
+    # Header: centred between emblem and QR, in reading order.
+    cx = (172 + qr_left) // 2
+    room = qr_left - 180
+    c.text(cx, 50, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+           _fit(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, room, 16), align="center", fill=DARK)
+    c.text(cx, 82, "Độc lập - Tự do - Hạnh phúc", FontSpec(family, "B", 21), align="center", fill=DARK)
+    c.text(cx, 134, "CĂN CƯỚC CÔNG DÂN", _fit(c, "CĂN CƯỚC CÔNG DÂN", FontSpec(family, "B", 40), room, 28),
+           align="center", fill=RED)
+    c.text(cx, 168, "Citizen Identity Card", FontSpec(family, "", 22), align="center", fill=DARK)
+
+    graphics.photo_placeholder(c.image, (36, 214, 256, 500), rng)
+
+    x = 286
+    right = CARD_PX[0] - 24
+    c.labelled(x, 232, "Số / No.:", person.id12, FontSpec(family, "B", 30), field_name="so_dinh_danh", fill=DARK)
+    c.text(x, 272, "Họ và tên / Full name:", reg, fill=DARK)
+    name_font = _fit(c, person.name_upper, FontSpec(family, "B", 32), right - x, 22)
+    c.field("ho_va_ten", person.name_upper, c.text(x, 312, person.name_upper, name_font, fill=DARK))
+    c.labelled(x, 350, "Ngày sinh / Date of birth:", ddmmyyyy(person.birth), reg, field_name="ngay_sinh", fill=DARK)
+    sex_box = c.labelled(x, 388, "Giới tính / Sex:", person.sex, reg, field_name="gioi_tinh", fill=DARK)
+    nat_x = max(sex_box[2] + 40, 560)
+    nat_font = _fit(c, "Quốc tịch / Nationality: Việt Nam", reg, right - nat_x, 16)
+    c.labelled(nat_x, 388, "Quốc tịch / Nationality:", "Việt Nam", nat_font, field_name="quoc_tich", fill=DARK)
+
+    c.text(x, 426, "Quê quán / Place of origin:", reg, fill=DARK)
+    origin = person.hometown.card
+    ofont = _fit(c, origin, FontSpec(family, "", 23), right - x, 17)
+    c.field("que_quan", origin, c.text(x, 460, origin, ofont, fill=DARK))
+
+    c.text(x, 498, "Nơi thường trú / Place of residence:", reg, fill=DARK)
+    residence = person.address.card
+    rfont = FontSpec(family, "", 23)
+    lines = c.wrap(residence, rfont, right - x)
+    while len(lines) > 2:  # two lines is all the card has room for
+        rfont = rfont.with_(size=rfont.size - 1)
+        lines = c.wrap(residence, rfont, right - x)
+    boxes = [c.text(x, 532 + 34 * i, line, rfont, fill=DARK) for i, line in enumerate(lines)]
+    c.field("noi_thuong_tru", residence, [min(b[0] for b in boxes), boxes[0][1], max(b[2] for b in boxes),
+                                          boxes[-1][3]])
+
+    small = FontSpec(family, "", 19)
+    exp_font = _fit(c, f"Có giá trị đến: {ddmmyyyy(person.card_expiry)}", small, 250, 14)
+    c.labelled(30, 540, "Có giá trị đến:", ddmmyyyy(person.card_expiry), exp_font, field_name="co_gia_tri_den",
+               fill=DARK)
+    c.text(30, 618, "MẪU / SPECIMEN", FontSpec(family, "B", 18), fill=RED)
+    return Rendered([c], family, {"qr_payload": payload})
+
+
+def render_cccd_back(person: Person, rng: random.Random) -> Rendered:
+    family = pick_family(rng, CARD_FAMILIES)
+    c = _card_canvas(rng, front=False)
+    nrng = np.random.default_rng(rng.randrange(2**32))
+    small = FontSpec(family, "", 17)
+
+    # Fingerprints, left index then right index, captions under each.
+    for i, caption in enumerate(("Ngón trỏ trái", "Ngón trỏ phải")):
+        x0 = 30 + i * 215
+        c.draw.rectangle([x0, 28, x0 + 200, 268], outline=(120, 120, 130), width=2)
+        graphics.fingerprint(c.image, (x0 + 30, 48, x0 + 170, 248), nrng)
+    for i, caption in enumerate(("Ngón trỏ trái", "Ngón trỏ phải")):
+        c.text(30 + i * 215 + 100, 295, caption, small, align="center", fill=DARK)
+    graphics.chip(c.image, (70, 320, 200, 410))
+
+    x, right = 480, CARD_PX[0] - 24
+    lab = FontSpec(family, "", 19)
+    c.text(x, 52, "Đặc điểm nhân dạng / Personal identification:", _fit(c, "Đặc điểm nhân dạng / Personal "
+           "identification:", lab, right - x, 14), fill=DARK)
+    mark = rng.choice(MARKS)
+    mfont = _fit(c, mark, FontSpec(family, "", 22), right - x, 15)
+    c.field("dac_diem_nhan_dang", mark, c.text(x, 86, mark, mfont, fill=DARK))
+    issue = ddmmyyyy(person.card_issue)
+    dfont = _fit(c, f"Ngày, tháng, năm / Date, month, year: {issue}", lab, right - x, 14)
+    c.labelled(x, 130, "Ngày, tháng, năm / Date, month, year:", issue, dfont, field_name="ngay_cap", fill=DARK)
+    cx = (x + right) // 2
+    tfont = FontSpec(family, "B", 19)
+    t2 = "QUẢN LÝ HÀNH CHÍNH VỀ TRẬT TỰ XÃ HỘI"
+    tfont = _fit(c, t2, tfont, right - x, 14)
+    c.text(cx, 172, "CỤC TRƯỞNG CỤC CẢNH SÁT", tfont, align="center", fill=DARK)
+    c.text(cx, 198, t2, tfont, align="center", fill=DARK)
+    graphics.seal(c.image, cx - 70, 282, 62)
+    graphics.signature(c.image, (cx - 40, 222, cx + 150, 330), rng, width=3)
+    signer = make_person(random.Random(rng.randrange(2**32)), male=True, birth_range=(1965, 1975))
+    c.text(cx, 372, signer.full_name, FontSpec(family, "B", 22), align="center", fill=DARK)
+
+    # MRZ: OCR-B at the ICAO pitch (30 characters over ~ 930 px).
+    mrz = person_mrz(person)
+    probe = FontSpec("OCR-B", "", 100)
+    size = int(100 * 31 / (c.length("0" * 30, probe) / 30))
+    mfont = FontSpec("OCR-B", "", size)
+    for i, line in enumerate(mrz):
+        c.text(40, 492 + 58 * i, line, mfont, fill=(20, 20, 20))
+    return Rendered([c], family, {"mrz": mrz})
+
+
+def card_image(rendered: Rendered) -> Image.Image:
+    return rendered.pages[0].image

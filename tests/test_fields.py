@@ -1,0 +1,125 @@
+"""First fields from read lines (no pixels: lines as the OCR stage hands them over)."""
+
+from models.document import DocumentKind, FieldStatus, PageText, TextLine, TextSource
+from pipeline.classify import classify_text
+from pipeline.fields import extract_fields, id12_problems, parse_date, parse_gender
+
+
+def _page(texts, conf=0.95, index=0):
+    lines = [TextLine(t, (100, 100 + 60 * i, 100 + 25 * len(t), 150 + 60 * i), conf) for i, t in enumerate(texts)]
+    return PageText(index, 1012, 638, TextSource.OCR, lines)
+
+
+CARD = [
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "CĂN CƯỚC CÔNG DÂN",
+    "Citizen Identity Card",
+    "Số / No.: 001099012345",
+    "Họ và tên / Full name:",
+    "NGUYỄN VĂN HẢI",
+    "Ngày sinh / Date of birth: 01/01/1999",
+    "Giới tính / Sex: Nam",
+    "Quốc tịch / Nationality: Việt Nam",
+    "Quê quán / Place of origin:",
+    "Nghĩa Hưng, Nam Định",
+    "Có giá trị đến: 01/01/2039",
+]
+
+
+def test_cccd_front_fields_are_read_with_tone_marks_and_ok():
+    page = _page(CARD)
+    kind, _ = classify_text(page.text)
+    assert kind == DocumentKind.CCCD_FRONT
+    fields = extract_fields(kind, [page], review_threshold=0.8)
+    assert fields["so_dinh_danh"].value == "001099012345"
+    assert fields["ho_va_ten"].value == "NGUYỄN VĂN HẢI"
+    assert fields["ngay_sinh"].value == "01/01/1999"
+    assert fields["gioi_tinh"].value == "Nam"
+    assert fields["quoc_tich"].value == "Việt Nam"
+    assert fields["que_quan"].value == "Nghĩa Hưng, Nam Định"
+    assert fields["co_gia_tri_den"].value == "01/01/2039"
+    for name in ("so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh"):
+        assert fields[name].status == FieldStatus.OK, name
+        assert fields[name].page == 0
+    # The name's box is the line under its caption.
+    assert fields["ho_va_ten"].box == page.lines[6].box
+
+
+def test_card_number_that_contradicts_birth_year_or_sex_goes_to_review():
+    texts = [t.replace("001099012345", "001199012345") for t in CARD]  # odd digit: female
+    fields = extract_fields(DocumentKind.CCCD_FRONT, [_page(texts)], 0.8)
+    assert fields["so_dinh_danh"].status == FieldStatus.NEEDS_REVIEW
+    assert fields["gioi_tinh"].status == FieldStatus.NEEDS_REVIEW
+
+
+def test_low_confidence_read_is_never_ok():
+    fields = extract_fields(DocumentKind.CCCD_FRONT, [_page(CARD, conf=0.55)], 0.8)
+    assert {f.status for f in fields.values()} == {FieldStatus.NEEDS_REVIEW}
+
+
+def test_impossible_date_is_invalid():
+    texts = [t.replace("01/01/1999", "31/02/1999") for t in CARD]
+    fields = extract_fields(DocumentKind.CCCD_FRONT, [_page(texts)], 0.8)
+    assert fields["ngay_sinh"].status == FieldStatus.INVALID
+    assert fields["ngay_sinh"].value == "31/02/1999"
+
+
+def test_form_pairs_found_without_diacritics_and_values_keep_them():
+    page = _page([
+        "ĐƠN ĐỀ NGHỊ CẤP BẢN SAO TRÍCH LỤC",
+        "Kính gửi: Ủy ban nhân dân phường Ba Đình",
+        "Tôi tên là: Trần Thị Thùy Dương",
+        "Ngay sinh: 05/11/1990",  # label read without its marks still matches
+        "Giới tính: Nữ   Dân tộc: Kinh   Quốc tịch: Việt Nam",
+        "Số định danh cá nhân: 001190012345",
+        "Nơi thường trú: Số 7 ngõ 12 phố Đội Cấn, phường Ngọc Hà, Hà Nội",
+        "Số điện thoại: 0912 345 678",
+        "Email: ........................",
+    ])
+    kind, _ = classify_text(page.text)
+    assert kind == DocumentKind.DON
+    fields = extract_fields(kind, [page], 0.8)
+    assert fields["kinh_gui"].value == "Ủy ban nhân dân phường Ba Đình"
+    assert fields["toi_ten_la"].value == "Trần Thị Thùy Dương"
+    assert fields["ngay_sinh"].value == "05/11/1990"
+    assert fields["gioi_tinh"].value == "Nữ"
+    assert fields["dan_toc"].value == "Kinh"
+    assert fields["quoc_tich"].value == "Việt Nam"
+    assert fields["so_dinh_danh"].value == "001190012345"
+    assert fields["noi_thuong_tru"].value.endswith("phường Ngọc Hà, Hà Nội")
+    assert "email" not in fields  # dotted leader only: nothing filled in
+    # Each value's box lies inside its line's box, right of the label.
+    line = page.lines[4]
+    box = fields["dan_toc"].box
+    assert line.box[0] < box[0] < box[2] <= line.box[2]
+
+
+def test_numbered_form_labels_and_repeated_names():
+    page = _page([
+        "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ",
+        "1. Họ, chữ đệm và tên: Lê Văn Đức",
+        "2. Ngày, tháng, năm sinh: 02/09/1975   3. Giới tính: Nam",
+        "7. Họ, chữ đệm và tên chủ hộ: Lê Thị Hồng",
+    ])
+    fields = extract_fields(classify_text(page.text)[0], [page], 0.8)
+    assert fields["ho_va_ten"].value == "Lê Văn Đức"
+    assert fields["ngay_sinh"].value == "02/09/1975"
+    assert fields["gioi_tinh"].value == "Nam"
+    assert fields["ho_chu_dem_va_ten_chu_ho"].value == "Lê Thị Hồng"
+
+
+def test_value_parsers():
+    assert parse_date("ngày 5/3/2024") == ("05/03/2024", True)
+    assert parse_date("31/04/2024") == ("31/04/2024", False)
+    assert parse_date("không có") is None
+    assert parse_gender("Giới tính / Sex: Nữ") == "Nữ"
+    assert parse_gender("Nam") == "Nam"
+    assert id12_problems("001099012345", 1999, "Nam") == []
+    assert "birth year does not match digits 4-6" in id12_problems("001099012345", 1998, "Nam")
+    assert id12_problems("00109901234") == ["not 12 digits"]
+
+
+def test_unknown_text_is_other_never_a_guess():
+    assert classify_text("Danh sách hàng hóa nhập kho tháng 3")[0] == DocumentKind.OTHER
+    assert classify_text("TỜ KHAI ĐĂNG KÝ KHAI SINH\nKính gửi: UBND")[0] == DocumentKind.TO_KHAI_KHAI_SINH
