@@ -217,18 +217,25 @@ def preflight(
 
 
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
-    """Open with PDFium, mapping load failures to refusal codes. Caller holds PDFIUM_LOCK."""
+    """Open with PDFium, mapping load failures to refusal codes. Caller holds PDFIUM_LOCK.
+
+    Loads through the raw API: pypdfium2's constructor refuses a zero-page document
+    with a stale error code (PDFium's last error is not reset on success).
+    """
     try:
-        return pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
-            _refuse(ErrorCode.ENCRYPTED_PDF)
-        if exc.err_code == pdfium_c.FPDF_ERR_SUCCESS and not re.search(rb"/Type\s*/Page[^s]", data):
-            # PDFium declines a well-formed document that has no page at all.
-            _refuse(ErrorCode.NO_PAGES)
-        _refuse(ErrorCode.CORRUPT_FILE, "cấu trúc PDF không hợp lệ")
+        raw = pdfium_c.FPDF_LoadMemDocument64(data, len(data), None)
     except Exception as exc:  # noqa: BLE001 - trust boundary
         _refuse(ErrorCode.CORRUPT_FILE, f"PDF không đọc được: {type(exc).__name__}")
+    if not raw:
+        if pdfium_c.FPDF_GetLastError() in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+            _refuse(ErrorCode.ENCRYPTED_PDF)
+        _refuse(ErrorCode.CORRUPT_FILE, "cấu trúc PDF không hợp lệ")
+    doc = pdfium.PdfDocument(raw)
+    doc._data_holder.append(data)  # PDFium reads `data` lazily: keep it alive with the document
+    if len(doc) < 1:
+        doc.close()
+        _refuse(ErrorCode.NO_PAGES)
+    return doc
 
 
 def _check_pdf(data: bytes, limits: InputLimits, dpi: int) -> int:
@@ -239,8 +246,6 @@ def _check_pdf(data: bytes, limits: InputLimits, dpi: int) -> int:
         try:
             with decoder_errors("PDF"):
                 count = len(doc)
-                if count == 0:
-                    _refuse(ErrorCode.NO_PAGES)
                 if count > limits.max_pages:
                     _refuse(ErrorCode.TOO_MANY_PAGES, f"{count} trang > {limits.max_pages} trang")
                 for index in range(count):

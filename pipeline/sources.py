@@ -38,7 +38,10 @@ _COLUMN_GAP_HEIGHTS = 3.0
 _MAX_BROKEN_SHARE = 0.02  # U+FFFD, unmapped glyphs, control characters
 _MAX_PRIVATE_USE_SHARE = 0.30  # symbol fonts / custom encodings (a few PUA bullets are fine)
 _MAX_LEGACY_SHARE = 0.03  # TCVN3 / VNI fonts: Vietnamese written as Latin-1 mojibake
-_SUBPIXEL = 64  # FPDF_PageToDevice returns ints: map onto a 64x finer grid
+_SUBPIXEL = 64
+# A page mostly covered by one picture needs this much text of its own to count as typed.
+_SCAN_IMAGE_SHARE = 0.5
+_SCAN_MIN_TEXT_CHARS = 300  # FPDF_PageToDevice returns ints: map onto a 64x finer grid
 
 
 @dataclass(slots=True)
@@ -228,18 +231,24 @@ def _text_layer_lines(page: pdfium.PdfPage, width: int, height: int, min_chars: 
     """The page's text lines if its text layer can be trusted, else None (OCR it)."""
     if _has_filled_form_text(page):
         return None  # typed-in form values live in annotations, not in the text layer
+    content = _scan_content(page)
     textpage = page.get_textpage()
     try:
-        chars = _page_chars(page, textpage, _page_to_pixels(page, width, height), width, height)
+        to_px = _page_to_pixels(page, width, height)
+        chars = _page_chars(textpage, to_px, width, height, content.invisible_text)
     finally:
         textpage.close()
+    if content.image_share >= _SCAN_IMAGE_SHARE:
+        # A page-sized picture with a little text on it (a scanner's watermark, a page
+        # number, a stamp) is a scan: its few characters are not the page's content.
+        min_chars = max(min_chars, _SCAN_MIN_TEXT_CHARS)
     if not text_layer_usable(chars.text, chars.unmapped, min_chars):
         return None
     return _build_lines(chars, width, height)
 
 
 def _page_chars(
-    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, to_px: _Affine, width: int, height: int
+    textpage: pdfium.PdfTextPage, to_px: _Affine, width: int, height: int, skip_invisible: bool
 ) -> PageChars:
     raw = textpage.raw
     count = pdfium_c.FPDFText_CountChars(raw)
@@ -248,7 +257,7 @@ def _page_chars(
         text = "".join(chr(min(pdfium_c.FPDFText_GetUnicode(raw, i), 0x10FFFF)) for i in range(count))
     # Invisible text (render mode 3) is someone else's OCR over a scan: drop it, so such a
     # page has no text of its own and is OCR'd by us. Per-char lookups only when needed.
-    invisible = _invisible_char_test(raw) if _has_invisible_text(page) else None
+    invisible = _invisible_char_test(raw) if skip_invisible else None
     rect = pdfium_c.FS_RECTF()
     keep = np.ones(count, dtype=bool)
     ltrb = np.full((count, 4), np.nan)
@@ -272,11 +281,43 @@ def _page_chars(
     return PageChars(text, boxes, unmapped)
 
 
-def _has_invisible_text(page: pdfium.PdfPage) -> bool:
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT]):
-        if pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
-            return True
-    return False
+class _Content(NamedTuple):
+    invisible_text: bool  # some text is drawn in render mode 3 (an OCR layer)
+    image_share: float  # share of the page area under its largest picture
+
+
+def _scan_content(page: pdfium.PdfPage) -> _Content:
+    """One pass over the page objects (raw API: wrappers cost ~5 us per object)."""
+    width, height = page.get_size()
+    page_area = max(width * height, 1.0)
+    invisible, largest = False, 0.0
+    l, b, r, t = (ctypes.c_float() for _ in range(4))
+    for obj, top_level in _walk_objects(page):
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            invisible = invisible or (
+                pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+            )
+        elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            # Bounds inside a form XObject are in the form's space: use the top-level
+            # form's bounds instead (an over-estimate, which errs towards OCR).
+            if pdfium_c.FPDFPageObj_GetBounds(top_level, l, b, r, t):
+                largest = max(largest, abs(r.value - l.value) * abs(t.value - b.value) / page_area)
+    return _Content(invisible, min(largest, 1.0))
+
+
+def _walk_objects(page: pdfium.PdfPage, max_depth: int = 8) -> Iterator[tuple[object, object]]:
+    """(object, its top-level ancestor) for every object, descending into form XObjects."""
+    stack = [(pdfium_c.FPDFPage_GetObject(page, i), None, 0) for i in range(pdfium_c.FPDFPage_CountObjects(page))]
+    while stack:
+        obj, top, depth = stack.pop()
+        if not obj:
+            continue
+        top = top or obj
+        yield obj, top
+        if depth < max_depth and pdfium_c.FPDFPageObj_GetType(obj) == pdfium_c.FPDF_PAGEOBJ_FORM:
+            for i in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
+                stack.append((pdfium_c.FPDFFormObj_GetObject(obj, i), top, depth + 1))
 
 
 def _invisible_char_test(raw: pdfium_c.FPDF_TEXTPAGE) -> Callable[[int], bool]:

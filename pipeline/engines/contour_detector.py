@@ -14,14 +14,15 @@ from pipeline.engines import DetectedLine
 
 
 class ContourTextDetector:
-    def __init__(self, join_px: int = 25, min_height: int = 8) -> None:
+    def __init__(self, join_px: int = 41, join_py: int = 11, min_height: int = 8) -> None:
         self.join_px = join_px
+        self.join_py = join_py  # joins tone marks to their letters
         self.min_height = min_height
 
     def detect(self, image: np.ndarray) -> list[DetectedLine]:
         grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-        joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, self.join_px), np.uint8))
+        joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((self.join_py, self.join_px), np.uint8))
         contours, _ = cv2.findContours(joined, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         lines = []
         for contour in contours:

@@ -1,0 +1,44 @@
+"""Generated benchmark sets, cached on disk by seed (the generator is deterministic)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+# Seeds: TUNING_SEED may be looked at while tuning; HELD_OUT_SEED never is. Targets are
+# reported on the held-out seed.
+TUNING_SEED = 1000
+HELD_OUT_SEED = 7301
+CACHE = Path(__file__).resolve().parent.parent / ".sohoa" / "bench"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    path: Path
+    truth: dict
+
+    @property
+    def kind(self) -> str:
+        return self.truth["kind"]
+
+    @property
+    def level(self) -> str:
+        return self.truth["level"]
+
+
+def load_set(seed: int, count: int, kinds: list[str] | None, levels: list[str]) -> list[Sample]:
+    from samples.generate import write_set
+
+    name = f"seed{seed}-n{count}-{'_'.join(kinds or ['all'])}-{'_'.join(levels)}"
+    out = CACHE / name
+    manifest = out / "manifest.json"
+    if not manifest.exists():
+        write_set(out, kinds, levels, count, seed)
+    entries = json.loads(manifest.read_text(encoding="utf-8"))
+    samples = []
+    for entry in entries["documents"] if isinstance(entries, dict) else entries:
+        path = out / entry["file"]
+        truth_path = out / entry.get("truth", Path(entry["file"]).with_suffix(".json").name)
+        samples.append(Sample(path, json.loads(truth_path.read_text(encoding="utf-8"))))
+    return samples

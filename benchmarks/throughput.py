@@ -1,0 +1,102 @@
+"""Throughput and memory of one reading worker (one core), ours beside whole-page Tesseract.
+
+    .venv/bin/python -m benchmarks.throughput [--seed 7301] [--pages 12]
+
+One process, one thread for every engine (ONNX Runtime intra-op 1, Tesseract
+OMP_THREAD_LIMIT=1): the figure is pages per minute per core. Peak RSS is the process's
+high-water mark after loading the models and reading every page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from benchmarks.baseline import WholePageTesseract  # noqa: E402
+from benchmarks.dataset import HELD_OUT_SEED, load_set  # noqa: E402
+from pipeline.preflight import preflight  # noqa: E402
+from pipeline.reader import OcrEngines, read_document  # noqa: E402
+from pipeline.sources import iter_pages  # noqa: E402
+
+A4_KINDS = ["to_khai_khai_sinh", "don", "ct01", "cong_van"]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
+    parser.add_argument("--count", type=int, default=3, help="scanned A4 documents per kind")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args(argv)
+
+    from api.settings import get_settings
+
+    settings = get_settings()
+    config = settings.reading
+    config.detector.threads = 1
+    scans = load_set(args.seed, args.count, A4_KINDS, ["scanned"])
+    pdfs = [s for s in load_set(args.seed, max(args.count, 3), ["pdf"], ["clean"])]
+
+    started = time.perf_counter()
+    engines = OcrEngines(config, settings.cache_dir)
+    _ = engines.page_reader
+    load_s = time.perf_counter() - started
+    rss_after_load = _peak_rss_mb()
+
+    # Warm-up page (first inference allocates buffers), not counted.
+    read_document(scans[0].path.read_bytes(), scans[0].path.name, config, engines)
+
+    pages = 0
+    dims = set()
+    started = time.perf_counter()
+    for sample in scans:
+        doc = read_document(sample.path.read_bytes(), sample.path.name, config, engines)
+        pages += len(doc.pages)
+        dims.update((p.width, p.height) for p in doc.pages)
+    ocr_s = time.perf_counter() - started
+    peak = _peak_rss_mb()
+
+    pdf_pages = 0
+    pdf_s = 0.0
+    for sample in pdfs:
+        data = sample.path.read_bytes()
+        t0 = time.perf_counter()
+        doc = read_document(data, sample.path.name, config, engines)
+        pdf_s += time.perf_counter() - t0
+        pdf_pages += sum(p.text_source == "pdf_text" for p in doc.pages)
+
+    print(f"Throughput, seed {args.seed}: {pages} scanned A4 pages {sorted(dims)} px (300 dpi)")
+    print(f"  models loaded in {load_s:.1f} s, RSS after load {rss_after_load:.0f} MB")
+    print(f"  ours : {ocr_s / pages:.2f} s/page = {60 * pages / ocr_s:.1f} pages/min/core"
+          f"   (target ≥ 40)   peak RSS {peak:.0f} MB (target ≤ 1024)")
+    if pdf_pages:
+        print(f"  born-digital PDF text pages: {pdf_pages} in {pdf_s:.2f} s = {pdf_pages / pdf_s:.1f} pages/s"
+              f" (target ≥ 20)")
+
+    if not args.no_baseline:
+        baseline = WholePageTesseract(config.recognizer)
+        images = []
+        for sample in scans:
+            data = sample.path.read_bytes()
+            info = preflight(data, sample.path.name, config.limits)
+            images.extend(src.image for src in iter_pages(data, info, config))
+        started = time.perf_counter()
+        for image in images:
+            baseline.read(image)
+        base_s = time.perf_counter() - started
+        print(f"  tess : {base_s / len(images):.2f} s/page = {60 * len(images) / base_s:.1f} pages/min/core"
+              f" (whole-page Tesseract vie, same pages)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

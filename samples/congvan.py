@@ -1,0 +1,276 @@
+"""Công văn / quyết định of a People's Committee: two-column header, body, Nơi nhận, signer.
+
+The same layout code makes the one-page scanned kind (`cong_van`) and the 2-3 page
+born-digital text (`samples.pdfdoc`): pages are Canvas objects that also record drawing ops.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from samples import graphics
+from samples.a4 import BOTTOM, LEFT, MOTTO, NATION, RIGHT, TOP, W, city_short, doc_date, signature_block
+from samples.canvas import A4_PX, Box, Canvas, Rendered, union
+from samples.fonts import A4_FAMILIES, FontSpec, pick_family, pt
+from samples.identity import make_address, make_person
+from samples.words import formal_date
+
+QD_SUBJECTS = (
+    "Về việc phê duyệt danh sách hộ gia đình được hỗ trợ kinh phí sửa chữa nhà ở năm 2025",
+    "Về việc thành lập Tổ công tác số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
+    "Về việc công bố danh mục thủ tục hành chính tiếp nhận tại Trung tâm Phục vụ hành chính công",
+    "Về việc ban hành Quy chế tiếp nhận, giải quyết hồ sơ trực tuyến trên địa bàn",
+)
+CV_SUBJECTS = (
+    "V/v tăng cường công tác số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
+    "V/v rà soát, cập nhật dữ liệu dân cư trên địa bàn",
+    "V/v triển khai thu nhận hồ sơ cấp thẻ căn cước",
+    "V/v báo cáo kết quả thực hiện Đề án 06 năm 2025",
+)
+BASIS = (
+    "Căn cứ Luật Tổ chức chính quyền địa phương ngày 16 tháng 6 năm 2025;",
+    "Căn cứ Luật Cư trú ngày 13 tháng 11 năm 2020;",
+    "Căn cứ Luật Căn cước ngày 27 tháng 11 năm 2023;",
+    "Căn cứ Nghị định số 107/2021/NĐ-CP ngày 06 tháng 12 năm 2021 của Chính phủ sửa đổi, bổ sung một số "
+    "điều của Nghị định số 61/2018/NĐ-CP về thực hiện cơ chế một cửa, một cửa liên thông trong giải quyết "
+    "thủ tục hành chính;",
+)
+QD_ARTICLES = (
+    "Điều 1. {action}, kèm theo Quyết định này.",
+    "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.",
+    "Điều 3. Chánh Văn phòng HĐND và UBND {unit_lower}, Trưởng phòng Văn hóa - Xã hội, Giám đốc Trung tâm "
+    "Phục vụ hành chính công và các cá nhân có liên quan chịu trách nhiệm thi hành Quyết định này./.",
+)
+QD_ACTIONS = {
+    QD_SUBJECTS[0]: "Phê duyệt danh sách {n} hộ gia đình được hỗ trợ kinh phí sửa chữa nhà ở năm 2025 "
+                    "với tổng kinh phí {money} đồng (có danh sách chi tiết",
+    QD_SUBJECTS[1]: "Thành lập Tổ công tác số hóa hồ sơ, kết quả giải quyết thủ tục hành chính gồm {n} thành "
+                    "viên (có danh sách",
+    QD_SUBJECTS[2]: "Công bố danh mục {n} thủ tục hành chính tiếp nhận tại Trung tâm Phục vụ hành chính công "
+                    "(có danh mục",
+    QD_SUBJECTS[3]: "Ban hành Quy chế tiếp nhận, giải quyết hồ sơ trực tuyến trên địa bàn (có Quy chế",
+}
+CV_POINTS = (
+    "Tổ chức rà soát toàn bộ hồ sơ thủ tục hành chính đã tiếp nhận từ ngày 01/7/2025 đến nay; bảo đảm "
+    "100% hồ sơ được số hóa và lưu trữ trên Hệ thống thông tin giải quyết thủ tục hành chính.",
+    "Phân công cán bộ, công chức thực hiện việc quét, nhận dạng và đối chiếu thông tin trên giấy tờ với Cơ sở "
+    "dữ liệu quốc gia về dân cư trước khi trả kết quả cho người dân.",
+    "Kết quả số hóa phải bảo đảm rõ nét, đầy đủ các trang, đúng thứ tự; các trường thông tin bắt buộc như họ, "
+    "chữ đệm và tên, ngày sinh, số định danh cá nhân phải được nhập chính xác.",
+    "Định kỳ trước ngày 25 hằng tháng, các đơn vị tổng hợp kết quả thực hiện, gửi về Văn phòng HĐND và UBND "
+    "{unit_lower} để theo dõi, báo cáo.",
+    "Tăng cường tuyên truyền, hướng dẫn người dân sử dụng tài khoản định danh điện tử mức độ 2 khi nộp hồ sơ "
+    "trực tuyến; hạn chế yêu cầu người dân xuất trình giấy tờ đã có trong cơ sở dữ liệu.",
+    "Bố trí máy quét, máy tính có cấu hình phù hợp tại bộ phận Một cửa; kiểm tra chất lượng bản quét trước khi "
+    "chuyển hồ sơ sang bộ phận chuyên môn giải quyết.",
+    "Không yêu cầu công dân nộp bản sao giấy khai sinh, giấy xác nhận cư trú khi các thông tin này đã được "
+    "khai thác từ Cơ sở dữ liệu quốc gia về dân cư.",
+    "Hướng dẫn tổ dân phố rà soát, lập danh sách công dân chưa được cấp thẻ căn cước, người chưa kích hoạt "
+    "tài khoản định danh điện tử để tổ chức thu nhận lưu động.",
+    "Chủ động phối hợp với Công an {unit_lower} trong việc xác thực thông tin công dân, xử lý các trường hợp "
+    "thông tin trên giấy tờ chưa thống nhất với dữ liệu dân cư.",
+    "Lưu trữ bản điện tử của hồ sơ theo đúng thời hạn quy định; bảo đảm an toàn, bảo mật dữ liệu cá nhân "
+    "của người dân trong quá trình khai thác, sử dụng.",
+)
+CV_SECTIONS = ("I. MỤC ĐÍCH, YÊU CẦU", "II. NỘI DUNG THỰC HIỆN", "III. TỔ CHỨC THỰC HIỆN")
+CV_SECTION_TEXT = (
+    "Nâng cao chất lượng, hiệu quả giải quyết thủ tục hành chính; giảm thời gian đi lại, chi phí cho người dân "
+    "và doanh nghiệp; từng bước hình thành kho dữ liệu số phục vụ chỉ đạo, điều hành.",
+    "Việc triển khai phải bảo đảm đúng quy định của pháp luật, thống nhất, đồng bộ; gắn trách nhiệm của người "
+    "đứng đầu với kết quả thực hiện.",
+    "Văn phòng HĐND và UBND {unit_lower} là đầu mối theo dõi, đôn đốc; tổng hợp khó khăn, vướng mắc, báo cáo "
+    "Chủ tịch UBND {unit_lower} xem xét, chỉ đạo giải quyết.",
+)
+
+
+@dataclass(slots=True)
+class Flow:
+    """Pages that fill top to bottom; page numbers from page 2 on (Decree 30/2020)."""
+
+    family: str
+    size: int
+    pages: list[Canvas] = field(default_factory=list)
+    y: int = TOP
+
+    def __post_init__(self) -> None:
+        self.pages.append(Canvas(*A4_PX))
+
+    @property
+    def c(self) -> Canvas:
+        return self.pages[-1]
+
+    def ensure(self, height: int) -> None:
+        if self.y + height > BOTTOM:
+            self.pages.append(Canvas(*A4_PX))
+            self.c.text(W / 2, TOP - 90, str(len(self.pages)), FontSpec(self.family, "", self.size), align="center")
+            self.y = TOP + 40
+
+    def paragraph(self, text: str, font: FontSpec, lead: int, *, indent: int = 118, justify: bool = True) -> None:
+        lines = self.c.wrap(text, font, RIGHT - LEFT, RIGHT - LEFT - indent)
+        for i, line in enumerate(lines):
+            self.ensure(lead)
+            x = LEFT + (indent if i == 0 else 0)
+            if justify and i < len(lines) - 1 and " " in line:
+                self.c.justified(x, RIGHT, self.y, line.split(" "), font)
+            else:
+                self.c.text(x, self.y, line, font)
+            self.y += lead
+
+
+def _issuer(rng: random.Random, city: str, ward: str) -> list[tuple[str, str]]:
+    """Left-column name lines as (text, style)."""
+    if rng.random() < 0.5:
+        return [("ỦY BAN NHÂN DÂN", "B"), (city.upper(), "B")]
+    return [("ỦY BAN NHÂN DÂN", "B"), (ward.upper(), "B")]
+
+
+def render_cong_van(rng: random.Random, *, pages: int = 1, family: str | None = None) -> Rendered:
+    """pages=1: one-page quyết định or công văn (8-20 body lines); pages=2|3: long công văn."""
+    family = family or pick_family(rng, A4_FAMILIES)
+    size = pt(rng.choice((13, 14)) if pages == 1 else 14)
+    font = FontSpec(family, "", size)
+    bold, ital = font.with_(style="B"), font.with_(style="I")
+    lead = round(size * rng.uniform(1.3, 1.45))
+    addr = make_address(rng)
+    city = addr.province
+    ward = addr.new_ward
+    issuer = _issuer(rng, city, ward)
+    unit = issuer[1][0]  # "THÀNH PHỐ HÀ NỘI" / "PHƯỜNG KIM LIÊN"
+    # How the body text names the unit: "phường Kim Liên" / "thành phố Hà Nội".
+    unit_lower = ward if unit.startswith("PHƯỜNG") else city
+    is_qd = pages == 1 and rng.random() < 0.5
+    number = rng.randint(12, 4890)
+    code = "QĐ-UBND" if is_qd else rng.choice(("UBND-VP", "UBND-VHXH", "UBND"))
+    when = doc_date(rng)
+    subject = rng.choice(QD_SUBJECTS if is_qd else CV_SUBJECTS)
+
+    flow = Flow(family, size)
+    c = flow.c
+    # --- two-column header: the whole left block, then the whole right block ---------------
+    nation_font = FontSpec(family, "B", pt(12.5))
+    nation_w = c.length(NATION, nation_font)
+    rcx = RIGHT - nation_w / 2 + 20
+    lcx = LEFT + 330
+    hsize = pt(13)
+    y0 = TOP
+    name_boxes: list[Box] = []
+    for i, (text, style) in enumerate(issuer):
+        name_boxes.append(c.text(lcx, y0 + i * round(hsize * 1.3), text, FontSpec(family, style, hsize),
+                                 align="center"))
+    rule_y = name_boxes[-1][3] + 14
+    c.hline(lcx - 120, lcx + 120, rule_y, width=3)
+    c.field("co_quan_ban_hanh", " ".join(t for t, _ in issuer), union(name_boxes))
+    so_y = rule_y + round(hsize * 1.9)
+    so_box = c.labelled(lcx - c.length(f"Số: {number}/{code}", FontSpec(family, "", hsize)) / 2, so_y, "Số:",
+                        f"{number}/{code}", FontSpec(family, "", hsize), field_name="so_ky_hieu")
+    left_bottom = so_box[3]
+    if not is_qd:  # công văn: the trích yếu sits under the number, in the left column
+        vfont = FontSpec(family, "", pt(12))
+        vv_lines = c.wrap(subject, vfont, 760)
+        boxes = [c.text(lcx, so_y + round(vfont.size * 1.5) + i * round(vfont.size * 1.25), line, vfont,
+                        align="center") for i, line in enumerate(vv_lines)]
+        c.field("trich_yeu", subject, union(boxes))
+        left_bottom = boxes[-1][3]
+    c.text(rcx, y0, NATION, nation_font, align="center")
+    motto = c.text(rcx, y0 + round(hsize * 1.3), MOTTO, FontSpec(family, "B", pt(13.5)), align="center")
+    c.hline(motto[0], motto[2], motto[3] + 14, width=3)
+    date_text = formal_date(city_short(city), when)
+    c.labelled(rcx - c.length(date_text, ital) / 2, so_y, f"{city_short(city)},", date_text.split(", ", 1)[1],
+               ital, field_name="ngay_ban_hanh")
+    c.fields["ngay_ban_hanh"]["value"] = f"{when.day:02d}/{when.month:02d}/{when.year}"
+    flow.y = max(left_bottom, so_y) + round(lead * 1.7)
+
+    # --- title / addressee ---------------------------------------------------------------
+    fill = {"unit_lower": unit_lower, "n": rng.randint(6, 48),
+            "money": f"{rng.randint(120, 980)}.{rng.randint(0, 999):03d}.000"}
+    if is_qd:
+        tfont = FontSpec(family, "B", pt(14))
+        c.text(W / 2, flow.y, "QUYẾT ĐỊNH", tfont, align="center")
+        flow.y += lead
+        boxes = []
+        for line in c.wrap(subject, tfont, RIGHT - LEFT - 300):
+            boxes.append(c.text(W / 2, flow.y, line, tfont, align="center"))
+            flow.y += lead
+        c.field("trich_yeu", subject, union(boxes))
+        c.hline(W / 2 - 160, W / 2 + 160, boxes[-1][3] + 28, width=3)
+        flow.y += round(lead * 0.6)
+        for line in c.wrap(f"CHỦ TỊCH ỦY BAN NHÂN DÂN {unit}", tfont, RIGHT - LEFT):
+            c.text(W / 2, flow.y, line, tfont, align="center")
+            flow.y += lead
+        flow.y += lead // 3
+        body: list[tuple[str, FontSpec, bool]] = [(b, ital, True) for b in rng.sample(BASIS, rng.randint(2, 3))]
+        body.append((f"Theo đề nghị của Trưởng phòng Văn hóa - Xã hội tại Tờ trình số {rng.randint(5, 300)}/TTr-VHXH.",
+                     ital, True))
+        body.append(("QUYẾT ĐỊNH:", bold, False))
+        action = QD_ACTIONS[subject].format(**fill)
+        body += [(a.format(action=action, **fill), font, True) for a in QD_ARTICLES]
+    else:
+        recipient = rng.choice(("Các phòng chuyên môn thuộc UBND", "Trung tâm Phục vụ hành chính công",
+                                "Công an")) + (f" {unit_lower}" if unit.startswith("PHƯỜNG") else " các phường, xã")
+        c.labelled(W / 2 - c.length(f"Kính gửi: {recipient}", font) / 2, flow.y, "Kính gửi:", recipient,
+                   font, field_name="kinh_gui")
+        flow.y += round(lead * 1.5)
+        intro = (f"Thực hiện Đề án phát triển ứng dụng dữ liệu về dân cư, định danh và xác thực điện tử phục vụ "
+                 f"chuyển đổi số quốc gia (Đề án 06), Ủy ban nhân dân {unit_lower} đề nghị các đơn vị triển khai "
+                 f"một số nội dung sau:")
+        body = [(intro, font, True)]
+        if pages == 1:
+            points = rng.sample(CV_POINTS, rng.randint(2, 3))
+            body += [(f"{i}. {p.format(**fill)}", font, True) for i, p in enumerate(points, 1)]
+        else:
+            pool = rng.sample(CV_POINTS, len(CV_POINTS))
+            per = [3, 4, 3] if pages == 3 else [2, 3, 2]
+            k = 0
+            for s, (head, text) in enumerate(zip(CV_SECTIONS, CV_SECTION_TEXT)):
+                body.append((head, bold, False))
+                body.append((text.format(**fill), font, True))
+                for _ in range(per[s] + (2 if pages == 3 else 0)):
+                    body.append((f"{k % len(pool) + 1}. {pool[k % len(pool)].format(**fill)}", font, True))
+                    k += 1
+        body.append((f"Trong quá trình thực hiện, nếu có khó khăn, vướng mắc, đề nghị các đơn vị phản ánh kịp thời "
+                      f"về Văn phòng HĐND và UBND {unit_lower} để được hướng dẫn.", font, True))
+        body.append((f"Ủy ban nhân dân {unit_lower} đề nghị các đơn vị nghiêm túc triển khai thực hiện./.",
+                     font, True))
+
+    if pages == 1:  # keep 8-20 body lines: drop optional middle paragraphs if longer
+        def n_lines(items: list[tuple[str, FontSpec, bool]]) -> int:
+            return sum(len(c.wrap(t, f, RIGHT - LEFT, RIGHT - LEFT - 118)) for t, f, _ in items)
+        while n_lines(body) > 20 and len(body) > 4:
+            body.pop(1)
+    for text, f, just in body:
+        if f is bold:  # "QUYẾT ĐỊNH:" (centred) and section headings (left)
+            flow.ensure(lead)
+            if text == "QUYẾT ĐỊNH:":
+                flow.c.text(W / 2, flow.y, text, f, align="center")
+            else:
+                flow.c.text(LEFT, flow.y, text, f)
+            flow.y += lead
+            continue
+        flow.paragraph(text, f, lead)
+    flow.y += round(lead * 0.5)
+
+    # --- Nơi nhận (left block) then signer (right block) --------------------------------------
+    flow.ensure(780)
+    c = flow.c
+    y = flow.y
+    nn = FontSpec(family, "BI", pt(12))
+    small = FontSpec(family, "", pt(11))
+    c.text(LEFT, y, "Nơi nhận:", nn)
+    recips = ["- Như Điều 3;" if is_qd else "- Như trên;", f"- Chủ tịch UBND {unit_lower};",
+              "- Các Phó Chủ tịch UBND;", "- Lưu: VT, VP."]
+    for i, r in enumerate(recips):
+        c.text(LEFT, y + round(nn.size * 1.25) + i * round(small.size * 1.3), r, small)
+    signer = make_person(random.Random(rng.randrange(2**32)), birth_range=(1966, 1980))
+    deputy = rng.random() < 0.4
+    scx = RIGHT - 430
+    c.text(scx, y, "TM. ỦY BAN NHÂN DÂN", bold, align="center")
+    if deputy:
+        c.text(scx, y + round(size * 1.3), "KT. CHỦ TỊCH", bold, align="center")
+        title, ty = "PHÓ CHỦ TỊCH", y + round(size * 2.6)
+    else:
+        title, ty = "CHỦ TỊCH", y + round(size * 1.3)
+    graphics.seal(c.image, scx - 120, ty + 190, 150)
+    end = signature_block(c, scx, ty, title, None, signer.full_name, family, rng, size=size)
+    assert end < A4_PX[1] - 40, "cong_van signer overflow"
+    return Rendered(flow.pages, family)

@@ -1,0 +1,85 @@
+"""The real reading engines (PP-OCR detector + Tesseract vie) on pages generated here."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.config import RecognizerConfig
+from pipeline.engines.contour_detector import ContourTextDetector
+from pipeline.ocr import PageReader, crop_line
+
+pytestmark = pytest.mark.ocr
+
+SERIF = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
+LINES = [
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "Họ và tên: Nguyễn Thị Phượng",
+    "Nơi thường trú: Số 18 ngõ 45 phố Hàng Bột, phường Văn Miếu",
+    "Quê quán: xã Nghĩa Hưng, tỉnh Ninh Bình",
+    "Kính gửi: Ủy ban nhân dân phường Hoàn Kiếm",
+]
+
+
+def _page(lines=LINES, spacing=70, size=54) -> np.ndarray:
+    """A4 at 300 dpi with lines set tight (70 px apart at 13 pt): tone marks of one line
+    reach into the next line's margin."""
+    img = Image.new("RGB", (2480, 3508), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(SERIF, size)
+    for i, text in enumerate(lines):
+        draw.text((220, 300 + i * spacing), text, font=font, fill="black")
+    return cv2.cvtColor(np.array(img), cv2.COLOR_RGB2BGR)
+
+
+def _texts(result):
+    return [line.text for line in result.lines]
+
+
+def test_reads_tightly_set_vietnamese_lines_exactly(page_reader):
+    result = page_reader.read(_page())
+    assert _texts(result) == LINES
+    assert all(line.confidence > 0.8 for line in result.lines)
+    assert result.quarter_turns == 0
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_turned_pages_are_read_upright_with_boxes_on_the_page_as_given(page_reader, turns):
+    page = _page()
+    turned = np.ascontiguousarray(np.rot90(page, turns))
+    result = page_reader.read(turned)
+    assert _texts(result) == LINES
+    h, w = turned.shape[:2]
+    for line in result.lines:
+        x0, y0, x1, y1 = line.box
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+        # The box holds ink of the page as given.
+        assert (cv2.cvtColor(turned[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY) < 128).any()
+
+
+def test_skewed_scan_is_read_and_ordered(page_reader):
+    page = _page()
+    h, w = page.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 2.0, 1.0)
+    skewed = cv2.warpAffine(page, matrix, (w, h), borderValue=(255, 255, 255))
+    assert _texts(page_reader.read(skewed)) == LINES
+
+
+def test_crop_keeps_marks_above_and_below_and_paints_out_neighbours():
+    page = cv2.cvtColor(_page(), cv2.COLOR_BGR2GRAY)
+    lines = ContourTextDetector().detect(page)
+    config = RecognizerConfig()
+    target = lines[2]  # "Họ và tên: Nguyễn Thị Phượng": ọ ễ ị ượ have marks below/above
+    crop = crop_line(page, target.quad, config, [ln.quad for ln in lines if ln is not target])
+    assert crop.shape[0] > config.target_line_height  # margins were added
+    ink_rows = np.where((crop < 128).any(axis=1))[0]
+    # No ink from the neighbouring lines at the crop's top and bottom edges.
+    assert ink_rows.min() > 0 and ink_rows.max() < crop.shape[0] - 1
+
+
+def test_contour_detector_feeds_the_same_reader(page_reader):
+    reader = PageReader(ContourTextDetector(), page_reader.recognizer, page_reader.config)
+    assert _texts(reader.read(_page())) == LINES
