@@ -67,12 +67,16 @@ def page_picture(width: int = 1240, height: int = 1754, text: str = "SCAN 123") 
     return im
 
 
-def scan_pdf(pages: int = 1, invisible_text: str | None = None) -> bytes:
-    """Image-only A4 pages; optionally with an invisible OCR layer on top (render mode 3)."""
+def scan_pdf(pages: int = 1, invisible_text: str | None = None, visible_text: str | None = None) -> bytes:
+    """Image-only A4 pages; optionally with an invisible OCR layer on top (render mode 3)
+    or a little visible text (a scanner app's watermark)."""
     pdf = _new_pdf()
     for _ in range(pages):
         pdf.add_page()
         pdf.image(page_picture(), x=0, y=0, w=pdf.w, h=pdf.h)
+        if visible_text:
+            pdf.set_xy(20, 260)
+            _write_lines(pdf, [visible_text])
         if invisible_text:
             pdf.text_mode = TextMode.INVISIBLE
             pdf.set_xy(20, 60)

@@ -151,6 +151,23 @@ def test_invisible_ocr_layer_is_treated_as_scan() -> None:
     assert page.text_lines is None and page.image is not None
 
 
+def test_scan_with_a_little_visible_text_is_treated_as_scan() -> None:
+    (page,) = pages_of(ff.scan_pdf(visible_text="Scanned with CamScanner - Trang 1/3"))
+    assert page.text_lines is None and page.image is not None
+
+
+def test_typed_page_with_a_logo_reads_text_layer() -> None:
+    pdf = FPDF()
+    pdf.add_font("vn", "", ff.vietnamese_font())
+    pdf.set_font("vn", size=12)
+    pdf.add_page()
+    pdf.image(ff.page_picture(200, 200), x=10, y=10, w=30, h=30)
+    pdf.set_xy(10, 50)
+    pdf.cell(text=ff.NAME_LINE)
+    (page,) = pages_of(bytes(pdf.output()))
+    assert [ln.text for ln in page.text_lines or []] == [ff.NAME_LINE]
+
+
 def test_mixed_pdf_page_by_page() -> None:
     pages = pages_of(ff.mixed_pdf())
     assert [p.image is None for p in pages] == [True, False, True]
