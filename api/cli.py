@@ -61,7 +61,8 @@ def cmd_process(args: argparse.Namespace) -> int:
                 data = Path(path).read_bytes()
             except OSError as exc:
                 raise InputRefused(ErrorCode.FILE_UNREADABLE, exc.strerror or type(exc).__name__) from exc
-            accepted.append((source, data, preflight(data, Path(path).name, config.limits)))
+            info = preflight(data, Path(path).name, config.limits, pdf_dpi=config.pdf_dpi)
+            accepted.append((source, data, info))
         except InputRefused as err:
             refused.append(_refusal(source, err))
             print(f"sohoa: {source}: {err.code}: {err.message_vi}", file=sys.stderr)

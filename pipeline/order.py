@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.document import TextLine
+
 _MIN_ROW_GAP = 0.8  # x median line height: smaller vertical gaps are ordinary line spacing
 _MIN_GUTTER = 1.5  # x median line height: narrower horizontal gaps are word spacing
 _ROW_ALIGNED_SHARE = 0.6
@@ -166,3 +168,9 @@ def reading_order(items: Sequence[OrderItem], skew_degrees: float = 0.0) -> list
     boxes = _level(items, skew_degrees)
     line_h = float(np.median([b.height for b in boxes])) or 1.0
     return _order(list(range(len(boxes))), boxes, line_h)
+
+
+def ordered_lines(lines: Sequence[TextLine]) -> list[TextLine]:
+    """Text lines with boxes (e.g. from a PDF text layer) put in reading order."""
+    order = reading_order([OrderItem.from_box(line.box, line.text) for line in lines])
+    return [lines[i] for i in order]

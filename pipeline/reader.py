@@ -10,12 +10,11 @@ from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
-from models.document import DocumentReading, PageText, TextLine, TextSource
+from models.document import DocumentReading, PageText, TextSource
 from pipeline.classify import classify_text
 from pipeline.config import ReadingConfig
 from pipeline.fields import extract_fields
 from pipeline.ocr import PageReader
-from pipeline.order import OrderItem, reading_order
 from pipeline.preflight import FileInfo, preflight
 from pipeline.sources import PageSource, iter_pages
 
@@ -39,15 +38,10 @@ class OcrEngines:
         )
 
 
-def _ordered_pdf_lines(lines: list[TextLine]) -> list[TextLine]:
-    order = reading_order([OrderItem.from_box(line.box, line.text) for line in lines])
-    return [lines[i] for i in order]
-
-
 def read_page(source: PageSource, engines: OcrEngines) -> PageText:
     if source.text_lines is not None:
-        return PageText(source.index, source.width, source.height, TextSource.PDF_TEXT,
-                        _ordered_pdf_lines(source.text_lines))
+        # pypdfium2 already gave the lines in reading order (pipeline.order).
+        return PageText(source.index, source.width, source.height, TextSource.PDF_TEXT, source.text_lines)
     assert source.image is not None
     ocr = engines.page_reader.read(source.image)
     return PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines)
@@ -62,7 +56,7 @@ def read_document(
     on_page: Callable[[PageText], None] | None = None,
 ) -> DocumentReading:
     """Read one file's bytes; raises `InputRefused` for a file that cannot be read."""
-    info = info or preflight(data, Path(source).name, config.limits)
+    info = info or preflight(data, Path(source).name, config.limits, pdf_dpi=config.pdf_dpi)
     pages: list[PageText] = []
     for page_source in iter_pages(data, info, config):
         page = read_page(page_source, engines)

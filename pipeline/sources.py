@@ -29,6 +29,7 @@ from PIL import Image, ImageOps
 from models.document import TextLine
 from pipeline.config import ReadingConfig
 from pipeline.preflight import PDFIUM_LOCK, FileInfo, FileType, decoder_errors, open_pdf, pdf_pixels
+from pipeline.order import ordered_lines
 from pipeline.text import ACCENTED_LETTERS, nfc
 
 # A gap wider than this many line heights splits one PDF text row into two lines, the
@@ -38,10 +39,10 @@ _COLUMN_GAP_HEIGHTS = 3.0
 _MAX_BROKEN_SHARE = 0.02  # U+FFFD, unmapped glyphs, control characters
 _MAX_PRIVATE_USE_SHARE = 0.30  # symbol fonts / custom encodings (a few PUA bullets are fine)
 _MAX_LEGACY_SHARE = 0.03  # TCVN3 / VNI fonts: Vietnamese written as Latin-1 mojibake
-_SUBPIXEL = 64
 # A page mostly covered by one picture needs this much text of its own to count as typed.
 _SCAN_IMAGE_SHARE = 0.5
-_SCAN_MIN_TEXT_CHARS = 300  # FPDF_PageToDevice returns ints: map onto a 64x finer grid
+_SCAN_MIN_TEXT_CHARS = 300
+_SUBPIXEL = 64  # FPDF_PageToDevice returns ints: map onto a 64x finer grid
 
 
 @dataclass(slots=True)
@@ -232,6 +233,8 @@ def _text_layer_lines(page: pdfium.PdfPage, width: int, height: int, min_chars: 
     if _has_filled_form_text(page):
         return None  # typed-in form values live in annotations, not in the text layer
     content = _scan_content(page)
+    if content.text_under_image:
+        return None  # the text is someone else's OCR hidden under the page picture
     textpage = page.get_textpage()
     try:
         to_px = _page_to_pixels(page, width, height)
@@ -284,40 +287,49 @@ def _page_chars(
 class _Content(NamedTuple):
     invisible_text: bool  # some text is drawn in render mode 3 (an OCR layer)
     image_share: float  # share of the page area under its largest picture
+    text_under_image: bool  # a page-sized picture is painted over earlier text
 
 
 def _scan_content(page: pdfium.PdfPage) -> _Content:
-    """One pass over the page objects (raw API: wrappers cost ~5 us per object)."""
+    """One pass over the page objects in painting order (raw API: wrappers cost ~5 us each).
+
+    Scan-plus-OCR tools hide their text in one of two ways: render mode 3 (invisible),
+    or visible text painted first and the page picture on top of it.
+    """
     width, height = page.get_size()
     page_area = max(width * height, 1.0)
-    invisible, largest = False, 0.0
+    invisible = covered = seen_text = False
+    largest = 0.0
     l, b, r, t = (ctypes.c_float() for _ in range(4))
-    for obj, top_level in _walk_objects(page):
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
-            invisible = invisible or (
-                pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
-            )
-        elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            # Bounds inside a form XObject are in the form's space: use the top-level
-            # form's bounds instead (an over-estimate, which errs towards OCR).
-            if pdfium_c.FPDFPageObj_GetBounds(top_level, l, b, r, t):
-                largest = max(largest, abs(r.value - l.value) * abs(t.value - b.value) / page_area)
-    return _Content(invisible, min(largest, 1.0))
+    for i in range(pdfium_c.FPDFPage_CountObjects(page)):
+        top = pdfium_c.FPDFPage_GetObject(page, i)
+        has_text, has_invisible, has_image = _subtree_kinds(top)
+        invisible |= has_invisible
+        # Bounds inside a form XObject are in the form's space: use the top-level
+        # object's bounds (an over-estimate for forms, which errs towards OCR).
+        if has_image and pdfium_c.FPDFPageObj_GetBounds(top, l, b, r, t):
+            share = min(abs(r.value - l.value) * abs(t.value - b.value) / page_area, 1.0)
+            largest = max(largest, share)
+            covered |= seen_text and share >= _SCAN_IMAGE_SHARE
+        seen_text |= has_text
+    return _Content(invisible, largest, covered)
 
 
-def _walk_objects(page: pdfium.PdfPage, max_depth: int = 8) -> Iterator[tuple[object, object]]:
-    """(object, its top-level ancestor) for every object, descending into form XObjects."""
-    stack = [(pdfium_c.FPDFPage_GetObject(page, i), None, 0) for i in range(pdfium_c.FPDFPage_CountObjects(page))]
-    while stack:
-        obj, top, depth = stack.pop()
-        if not obj:
-            continue
-        top = top or obj
-        yield obj, top
-        if depth < max_depth and pdfium_c.FPDFPageObj_GetType(obj) == pdfium_c.FPDF_PAGEOBJ_FORM:
-            for i in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
-                stack.append((pdfium_c.FPDFFormObj_GetObject(obj, i), top, depth + 1))
+def _subtree_kinds(obj: object, depth: int = 0) -> tuple[bool, bool, bool]:
+    """(visible text, invisible text, image) anywhere in `obj`, descending into forms."""
+    kind = pdfium_c.FPDFPageObj_GetType(obj) if obj else -1
+    if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+        hidden = pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+        return not hidden, hidden, False
+    if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        return False, False, True
+    if kind != pdfium_c.FPDF_PAGEOBJ_FORM or depth >= 8:
+        return False, False, False
+    text = hidden = image = False
+    for i in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
+        sub = _subtree_kinds(pdfium_c.FPDFFormObj_GetObject(obj, i), depth + 1)
+        text, hidden, image = text or sub[0], hidden or sub[1], image or sub[2]
+    return text, hidden, image
 
 
 def _invisible_char_test(raw: pdfium_c.FPDF_TEXTPAGE) -> Callable[[int], bool]:
@@ -360,7 +372,7 @@ _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 _LEGACY_VN = re.compile(
     "[" + "".join(
         re.escape(chr(c)) for c in range(0xA1, 0x100)
-        if chr(c) not in ACCENTED_LETTERS and chr(c) not in "°«»©®±§·×÷¼½¾"
+        if chr(c) not in ACCENTED_LETTERS and chr(c) not in "°«»©®±§×÷¼½¾"
     ) + "]"
 )
 
@@ -403,7 +415,7 @@ def _build_lines(chars: PageChars, width: int, height: int) -> list[TextLine]:
             if line is not None:
                 lines.append(line)
         start = brk.end() if brk else end
-    return reading_order(lines)
+    return ordered_lines(lines)
 
 
 def _column_splits(boxes: np.ndarray) -> list[tuple[int, int]]:
@@ -431,17 +443,3 @@ def _make_line(text: str, boxes: np.ndarray, width: int, height: int) -> TextLin
     if box[2] <= box[0] or box[3] <= box[1]:
         return None
     return TextLine(clean, box, 1.0)
-
-
-def reading_order(lines: list[TextLine]) -> list[TextLine]:
-    """Top to bottom; lines sharing a row (vertical centres within half a line) left to right."""
-    rows: list[list[TextLine]] = []
-    for line in sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2):
-        if rows:
-            last = rows[-1][0]
-            half = max(line.box[3] - line.box[1], last.box[3] - last.box[1]) / 2
-            if abs((line.box[1] + line.box[3]) - (last.box[1] + last.box[3])) / 2 <= half:
-                rows[-1].append(line)
-                continue
-        rows.append([line])
-    return [line for row in rows for line in sorted(row, key=lambda ln: ln.box[0])]

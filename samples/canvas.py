@@ -175,6 +175,25 @@ class Rendered:
     extra: dict = field(default_factory=dict)  # e.g. {"qr_payload": ..., "mrz": [...]}
 
 
+class LayoutOverflow(Exception):
+    """The content did not fit the page; the renderer retries with tighter type."""
+
+
+def fit_retry(render, *args, rng, **kwargs):  # type: ignore[no-untyped-def]
+    """Call `render(..., rng=rng, shrink=k)` for k = 0, 1, 2, ... until it fits.
+
+    The rng state is restored before each try, so the content (names, dates, wording) is the
+    same whatever the number of tries: only the type gets smaller."""
+    state = rng.getstate()
+    for shrink in range(5):
+        rng.setstate(state)
+        try:
+            return render(*args, rng=rng, shrink=shrink, **kwargs)
+        except LayoutOverflow:
+            continue
+    raise LayoutOverflow("content does not fit even at the smallest size")
+
+
 def union(boxes: list[Box]) -> Box:
     return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
 

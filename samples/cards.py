@@ -90,10 +90,11 @@ def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
     c.field("noi_thuong_tru", residence, [min(b[0] for b in boxes), boxes[0][1], max(b[2] for b in boxes),
                                           boxes[-1][3]])
 
-    small = FontSpec(family, "", 19)
-    exp_font = _fit(c, f"Có giá trị đến: {ddmmyyyy(person.card_expiry)}", small, 250, 14)
-    c.labelled(30, 540, "Có giá trị đến:", ddmmyyyy(person.card_expiry), exp_font, field_name="co_gia_tri_den",
-               fill=DARK)
+    if person.card_expiry is None:
+        raise ValueError("card holder without an expiry date")
+    expiry = ddmmyyyy(person.card_expiry)
+    exp_font = _fit(c, f"Có giá trị đến: {expiry}", FontSpec(family, "", 19), 250, 14)
+    c.labelled(30, 540, "Có giá trị đến:", expiry, exp_font, field_name="co_gia_tri_den", fill=DARK)
     c.text(30, 618, "MẪU / SPECIMEN", FontSpec(family, "B", 18), fill=RED)
     return Rendered([c], family, {"qr_payload": payload})
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from samples import graphics
 from samples.a4 import BOTTOM, LEFT, MOTTO, NATION, RIGHT, TOP, W, city_short, doc_date, signature_block
-from samples.canvas import A4_PX, Box, Canvas, Rendered, union
+from samples.canvas import A4_PX, Box, Canvas, LayoutOverflow, Rendered, fit_retry, union
 from samples.fonts import A4_FAMILIES, FontSpec, pick_family, pt
 from samples.identity import make_address, make_person
 from samples.words import formal_date
@@ -127,8 +127,12 @@ def _issuer(rng: random.Random, city: str, ward: str) -> list[tuple[str, str]]:
 
 def render_cong_van(rng: random.Random, *, pages: int = 1, family: str | None = None) -> Rendered:
     """pages=1: one-page quyết định or công văn (8-20 body lines); pages=2|3: long công văn."""
+    return fit_retry(_render_cong_van, rng=rng, pages=pages, family=family)
+
+
+def _render_cong_van(*, rng: random.Random, pages: int, family: str | None, shrink: int) -> Rendered:
     family = family or pick_family(rng, A4_FAMILIES)
-    size = pt(rng.choice((13, 14)) if pages == 1 else 14)
+    size = pt((rng.choice((13, 14)) if pages == 1 else 14) - 0.5 * shrink)
     font = FontSpec(family, "", size)
     bold, ital = font.with_(style="B"), font.with_(style="I")
     lead = round(size * rng.uniform(1.3, 1.45))
@@ -272,5 +276,6 @@ def render_cong_van(rng: random.Random, *, pages: int = 1, family: str | None = 
         title, ty = "CHỦ TỊCH", y + round(size * 1.3)
     graphics.seal(c.image, scx - 120, ty + 190, 150)
     end = signature_block(c, scx, ty, title, None, signer.full_name, family, rng, size=size)
-    assert end < A4_PX[1] - 40, "cong_van signer overflow"
+    if end >= A4_PX[1] - 40 or (pages == 1 and len(flow.pages) > 1):
+        raise LayoutOverflow("cong_van does not fit")
     return Rendered(flow.pages, family)

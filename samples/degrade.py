@@ -83,8 +83,9 @@ def _scanned(arr: np.ndarray, rng: np.random.Generator) -> Degraded:
     arr = _paper(arr, rng.uniform(0.82, 0.93), tone)
     angle = float(rng.choice([-1, 1]) * rng.uniform(0.3, 2.0))
     arr, h = _rotation(arr, angle, tuple(float(v) for v in tone))
-    arr = cv2.GaussianBlur(arr, (0, 0), rng.uniform(0.5, 0.9))
-    arr = arr + rng.normal(0, rng.uniform(3, 7), arr.shape[:2])[..., None]
+    # Sensor noise before the optics blur: grain is correlated, as in real scans (and JPEGs stay small).
+    arr = arr + rng.normal(0, rng.uniform(4, 8), arr.shape[:2]).astype(np.float32)[..., None]
+    arr = cv2.GaussianBlur(arr, (0, 0), rng.uniform(0.7, 1.0))
     return Degraded(_finish(arr), h, int(rng.integers(70, 86)))
 
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from samples import graphics
 from samples.a4 import (BOTTOM, LEFT, RIGHT, TOP, W, city_short, doc_date, national_header, phone_spaced,
                         signature_block)
-from samples.canvas import Canvas, Rendered, labelled_wrapped, union
+from samples.canvas import Canvas, LayoutOverflow, Rendered, fit_retry, labelled_wrapped, union
 from samples.fonts import A4_FAMILIES, FontSpec, pick_family, pt
 from samples.identity import Person, ddmmyyyy, make_address, make_person, random_date
 from samples.words import date_words, formal_date
@@ -30,15 +30,20 @@ def _city_code(p: Person) -> str:
     return "079" if "Hồ Chí Minh" in p.address.province else "001"
 
 
-def _body(family: str, rng: random.Random) -> tuple[FontSpec, int]:
-    size = pt(rng.choice((13, 13, 14)))
-    return FontSpec(family, "", size), round(size * rng.uniform(1.32, 1.42))
+def _body(family: str, rng: random.Random, shrink: int) -> tuple[FontSpec, int]:
+    """Body type: 13-14 pt as typed forms are; each `shrink` step tightens size and leading."""
+    size = pt(rng.choice((13, 13, 14)) - 0.5 * shrink)
+    return FontSpec(family, "", size), round(size * (rng.uniform(1.32, 1.42) - 0.04 * shrink))
 
 
-def render_to_khai_khai_sinh(person: Person, rng: random.Random) -> Rendered:
-    family = pick_family(rng, A4_FAMILIES)
+def render_to_khai_khai_sinh(person: Person, rng: random.Random, family: str | None = None) -> Rendered:
+    return fit_retry(_render_to_khai_khai_sinh, person, rng=rng, family=family)
+
+
+def _render_to_khai_khai_sinh(person: Person, *, rng: random.Random, family: str | None, shrink: int) -> Rendered:
+    family = family or pick_family(rng, A4_FAMILIES)
     c = Canvas(W, 3508)
-    font, lead = _body(family, rng)
+    font, lead = _body(family, rng, shrink)
     bold = font.with_(style="B")
     when = doc_date(rng)
     # The family: `person` is one parent; the other parent and the child are drawn from rng.
@@ -111,7 +116,8 @@ def render_to_khai_khai_sinh(person: Person, rng: random.Random) -> Rendered:
     y += round(lead * 1.2)
     end = signature_block(c, (W + LEFT) // 2 + 250, y, "Người yêu cầu", "(Ký, ghi rõ họ, chữ đệm, tên)",
                           person.full_name, family, rng, size=font.size)
-    assert end < 3508 - 60, "to_khai layout overflow"
+    if end >= 3508 - 60:
+        raise LayoutOverflow("to_khai layout overflow")
     return Rendered([c], family)
 
 
@@ -147,10 +153,14 @@ DON_SUBJECTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 PURPOSES = ("xin việc làm", "đăng ký kết hôn", "nhập học cho con", "vay vốn ngân hàng", "chuyển công tác")
 
 
-def render_don(person: Person, rng: random.Random) -> Rendered:
-    family = pick_family(rng, A4_FAMILIES)
+def render_don(person: Person, rng: random.Random, family: str | None = None) -> Rendered:
+    return fit_retry(_render_don, person, rng=rng, family=family)
+
+
+def _render_don(person: Person, *, rng: random.Random, family: str | None, shrink: int) -> Rendered:
+    family = family or pick_family(rng, A4_FAMILIES)
     c = Canvas(W, 3508)
-    font, lead = _body(family, rng)
+    font, lead = _body(family, rng, shrink)
     lead = round(lead * 1.08)  # a đơn is airy: one page, few lines
     when = doc_date(rng)
     addr = person.address
@@ -185,7 +195,8 @@ def render_don(person: Person, rng: random.Random) -> Rendered:
     y += lead
     end = signature_block(c, cx, y, "Người làm đơn", "(Ký và ghi rõ họ tên)", person.full_name, family, rng,
                           size=font.size)
-    assert end < BOTTOM + 200, "don layout overflow"
+    if end >= BOTTOM + 200:
+        raise LayoutOverflow("don layout overflow")
     return Rendered([c], family)
 
 
@@ -211,10 +222,14 @@ def _boxed_digits(c: Canvas, x: int, y: int, digits: str, font: FontSpec, cell: 
     return box
 
 
-def render_ct01(person: Person, rng: random.Random) -> Rendered:
-    family = pick_family(rng, A4_FAMILIES)
+def render_ct01(person: Person, rng: random.Random, family: str | None = None) -> Rendered:
+    return fit_retry(_render_ct01, person, rng=rng, family=family)
+
+
+def _render_ct01(person: Person, *, rng: random.Random, family: str | None, shrink: int) -> Rendered:
+    family = family or pick_family(rng, A4_FAMILIES)
     c = Canvas(W, 3508)
-    font, lead = _body(family, rng)
+    font, lead = _body(family, rng, shrink)
     bold = font.with_(style="B")
     small = FontSpec(family, "I", pt(11))
     when = doc_date(rng)
@@ -244,7 +259,11 @@ def render_ct01(person: Person, rng: random.Random) -> Rendered:
         c.field("so_dinh_danh", person.id12, c.text(label_box[2] + 24, y, person.id12, font))
     y += round(lead * 1.1)
     c.labelled(LEFT, y, "5. Số điện thoại liên hệ:", person.phone, font, field_name="so_dien_thoai")
-    c.labelled(LEFT + 1100, y, "6. Email:", person.email, font, field_name="email")
+    if LEFT + 1100 + c.length(f"6. Email: {person.email}", font) > RIGHT:  # long address: own line
+        y += lead
+        c.labelled(LEFT, y, "6. Email:", person.email, font, field_name="email")
+    else:
+        c.labelled(LEFT + 1100, y, "6. Email:", person.email, font, field_name="email")
     y += lead
     y = labelled_wrapped(c, LEFT, RIGHT, y, "7. Họ, chữ đệm và tên chủ hộ:", head.name_upper, font, lead,
                          field_name="ho_ten_chu_ho")
@@ -270,7 +289,8 @@ def render_ct01(person: Person, rng: random.Random) -> Rendered:
     if head is not person:
         graphics.signature(c.image, (lx - 200, y + 100, lx + 200, y + 290), rng)
     c.text(lx, y + 330, head.full_name, bold, align="center")
-    assert end < 3508 - 60, "ct01 layout overflow"
+    if end >= 3508 - 60:
+        raise LayoutOverflow("ct01 layout overflow")
     return Rendered([c], family)
 
 

@@ -180,7 +180,7 @@ class Person:
     address: Address
     phone: str
     card_issue: date
-    card_expiry: date
+    card_expiry: date | None  # None: the card never expires (holder 58 or older at issue)
 
     @property
     def full_name(self) -> str:
@@ -221,14 +221,14 @@ def make_id12(rng: random.Random, province_code: str, birth_year: int, male: boo
     return f"{province_code}{g}{birth_year % 100:02d}{rng.randrange(10**6):06d}"
 
 
-def card_expiry(birth: date, issued: date) -> date:
+def card_expiry(birth: date, issued: date) -> date | None:
     """CCCD validity: until the 25th/40th/60th birthday; a card issued within two years before
     a milestone runs to the next one (Luật Căn cước công dân 2014, Art. 21)."""
     for age in (25, 40, 60):
         milestone = _add_years(birth, age)
         if issued < _add_years(milestone, -2):
             return milestone
-    raise ValueError("card holder too old for an expiring card")
+    return None  # issued within two years of the 60th birthday: "Không thời hạn"
 
 
 def _add_years(d: date, years: int) -> date:
@@ -264,7 +264,7 @@ def make_phone(rng: random.Random) -> str:
     return f"{prefix}{rest}"
 
 
-def make_person(rng: random.Random, *, male: bool | None = None, birth_range: tuple[int, int] = (1966, 2006),
+def make_person(rng: random.Random, *, male: bool | None = None, birth_range: tuple[int, int] = (1967, 2006),
                 surname: str | None = None) -> Person:
     male = rng.random() < 0.5 if male is None else male
     middle = rng.choice(MIDDLE_MALE if male else MIDDLE_FEMALE)
@@ -334,5 +334,7 @@ def mrz_td1(id12: str, birth: date, male: bool, expiry: date, surname: str, give
 
 
 def person_mrz(person: Person) -> list[str]:
+    if person.card_expiry is None:
+        raise ValueError("no expiry date: not a card holder of the 2021-2024 generation")
     return mrz_td1(person.id12, person.birth, person.male, person.card_expiry, person.surname,
                    f"{person.middle} {person.given}")

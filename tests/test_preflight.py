@@ -178,6 +178,12 @@ def test_pdf_page_too_large(size: tuple[float, float]) -> None:
 # --- images ----------------------------------------------------------------------------
 
 
+def test_truncated_images_are_never_silently_padded() -> None:
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
 def test_truncated_jpeg() -> None:
     data = ff.image_bytes(ff.page_picture(600, 800), "JPEG", quality=90)
     for cut in (len(data) // 2, len(data) - 100):

@@ -1,0 +1,251 @@
+"""Public API and CLI of the synthetic sample generator.
+
+    generate_document(kind, level, seed, orientation=0) -> GeneratedDocument
+    write_set(out_dir, kinds, levels, count_per_kind, seed) -> manifest dict
+    python -m samples.generate --out DIR --seed N --count K [--kinds a,b] [--levels clean,scanned]
+
+Same arguments -> byte-identical files: every random draw comes from generators seeded by a
+hash of (seed, purpose); nothing reads global random state or the clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from samples.canvas import Canvas, Rendered
+from samples.cards import render_cccd_back, render_cccd_front
+from samples.congvan import render_cong_van
+from samples.degrade import LEVELS, Degraded, degrade, map_box, orient
+from samples.forms import render_ct01, render_don, render_to_khai_khai_sinh
+from samples.identity import Person, make_person
+from samples.pdfdoc import SPECIMEN_NOTE, replay_raster, write_pdf
+
+GENERATOR = "sohoa-samples/1"
+IMAGE_KINDS = ("cccd_front", "cccd_back", "to_khai_khai_sinh", "don", "ct01", "cong_van")
+PDF_KINDS = ("pdf_born_digital", "pdf_mixed")
+KINDS = IMAGE_KINDS + PDF_KINDS
+PDF_FAMILY = "Liberation Serif"  # Times metrics, embedded as TrueType
+
+_RENDERERS: dict[str, Callable[[Person, random.Random], Rendered]] = {
+    "cccd_front": render_cccd_front,
+    "cccd_back": render_cccd_back,
+    "to_khai_khai_sinh": render_to_khai_khai_sinh,
+    "don": render_don,
+    "ct01": render_ct01,
+    "cong_van": lambda _person, rng: render_cong_van(rng),
+}
+
+
+@dataclass(slots=True)
+class GeneratedDocument:
+    kind: str
+    level: str
+    seed: int
+    pages: list[Image.Image]  # what the files show (decoded), one per page
+    pdf_bytes: bytes | None  # PDF kinds only
+    truth: dict
+    page_files: list[bytes] = field(default_factory=list)  # encoded PNG/JPEG per page (image kinds)
+
+    @property
+    def extension(self) -> str:
+        if self.pdf_bytes is not None:
+            return "pdf"
+        return "png" if self.level == "clean" else "jpg"
+
+
+def sub_seed(seed: int, *parts: object) -> int:
+    """Independent 64-bit seed per purpose, stable across Python runs (no hash randomisation)."""
+    digest = hashlib.sha256(repr((seed, *parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def supported(kind: str, level: str) -> bool:
+    if kind not in KINDS or level not in LEVELS:
+        return False
+    return level == "clean" if kind == "pdf_born_digital" else True
+
+
+def encode_png(img: Image.Image) -> bytes:
+    info = PngInfo()
+    info.add_text("Comment", SPECIMEN_NOTE)
+    info.add_text("Software", GENERATOR)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", pnginfo=info, compress_level=9)
+    return buf.getvalue()
+
+
+def encode_jpeg(img: Image.Image, quality: int) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=quality, comment=SPECIMEN_NOTE.encode(), optimize=True)
+    return buf.getvalue()
+
+
+def _page_truth(canvas: Canvas, index: int, mapper: Callable[[list[int]], list[int]], size: tuple[int, int],
+                text_layer: bool) -> dict:
+    return {"index": index, "image": None, "width": size[0], "height": size[1], "text_layer": text_layer,
+            "lines": [{"text": ln["text"], "box": mapper(ln["box"])} for ln in canvas.lines]}
+
+
+def _add_fields(truth: dict, canvas: Canvas, page: int, mapper: Callable[[list[int]], list[int]]) -> None:
+    for name, f in canvas.fields.items():
+        truth["fields"].setdefault(name, {"value": f["value"], "page": page, "box": mapper(f["box"])})
+
+
+def _base_truth(kind: str, level: str, seed: int, orientation: int, font: str, extra: dict) -> dict:
+    return {"specimen": True, "generator": GENERATOR, "seed": seed, "kind": kind, "level": level,
+            "orientation": orientation, "font": font, "pages": [], "fields": {}, **extra}
+
+
+def _degrade_page(canvas: Canvas, level: str, rng: np.random.Generator, orientation: int,
+                  card: bool) -> tuple[Degraded, np.ndarray]:
+    img, h0 = orient(canvas.image, orientation)
+    d = degrade(img, level, rng, card=card)
+    return d, d.homography @ h0
+
+
+def generate_document(kind: str, level: str, seed: int, *, orientation: int = 0) -> GeneratedDocument:
+    if not supported(kind, level):
+        raise ValueError(f"unsupported kind/level {kind!r}/{level!r}")
+    person = make_person(random.Random(sub_seed(seed, "person")))
+    layout_rng = random.Random(sub_seed(seed, kind, "layout"))
+    noise_rng = np.random.default_rng(sub_seed(seed, kind, level, orientation, "degrade"))
+    if kind in IMAGE_KINDS:
+        return _image_document(kind, level, seed, orientation, person, layout_rng, noise_rng)
+    if orientation:
+        raise ValueError("orientation applies to image kinds only")
+    if kind == "pdf_born_digital":
+        return _born_digital(seed, layout_rng)
+    return _mixed(level, seed, person, layout_rng, noise_rng)
+
+
+def _image_document(kind: str, level: str, seed: int, orientation: int, person: Person,
+                    layout_rng: random.Random, noise_rng: np.random.Generator) -> GeneratedDocument:
+    rendered = _RENDERERS[kind](person, layout_rng)
+    truth = _base_truth(kind, level, seed, orientation, rendered.font, rendered.extra)
+    pages, files = [], []
+    for i, canvas in enumerate(rendered.pages):
+        d, h = _degrade_page(canvas, level, noise_rng, orientation, kind.startswith("cccd"))
+        w, hh = d.image.size
+        mapper = lambda b, h=h, w=w, hh=hh: map_box(b, h, w, hh)  # noqa: E731 - bind per page
+        data = encode_png(d.image) if d.jpeg_quality is None else encode_jpeg(d.image, d.jpeg_quality)
+        files.append(data)
+        pages.append(Image.open(io.BytesIO(data)).convert("RGB"))
+        truth["pages"].append(_page_truth(canvas, i, mapper, (w, hh), False))
+        _add_fields(truth, canvas, i, mapper)
+    return GeneratedDocument(kind, level, seed, pages, None, truth, files)
+
+
+def _born_digital(seed: int, rng: random.Random) -> GeneratedDocument:
+    rendered = render_cong_van(rng, pages=rng.choice((2, 3)), family=PDF_FAMILY)
+    pdf = write_pdf(rendered.pages, "Công văn (mẫu tổng hợp)")
+    truth = _base_truth("pdf_born_digital", "clean", seed, 0, PDF_FAMILY, rendered.extra)
+    ident = lambda b: list(b)  # noqa: E731 - PDF text sits exactly where the canvas drew it
+    for i, canvas in enumerate(rendered.pages):
+        truth["pages"].append(_page_truth(canvas, i, ident, (canvas.width, canvas.height), True))
+        _add_fields(truth, canvas, i, ident)
+    return GeneratedDocument("pdf_born_digital", "clean", seed, [replay_raster(c) for c in rendered.pages], pdf, truth)
+
+
+def _mixed(level: str, seed: int, person: Person, rng: random.Random,
+           noise_rng: np.random.Generator) -> GeneratedDocument:
+    """Page 1: a typed đơn with a text layer; page 2: a scanned form, image only."""
+    letter = render_don(person, rng, family=PDF_FAMILY)
+    form = (render_ct01 if rng.random() < 0.5 else render_to_khai_khai_sinh)(person, rng)
+    scan_level = "scanned" if level == "clean" else level  # page 2 is a scan whatever the level
+    d, h = _degrade_page(form.pages[0], scan_level, noise_rng, 0, False)
+    # The image fills the A4 page, so its pixels scale onto the 300-dpi page grid.
+    canvas = form.pages[0]
+    h = np.diag([canvas.width / d.image.width, canvas.height / d.image.height, 1.0]) @ h
+    jpeg = encode_jpeg(d.image, d.jpeg_quality or 90)
+    pdf = write_pdf([letter.pages[0], jpeg], "Hồ sơ (mẫu tổng hợp)")
+    truth = _base_truth("pdf_mixed", level, seed, 0, PDF_FAMILY, {})
+    truth["scan_font"] = form.font
+    ident = lambda b: list(b)  # noqa: E731
+    mapper = lambda b: map_box(b, h, canvas.width, canvas.height)  # noqa: E731
+    truth["pages"].append(_page_truth(letter.pages[0], 0, ident, (canvas.width, canvas.height), True))
+    truth["pages"].append(_page_truth(canvas, 1, mapper, (canvas.width, canvas.height), False))
+    _add_fields(truth, letter.pages[0], 0, ident)
+    _add_fields(truth, canvas, 1, mapper)
+    page2 = Image.open(io.BytesIO(jpeg)).convert("RGB").resize((canvas.width, canvas.height), Image.BILINEAR)
+    return GeneratedDocument("pdf_mixed", level, seed, [replay_raster(letter.pages[0]), page2], pdf, truth)
+
+
+def write_document(doc: GeneratedDocument, out_dir: Path, stem: str) -> list[str]:
+    """Write the file(s) and `{stem}.json`; returns the file names written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ext = doc.extension
+    name = f"{stem}.{ext}"
+    if doc.pdf_bytes is not None:
+        (out_dir / name).write_bytes(doc.pdf_bytes)
+        for p in doc.truth["pages"]:
+            p["image"] = f"{name}#page={p['index'] + 1}"
+    else:
+        names = [name] if len(doc.page_files) == 1 else [f"{stem}-p{i + 1}.{ext}" for i in range(len(doc.page_files))]
+        for n, data, p in zip(names, doc.page_files, doc.truth["pages"]):
+            (out_dir / n).write_bytes(data)
+            p["image"] = n
+    (out_dir / f"{stem}.json").write_text(json.dumps(doc.truth, ensure_ascii=False, indent=1) + "\n",
+                                          encoding="utf-8")
+    return [name, f"{stem}.json"]
+
+
+def write_set(out_dir: str | Path, kinds: Iterable[str] = KINDS, levels: Iterable[str] = LEVELS,
+              count_per_kind: int = 1, seed: int = 0) -> dict:
+    """Write `{kind}-{level}-{n:03d}.{png|jpg|pdf}` + `.json` for every supported pair, and manifest.json.
+
+    Document n of a kind has the same content at every level (only the degradation differs)."""
+    out = Path(out_dir)
+    levels = list(levels)
+    docs = []
+    for kind in kinds:
+        for level in levels:
+            if not supported(kind, level):
+                continue
+            for n in range(count_per_kind):
+                doc_seed = sub_seed(seed, kind, n) % 2**63
+                doc = generate_document(kind, level, doc_seed)
+                stem = f"{kind}-{level}-{n:03d}"
+                file_name, truth_name = write_document(doc, out, stem)
+                docs.append({"kind": kind, "level": level, "index": n, "seed": doc_seed, "file": file_name,
+                             "truth": truth_name, "pages": len(doc.truth["pages"])})
+    manifest = {"specimen": True, "generator": GENERATOR, "seed": seed, "documents": docs}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m samples.generate", description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True, help="output folder")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--count", type=int, default=1, help="documents per kind and level")
+    ap.add_argument("--kinds", default=",".join(KINDS), help=f"comma list from {','.join(KINDS)}")
+    ap.add_argument("--levels", default=",".join(LEVELS), help=f"comma list from {','.join(LEVELS)}")
+    args = ap.parse_args(argv)
+    kinds = [k for k in args.kinds.split(",") if k]
+    levels = [lv for lv in args.levels.split(",") if lv]
+    bad = [k for k in kinds if k not in KINDS] + [lv for lv in levels if lv not in LEVELS]
+    if bad:
+        ap.error(f"unknown kind/level: {', '.join(bad)}")
+    t0 = time.perf_counter()
+    manifest = write_set(args.out, kinds, levels, args.count, args.seed)
+    print(f"wrote {len(manifest['documents'])} documents to {args.out} in {time.perf_counter() - t0:.1f} s",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
