@@ -4,8 +4,8 @@
 
 Prints, per level: CER, CER with diacritics stripped, share of accented letters read
 exactly, field exact match; and the CCCD-front card success rate (số định danh, họ và
-tên, ngày sinh all exact). Both systems read the same files; text is compared in one
-canonical order (benchmarks.metrics.canonical_text) so that only reading is measured.
+tên, ngày sinh all exact). Both systems read the same files; text is compared row by row, matched by position on
+the page (benchmarks.metrics.aligned_rows), so that only reading is measured.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from benchmarks.baseline import WholePageTesseract  # noqa: E402
 from benchmarks.dataset import HELD_OUT_SEED, load_set  # noqa: E402
-from benchmarks.metrics import Tally, accented_letters, canonical_text, char_errors, char_errors_no_marks  # noqa: E402
+from benchmarks.metrics import Tally, accented_letters, aligned_rows, char_errors, char_errors_no_marks  # noqa: E402
 from models.document import DocumentKind, PageText, TextSource  # noqa: E402
 from models.fields import FIELD_SPECS  # noqa: E402
 from pipeline.classify import classify_text  # noqa: E402
@@ -43,10 +43,17 @@ class Scores:
         self.cards = Tally()  # (cards with the 3 fields exact, cards)
         self.pdf_exact = Tally()  # (pdf text pages exact, pdf text pages)
 
-    def add_page(self, truth_text: str, text: str) -> None:
-        self.cer.add(char_errors(truth_text, text))
-        self.cer_plain.add(char_errors_no_marks(truth_text, text))
-        self.accents.add(accented_letters(truth_text, text))
+    def add_page(self, truth_lines: list, lines: list) -> list[tuple[str, str]]:
+        """Score one page; returns its (truth, read) row pairs that differ."""
+        wrong = []
+        for truth_text, text in aligned_rows(truth_lines, lines):
+            errors = char_errors(truth_text, text)
+            self.cer.add(errors)
+            self.cer_plain.add(char_errors_no_marks(truth_text, text))
+            self.accents.add(accented_letters(truth_text, text))
+            if errors[0]:
+                wrong.append((truth_text, text))
+        return wrong
 
     def add_fields(self, kind: str, truth_fields: dict, fields: dict) -> None:
         for name, spec in truth_fields.items():
@@ -62,8 +69,8 @@ class Scores:
             self.cards.add((int(ok), 1))
 
 
-def _truth_pages(truth: dict) -> list[str]:
-    return [canonical_text([(ln["text"], ln["box"]) for ln in page["lines"]]) for page in truth["pages"]]
+def _truth_pages(truth: dict) -> list[list]:
+    return [[(ln["text"], ln["box"]) for ln in page["lines"]] for page in truth["pages"]]
 
 
 def _baseline_document(baseline: WholePageTesseract, data: bytes, name: str, config) -> list[PageText]:
@@ -101,21 +108,23 @@ def main(argv: list[str] | None = None) -> int:
         data = sample.path.read_bytes()
         truth_texts = _truth_pages(sample.truth)
         doc = read_document(data, sample.path.name, config, engines).to_dict()
-        for page, truth_text in zip(doc["pages"], truth_texts):
-            text = canonical_text([(ln["text"], ln["box"]) for ln in page["lines"]])
+        for page, truth_lines in zip(doc["pages"], truth_texts):
+            lines = [(ln["text"], ln["box"]) for ln in page["lines"]]
             key = "born-digital PDF" if page["text_source"] == "pdf_text" else sample.level
-            ours[key].add_page(truth_text, text)
+            wrong = ours[key].add_page(truth_lines, lines)
             if page["text_source"] == "pdf_text":
-                ours[key].pdf_exact.add((int(char_errors(truth_text, text)[0] == 0), 1))
-            if args.show_errors and char_errors(truth_text, text)[0]:
-                _show_diff(sample.path.name, truth_text, text)
+                ours[key].pdf_exact.add((int(not wrong), 1))
+            if args.show_errors:
+                for truth_text, text in wrong:
+                    print(f"  {sample.path.name}: T: {truth_text}\n  {' ' * len(sample.path.name)}  O: {text}",
+                          file=sys.stderr)
         ours[sample.level].add_fields(sample.kind, sample.truth.get("fields", {}), doc["fields"])
         if baseline is not None:
             pages = _baseline_document(baseline, data, sample.path.name, config)
-            for page, truth_text in zip(pages, truth_texts):
-                text = canonical_text([(ln.text, ln.box) for ln in page.lines])
+            for page, truth_lines in zip(pages, truth_texts):
+                lines = [(ln.text, ln.box) for ln in page.lines]
                 source = doc["pages"][page.index]["text_source"] if page.index < len(doc["pages"]) else "ocr"
-                base["born-digital PDF" if source == "pdf_text" else sample.level].add_page(truth_text, text)
+                base["born-digital PDF" if source == "pdf_text" else sample.level].add_page(truth_lines, lines)
             kind, _ = classify_text("\n".join(p.text for p in pages))
             fields = {k: v.to_dict() for k, v in extract_fields(kind, pages, config.review_confidence).items()}
             base[sample.level].add_fields(sample.kind, sample.truth.get("fields", {}), fields)
@@ -154,14 +163,6 @@ def _pct(value: float | None) -> str:
     if value is None or value != value:
         return "—"
     return f"{100 * value:.2f}%"
-
-
-def _show_diff(name: str, truth: str, text: str) -> None:
-    t_lines, p_lines = truth.splitlines(), text.splitlines()
-    for i, t in enumerate(t_lines):
-        p = p_lines[i] if i < len(p_lines) else ""
-        if t != p:
-            print(f"  {name}: T: {t}\n  {' ' * len(name)}  O: {p}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -28,17 +28,16 @@ class Sample:
 
 
 def load_set(seed: int, count: int, kinds: list[str] | None, levels: list[str]) -> list[Sample]:
-    from samples.generate import write_set
+    from samples.generate import KINDS, write_set
 
     name = f"seed{seed}-n{count}-{'_'.join(kinds or ['all'])}-{'_'.join(levels)}"
     out = CACHE / name
     manifest = out / "manifest.json"
     if not manifest.exists():
-        write_set(out, kinds, levels, count, seed)
+        write_set(out, kinds or KINDS, levels, count, seed)
     entries = json.loads(manifest.read_text(encoding="utf-8"))
     samples = []
-    for entry in entries["documents"] if isinstance(entries, dict) else entries:
-        path = out / entry["file"]
-        truth_path = out / entry.get("truth", Path(entry["file"]).with_suffix(".json").name)
-        samples.append(Sample(path, json.loads(truth_path.read_text(encoding="utf-8"))))
+    for entry in entries["documents"]:
+        truth = json.loads((out / entry["truth"]).read_text(encoding="utf-8"))
+        samples.append(Sample(out / entry["file"], truth))
     return samples

@@ -11,25 +11,63 @@ from pipeline.text import ACCENTED_LETTERS, nfc, strip_diacritics
 Line = tuple[str, Sequence[float]]  # (text, box x0 y0 x1 y1)
 
 
-def canonical_text(lines: Sequence[Line]) -> str:
-    """Page text in one canonical order, the same for truth and for every engine:
-    rows (lines overlapping vertically) top to bottom, left to right within a row.
-
-    Benchmarks compare recognition, so they must not depend on the engine's own reading
-    order or on how it splits a row into boxes."""
-    items = sorted(((nfc(t), b) for t, b in lines if nfc(t)), key=lambda item: (item[1][1] + item[1][3]) / 2)
-    rows: list[list[tuple[str, Sequence[float]]]] = []
-    for text, box in items:
+def _rows(lines: Sequence[Line]) -> list[list[int]]:
+    """Indices of lines grouped into rows (vertical overlap ≥ half the smaller height), top down."""
+    order = sorted(range(len(lines)), key=lambda i: (lines[i][1][1] + lines[i][1][3]) / 2)
+    rows: list[list[int]] = []
+    for i in order:
+        box = lines[i][1]
         if rows:
-            row = rows[-1]
-            top = min(b[1] for _, b in row)
-            bottom = max(b[3] for _, b in row)
-            overlap = min(bottom, box[3]) - max(top, box[1])
-            if overlap >= 0.5 * min(box[3] - box[1], bottom - top):
-                row.append((text, box))
+            top = min(lines[k][1][1] for k in rows[-1])
+            bottom = max(lines[k][1][3] for k in rows[-1])
+            if min(bottom, box[3]) - max(top, box[1]) >= 0.5 * min(box[3] - box[1], bottom - top):
+                rows[-1].append(i)
                 continue
-        rows.append([(text, box)])
-    return "\n".join(" ".join(t for t, _ in sorted(row, key=lambda item: item[1][0])) for row in rows)
+        rows.append([i])
+    return rows
+
+
+def _join(lines: Sequence[Line], indices: Sequence[int]) -> str:
+    return " ".join(nfc(lines[i][0]) for i in sorted(indices, key=lambda i: lines[i][1][0]))
+
+
+def canonical_text(lines: Sequence[Line]) -> str:
+    """Page text in one canonical order: rows top to bottom, left to right within a row."""
+    lines = [(t, b) for t, b in lines if nfc(t)]
+    return "\n".join(_join(lines, row) for row in _rows(lines))
+
+
+def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def aligned_rows(truth: Sequence[Line], predicted: Sequence[Line]) -> list[tuple[str, str]]:
+    """(truth row text, predicted text) pairs, matched by position on the page.
+
+    Each predicted line goes to the truth line its box overlaps most, and so to that
+    line's row; a row's prediction is its lines left to right. Predicted lines that
+    overlap no truth line are paired with "" (pure insertions). This measures reading
+    alone: it does not depend on an engine's reading order or on how it splits a row
+    into boxes.
+    """
+    truth = [(t, b) for t, b in truth if nfc(t)]
+    predicted = [(t, b) for t, b in predicted if nfc(t)]
+    rows = _rows(truth)
+    row_of = {i: r for r, row in enumerate(rows) for i in row}
+    assigned: list[list[int]] = [[] for _ in rows]
+    pairs: list[tuple[str, str]] = []
+    for j, (text, box) in enumerate(predicted):
+        overlaps = [_intersection(box, tb) for _, tb in truth]
+        best = max(range(len(truth)), key=overlaps.__getitem__, default=None)
+        if best is None or overlaps[best] <= 0:
+            pairs.append(("", text))
+        else:
+            assigned[row_of[best]].append(j)
+    for r, row in enumerate(rows):
+        pairs.append((_join(truth, row), _join(predicted, assigned[r])))
+    return pairs
 
 
 def _squash(text: str) -> str:

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     config = settings.reading
     config.detector.threads = 1
     scans = load_set(args.seed, args.count, A4_KINDS, ["scanned"])
-    pdfs = [s for s in load_set(args.seed, max(args.count, 3), ["pdf"], ["clean"])]
+    pdfs = load_set(args.seed, max(args.count, 3), ["pdf_born_digital"], ["clean"])
 
     started = time.perf_counter()
     engines = OcrEngines(config, settings.cache_dir)

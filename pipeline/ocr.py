@@ -19,6 +19,7 @@ from pipeline.order import OrderItem, reading_order
 from pipeline.preprocess import (
     estimate_skew,
     line_angle,
+    remove_rules,
     rotate_quarter,
     stretch_contrast,
     unrotate_points,
@@ -86,7 +87,8 @@ def crop_line(
     matrix = cv2.getPerspectiveTransform(grown - offset, dst)
     crop = cv2.warpPerspective(region, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)
-    return stretch_contrast(crop)
+    # Rules are removed on the straightened crop, where they are exactly level.
+    return stretch_contrast(remove_rules(crop, config.target_line_height))
 
 
 def _overlaps(quad: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> bool:
@@ -99,6 +101,15 @@ def _flip_quad(quad: np.ndarray, w: int, h: int) -> np.ndarray:
     """The same quad on the picture turned by 180°, points again from top-left clockwise."""
     flipped = np.stack([w - 1 - quad[:, 0], h - 1 - quad[:, 1]], axis=1)
     return flipped[[2, 3, 0, 1]].astype(np.float32)
+
+
+def looks_like_mrz(text: str) -> bool:
+    """A machine-readable-zone line: long, in capitals/digits/'<', with '<' fillers."""
+    compact = text.replace(" ", "")
+    if len(compact) < 20 or compact.count("<") < 2:
+        return False
+    plain = sum(c.isascii() and (c.isupper() or c.isdigit() or c == "<") for c in compact)
+    return plain >= 0.7 * len(compact)
 
 
 def _has_content(text: str) -> bool:
@@ -115,13 +126,26 @@ class PageOcr:
 class PageReader:
     """Reads page images with one detector and one recognizer (one instance per worker)."""
 
-    def __init__(self, detector: TextDetector, recognizer: TextRecognizer, config: RecognizerConfig) -> None:
+    def __init__(
+        self,
+        detector: TextDetector,
+        recognizer: TextRecognizer,
+        config: RecognizerConfig,
+        mrz_recognizer: TextRecognizer | None = None,
+    ) -> None:
         self.detector = detector
         self.recognizer = recognizer
         self.config = config
+        self.mrz_recognizer = mrz_recognizer
 
     def _recognize(self, grey: np.ndarray, quad: np.ndarray, neighbours: Sequence[np.ndarray] = ()) -> Recognition:
-        return self.recognizer.recognize(crop_line(grey, quad, self.config, neighbours))
+        crop = crop_line(grey, quad, self.config, neighbours)
+        rec = self.recognizer.recognize(crop)
+        if self.mrz_recognizer is not None and looks_like_mrz(rec.text):
+            mrz = self.mrz_recognizer.recognize(crop)
+            if len(mrz.text.replace(" ", "")) >= 20:
+                return Recognition(mrz.text.replace(" ", ""), mrz.confidence)
+        return rec
 
     def _sample_lines(self, lines: list[DetectedLine]) -> list[DetectedLine]:
         wide = [line for line in lines if line_angle(line.quad)[1] >= 3 * line_angle(line.quad)[2]]

@@ -108,3 +108,32 @@ def illumination_unevenness(image: np.ndarray) -> float:
     background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     lo, hi = np.percentile(background, (5, 95))
     return float(hi - lo) / 255.0
+
+
+def remove_rules(grey: np.ndarray, line_height: float) -> np.ndarray:
+    """Paint out ruled lines (table grids, boxed digit cells, underlines) with the paper colour.
+
+    Meant for a straightened line crop whose text is `line_height` tall. Strokes longer
+    than any letter stroke are rules: horizontal ones over 4 line heights, vertical ones
+    over 1.2 (taller than a capital with its marks). Shorter vertical strokes (the walls of boxed digit
+    cells, about one line high) count as rules only where they join a horizontal rule,
+    since letters never do. Left in a line crop, Tesseract reads rules as '|', '[' or '_'
+    and loses the cell's text.
+    """
+    h = max(int(line_height), 8)
+    ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (4 * h, 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(1.2 * h))))
+    if horizontal.any():
+        short = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(0.85 * h))))
+        count, labels = cv2.connectedComponents(short)
+        if count > 1:
+            joined = cv2.dilate(horizontal, np.ones((5, 5), np.uint8)) > 0
+            touching = np.unique(labels[joined & (short > 0)])
+            vertical |= np.isin(labels, touching[touching > 0]).astype(np.uint8) * 255
+    rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
+    if not rules.any():
+        return grey
+    out = grey.copy()
+    out[rules > 0] = int(np.percentile(grey, 90))
+    return out

@@ -29,12 +29,13 @@ class OcrEngines:
     @cached_property
     def page_reader(self) -> PageReader:
         from pipeline.engines.paddle_detector import PaddleTextDetector
-        from pipeline.engines.tesseract import TesseractRecognizer
+        from pipeline.engines.tesseract import TesseractRecognizer, mrz_recognizer
 
         return PageReader(
             PaddleTextDetector(self.config.detector, self.cache_dir),
             TesseractRecognizer(self.config.recognizer),
             self.config.recognizer,
+            mrz_recognizer(self.config.recognizer),
         )
 
 

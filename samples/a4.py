@@ -8,7 +8,7 @@ from datetime import date
 from samples import graphics
 from samples.canvas import A4_PX, Canvas
 from samples.fonts import FontSpec, pt
-from samples.identity import Person, random_date
+from samples.identity import random_date
 
 W, H = A4_PX
 # Decree 30/2020 margins: top/bottom 20-25 mm, left 30-35 mm, right 15-20 mm (1 mm = 11.8 px).
@@ -28,7 +28,9 @@ def national_header(c: Canvas, cx: float, y: int, family: str, *, size_pt: float
 
 
 def city_short(province: str) -> str:
-    """'thành phố Hà Nội' -> 'Hà Nội' for date lines; HCMC keeps its full name."""
+    """Place in date lines: 'thành phố Hà Nội' -> 'Hà Nội'; HCMC -> 'TP. Hồ Chí Minh' (as usually typed)."""
+    if province == "Thành phố Hồ Chí Minh":
+        return "TP. Hồ Chí Minh"
     return province.removeprefix("thành phố ").removeprefix("tỉnh ")
 
 
@@ -52,7 +54,3 @@ def signature_block(c: Canvas, cx: float, y: int, title: str, note: str | None, 
 
 def phone_spaced(phone: str) -> str:
     return f"{phone[:4]} {phone[4:7]} {phone[7:]}"
-
-
-def person_city(p: Person) -> str:
-    return city_short(p.address.province)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from PIL import Image
 
 from samples import graphics
 from samples.canvas import CARD_PX, Canvas, Rendered
@@ -143,7 +142,3 @@ def render_cccd_back(person: Person, rng: random.Random) -> Rendered:
     for i, line in enumerate(mrz):
         c.text(40, 492 + 58 * i, line, mfont, fill=(20, 20, 20))
     return Rendered([c], family, {"mrz": mrz})
-
-
-def card_image(rendered: Rendered) -> Image.Image:
-    return rendered.pages[0].image

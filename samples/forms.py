@@ -7,7 +7,7 @@ drawn run and one truth line; fields carry the box of the value part.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 from samples import graphics
 from samples.a4 import (BOTTOM, LEFT, RIGHT, TOP, W, city_short, doc_date, national_header, phone_spaced,
@@ -33,7 +33,7 @@ def _city_code(p: Person) -> str:
 def _body(family: str, rng: random.Random, shrink: int) -> tuple[FontSpec, int]:
     """Body type: 13-14 pt as typed forms are; each `shrink` step tightens size and leading."""
     size = pt(rng.choice((13, 13, 14)) - 0.5 * shrink)
-    return FontSpec(family, "", size), round(size * (rng.uniform(1.32, 1.42) - 0.04 * shrink))
+    return FontSpec(family, "", size), round(size * (rng.uniform(1.38, 1.46) - 0.025 * shrink))
 
 
 def render_to_khai_khai_sinh(person: Person, rng: random.Random, family: str | None = None) -> Rendered:

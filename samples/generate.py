@@ -83,7 +83,7 @@ def encode_png(img: Image.Image) -> bytes:
     info.add_text("Comment", SPECIMEN_NOTE)
     info.add_text("Software", GENERATOR)
     buf = io.BytesIO()
-    img.save(buf, format="PNG", pnginfo=info, compress_level=9)
+    img.save(buf, format="PNG", pnginfo=info, compress_level=6)
     return buf.getvalue()
 
 
@@ -183,12 +183,27 @@ def _mixed(level: str, seed: int, person: Person, rng: random.Random,
     return GeneratedDocument("pdf_mixed", level, seed, [replay_raster(letter.pages[0]), page2], pdf, truth)
 
 
-def write_document(doc: GeneratedDocument, out_dir: Path, stem: str) -> list[str]:
-    """Write the file(s) and `{stem}.json`; returns the file names written."""
+def encode_tiff(pages: list[Image.Image]) -> bytes:
+    """All pages in one multi-page TIFF (LZW), each tagged as a specimen."""
+    buf = io.BytesIO()
+    tags = {270: SPECIMEN_NOTE, 305: GENERATOR}  # ImageDescription, Software
+    pages[0].save(buf, format="TIFF", save_all=True, append_images=pages[1:], compression="tiff_lzw", tiffinfo=tags)
+    return buf.getvalue()
+
+
+def write_document(doc: GeneratedDocument, out_dir: Path, stem: str, *, tiff: bool = False) -> list[str]:
+    """Write the file(s) and `{stem}.json`; returns [main file name, truth name].
+
+    tiff=True writes the page images (as decoded from their PNG/JPEG) into one multi-page TIFF."""
     out_dir.mkdir(parents=True, exist_ok=True)
     ext = doc.extension
     name = f"{stem}.{ext}"
-    if doc.pdf_bytes is not None:
+    if tiff and doc.pdf_bytes is None:
+        name = f"{stem}.tif"
+        (out_dir / name).write_bytes(encode_tiff(doc.pages))
+        for p in doc.truth["pages"]:
+            p["image"] = f"{name}#page={p['index'] + 1}"
+    elif doc.pdf_bytes is not None:
         (out_dir / name).write_bytes(doc.pdf_bytes)
         for p in doc.truth["pages"]:
             p["image"] = f"{name}#page={p['index'] + 1}"
@@ -203,7 +218,7 @@ def write_document(doc: GeneratedDocument, out_dir: Path, stem: str) -> list[str
 
 
 def write_set(out_dir: str | Path, kinds: Iterable[str] = KINDS, levels: Iterable[str] = LEVELS,
-              count_per_kind: int = 1, seed: int = 0) -> dict:
+              count_per_kind: int = 1, seed: int = 0, *, tiff: bool = False) -> dict:
     """Write `{kind}-{level}-{n:03d}.{png|jpg|pdf}` + `.json` for every supported pair, and manifest.json.
 
     Document n of a kind has the same content at every level (only the degradation differs)."""
@@ -218,7 +233,7 @@ def write_set(out_dir: str | Path, kinds: Iterable[str] = KINDS, levels: Iterabl
                 doc_seed = sub_seed(seed, kind, n) % 2**63
                 doc = generate_document(kind, level, doc_seed)
                 stem = f"{kind}-{level}-{n:03d}"
-                file_name, truth_name = write_document(doc, out, stem)
+                file_name, truth_name = write_document(doc, out, stem, tiff=tiff)
                 docs.append({"kind": kind, "level": level, "index": n, "seed": doc_seed, "file": file_name,
                              "truth": truth_name, "pages": len(doc.truth["pages"])})
     manifest = {"specimen": True, "generator": GENERATOR, "seed": seed, "documents": docs}
@@ -234,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=1, help="documents per kind and level")
     ap.add_argument("--kinds", default=",".join(KINDS), help=f"comma list from {','.join(KINDS)}")
     ap.add_argument("--levels", default=",".join(LEVELS), help=f"comma list from {','.join(LEVELS)}")
+    ap.add_argument("--tiff", action="store_true", help="write page images as (multi-page) TIFF")
     args = ap.parse_args(argv)
     kinds = [k for k in args.kinds.split(",") if k]
     levels = [lv for lv in args.levels.split(",") if lv]
@@ -241,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         ap.error(f"unknown kind/level: {', '.join(bad)}")
     t0 = time.perf_counter()
-    manifest = write_set(args.out, kinds, levels, args.count, args.seed)
+    manifest = write_set(args.out, kinds, levels, args.count, args.seed, tiff=args.tiff)
     print(f"wrote {len(manifest['documents'])} documents to {args.out} in {time.perf_counter() - t0:.1f} s",
           file=sys.stderr)
     return 0

@@ -111,22 +111,25 @@ def signature(img: Image.Image, box: tuple[int, int, int, int], rng: random.Rand
 
 
 def seal(img: Image.Image, cx: int, cy: int, r: int, alpha: float = 0.55) -> None:
-    """Red round seal without lettering (rings + star), blended so text under it stays readable."""
-    layer = Image.new("RGB", img.size, (255, 255, 255))
+    """Red round seal without lettering (rings + star), multiply-blended so ink under it stays dark."""
+    x0, y0 = max(0, cx - r - 4), max(0, cy - r - 4)
+    x1, y1 = min(img.width, cx + r + 5), min(img.height, cy + r + 5)
+    layer = Image.new("RGB", (x1 - x0, y1 - y0), (255, 255, 255))
     d = ImageDraw.Draw(layer)
     red = (210, 40, 45)
-    d.ellipse([cx - r, cy - r, cx + r, cy + r], outline=red, width=max(3, r // 18))
-    d.ellipse([cx - r * 0.72, cy - r * 0.72, cx + r * 0.72, cy + r * 0.72], outline=red, width=max(2, r // 30))
+    lx, ly = cx - x0, cy - y0
+    d.ellipse([lx - r, ly - r, lx + r, ly + r], outline=red, width=max(3, r // 18))
+    d.ellipse([lx - r * 0.72, ly - r * 0.72, lx + r * 0.72, ly + r * 0.72], outline=red, width=max(2, r // 30))
     pts = []
     for i in range(10):
         rad = r * 0.35 if i % 2 == 0 else r * 0.14
         a = -math.pi / 2 + i * math.pi / 5
-        pts.append((cx + rad * math.cos(a), cy + rad * math.sin(a)))
+        pts.append((lx + rad * math.cos(a), ly + rad * math.sin(a)))
     d.polygon(pts, fill=red)
-    base = np.asarray(img, np.float32)
+    base = np.asarray(img.crop((x0, y0, x1, y1)), np.float32)
     top = np.asarray(layer, np.float32)
-    mixed = base * (1 - alpha * (1 - top / 255.0))  # multiply blend: ink under the seal stays dark
-    img.paste(Image.fromarray(np.clip(mixed, 0, 255).astype(np.uint8)))
+    mixed = base * (1 - alpha * (1 - top / 255.0))
+    img.paste(Image.fromarray(np.clip(mixed, 0, 255).astype(np.uint8)), (x0, y0))
 
 
 def chip(img: Image.Image, box: tuple[int, int, int, int]) -> None:

@@ -222,3 +222,13 @@ def test_write_set(tmp_path) -> None:
     for d in manifest["documents"]:
         assert (tmp_path / d["file"]).stat().st_size > 1000 and (tmp_path / d["truth"]).exists()
     assert (tmp_path / "manifest.json").exists()
+
+
+def test_card_qr_decodes_to_payload(clean_docs: dict[str, GeneratedDocument]) -> None:
+    import cv2  # opencv-contrib is a project dependency
+
+    doc = clean_docs["cccd_front"]
+    arr = np.asarray(doc.pages[0])[0:220, 780:]
+    arr = cv2.resize(arr, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
+    value, _, _ = cv2.QRCodeDetector().detectAndDecode(arr)
+    assert value == doc.truth["qr_payload"]

@@ -40,19 +40,22 @@ def find_tessdata(config: RecognizerConfig) -> Path:
 class TesseractRecognizer:
     """Reads one text line per call (page segmentation mode 7, LSTM engine)."""
 
-    def __init__(self, config: RecognizerConfig, psm: int | None = None) -> None:
+    def __init__(self, config: RecognizerConfig, language: str | None = None, whitelist: str | None = None) -> None:
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one worker per core
         import tesserocr
 
         self.config = config
+        language = language or config.language
         self._api = tesserocr.PyTessBaseAPI(
-            path=str(find_tessdata(config)) + os.sep,
-            lang=config.language,
-            psm=tesserocr.PSM.SINGLE_LINE if psm is None else psm,
+            path=str(find_tessdata(config.model_copy(update={"language": language}))) + os.sep,
+            lang=language,
+            psm=tesserocr.PSM.SINGLE_LINE,
             oem=tesserocr.OEM.LSTM_ONLY,
         )
         # Crops are rescaled to a known text height; tell Tesseract so it does not guess.
         self._api.SetVariable("user_defined_dpi", "300")
+        if whitelist:
+            self._api.SetVariable("tessedit_char_whitelist", whitelist)
 
     def recognize(self, line_image: np.ndarray) -> Recognition:
         grey = line_image if line_image.ndim == 2 else cv2.cvtColor(line_image, cv2.COLOR_BGR2GRAY)
@@ -61,16 +64,17 @@ class TesseractRecognizer:
         confidence = max(0.0, float(self._api.MeanTextConf())) / 100.0 if text else 0.0
         return Recognition(text, confidence)
 
-    def read_page(self, image: np.ndarray) -> str:
-        """Whole-page reading with Tesseract's own layout analysis (baseline for benchmarks)."""
-        import tesserocr
-
-        self._api.SetPageSegMode(tesserocr.PSM.AUTO)
-        try:
-            self._api.SetImage(Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)))
-            return self._api.GetUTF8Text()
-        finally:
-            self._api.SetPageSegMode(tesserocr.PSM.SINGLE_LINE)
-
     def close(self) -> None:
         self._api.End()
+
+
+MRZ_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+
+
+def mrz_recognizer(config: RecognizerConfig) -> TesseractRecognizer:
+    """Tesseract `eng` limited to the ICAO 9303 alphabet, for machine-readable zones.
+
+    `vie` reads the OCR-B digits of a card's MRZ as accented letters (6 -> ó); the MRZ
+    alphabet has no such letters, so the lines are re-read with it.
+    """
+    return TesseractRecognizer(config, language="eng", whitelist=MRZ_ALPHABET)
