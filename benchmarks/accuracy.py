@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ours: dict[str, Scores] = defaultdict(Scores)
     base: dict[str, Scores] = defaultdict(Scores)
+    by_kind: dict[tuple[str, str], Scores] = defaultdict(Scores)
     started = time.perf_counter()
     for n, sample in enumerate(samples, 1):
         data = sample.path.read_bytes()
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             lines = [(ln["text"], ln["box"]) for ln in page["lines"]]
             key = "born-digital PDF" if page["text_source"] == "pdf_text" else sample.level
             wrong = ours[key].add_page(truth_lines, lines)
+            by_kind[(sample.kind, sample.level)].add_page(truth_lines, lines)
             if page["text_source"] == "pdf_text":
                 ours[key].pdf_exact.add((int(not wrong), 1))
             if args.show_errors:
@@ -147,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{_pct(_share(o.accents)):>10}{_pct(_share(b.accents)):>8}  "
               f"{_pct(_share(o.fields)):>7}{_pct(_share(b.fields)):>7}  "
               f"{_pct(_share(o.cards)):>6}{_pct(_share(b.cards)):>6}")
+    kinds = sorted({k for k, _ in by_kind})
+    print(f"\nCER ours by kind: {'kind':<20}" + "".join(f"{lv:>10}" for lv in levels))
+    for kind in kinds:
+        cells = [_pct(by_kind[(kind, lv)].cer.rate) if (kind, lv) in by_kind else "" for lv in levels]
+        print(f"{'':<18}{kind:<20}" + "".join(f"{c:>10}" for c in cells))
     pdf = ours.get("born-digital PDF")
     if pdf:
         print(f"\nborn-digital PDF pages with exact text: {pdf.pdf_exact.errors}/{pdf.pdf_exact.total}")

@@ -12,7 +12,9 @@ Line = tuple[str, Sequence[float]]  # (text, box x0 y0 x1 y1)
 
 
 def _rows(lines: Sequence[Line]) -> list[list[int]]:
-    """Indices of lines grouped into rows (vertical overlap ≥ half the smaller height), top down."""
+    """Indices of lines grouped into rows, top down: side by side (no horizontal overlap) and
+    overlapping vertically by at least half the smaller height. The first condition keeps
+    consecutive lines of a skewed scan apart, whose boxes overlap vertically."""
     order = sorted(range(len(lines)), key=lambda i: (lines[i][1][1] + lines[i][1][3]) / 2)
     rows: list[list[int]] = []
     for i in order:
@@ -20,7 +22,8 @@ def _rows(lines: Sequence[Line]) -> list[list[int]]:
         if rows:
             top = min(lines[k][1][1] for k in rows[-1])
             bottom = max(lines[k][1][3] for k in rows[-1])
-            if min(bottom, box[3]) - max(top, box[1]) >= 0.5 * min(box[3] - box[1], bottom - top):
+            beside = all(min(box[2], lines[k][1][2]) <= max(box[0], lines[k][1][0]) for k in rows[-1])
+            if beside and min(bottom, box[3]) - max(top, box[1]) >= 0.5 * min(box[3] - box[1], bottom - top):
                 rows[-1].append(i)
                 continue
         rows.append([i])

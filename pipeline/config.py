@@ -61,7 +61,8 @@ class RecognizerConfig(BaseModel):
     margin_top: float = 0.35
     margin_bottom: float = 0.30
     margin_x: float = 0.25
-    target_line_height: int = 48  # px; crops are rescaled so Tesseract sees ~30 px x-height
+    target_line_height: int = 48  # px: first scaling of a crop, by the detector box's height
+    target_core_height: int = 24  # px: final scaling, by the ink's core band (x-height + stems)
 
 
 class ReadingConfig(BaseModel):
