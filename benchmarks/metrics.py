@@ -40,16 +40,19 @@ def canonical_text(lines: Sequence[Line]) -> str:
     return "\n".join(_join(lines, row) for row in _rows(lines))
 
 
-def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0.0
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def aligned_rows(truth: Sequence[Line], predicted: Sequence[Line]) -> list[tuple[str, str]]:
     """(truth row text, predicted text) pairs, matched by position on the page.
 
-    Each predicted line goes to the truth line its box overlaps most, and so to that
+    Each predicted line goes to the truth line whose box it overlaps best (IoU), and so to that
     line's row; a row's prediction is its lines left to right. Predicted lines that
     overlap no truth line are paired with "" (pure insertions). This measures reading
     alone: it does not depend on an engine's reading order or on how it splits a row
@@ -62,7 +65,7 @@ def aligned_rows(truth: Sequence[Line], predicted: Sequence[Line]) -> list[tuple
     assigned: list[list[int]] = [[] for _ in rows]
     pairs: list[tuple[str, str]] = []
     for j, (text, box) in enumerate(predicted):
-        overlaps = [_intersection(box, tb) for _, tb in truth]
+        overlaps = [_iou(box, tb) for _, tb in truth]
         best = max(range(len(truth)), key=overlaps.__getitem__, default=None)
         if best is None or overlaps[best] <= 0:
             pairs.append(("", text))
