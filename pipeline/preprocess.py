@@ -114,7 +114,7 @@ def remove_rules(grey: np.ndarray, line_height: float) -> np.ndarray:
     """Paint out ruled lines (table grids, boxed digit cells, underlines) with the paper colour.
 
     Meant for a straightened line crop whose text is `line_height` tall. Strokes longer
-    than any letter stroke are rules: horizontal ones over 4 line heights, vertical ones
+    than any letter stroke are rules: horizontal ones over 1.5 line heights, vertical ones
     over 1.2 (taller than a capital with its marks). Shorter vertical strokes (the walls of boxed digit
     cells, about one line high) count as rules only where they join a horizontal rule,
     since letters never do. Left in a line crop, Tesseract reads rules as '|', '[' or '_'
@@ -122,7 +122,7 @@ def remove_rules(grey: np.ndarray, line_height: float) -> np.ndarray:
     """
     h = max(int(line_height), 8)
     ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (4 * h, 1)))
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (int(1.5 * h), 1)))
     vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(1.2 * h))))
     if horizontal.any():
         short = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(0.85 * h))))
