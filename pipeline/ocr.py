@@ -26,6 +26,14 @@ from pipeline.preprocess import (
     vertical_share,
 )
 
+# Lines read below this confidence are read again from denoised crops.
+_RETRY_BELOW = 0.75
+_RETRY_ACCEPT = 0.60
+_DENOISED_VARIANTS = (
+    lambda crop: cv2.medianBlur(crop, 5),
+    lambda crop: stretch_contrast(cv2.fastNlMeansDenoising(crop, None, 25, 7, 21)),
+)
+
 # Upright text reads with high confidence; below this the 180° test is run.
 _UPRIGHT_CONFIDENT = 0.80
 _ORIENTATION_SAMPLE = 3
@@ -171,6 +179,14 @@ class PageReader:
     def _recognize(self, grey: np.ndarray, quad: np.ndarray, neighbours: Sequence[np.ndarray] = ()) -> Recognition:
         crop = crop_line(grey, quad, self.config, neighbours)
         rec = self.recognizer.recognize(crop)
+        if rec.confidence < _RETRY_BELOW:
+            # Blurred, speckled or faint lines: read again through stronger denoising
+            # and keep whichever reading the recognizer is most sure of, if it is
+            # reasonably sure (denoised signatures and stamps read as confident junk).
+            for variant in _DENOISED_VARIANTS:
+                retry = self.recognizer.recognize(variant(crop))
+                if retry.confidence > max(rec.confidence, _RETRY_ACCEPT):
+                    rec = retry
         if self.mrz_recognizer is not None and looks_like_mrz(rec.text):
             mrz = self.mrz_recognizer.recognize(crop)
             if len(mrz.text.replace(" ", "")) >= 20:
