@@ -24,7 +24,7 @@ from benchmarks.metrics import Tally, accented_letters, aligned_rows, char_error
 from models.document import DocumentKind, PageText, TextSource  # noqa: E402
 from models.fields import FIELD_SPECS  # noqa: E402
 from pipeline.classify import classify_text  # noqa: E402
-from pipeline.fields import extract_fields  # noqa: E402
+from pipeline.fields import extract_fields, normalize_value  # noqa: E402
 from pipeline.preflight import preflight  # noqa: E402
 from pipeline.reader import OcrEngines, read_document  # noqa: E402
 from pipeline.sources import iter_pages, render_pdf_page  # noqa: E402
@@ -60,7 +60,7 @@ class Scores:
             if name not in KNOWN_FIELDS:
                 continue
             got = fields.get(name)
-            self.fields.add((int(got is not None and got["value"] == spec["value"]), 1))
+            self.fields.add((int(got is not None and got["value"] == normalize_value(name, spec["value"])), 1))
         if kind == DocumentKind.CCCD_FRONT:
             ok = all(
                 fields.get(n) is not None and fields[n]["value"] == truth_fields[n]["value"]

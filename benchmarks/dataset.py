@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,13 +30,16 @@ class Sample:
 
 
 def load_set(seed: int, count: int, kinds: list[str] | None, levels: list[str]) -> list[Sample]:
-    from samples.generate import KINDS, write_set
-
     name = f"seed{seed}-n{count}-{'_'.join(kinds or ['all'])}-{'_'.join(levels)}"
     out = CACHE / name
     manifest = out / "manifest.json"
     if not manifest.exists():
-        write_set(out, kinds or KINDS, levels, count, seed)
+        # In a child process: generating pages must not count in the benchmark's memory.
+        command = [sys.executable, "-m", "samples.generate", "--out", str(out), "--seed", str(seed),
+                   "--count", str(count), "--levels", ",".join(levels)]
+        if kinds:
+            command += ["--kinds", ",".join(kinds)]
+        subprocess.run(command, check=True)
     entries = json.loads(manifest.read_text(encoding="utf-8"))
     samples = []
     for entry in entries["documents"]:

@@ -51,6 +51,7 @@ class PageText:
     height: int
     text_source: TextSource
     lines: list[TextLine] = field(default_factory=list)  # reading order
+    skew_degrees: float = 0.0  # text slope on the page (clockwise), boxes are axis-aligned
 
     @property
     def text(self) -> str:

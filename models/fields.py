@@ -19,7 +19,8 @@ class ValueType(StrEnum):
     DATE = "date"  # DD/MM/YYYY
     ID12 = "id12"  # 12-digit personal identification number
     GENDER = "gender"  # Nam | Nữ
-    NUMBER = "number"
+    PHONE = "phone"  # Vietnamese phone number, stored as digits
+    EMAIL = "email"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,8 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
                "Số", "No"),
               "12-digit personal identification number (CCCD / căn cước)."),
     FieldSpec("ho_va_ten", ValueType.NAME,
-              ("Họ và tên", "Họ, chữ đệm và tên khai sinh", "Họ, chữ đệm và tên", "Họ tên", "Full name"),
+              ("Họ và tên", "Họ, chữ đệm và tên khai sinh", "Họ, chữ đệm và tên", "Họ, chữ đệm, tên", "Họ tên",
+               "Tôi tên là", "Full name"),
               "Full name with tone marks, as printed."),
     FieldSpec("ngay_sinh", ValueType.DATE,
               ("Ngày sinh", "Ngày, tháng, năm sinh", "Date of birth"),
@@ -53,8 +55,9 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
     FieldSpec("noi_sinh", ValueType.TEXT, ("Nơi sinh",), "Place of birth."),
     FieldSpec("noi_cu_tru", ValueType.TEXT, ("Nơi cư trú",), "Place of residence (căn cước 2024)."),
     FieldSpec("noi_o_hien_tai", ValueType.TEXT, ("Nơi ở hiện tại",), "Current address."),
-    FieldSpec("so_dien_thoai", ValueType.NUMBER, ("Số điện thoại", "Điện thoại"), "Phone number."),
-    FieldSpec("email", ValueType.TEXT, ("Email", "Thư điện tử"), "E-mail address."),
+    FieldSpec("so_dien_thoai", ValueType.PHONE, ("Số điện thoại liên hệ", "Số điện thoại", "Điện thoại"),
+              "Phone number, digits only."),
+    FieldSpec("email", ValueType.EMAIL, ("Email", "Thư điện tử"), "E-mail address."),
     FieldSpec("kinh_gui", ValueType.TEXT, ("Kính gửi",), "Addressee of a đơn or tờ khai."),
 )
 

@@ -8,10 +8,13 @@ confident read; issue-4 cross-checks (QR, MRZ) refine them later.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+
+import numpy as np
 
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, TextLine
 from models.fields import FIELD_SPECS, ValueType, field_spec
@@ -19,6 +22,7 @@ from pipeline.text import fold, fold_in_place, nfc, slugify
 
 _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?!\d)")
 _DIGITS12 = re.compile(r"(?<![\dA-Za-z])(\d[\d .]{10,16}\d)(?![\dA-Za-z])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-zđ]|[IVX]{1,4})[.)]\s*", re.IGNORECASE)
 _LEADERS = re.compile(r"[.…_·]{2,}")
 _TRAILING_NUMBER = re.compile(r"\s+(?:\d{1,2}|[a-zđ])[.)]$")  # "... 3." before the next numbered label
@@ -37,10 +41,16 @@ _CARD_ONLY_LABELS = {"so", "no"}  # too short to trust on free-form pages
 class Candidate:
     name: str
     value: str
-    line: TextLine
     page: int
-    start: int  # character span of the value in the line, for its box
-    end: int
+    box: Box
+    confidence: float  # the lowest of the lines the value was read from
+    free_text: bool = False  # may wrap onto the next lines
+
+
+def _candidate(name: str, line: TextLine, start: int, end: int, page: int) -> Candidate:
+    spec = field_spec(name)
+    free = spec is None or spec.value_type == ValueType.TEXT
+    return Candidate(name, _clean_value(line.text[start:end]), page, _sub_box(line, start, end), line.confidence, free)
 
 
 def _sub_box(line: TextLine, start: int, end: int) -> Box:
@@ -112,7 +122,18 @@ def _validate(spec_type: ValueType, value: str) -> tuple[str, bool | None]:
     if spec_type == ValueType.ID12:
         digits = re.sub(r"[ .]", "", value)
         return digits, not id12_problems(digits)
+    if spec_type == ValueType.PHONE:
+        digits = re.sub(r"[ .\-]", "", value)
+        return digits, bool(re.fullmatch(r"(\+84|0)\d{9,10}", digits))
+    if spec_type == ValueType.EMAIL:
+        return value, bool(_EMAIL.fullmatch(value))
     return value, None
+
+
+def normalize_value(name: str, value: str) -> str:
+    """A value in its stored form for its field's type (e.g. phone numbers as digits)."""
+    spec = field_spec(name)
+    return _validate(spec.value_type, nfc(value))[0] if spec else nfc(value)
 
 
 def _status(valid: bool | None, confidence: float, threshold: float) -> FieldStatus:
@@ -132,10 +153,10 @@ def make_field(cand: Candidate, threshold: float) -> Field | None:
         return None
     return Field(
         value=value,
-        confidence=cand.line.confidence,
+        confidence=cand.confidence,
         page=cand.page,
-        box=_sub_box(cand.line, cand.start, cand.end),
-        status=_status(valid, cand.line.confidence, threshold),
+        box=cand.box,
+        status=_status(valid, cand.confidence, threshold),
     )
 
 
@@ -181,26 +202,105 @@ def _generic_pairs(line: TextLine) -> list[tuple[str, int, int]]:
     return [(slugify(label), colon + 1, len(text))]
 
 
+@dataclass(frozen=True, slots=True)
+class _Level:
+    """A line's box seen with the page's skew taken out: centre height and true text height."""
+
+    cy: float
+    height: float
+
+
+def _level(line: TextLine, skew_degrees: float) -> _Level:
+    x0, y0, x1, y1 = line.box
+    sin, cos = math.sin(math.radians(skew_degrees)), math.cos(math.radians(skew_degrees))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    # An axis-aligned box round a sloping line is taller than the text by width * |sin|.
+    height = max((y1 - y0) - (x1 - x0) * abs(sin), 0.3 * (y1 - y0), 1.0)
+    return _Level(-cx * sin + cy * cos, height)
+
+
+def _below(lines: list[TextLine], line: TextLine, skew: float) -> list[tuple[float, TextLine]]:
+    """(vertical distance, line) for lines lower down in the same column (horizontal overlap)."""
+    here = _level(line, skew)
+    out = []
+    for other in lines:
+        if other is line or min(line.box[2], other.box[2]) <= max(line.box[0], other.box[0]):
+            continue
+        dy = _level(other, skew).cy - here.cy
+        if dy > 0.5 * here.height:
+            out.append((dy, other))
+    return out
+
+
+def line_pitch(lines: list[TextLine], skew: float = 0.0) -> float:
+    """The page's ordinary distance from one line to the next (its leading), in pixels.
+
+    Measured, not assumed: box conventions differ between the detector (padded boxes)
+    and PDF text (tight boxes), and a paragraph gap is only "large" relative to this."""
+    steps = [min(dy for dy, _ in below) for line in lines if (below := _below(lines, line, skew))]
+    return float(np.percentile(steps, 25)) if steps else 0.0
+
+
+def _line_below(lines: list[TextLine], line: TextLine, skew: float, pitch: float) -> TextLine | None:
+    """The line right under `line`: same column, one ordinary line pitch lower."""
+    below = [(dy, other) for dy, other in _below(lines, line, skew) if dy <= 1.3 * pitch]
+    return min(below, key=lambda item: item[0])[1] if below else None
+
+
+def _reaches_margin(lines: list[TextLine], line: TextLine, skew: float) -> bool:
+    """Whether a line runs to its block's right margin, i.e. may have wrapped (a wrap leaves
+    less room than the next word, about two letter heights)."""
+    h = _level(line, skew).height
+    block = [ln.box[2] for ln in lines if abs(ln.box[0] - line.box[0]) <= 2 * h]
+    return line.box[2] >= max(block, default=line.box[2]) - 2 * h
+
+
+def _is_continuation(line: TextLine | None, allow_short: bool) -> bool:
+    return line is not None and ":" not in line.text and not _find_labels(line.text, allow_short)
+
+
+def _extend(cand: Candidate, last: TextLine, lines: list[TextLine], allow_short: bool, skew: float,
+            pitch: float) -> Candidate:
+    """Free text that wrapped: add the lines below while the previous one reached the margin."""
+    value, box, confidence = cand.value, cand.box, cand.confidence
+    for _ in range(2):
+        below = _line_below(lines, last, skew, pitch)
+        if not (_reaches_margin(lines, last, skew) and _is_continuation(below, allow_short)):
+            break
+        value = f"{value} {_clean_value(below.text)}".strip()
+        box = (min(box[0], below.box[0]), min(box[1], below.box[1]),
+               max(box[2], below.box[2]), max(box[3], below.box[3]))
+        confidence = min(confidence, below.confidence)
+        last = below
+    return Candidate(cand.name, value, cand.page, box, confidence, cand.free_text)
+
+
 def key_value_candidates(pages: Iterable[PageText], allow_short_labels: bool = False) -> list[Candidate]:
     out: list[Candidate] = []
     for page in pages:
         lines = page.lines
-        for i, line in enumerate(lines):
+        pitch = line_pitch(lines, page.skew_degrees)
+        for line in lines:
             labels = _find_labels(line.text, allow_short_labels)
+            found: list[tuple[Candidate, TextLine]] = []
             if not labels:
-                for slug, start, end in _generic_pairs(line):
-                    out.append(Candidate(slug, _clean_value(line.text[start:end]), line, page.index, start, end))
-                continue
-            for k, (s, e, name) in enumerate(labels):
+                found = [(_candidate(slug, line, start, end, page.index), line)
+                         for slug, start, end in _generic_pairs(line)]
+            for k, (_s, e, name) in enumerate(labels):
                 end = labels[k + 1][0] if k + 1 < len(labels) else len(line.text)
-                value = _clean_value(line.text[e:end])
-                if value:
-                    out.append(Candidate(name, value, line, page.index, e, end))
-                elif k + 1 == len(labels) and i + 1 < len(lines):
-                    # Card layout: the caption on one line, the value on the next.
-                    nxt = lines[i + 1]
-                    if not _find_labels(nxt.text, True) and ":" not in nxt.text:
-                        out.append(Candidate(name, _clean_value(nxt.text), nxt, page.index, 0, len(nxt.text)))
+                cand = _candidate(name, line, e, end, page.index)
+                if cand.value:
+                    found.append((cand, line))
+                elif k + 1 == len(labels):
+                    # Card layout: the caption on one line, the value under it.
+                    below = _line_below(lines, line, page.skew_degrees, pitch)
+                    if _is_continuation(below, allow_short_labels):
+                        found.append((_candidate(name, below, 0, len(below.text), page.index), below))
+            for cand, last in found:
+                last_on_line = cand is found[-1][0]
+                if cand.free_text and last_on_line:
+                    cand = _extend(cand, last, lines, allow_short_labels, page.skew_degrees, pitch)
+                out.append(cand)
     return out
 
 
@@ -225,7 +325,8 @@ def _cccd_number(pages: list[PageText]) -> Candidate | None:
             for match in _DIGITS12.finditer(line.text):
                 digits = re.sub(r"[ .]", "", match.group(1))
                 if len(digits) == 12:
-                    return Candidate("so_dinh_danh", digits, line, page.index, *match.span(1))
+                    start, end = match.span(1)
+                    return Candidate("so_dinh_danh", digits, page.index, _sub_box(line, start, end), line.confidence)
     return None
 
 

@@ -45,7 +45,7 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
         return PageText(source.index, source.width, source.height, TextSource.PDF_TEXT, source.text_lines)
     assert source.image is not None
     ocr = engines.page_reader.read(source.image)
-    return PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines)
+    return PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees)
 
 
 def read_document(

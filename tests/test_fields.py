@@ -81,7 +81,7 @@ def test_form_pairs_found_without_diacritics_and_values_keep_them():
     assert kind == DocumentKind.DON
     fields = extract_fields(kind, [page], 0.8)
     assert fields["kinh_gui"].value == "Ủy ban nhân dân phường Ba Đình"
-    assert fields["toi_ten_la"].value == "Trần Thị Thùy Dương"
+    assert fields["ho_va_ten"].value == "Trần Thị Thùy Dương"  # "Tôi tên là" is the applicant's name
     assert fields["ngay_sinh"].value == "05/11/1990"
     assert fields["gioi_tinh"].value == "Nữ"
     assert fields["dan_toc"].value == "Kinh"
@@ -89,6 +89,8 @@ def test_form_pairs_found_without_diacritics_and_values_keep_them():
     assert fields["so_dinh_danh"].value == "001190012345"
     assert fields["noi_thuong_tru"].value.endswith("phường Ngọc Hà, Hà Nội")
     assert "email" not in fields  # dotted leader only: nothing filled in
+    assert fields["so_dien_thoai"].value == "0912345678"
+    assert fields["so_dien_thoai"].status == FieldStatus.OK
     # Each value's box lies inside its line's box, right of the label.
     line = page.lines[4]
     box = fields["dan_toc"].box
@@ -123,3 +125,43 @@ def test_value_parsers():
 def test_unknown_text_is_other_never_a_guess():
     assert classify_text("Danh sách hàng hóa nhập kho tháng 3")[0] == DocumentKind.OTHER
     assert classify_text("TỜ KHAI ĐĂNG KÝ KHAI SINH\nKính gửi: UBND")[0] == DocumentKind.TO_KHAI_KHAI_SINH
+
+
+def _line(text, x0, y0, x1, conf=0.95):
+    return TextLine(text, (x0, y0, x1, y0 + 50), conf)
+
+
+def test_wrapped_value_continues_on_the_next_line_only_after_a_full_line():
+    page = PageText(0, 2480, 3508, TextSource.OCR, [
+        _line("Nơi thường trú: Số 62 đường Điện Biên Phủ, phường Thạnh Mỹ Tây, Thành phố Hồ", 200, 1000, 2280),
+        _line("Chí Minh", 200, 1070, 420),
+        _line("Số điện thoại: 0860 363 103", 200, 1140, 900),
+        _line("Gia đình tôi gồm 5 nhân khẩu, hiện đang sinh sống tại căn nhà đã xuống", 300, 1210, 2280),
+        _line("Quê quán: xã Nghĩa Hưng", 200, 1280, 900),
+        _line("tỉnh Ninh Bình là nơi tôi sinh ra", 200, 1350, 1500),
+    ])
+    fields = extract_fields(DocumentKind.DON, [page], 0.8)
+    assert fields["noi_thuong_tru"].value.endswith("Thành phố Hồ Chí Minh")
+    assert fields["noi_thuong_tru"].box[3] == 1120  # the box covers both lines
+    assert fields["so_dien_thoai"].value == "0860363103"  # a number never swallows the next line
+    assert fields["que_quan"].value == "xã Nghĩa Hưng"  # its line ended early: no wrap
+
+
+def test_card_value_is_the_line_under_the_caption_by_position():
+    # "Có giá trị đến" sits left, under the photo, level with the address: reading order
+    # may put it between the caption and the value; position does not.
+    page = PageText(0, 1012, 638, TextSource.OCR, [
+        _line("Nơi thường trú / Place of residence:", 285, 480, 640),
+        _line("Có giá trị đến: 25/10/2033", 30, 530, 250),
+        _line("Số 188 đường Pasteur, Bến Nghé, Quận 1, Hồ Chí Minh", 288, 522, 870),
+    ])
+    fields = extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8)
+    assert fields["noi_thuong_tru"].value == "Số 188 đường Pasteur, Bến Nghé, Quận 1, Hồ Chí Minh"
+    assert fields["co_gia_tri_den"].value == "25/10/2033"
+
+
+def test_malformed_email_and_phone_are_invalid_not_ok():
+    page = _page(["Email: thuynguyen94()gmail.com", "Số điện thoại liên hệ: 09449232"])
+    fields = extract_fields(DocumentKind.CT01, [page], 0.8)
+    assert fields["email"].status == FieldStatus.INVALID
+    assert fields["so_dien_thoai"].status == FieldStatus.INVALID
