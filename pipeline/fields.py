@@ -191,7 +191,8 @@ def _generic_pairs(line: TextLine) -> list[tuple[str, int, int]]:
     """Unknown "Nhãn: giá trị" pairs: (label slug, value start, value end)."""
     text = line.text
     colon = text.find(":")
-    if colon <= 0:
+    # "Nhãn: giá trị" has a space (or the line's end) after the colon; "C:1cm", "12:30" do not.
+    if colon <= 0 or (colon + 1 < len(text) and not text[colon + 1].isspace()):
         return []
     label = _NUMBERING.sub("", _BILINGUAL.sub("", text[:colon]))
     if not label or len(label.split()) > 8 or not any(c.isalpha() for c in label):
@@ -255,8 +256,23 @@ def _reaches_margin(lines: list[TextLine], line: TextLine, skew: float) -> bool:
     return line.box[2] >= max(block, default=line.box[2]) - 2 * h
 
 
+_LABEL_COLON = re.compile(r":(\s|$)")
+
+
 def _is_continuation(line: TextLine | None, allow_short: bool) -> bool:
-    return line is not None and ":" not in line.text and not _find_labels(line.text, allow_short)
+    return line is not None and not _LABEL_COLON.search(line.text) and not _find_labels(line.text, allow_short)
+
+
+def _wrap_kind(line: TextLine, above: TextLine, skew: float) -> str | None:
+    """How `line` continues `above`: "left" (starts at the block's left edge, perhaps left of
+    a first-line indent), "right" (right-aligned, as in a place-and-date line), or None
+    (e.g. a centred caption under a value, like "Người yêu cầu")."""
+    h = _level(above, skew).height
+    if above.box[0] - 3 * h <= line.box[0] <= above.box[0] + h:
+        return "left"
+    if abs(line.box[2] - above.box[2]) <= h and line.box[0] > above.box[0] + h:
+        return "right"
+    return None
 
 
 def _extend(cand: Candidate, last: TextLine, lines: list[TextLine], allow_short: bool, skew: float,
@@ -265,13 +281,18 @@ def _extend(cand: Candidate, last: TextLine, lines: list[TextLine], allow_short:
     value, box, confidence = cand.value, cand.box, cand.confidence
     for _ in range(2):
         below = _line_below(lines, last, skew, pitch)
-        if not (_reaches_margin(lines, last, skew) and _is_continuation(below, allow_short)):
+        if below is None or not (_reaches_margin(lines, last, skew) and _is_continuation(below, allow_short)):
+            break
+        wrap = _wrap_kind(below, last, skew)
+        if wrap is None:
             break
         value = f"{value} {_clean_value(below.text)}".strip()
         box = (min(box[0], below.box[0]), min(box[1], below.box[1]),
                max(box[2], below.box[2]), max(box[3], below.box[3]))
         confidence = min(confidence, below.confidence)
         last = below
+        if wrap == "right":  # a right-aligned block ends where its own lines do
+            break
     return Candidate(cand.name, value, cand.page, box, confidence, cand.free_text)
 
 
