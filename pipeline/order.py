@@ -1,10 +1,11 @@
 """Reading order for a page of text lines, including the two-column header of
 Vietnamese official documents (issuing body on the left, national motto on the right).
 
-Recursive XY-cut in de-skewed coordinates. At each level the widest gap wins: a
-column gutter or a horizontal gap between blocks. A column cut is refused where the
-two sides are row-aligned label/value pairs (forms, tables), which read row by row;
-it is kept where both sides are centred blocks (the header and the signature block).
+In de-skewed coordinates, lines are grouped into bands separated by any empty strip;
+consecutive bands that share a column gutter form a block read column by column. A
+column cut is refused where the sides are row-aligned label/value pairs (forms,
+tables), which read row by row; it is kept where the sides are not row-aligned, or in
+a two-block layout with a centred side (the header and the signature block).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import numpy as np
 
 from models.document import TextLine
 
-_MIN_ROW_GAP = 0.8  # x median line height: smaller vertical gaps are ordinary line spacing
 _MIN_GUTTER = 1.5  # x median line height: narrower horizontal gaps are word spacing
 _ROW_ALIGNED_SHARE = 0.6
 
@@ -69,33 +69,42 @@ def _level(items: Sequence[OrderItem], skew_degrees: float) -> list[_Box]:
     return boxes
 
 
-def _gaps(intervals: list[tuple[float, float, int]]) -> list[tuple[float, float]]:
-    """(gap size, cut position) between merged intervals."""
-    intervals = sorted(intervals)
-    gaps: list[tuple[float, float]] = []
-    reach = intervals[0][1]
-    for start, end, _ in intervals[1:]:
-        if start > reach:
-            gaps.append((start - reach, (start + reach) / 2))
-        reach = max(reach, end)
-    return gaps
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Union of 1-D intervals, sorted."""
+    out: list[list[float]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(a, b) for a, b in out]
 
 
-def _split(idx: list[int], boxes: list[_Box], axis: str, min_gap: float) -> list[list[int]]:
-    if axis == "x":
-        spans = [(boxes[i].x0, boxes[i].x1, i) for i in idx]
-    else:
-        spans = [(boxes[i].y0, boxes[i].y1, i) for i in idx]
-    gaps = [g for g in _gaps(spans) if g[0] >= min_gap]
-    if not gaps:
-        return [idx]
-    widest = max(g[0] for g in gaps)
-    cuts = sorted(pos for size, pos in gaps if size >= 0.8 * widest)
-    groups: list[list[int]] = [[] for _ in range(len(cuts) + 1)]
+def _bands(idx: list[int], boxes: list[_Box]) -> list[list[int]]:
+    """Lines grouped into horizontal bands separated by any empty horizontal strip."""
+    spans = _merged([(boxes[i].y0, boxes[i].y1) for i in idx])
+    groups: list[list[int]] = [[] for _ in spans]
     for i in idx:
-        centre = boxes[i].cx if axis == "x" else boxes[i].cy
-        groups[sum(centre > c for c in cuts)].append(i)
+        k = next(n for n, (y0, y1) in enumerate(spans) if y0 <= boxes[i].cy <= y1)
+        groups[k].append(i)
     return [g for g in groups if g]
+
+
+def _gutters(idx: list[int], boxes: list[_Box], min_gutter: float) -> list[tuple[float, float]]:
+    """Empty vertical strips at least `min_gutter` wide between a band's lines."""
+    spans = _merged([(boxes[i].x0, boxes[i].x1) for i in idx])
+    return [(a[1], b[0]) for a, b in zip(spans, spans[1:]) if b[0] - a[1] >= min_gutter]
+
+
+def _common(gutters_a: list[tuple[float, float]], gutters_b: list[tuple[float, float]], min_gutter: float):
+    """Gutters shared by two bands (intersections still wide enough)."""
+    out = []
+    for a0, a1 in gutters_a:
+        for b0, b1 in gutters_b:
+            lo, hi = max(a0, b0), min(a1, b1)
+            if hi - lo >= min_gutter / 2:
+                out.append((lo, hi))
+    return out
 
 
 def _is_centred_block(group: list[int], boxes: list[_Box]) -> bool:
@@ -111,17 +120,23 @@ def _is_centred_block(group: list[int], boxes: list[_Box]) -> bool:
 
 def _row_aligned(a: list[int], b: list[int], boxes: list[_Box], line_h: float) -> bool:
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    paired = sum(any(abs(boxes[i].cy - boxes[j].cy) < 0.4 * line_h for j in large) for i in small)
+    paired = sum(any(abs(boxes[i].cy - boxes[j].cy) < 0.25 * line_h for j in large) for i in small)
     return paired >= _ROW_ALIGNED_SHARE * len(small)
 
 
 def _columns_ok(groups: list[list[int]], boxes: list[_Box], line_h: float) -> bool:
-    for left, right in zip(groups, groups[1:]):
-        if _row_aligned(left, right, boxes, line_h) and not (
-            _is_centred_block(left, boxes) and _is_centred_block(right, boxes)
-        ):
-            return False
-    return True
+    """Whether a block with gutters reads column by column.
+
+    Row-aligned sides are label/value pairs or table cells (read by rows), except in a
+    two-block layout where one side is a centred block: the official header and the
+    signature block ("Nơi nhận:" list beside the centred signer title), whose lines may
+    happen to share baselines."""
+    if len(groups) == 2:
+        left, right = groups
+        return not _row_aligned(left, right, boxes, line_h) or (
+            _is_centred_block(left, boxes) or _is_centred_block(right, boxes)
+        )
+    return not any(_row_aligned(a, b, boxes, line_h) for a, b in zip(groups, groups[1:]))
 
 
 def _rows(idx: list[int], boxes: list[_Box]) -> list[int]:
@@ -141,24 +156,38 @@ def _rows(idx: list[int], boxes: list[_Box]) -> list[int]:
 
 
 def _order(idx: list[int], boxes: list[_Box], line_h: float) -> list[int]:
+    """Bands top to bottom; consecutive bands that share a column gutter form a block that
+    is read column by column (each column again in this order), unless its two sides are
+    row-aligned label/value pairs, which read row by row."""
     if len(idx) <= 1:
         return idx
-    columns = _split(idx, boxes, "x", _MIN_GUTTER * line_h)
-    bands = _split(idx, boxes, "y", _MIN_ROW_GAP * line_h)
-    if len(columns) > 1 and _columns_ok(columns, boxes, line_h):
-        col_gap = _widest_gap(idx, boxes, "x")
-        row_gap = _widest_gap(idx, boxes, "y") if len(bands) > 1 else 0.0
-        if col_gap >= row_gap:
-            return [i for group in columns for i in _order(group, boxes, line_h)]
-    if len(bands) > 1:
-        return [i for band in bands for i in _order(band, boxes, line_h)]
-    return _rows(idx, boxes)
+    min_gutter = _MIN_GUTTER * line_h
+    blocks: list[tuple[list[int], list[tuple[float, float]]]] = []
+    for band in _bands(idx, boxes):
+        gutters = _gutters(band, boxes, min_gutter)
+        if blocks and blocks[-1][1] and gutters:
+            shared = _common(blocks[-1][1], gutters, min_gutter)
+            if shared:
+                blocks[-1] = (blocks[-1][0] + band, shared)
+                continue
+        blocks.append((band, gutters))
+    out: list[int] = []
+    for block, gutters in blocks:
+        columns = _columns(block, boxes, gutters)
+        if len(columns) > 1 and _columns_ok(columns, boxes, line_h):
+            for column in columns:  # each a strict subset: the recursion ends
+                out.extend(_order(column, boxes, line_h))
+        else:
+            out.extend(_rows(block, boxes))
+    return out
 
 
-def _widest_gap(idx: list[int], boxes: list[_Box], axis: str) -> float:
-    spans = [((boxes[i].x0, boxes[i].x1, i) if axis == "x" else (boxes[i].y0, boxes[i].y1, i)) for i in idx]
-    gaps = _gaps(spans)
-    return max((g[0] for g in gaps), default=0.0)
+def _columns(block: list[int], boxes: list[_Box], gutters: list[tuple[float, float]]) -> list[list[int]]:
+    cuts = sorted((a + b) / 2 for a, b in gutters)
+    groups: list[list[int]] = [[] for _ in range(len(cuts) + 1)]
+    for i in block:
+        groups[sum(boxes[i].cx > c for c in cuts)].append(i)
+    return [g for g in groups if g]
 
 
 def reading_order(items: Sequence[OrderItem], skew_degrees: float = 0.0) -> list[int]:

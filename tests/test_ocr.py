@@ -83,3 +83,32 @@ def test_crop_keeps_marks_above_and_below_and_paints_out_neighbours():
 def test_contour_detector_feeds_the_same_reader(page_reader):
     reader = PageReader(ContourTextDetector(), page_reader.recognizer, page_reader.config)
     assert _texts(reader.read(_page())) == LINES
+
+
+def _iou(a, b):
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h)
+
+
+@pytest.mark.parametrize("kind", ["cong_van", "to_khai_khai_sinh"])
+def test_generated_scan_reads_in_the_truths_reading_order(page_reader, kind):
+    """Two-column header first as its left block, then its right block, then the body."""
+    from samples.generate import generate_document
+
+    doc = generate_document(kind, "scanned", seed=424242)
+    image = cv2.cvtColor(np.array(doc.pages[0].convert("RGB")), cv2.COLOR_RGB2BGR)
+    truth = doc.truth["pages"][0]["lines"]
+    result = page_reader.read(image)
+    matched = []
+    for line in result.lines:
+        scores = [_iou(line.box, t["box"]) for t in truth]
+        best = int(np.argmax(scores))
+        if scores[best] > 0.5:
+            matched.append(best)
+    assert len(matched) >= 0.9 * len(truth)
+    assert matched == sorted(matched)
+    text = " ".join(line.text for line in result.lines)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
