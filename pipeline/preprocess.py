@@ -1,8 +1,11 @@
-"""Page geometry and contrast: orientation, skew, illumination. Never modifies its input.
+"""Page geometry and contrast: orientation, skew, illumination, rules. Never modifies its input.
 
 Skew is not corrected by rotating the page: each detected line is cropped through its
 own rotated rectangle (pipeline.ocr), which straightens it, and reading order works in
-de-rotated coordinates. Only quarter turns are applied to the picture.
+de-rotated coordinates. Only quarter turns are applied to the picture. Illumination is
+normalized per line crop (`stretch_contrast`): across one line, shading from a lamp,
+a shadow or yellowed paper is nearly uniform, so a local stretch removes it where a
+page-wide correction would have to model it.
 """
 
 from __future__ import annotations
@@ -81,33 +84,6 @@ def stretch_contrast(grey: np.ndarray) -> np.ndarray:
         return grey
     out = (grey.astype(np.float32) - lo) * (255.0 / (hi - lo))
     return np.clip(out, 0, 255).astype(np.uint8)
-
-
-def normalize_illumination(image: np.ndarray) -> np.ndarray:
-    """Divide out the paper's background brightness (shadows, uneven lamp light on photos).
-
-    The background is estimated by a large morphological closing on a reduced copy
-    (text removed), then the page is divided by it; returns a grey page.
-    """
-    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    h, w = grey.shape
-    scale = 512.0 / max(h, w)
-    small = cv2.resize(grey, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
-    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
-    background = cv2.GaussianBlur(background, (0, 0), 5)
-    background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
-    out = grey.astype(np.float32) * 255.0 / np.maximum(background.astype(np.float32), 1.0)
-    return np.clip(out, 0, 255).astype(np.uint8)
-
-
-def illumination_unevenness(image: np.ndarray) -> float:
-    """Spread of background brightness across the page (0 = even), on a tiny copy."""
-    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    small = cv2.resize(grey, (64, 64), interpolation=cv2.INTER_AREA)
-    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    lo, hi = np.percentile(background, (5, 95))
-    return float(hi - lo) / 255.0
 
 
 def remove_rules(grey: np.ndarray, line_height: float) -> np.ndarray:
