@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Accuracy, seed {args.seed}, {len(samples)} documents, {time.perf_counter() - started:.0f} s")
     print("ours = PP-OCR detection + Tesseract vie per line; tess = whole-page Tesseract vie\n")
     header = (f"{'level':<17}{'CER ours':>9}{'tess':>8}{'target':>8}  {'CER no marks':>12}{'tess':>8}"
-              f"  {'accents ok':>10}{'tess':>8}  {'fields':>7}{'tess':>7}  {'cards':>6}{'tess':>6}")
+              f"  {'accents ok':>10}{'tess':>8}  {'fields':>7}{'tess':>7}  {'cards':>8}{'tess':>8}")
     print(header)
     print("-" * len(header))
     for level in [*levels, "born-digital PDF"]:
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{_pct(o.cer_plain.rate):>12}{_pct(b.cer_plain.rate):>8}  "
               f"{_pct(_share(o.accents)):>10}{_pct(_share(b.accents)):>8}  "
               f"{_pct(_share(o.fields)):>7}{_pct(_share(b.fields)):>7}  "
-              f"{_pct(_share(o.cards)):>6}{_pct(_share(b.cards)):>6}")
+              f"{_pct(_share(o.cards)):>8}{_pct(_share(b.cards)):>8}")
     kinds = sorted({k for k, _ in by_kind})
     print(f"\nCER ours by kind: {'kind':<20}" + "".join(f"{lv:>10}" for lv in levels))
     for kind in kinds:

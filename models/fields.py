@@ -59,6 +59,7 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
     FieldSpec("ton_giao", ValueType.TEXT, ("Tôn giáo",), "Religion."),
     FieldSpec("noi_sinh", ValueType.TEXT, ("Nơi sinh",), "Place of birth."),
     FieldSpec("noi_cu_tru", ValueType.TEXT, ("Nơi cư trú",), "Place of residence (căn cước 2024)."),
+    FieldSpec("noi_tam_tru", ValueType.TEXT, ("Nơi tạm trú",), "Temporary residence address."),
     FieldSpec("noi_o_hien_tai", ValueType.TEXT, ("Nơi ở hiện tại",), "Current address."),
     FieldSpec("so_dien_thoai", ValueType.PHONE, ("Số điện thoại liên hệ", "Số điện thoại", "Điện thoại"),
               "Phone number, digits only."),

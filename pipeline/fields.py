@@ -15,19 +15,21 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, TextLine
 from models.fields import FIELD_SPECS, ValueType, field_spec
 from pipeline.text import fold, fold_in_place, nfc, slugify
 
-_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?!\d)")
+# OCR puts stray spaces into digit runs ("26/05/1 992"): allowed inside the year.
+_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d(?: ?\d){3})(?!\d)")
 _DIGITS12 = re.compile(r"(?<![\dA-Za-z])(\d[\d .]{10,16}\d)(?![\dA-Za-z])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-zđ]|[IVX]{1,4})[.)]\s*", re.IGNORECASE)
 _LEADERS = re.compile(r"[.…_·]{2,}")
 _TRAILING_NUMBER = re.compile(r"\s+(?:\d{1,2}|[a-zđ])[.)]$")  # "... 3." before the next numbered label
 # Bilingual card captions: "Họ và tên / Full name:" -> the Vietnamese part.
-_BILINGUAL = re.compile(r"\s*/\s*[A-Za-z][A-Za-z ,.'-]*$")
+_BILINGUAL = re.compile(r"\s*[/|]\s*[A-Za-z][A-Za-z ,.'-]*$")
 
 # Labels, longest first, so "Ngày, tháng, năm sinh" wins over "Ngày sinh"-like prefixes.
 _LABELS: list[tuple[str, str]] = sorted(
@@ -73,7 +75,7 @@ def parse_date(text: str) -> tuple[str, bool] | None:
     match = _DATE.search(text)
     if not match:
         return None
-    d, m, y = (int(g) for g in match.groups())
+    d, m, y = (int(g.replace(" ", "")) for g in match.groups())
     value = f"{d:02d}/{m:02d}/{y:04d}"
     try:
         real = 1900 <= y <= 2100 and date(y, m, d) is not None
@@ -163,27 +165,40 @@ def make_field(cand: Candidate, threshold: float) -> Field | None:
 # --------------------------------------------------------------------------- labels
 
 
+# After a label: optional English caption behind a separator ("Họ và tên / Full name:"),
+# tolerating the separator as OCR misreads it ('|', 'I', 'í', '['), then the colon.
+_LABEL_TAIL = re.compile(r"\s*(?:[/|\\il\[(!]\s*[a-z][^:]{0,25})?:")
+_FUZZY_LABEL_MIN = 6  # shorter labels only match exactly
+_FUZZY_LABEL_SCORE = 85.0  # ~one wrong letter in seven
+
+
+def _label_spans(label: str, folded: str, fuzzy: bool) -> list[tuple[int, int]]:
+    spans = [m.span() for m in re.finditer(r"(?<![a-z0-9])" + re.escape(label) + r"(?![a-z0-9])", folded)]
+    if not spans and fuzzy and len(label) >= _FUZZY_LABEL_MIN:
+        # A misread caption ("to và tên" for "Họ và tên") still marks where a value is.
+        hit = fuzz.partial_ratio_alignment(label, folded, score_cutoff=_FUZZY_LABEL_SCORE)
+        if hit is not None and hit.dest_end - hit.dest_start >= len(label) - 2:
+            spans = [(hit.dest_start, hit.dest_end)]
+    return spans
+
+
 def _find_labels(line_text: str, allow_short: bool) -> list[tuple[int, int, str]]:
-    """Known labels in a line: (start, end, field name), found diacritic-insensitively."""
+    """Known labels in a line: (start, end, field name), found diacritic-insensitively and,
+    for longer labels, tolerating an OCR slip; a label must be followed by its colon."""
     folded = fold_in_place(line_text)
     found: list[tuple[int, int, str]] = []
     taken = [False] * len(folded)
-    for label, name in _LABELS:
-        if label in _CARD_ONLY_LABELS and not allow_short:
-            continue
-        for match in re.finditer(r"(?<![a-z0-9])" + re.escape(label) + r"(?![a-z0-9])", folded):
-            s, e = match.span()
-            if any(taken[s:e]):
+    for fuzzy in (False, True):
+        for label, name in _LABELS:
+            if label in _CARD_ONLY_LABELS and not allow_short:
                 continue
-            # A label is followed by ':' or '/' (bilingual caption) within a few characters.
-            rest = folded[e:e + 30]
-            tail = re.match(r"\s*(/[^:]*)?:", rest)
-            if not tail:
-                continue
-            end = e + tail.end()
-            found.append((s, end, name))
-            for k in range(s, end):
-                taken[k] = True
+            for s, e in _label_spans(label, folded, fuzzy):
+                tail = _LABEL_TAIL.match(folded, e)
+                if any(taken[s:e]) or not tail or any(taken[e:tail.end()]):
+                    continue
+                found.append((s, tail.end(), name))
+                for k in range(s, tail.end()):
+                    taken[k] = True
     return sorted(found)
 
 

@@ -165,3 +165,20 @@ def test_malformed_email_and_phone_are_invalid_not_ok():
     fields = extract_fields(DocumentKind.CT01, [page], 0.8)
     assert fields["email"].status == FieldStatus.INVALID
     assert fields["so_dien_thoai"].status == FieldStatus.INVALID
+
+
+def test_misread_captions_still_find_their_values():
+    page = _page([
+        "CĂN CƯỚC CÔNG DÂN",
+        "Citizen Identity Card",
+        "Số I No.: 087192874700",
+        "to và tên í Fu\\ narnae:",  # "Họ và tên / Full name:" as a photo reads it
+        "HOÀNG MỸ NGUYỆT",
+        "Ngày sinh / Date of bìrth: 26/05/1 992",
+        "Nơi tạm trú: Số 5 phố Huế",
+    ])
+    fields = extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8)
+    assert fields["ho_va_ten"].value == "HOÀNG MỸ NGUYỆT"
+    assert fields["ngay_sinh"].value == "26/05/1992"
+    assert fields["so_dinh_danh"].value == "087192874700"
+    assert "noi_thuong_tru" not in fields  # a near label is not taken for another field
