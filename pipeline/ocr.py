@@ -154,6 +154,15 @@ def _has_content(text: str) -> bool:
     return any(c.isalnum() for c in text)
 
 
+def _scribble(rec: Recognition, height: float, typical_height: float) -> bool:
+    """A signature or flourish: a box far taller than the page's text lines that reads as
+    junk (almost no letters, or no confidence). Handwritten fields are issue 4's; these
+    are not text at all."""
+    if height < 1.8 * typical_height:
+        return False
+    return rec.confidence < 0.3 or sum(c.isalnum() for c in rec.text) < 3
+
+
 @dataclass(slots=True)
 class PageOcr:
     lines: list[TextLine]
@@ -240,9 +249,11 @@ class PageReader:
         items: list[OrderItem] = []
         recognized: list[tuple[np.ndarray, Recognition]] = []
         quads = [line.quad for line in lines]
+        heights = [line_angle(q)[2] for q in quads]
+        typical = float(np.median(heights)) if heights else 0.0
         for k, line in enumerate(lines):
             rec = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1:])
-            if not _has_content(rec.text):
+            if not _has_content(rec.text) or _scribble(rec, heights[k], typical):
                 continue
             recognized.append((line.quad, rec))
             items.append(OrderItem.from_quad(line.quad, rec.text))
