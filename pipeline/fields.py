@@ -21,8 +21,9 @@ from models.document import Box, DocumentKind, Field, FieldStatus, PageText, Tex
 from models.fields import FIELD_SPECS, ValueType, field_spec
 from pipeline.text import fold, fold_in_place, nfc, slugify
 
-# OCR puts stray spaces into digit runs ("26/05/1 992"): allowed inside the year.
-_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d(?: ?\d){3})(?!\d)")
+# OCR puts stray spaces into digit runs ("26/05/1 992"): allowed inside the year;
+# and read a slash as '!' or '|'.
+_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-!|]\s*(\d{1,2})\s*[/.\-!|]\s*(\d(?: ?\d){3})(?!\d)")
 _DIGITS12 = re.compile(r"(?<![\dA-Za-z])(\d[\d .]{10,16}\d)(?![\dA-Za-z])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-zđ]|[IVX]{1,4})[.)]\s*", re.IGNORECASE)
@@ -166,8 +167,9 @@ def make_field(cand: Candidate, threshold: float) -> Field | None:
 
 
 # After a label: optional English caption behind a separator ("Họ và tên / Full name:"),
-# tolerating the separator as OCR misreads it ('|', 'I', 'í', '['), then the colon.
-_LABEL_TAIL = re.compile(r"\s*(?:[/|\\il\[(!]\s*[a-z][^:]{0,25})?:")
+# tolerating the separator as OCR misreads it ('|', 'I', 'í', '['), then the colon (at the
+# end of a caption line, a colon misread as '.' or ';', or lost, is accepted).
+_LABEL_TAIL = re.compile(r"\s*(?:[/|\\il\[(!]\s*[a-z][^:]{0,25}?)?(?::|[.;]?\s*$)")
 _FUZZY_LABEL_MIN = 6  # shorter labels only match exactly
 _FUZZY_LABEL_SCORE = 85.0  # ~one wrong letter in seven
 
@@ -196,6 +198,8 @@ def _find_labels(line_text: str, allow_short: bool) -> list[tuple[int, int, str]
                 tail = _LABEL_TAIL.match(folded, e)
                 if any(taken[s:e]) or not tail or any(taken[e:tail.end()]):
                     continue
+                if ":" not in tail.group() and s > 4:
+                    continue  # without its colon, only a caption line's first words count
                 found.append((s, tail.end(), name))
                 for k in range(s, tail.end()):
                     taken[k] = True

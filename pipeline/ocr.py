@@ -26,6 +26,8 @@ from pipeline.preprocess import (
     vertical_share,
 )
 
+# Lines read below this confidence are read again without neighbours painted out.
+_UNPAINTED_BELOW = 0.90
 # Lines read below this confidence are read again from denoised crops.
 _RETRY_BELOW = 0.75
 _RETRY_ACCEPT = 0.60
@@ -94,13 +96,14 @@ def crop_line(
     crop = remove_rules(crop, config.target_line_height)
     near = [n for n in neighbours if _overlaps(n, x0, y0, x1, y1)]
     if near:
-        paint = np.zeros(region.shape, np.uint8)
-        for other in near:
-            cv2.fillPoly(paint, [np.round(other - offset).astype(np.int32)], 1)
-        cv2.fillPoly(paint, [np.round(quad - offset).astype(np.int32)], 0)
+        paint = _neighbour_mask(region, quad - offset, [n - offset for n in near])
         paint = cv2.warpPerspective(paint, matrix, size, flags=cv2.INTER_NEAREST)
         if paint.any():
-            crop[paint > 0] = int(np.percentile(crop, 90))
+            # Only the neighbours' ink goes (with its anti-aliased rim): painting whole
+            # boxes would leave paper-coloured rectangles whose edges read as strokes.
+            _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+            ink = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+            crop[(paint > 0) & (ink > 0)] = int(np.percentile(crop, 75))
     return stretch_contrast(crop)
 
 
@@ -111,6 +114,55 @@ SPECKLE_MEDIAN_THRESHOLD = 6.0
 
 def speckle_level(crop: np.ndarray) -> float:
     return float(cv2.absdiff(crop, cv2.medianBlur(crop, 3)).mean())
+
+
+# Detector boxes are padded: a neighbour's box may cover our own tone marks (the tilde
+# over a capital Ễ under a caption line). Marks are small and sit within a sliver of our
+# letters; a neighbour's own marks sit further off, by the line spacing.
+_NEIGHBOUR_CORE_TRIM = 0.2
+_MARK_MAX_HEIGHT = 0.45  # x our box height
+_MARK_GAP = 0.15  # x our box height
+
+
+def _core(quad: np.ndarray) -> np.ndarray:
+    """The quad with top and bottom moved inwards by a share of its height."""
+    p0, p1, p2, p3 = quad.astype(np.float32)
+    down_left, down_right = (p3 - p0) * _NEIGHBOUR_CORE_TRIM, (p2 - p1) * _NEIGHBOUR_CORE_TRIM
+    return np.stack([p0 + down_left, p1 + down_right, p2 - down_right, p3 - down_left])
+
+
+def _neighbour_mask(region: np.ndarray, own: np.ndarray, neighbours: list[np.ndarray]) -> np.ndarray:
+    """Pixels of the region to paint out: neighbouring boxes, less our own box, less ink
+    components that are our tone marks (small, outside the neighbour's core, right next to
+    our letters)."""
+    paint = np.zeros(region.shape, np.uint8)
+    for other in neighbours:
+        cv2.fillPoly(paint, [np.round(other).astype(np.int32)], 1)
+    own_mask = np.zeros(region.shape, np.uint8)
+    cv2.fillPoly(own_mask, [np.round(own).astype(np.int32)], 1)
+    paint[own_mask > 0] = 0
+    _, ink = cv2.threshold(region, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    contested = ink & paint
+    if not contested.any():
+        return paint
+    cores = np.zeros(region.shape, np.uint8)
+    for other in neighbours:
+        cv2.fillPoly(cores, [np.round(_core(other)).astype(np.int32)], 1)
+    own_height = float(np.linalg.norm(own[3] - own[0]))
+    gap = max(2, int(round(_MARK_GAP * own_height)))
+    # Our letters, grown by the small gap a mark keeps from them.
+    near_ours = cv2.dilate(ink & own_mask, np.ones((2 * gap + 1, 3), np.uint8))
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(contested, connectivity=8)
+    h, w = region.shape
+    for k in range(1, count):
+        cx = min(max(int(round(centroids[k, 0])), 0), w - 1)
+        cy = min(max(int(round(centroids[k, 1])), 0), h - 1)
+        if cores[cy, cx] or stats[k, cv2.CC_STAT_HEIGHT] > _MARK_MAX_HEIGHT * own_height:
+            continue
+        component = labels == k
+        if near_ours[component].any():
+            paint[component] = 0
+    return paint
 
 
 def _overlaps(quad: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> bool:
@@ -188,6 +240,13 @@ class PageReader:
     def _recognize(self, grey: np.ndarray, quad: np.ndarray, neighbours: Sequence[np.ndarray] = ()) -> Recognition:
         crop = crop_line(grey, quad, self.config, neighbours)
         rec = self.recognizer.recognize(crop)
+        if neighbours and rec.confidence < _UNPAINTED_BELOW:
+            # Painting out a neighbour close above can take a stacked mark with it (the
+            # tilde of a capital Ễ under a caption); the unpainted crop may read better.
+            bare = crop_line(grey, quad, self.config)
+            second = self.recognizer.recognize(bare)
+            if second.confidence > rec.confidence:
+                crop, rec = bare, second
         if rec.confidence < _RETRY_BELOW:
             # Blurred, speckled or faint lines: read again through stronger denoising
             # and keep whichever reading the recognizer is most sure of, if it is

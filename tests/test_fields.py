@@ -182,3 +182,15 @@ def test_misread_captions_still_find_their_values():
     assert fields["ngay_sinh"].value == "26/05/1992"
     assert fields["so_dinh_danh"].value == "087192874700"
     assert "noi_thuong_tru" not in fields  # a near label is not taken for another field
+
+
+def test_a_label_word_ending_a_sentence_is_not_a_caption():
+    page = _page([
+        "Đề nghị xác nhận nơi thường trú",
+        "của tôi để bổ sung hồ sơ.",
+        "Họ và tên / Full name.",  # caption whose colon was read as a dot
+        "LÊ VĂN AN",
+    ])
+    fields = extract_fields(DocumentKind.DON, [page], 0.8)
+    assert "noi_thuong_tru" not in fields
+    assert fields["ho_va_ten"].value == "LÊ VĂN AN"
