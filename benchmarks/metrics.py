@@ -40,7 +40,7 @@ def canonical_text(lines: Sequence[Line]) -> str:
     return "\n".join(_join(lines, row) for row in _rows(lines))
 
 
-def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     if w <= 0 or h <= 0:
@@ -65,7 +65,7 @@ def aligned_rows(truth: Sequence[Line], predicted: Sequence[Line]) -> list[tuple
     assigned: list[list[int]] = [[] for _ in rows]
     pairs: list[tuple[str, str]] = []
     for j, (text, box) in enumerate(predicted):
-        overlaps = [_iou(box, tb) for _, tb in truth]
+        overlaps = [iou(box, tb) for _, tb in truth]
         best = max(range(len(truth)), key=overlaps.__getitem__, default=None)
         if best is None or overlaps[best] <= 0:
             pairs.append(("", text))

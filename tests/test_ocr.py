@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from benchmarks.metrics import iou
 from pipeline.config import RecognizerConfig
 from pipeline.engines.contour_detector import ContourTextDetector
 from pipeline.ocr import PageReader, crop_line
@@ -85,14 +86,6 @@ def test_contour_detector_feeds_the_same_reader(page_reader):
     assert _texts(reader.read(_page())) == LINES
 
 
-def _iou(a, b):
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    return w * h / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h)
-
-
 @pytest.mark.parametrize("kind", ["cong_van", "to_khai_khai_sinh"])
 def test_generated_scan_reads_in_the_truths_reading_order(page_reader, kind):
     """Two-column header first as its left block, then its right block, then the body."""
@@ -104,7 +97,7 @@ def test_generated_scan_reads_in_the_truths_reading_order(page_reader, kind):
     result = page_reader.read(image)
     matched = []
     for line in result.lines:
-        scores = [_iou(line.box, t["box"]) for t in truth]
+        scores = [iou(line.box, t["box"]) for t in truth]
         best = int(np.argmax(scores))
         if scores[best] > 0.5:
             matched.append(best)
