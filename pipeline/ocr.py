@@ -26,8 +26,8 @@ from pipeline.preprocess import (
     vertical_share,
 )
 
-# Lines read below this confidence are read again without neighbours painted out.
-_UNPAINTED_BELOW = 0.90
+# Readings at or above this confidence are kept without trying other crops.
+_SURE = 0.90
 # Lines read below this confidence are read again from denoised crops.
 _RETRY_BELOW = 0.75
 _RETRY_ACCEPT = 0.60
@@ -236,17 +236,30 @@ class PageReader:
         self.recognizer = recognizer
         self.config = config
         self.mrz_recognizer = mrz_recognizer
+        roomy = config.model_copy(update={"margin_top": max(config.margin_top, 0.5)})
+        self._crop_variants = (
+            (config, True),
+            (config, False),
+            (roomy, True),
+            (roomy.model_copy(update={"target_line_height": round(config.target_line_height * 4 / 3)}), True),
+            (roomy.model_copy(update={"target_line_height": round(config.target_line_height * 5 / 6)}), True),
+        )
 
     def _recognize(self, grey: np.ndarray, quad: np.ndarray, neighbours: Sequence[np.ndarray] = ()) -> Recognition:
-        crop = crop_line(grey, quad, self.config, neighbours)
-        rec = self.recognizer.recognize(crop)
-        if neighbours and rec.confidence < _UNPAINTED_BELOW:
-            # Painting out a neighbour close above can take a stacked mark with it (the
-            # tilde of a capital Ễ under a caption); the unpainted crop may read better.
-            bare = crop_line(grey, quad, self.config)
-            second = self.recognizer.recognize(bare)
-            if second.confidence > rec.confidence:
-                crop, rec = bare, second
+        # The default crop first; an unsure reading is tried again through other crops
+        # (neighbours left in, more room above for stacked marks such as the tilde of a
+        # capital Ễ, other scales) and the reading the recognizer is surest of is kept.
+        best_crop, best = None, None
+        for config, paint in self._crop_variants:
+            if not paint and not neighbours:
+                continue  # the same crop as the painted one
+            crop = crop_line(grey, quad, config, neighbours if paint else ())
+            rec = self.recognizer.recognize(crop)
+            if best is None or rec.confidence > best.confidence:
+                best_crop, best = crop, rec
+            if best.confidence >= _SURE:
+                break
+        crop, rec = best_crop, best
         if rec.confidence < _RETRY_BELOW:
             # Blurred, speckled or faint lines: read again through stronger denoising
             # and keep whichever reading the recognizer is most sure of, if it is
