@@ -105,3 +105,11 @@ def test_generated_scan_reads_in_the_truths_reading_order(page_reader, kind):
     assert matched == sorted(matched)
     text = " ".join(line.text for line in result.lines)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+
+
+def test_blank_and_picture_only_pages_give_no_lines(page_reader):
+    blank = np.full((3508, 2480, 3), 250, np.uint8)
+    assert page_reader.read(blank).lines == []
+    photo = np.full((800, 600, 3), 200, np.uint8)
+    cv2.circle(photo, (300, 300), 150, (90, 90, 90), -1)  # a face-like blob, no text
+    assert all(len(line.text) <= 3 for line in page_reader.read(photo).lines)
