@@ -1,0 +1,114 @@
+"""Object storage for originals and derived files, behind one small Protocol.
+
+Originals are content-addressed (key = SHA-256 of the bytes) and never overwritten: the
+same file uploaded twice is stored once, and nothing can replace what a citizen handed
+in. Backends: `LocalObjectStore` (a directory, the embedded default); an S3 backend
+through the `minio` SDK comes with the intake service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+_CHUNK = 1 << 20
+
+
+class ObjectNotFound(KeyError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    key: str
+    size: int
+    sha256: str
+    created: bool  # False when identical content was already stored
+
+
+class ObjectStore(Protocol):
+    def put_original(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredObject:
+        """Store a stream under the SHA-256 of its content; never overwrites."""
+        ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def keys(self, prefix: str = "") -> Iterator[str]: ...
+
+
+class TooLarge(ValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"stream exceeds {limit} bytes")
+        self.limit = limit
+
+
+def original_key(sha256: str) -> str:
+    """Key of an original: fanned out so no directory or prefix grows without bound."""
+    return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+class LocalObjectStore:
+    """Objects as files under a root directory; writes are atomic (temp file + rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"key escapes the store: {key!r}")
+        return path
+
+    def put_original(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredObject:
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as tmp:
+                while chunk := stream.read(_CHUNK):
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise TooLarge(max_bytes)
+                    digest.update(chunk)
+                    tmp.write(chunk)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            sha = digest.hexdigest()
+            key = original_key(sha)
+            target = self._path(key)
+            if target.exists():
+                return StoredObject(key, size, sha, created=False)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(tmp_name, 0o444)  # originals are read-only on disk too
+            # link() fails if another writer got there first: the existing copy is kept.
+            try:
+                os.link(tmp_name, target)
+            except FileExistsError:
+                return StoredObject(key, size, sha, created=False)
+            return StoredObject(key, size, sha, created=True)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+
+    def open(self, key: str) -> BinaryIO:
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectNotFound(key)
+        return path.open("rb")
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".incoming-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
