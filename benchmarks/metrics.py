@@ -34,12 +34,6 @@ def _join(lines: Sequence[Line], indices: Sequence[int]) -> str:
     return " ".join(nfc(lines[i][0]) for i in sorted(indices, key=lambda i: lines[i][1][0]))
 
 
-def canonical_text(lines: Sequence[Line]) -> str:
-    """Page text in one canonical order: rows top to bottom, left to right within a row."""
-    lines = [(t, b) for t, b in lines if nfc(t)]
-    return "\n".join(_join(lines, row) for row in _rows(lines))
-
-
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])

@@ -49,6 +49,19 @@ class TooLarge(ValueError):
         self.limit = limit
 
 
+def copy_hashed(stream: BinaryIO, sink: BinaryIO, max_bytes: int | None) -> tuple[str, int]:
+    """Copy `stream` into `sink` in chunks: (SHA-256 hex, size). Refuses past `max_bytes`."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise TooLarge(max_bytes)
+        digest.update(chunk)
+        sink.write(chunk)
+    return digest.hexdigest(), size
+
+
 def original_key(sha256: str) -> str:
     """Key of an original: fanned out so no directory or prefix grows without bound."""
     return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}"
@@ -68,20 +81,12 @@ class LocalObjectStore:
         return path
 
     def put_original(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredObject:
-        digest = hashlib.sha256()
-        size = 0
         fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as tmp:
-                while chunk := stream.read(_CHUNK):
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise TooLarge(max_bytes)
-                    digest.update(chunk)
-                    tmp.write(chunk)
+                sha, size = copy_hashed(stream, tmp, max_bytes)
                 tmp.flush()
                 os.fsync(tmp.fileno())
-            sha = digest.hexdigest()
             key = original_key(sha)
             target = self._path(key)
             if target.exists():
@@ -135,17 +140,9 @@ class S3ObjectStore:
             pass
 
     def put_original(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredObject:
-        digest = hashlib.sha256()
-        size = 0
         # The key needs the hash, so the upload is spooled first (memory, then disk).
         with tempfile.SpooledTemporaryFile(max_size=16 * _CHUNK) as spool:
-            while chunk := stream.read(_CHUNK):
-                size += len(chunk)
-                if max_bytes is not None and size > max_bytes:
-                    raise TooLarge(max_bytes)
-                digest.update(chunk)
-                spool.write(chunk)
-            sha = digest.hexdigest()
+            sha, size = copy_hashed(stream, spool, max_bytes)
             key = original_key(sha)
             if self.exists(key):
                 return StoredObject(key, size, sha, created=False)
