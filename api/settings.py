@@ -1,25 +1,70 @@
 """The one typed settings object, read from the environment (prefix SOHOA_).
 
 Nested sections use "__": SOHOA_READING__LIMITS__MAX_PAGES=200,
-SOHOA_READING__DETECTOR__MODEL_DIR=/models/ppocr-det, SOHOA_CACHE_DIR=/var/cache/sohoa.
+SOHOA_STORAGE__BACKEND=s3, SOHOA_STORAGE__S3_ENDPOINT=minio:9000,
+SOHOA_DATABASE_URL=postgresql+psycopg://sohoa@db/sohoa, SOHOA_RAY__ADDRESS=ray-head:6379.
+Everything defaults to the embedded set: a local storage directory, an SQLite file and a
+local Ray, all under SOHOA_DATA_DIR.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.config import ReadingConfig
+from storage.config import StorageSettings, open_object_store
+
+
+class RaySettings(BaseModel):
+    address: str | None = Field(None, description="An existing cluster (host:port); none = start a local Ray.")
+    workers: int = Field(0, description="OCR actors; 0 = one per CPU of the cluster.")
+    temp_dir: Path | None = Field(None, description="Local Ray's temp dir; default a fresh one under /tmp.")
+    object_store_mb: int = 200
+
+
+class ProcessingSettings(BaseModel):
+    max_attempts: int = Field(3, description="A page that fails this often flags its dossier for attention.")
+    lease_seconds: float = Field(120.0, description="A running job not renewed for this long is taken back.")
+    poll_seconds: float = 0.5
+
+
+class IntakeSettings(BaseModel):
+    dossier_code_format: str = Field("{unit}-{yymmdd}-{seq:04d}", description="Fields: unit, yymmdd, yyyymmdd, seq.")
+    timezone: str = "Asia/Ho_Chi_Minh"
+    green_lane_share: float = Field(0.3, description="Share of processing time cut for green-lane procedures.")
+    max_upload_bytes: int = 100 * 1024 * 1024
+    procedures_file: Path | None = None
+    organisation_file: Path | None = None
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_", env_nested_delimiter="__", extra="ignore")
 
     cache_dir: Path = Field(Path.home() / ".cache" / "sohoa", description="Prepared model links, scratch.")
+    data_dir: Path = Field(Path.home() / ".local" / "share" / "sohoa", description="Embedded storage and database.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///DATA_DIR/sohoa.db.")
     reading: ReadingConfig = ReadingConfig()
+    storage: StorageSettings = StorageSettings()
+    ray: RaySettings = RaySettings()
+    processing: ProcessingSettings = ProcessingSettings()
+    intake: IntakeSettings = IntakeSettings()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'sohoa.db'}"
+
+    def object_store(self):  # -> storage.objects.ObjectStore
+        return open_object_store(self.storage, self.data_dir / "objects")
+
+    def ray_temp_dir(self) -> Path:
+        # Ray's socket paths must stay short (107 bytes): never nest it deep in DATA_DIR.
+        return self.ray.temp_dir or Path("/tmp") / f"sohoa-ray-{os.getuid()}"
 
 
 @lru_cache(maxsize=1)

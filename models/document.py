@@ -43,6 +43,11 @@ class TextLine:
     def to_dict(self) -> dict:
         return {"text": self.text, "box": list(self.box), "confidence": round(self.confidence, 4)}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> TextLine:
+        x0, y0, x1, y1 = (int(v) for v in data["box"])
+        return cls(data["text"], (x0, y0, x1, y1), float(data["confidence"]))
+
 
 @dataclass(slots=True)
 class PageText:
@@ -65,6 +70,18 @@ class PageText:
             "text_source": str(self.text_source),
             "lines": [line.to_dict() for line in self.lines],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PageText:
+        """Inverse of `to_dict` (plus the optional "skew_degrees" that stored results carry)."""
+        return cls(
+            int(data["index"]),
+            int(data["width"]),
+            int(data["height"]),
+            TextSource(data["text_source"]),
+            [TextLine.from_dict(line) for line in data["lines"]],
+            float(data.get("skew_degrees", 0.0)),
+        )
 
 
 @dataclass(frozen=True, slots=True)

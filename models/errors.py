@@ -23,6 +23,24 @@ class ErrorCode(StrEnum):
     NO_PAGES = "NO_PAGES"
     MODEL_INVALID = "MODEL_INVALID"
     INTERNAL = "INTERNAL"
+    # Intake API (issue 3): the request, not the file, is at fault.
+    AUTH_REQUIRED = "AUTH_REQUIRED"
+    AUTH_INVALID = "AUTH_INVALID"
+    FORBIDDEN = "FORBIDDEN"
+    INVALID_REQUEST = "INVALID_REQUEST"
+    DOSSIER_NOT_FOUND = "DOSSIER_NOT_FOUND"
+    PROCEDURE_UNKNOWN = "PROCEDURE_UNKNOWN"
+    SERVICE_POINT_UNKNOWN = "SERVICE_POINT_UNKNOWN"
+    AGENCY_UNKNOWN = "AGENCY_UNKNOWN"
+    DOSSIER_NOT_EDITABLE = "DOSSIER_NOT_EDITABLE"
+    DOSSIER_EMPTY = "DOSSIER_EMPTY"
+    DOSSIER_NOT_READY = "DOSSIER_NOT_READY"
+    FIELD_NOT_FOUND = "FIELD_NOT_FOUND"
+    FILE_NOT_FOUND = "FILE_NOT_FOUND"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    STATUS_NOT_ALLOWED = "STATUS_NOT_ALLOWED"
+    STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -68,6 +86,37 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.INTERNAL: (
         "Lỗi hệ thống khi xử lý tệp ({detail}). Vui lòng báo quản trị viên.",
         "Internal error while processing the file ({detail}).",
+    ),
+    ErrorCode.AUTH_REQUIRED: ("Chưa đăng nhập: thiếu khóa truy cập (X-API-Key).", "Missing API key (X-API-Key)."),
+    ErrorCode.AUTH_INVALID: ("Khóa truy cập không hợp lệ hoặc đã bị thu hồi.", "Invalid or revoked API key."),
+    ErrorCode.FORBIDDEN: ("Tài khoản của bạn không có quyền thực hiện thao tác này.",
+                          "Your role may not do this ({detail})."),
+    ErrorCode.INVALID_REQUEST: ("Dữ liệu gửi lên không hợp lệ ({detail}).", "Invalid request ({detail})."),
+    ErrorCode.DOSSIER_NOT_FOUND: ("Không tìm thấy hồ sơ {detail}.", "Dossier {detail} not found."),
+    ErrorCode.PROCEDURE_UNKNOWN: ("Mã thủ tục hành chính không có trong danh mục ({detail}).",
+                                  "Unknown procedure code ({detail})."),
+    ErrorCode.SERVICE_POINT_UNKNOWN: ("Không có điểm tiếp nhận này ({detail}).", "Unknown service point ({detail})."),
+    ErrorCode.AGENCY_UNKNOWN: ("Không có cơ quan này ({detail}).", "Unknown agency ({detail})."),
+    ErrorCode.DOSSIER_NOT_EDITABLE: (
+        "Hồ sơ đang ở trạng thái {detail}, không thể thực hiện thao tác này.",
+        "The dossier is {detail}; this action is not possible now.",
+    ),
+    ErrorCode.DOSSIER_EMPTY: ("Hồ sơ chưa có tệp nào. Vui lòng quét hoặc tải lên giấy tờ trước khi nộp.",
+                              "The dossier has no files yet."),
+    ErrorCode.DOSSIER_NOT_READY: ("Hồ sơ chưa sẵn sàng ({detail}). Vui lòng thử lại sau.",
+                                  "The dossier is not ready ({detail})."),
+    ErrorCode.FIELD_NOT_FOUND: ("Không có trường thông tin này ({detail}).", "No such field ({detail})."),
+    ErrorCode.FILE_NOT_FOUND: ("Không có tệp này trong hồ sơ ({detail}).", "No such file in the package ({detail})."),
+    ErrorCode.INVALID_CURSOR: ("Con trỏ phân trang không hợp lệ.", "Invalid pagination cursor."),
+    ErrorCode.STATUS_NOT_ALLOWED: ("Trạng thái {detail} không được phép ở bước này.",
+                                   "Status {detail} is not allowed here."),
+    ErrorCode.STORAGE_UNAVAILABLE: (
+        "Kho lưu trữ tạm thời không truy cập được. Hồ sơ chưa bị thay đổi; vui lòng thử lại sau ít phút.",
+        "Object storage is unavailable; nothing was changed. Retry later.",
+    ),
+    ErrorCode.DATABASE_UNAVAILABLE: (
+        "Cơ sở dữ liệu tạm thời không truy cập được. Hồ sơ chưa bị thay đổi; vui lòng thử lại sau ít phút.",
+        "The database is unavailable; nothing was changed. Retry later.",
     ),
 }
 

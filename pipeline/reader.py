@@ -10,13 +10,13 @@ from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
-from models.document import DocumentReading, PageText, TextSource
+from models.document import DocumentKind, DocumentReading, Field, PageText, TextSource
 from pipeline.classify import classify_text
 from pipeline.config import ReadingConfig
 from pipeline.fields import extract_fields
 from pipeline.ocr import PageReader
 from pipeline.preflight import FileInfo, preflight
-from pipeline.sources import PageSource, iter_pages
+from pipeline.sources import PageSource, iter_pages, page_source
 
 
 class OcrEngines:
@@ -64,6 +64,17 @@ def read_document(
         pages.append(page)
         if on_page:
             on_page(page)
-    kind, _score = classify_text("\n".join(p.text for p in pages))
-    fields = extract_fields(kind, pages, config.review_confidence)
+    kind, fields = interpret_pages(pages, config)
     return DocumentReading(source=source, kind=kind, pages=pages, fields=fields)
+
+
+def read_one_page(data: bytes, filename: str, index: int, config: ReadingConfig, engines: OcrEngines) -> PageText:
+    """Read page `index` of a file alone: the unit of work a Ray worker does for a page job."""
+    info = preflight(data, filename, config.limits, pdf_dpi=config.pdf_dpi)
+    return read_page(page_source(data, info, config, index), engines)
+
+
+def interpret_pages(pages: list[PageText], config: ReadingConfig) -> tuple[DocumentKind, dict[str, Field]]:
+    """A document's kind and fields from its pages' text (pure; pages may come from many workers)."""
+    kind, _score = classify_text("\n".join(p.text for p in pages))
+    return kind, extract_fields(kind, pages, config.review_confidence)

@@ -66,6 +66,24 @@ def iter_pages(data: bytes, info: FileInfo, config: ReadingConfig) -> Iterator[P
         yield from _iter_image_pages(data, info)
 
 
+def page_source(data: bytes, info: FileInfo, config: ReadingConfig, index: int) -> PageSource:
+    """One page of a file that passed `preflight`: what a worker reads for one page job."""
+    if not 0 <= index < info.page_count:
+        raise IndexError(f"page {index} out of range 0..{info.page_count - 1}")
+    if info.file_type is FileType.PDF:
+        with PDFIUM_LOCK:
+            doc = open_pdf(data)
+            try:
+                with decoder_errors("PDF"):
+                    return _pdf_page(doc, index, config.pdf_dpi, config.pdf_min_text_chars)
+            finally:
+                doc.close()
+    for page in _iter_image_pages(data, info):
+        if page.index == index:
+            return page
+    raise IndexError(f"page {index} not found")
+
+
 def render_pdf_page(data: bytes, index: int, dpi: int) -> np.ndarray:
     """Rasterize one PDF page (as displayed: /Rotate and CropBox applied) to BGR uint8."""
     with PDFIUM_LOCK:

@@ -2,16 +2,21 @@
 
 Originals are content-addressed (key = SHA-256 of the bytes) and never overwritten: the
 same file uploaded twice is stored once, and nothing can replace what a citizen handed
-in. Backends: `LocalObjectStore` (a directory, the embedded default); an S3 backend
-through the `minio` SDK comes with the intake service.
+in. Derived files (validated packages) are written under their own keys with `put`.
+Backends: `LocalObjectStore` (a directory, the embedded default) and `S3ObjectStore`
+(the `minio` SDK; MinIO in production). A backend that cannot be reached raises
+`StorageUnavailable`, which the API turns into 503.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -21,6 +26,10 @@ _CHUNK = 1 << 20
 
 class ObjectNotFound(KeyError):
     pass
+
+
+class StorageUnavailable(RuntimeError):
+    """The object store cannot be reached or refused to work; nothing was recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +45,19 @@ class ObjectStore(Protocol):
         """Store a stream under the SHA-256 of its content; never overwrites."""
         ...
 
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """Write a derived object (never under originals/)."""
+        ...
+
     def open(self, key: str) -> BinaryIO: ...
 
     def exists(self, key: str) -> bool: ...
 
     def keys(self, prefix: str = "") -> Iterator[str]: ...
+
+    def presigned_url(self, key: str, seconds: int) -> str | None:
+        """A short-lived download link, or None where the backend has none (local)."""
+        ...
 
 
 class TooLarge(ValueError):
@@ -102,6 +119,24 @@ class LocalObjectStore:
         finally:
             Path(tmp_name).unlink(missing_ok=True)
 
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        if key.startswith("originals/"):
+            raise ValueError("originals are written by put_original only")
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as tmp:
+                tmp.write(data)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            os.replace(tmp_name, target)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+
+    def presigned_url(self, key: str, seconds: int) -> str | None:
+        return None
+
     def open(self, key: str) -> BinaryIO:
         path = self._path(key)
         if not path.is_file():
@@ -124,22 +159,63 @@ class S3ObjectStore:
 
     Bucket versioning is switched on where the server supports it, so even a racing
     second upload of identical bytes (stat-then-put is not atomic) only adds a version.
+    The constructor does no I/O: an API whose S3 server is down still starts and answers
+    503 until the server is back.
     """
 
     def __init__(self, client, bucket: str) -> None:  # client: minio.Minio
         self.client = client
         self.bucket = bucket
-        if not client.bucket_exists(bucket):
-            client.make_bucket(bucket)
-        try:
-            from minio.commonconfig import ENABLED
-            from minio.versioningconfig import VersioningConfig
+        self._bucket_ready = False
 
-            client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
-        except Exception:  # noqa: BLE001 - a server without versioning still stores safely
-            pass
+    @classmethod
+    def connect(cls, endpoint: str, access_key: str, secret_key: str, bucket: str, *, secure: bool = False,
+                region: str = "us-east-1", timeout: float = 5.0) -> S3ObjectStore:
+        import urllib3
+        from minio import Minio
+
+        # Short timeouts and one retry: a clerk waiting at the counter gets a 503 in
+        # seconds rather than minio's default minutes of retrying.
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=timeout, read=max(timeout, 60.0)),
+            retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
+            maxsize=16,
+        )
+        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure,
+                       region=region, http_client=http)
+        return cls(client, bucket)
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        import urllib3
+        from minio.error import S3Error, ServerError
+
+        try:
+            yield
+        except (urllib3.exceptions.HTTPError, OSError, ServerError) as exc:
+            raise StorageUnavailable(f"S3 server unreachable: {type(exc).__name__}") from exc
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NotFound"):
+                raise ObjectNotFound(exc.object_name or "") from exc
+            raise StorageUnavailable(f"S3 error {exc.code}") from exc
+
+    def ensure_bucket(self) -> None:
+        if self._bucket_ready:
+            return
+        with self._reachable():
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket)
+            try:
+                from minio.commonconfig import ENABLED
+                from minio.versioningconfig import VersioningConfig
+
+                self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
+            except Exception:  # noqa: BLE001 - a server without versioning still stores safely
+                pass
+        self._bucket_ready = True
 
     def put_original(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredObject:
+        self.ensure_bucket()
         # The key needs the hash, so the upload is spooled first (memory, then disk).
         with tempfile.SpooledTemporaryFile(max_size=16 * _CHUNK) as spool:
             sha, size = copy_hashed(stream, spool, max_bytes)
@@ -147,30 +223,34 @@ class S3ObjectStore:
             if self.exists(key):
                 return StoredObject(key, size, sha, created=False)
             spool.seek(0)
-            self.client.put_object(self.bucket, key, spool, size, metadata={"sha256": sha})
+            with self._reachable():
+                self.client.put_object(self.bucket, key, spool, size, metadata={"sha256": sha})
         return StoredObject(key, size, sha, created=True)
 
-    def open(self, key: str) -> BinaryIO:
-        from minio.error import S3Error
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        if key.startswith("originals/"):
+            raise ValueError("originals are written by put_original only")
+        self.ensure_bucket()
+        with self._reachable():
+            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
 
-        try:
+    def open(self, key: str) -> BinaryIO:
+        with self._reachable():
             return self.client.get_object(self.bucket, key)
-        except S3Error as exc:
-            if exc.code == "NoSuchKey":
-                raise ObjectNotFound(key) from exc
-            raise
 
     def exists(self, key: str) -> bool:
-        from minio.error import S3Error
-
         try:
-            self.client.stat_object(self.bucket, key)
+            with self._reachable():
+                self.client.stat_object(self.bucket, key)
             return True
-        except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NotFound"):
-                return False
-            raise
+        except ObjectNotFound:
+            return False
 
     def keys(self, prefix: str = "") -> Iterator[str]:
-        for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
-            yield obj.object_name
+        with self._reachable():
+            names = [obj.object_name for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)]
+        yield from names
+
+    def presigned_url(self, key: str, seconds: int) -> str | None:
+        with self._reachable():
+            return self.client.presigned_get_object(self.bucket, key, expires=timedelta(seconds=seconds))

@@ -1,0 +1,159 @@
+"""Request and response bodies of the HTTP API (Base / Create / Public naming).
+
+Every text that comes in is NFC-normalized here, at the boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from pipeline.text import nfc
+
+
+class NfcModel(BaseModel):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _nfc(cls, value):  # noqa: ANN001
+        return nfc(value) if isinstance(value, str) else value
+
+
+class ApplicantBase(NfcModel):
+    full_name: str = Field(min_length=1, max_length=200)
+    id_number: str | None = Field(None, pattern=r"^\d{12}$", description="Số định danh cá nhân (12 digits).")
+    phone: str | None = Field(None, max_length=20)
+
+
+class DossierCreate(NfcModel):
+    procedure_code: str = Field(pattern=r"^\d\.\d{6}$", examples=["2.000635"])
+    service_point_code: str
+    agency_code: str | None = Field(None, description="Competent agency; default: the procedure's.")
+    applicant: ApplicantBase
+
+
+class ErrorPublic(BaseModel):
+    code: str
+    message: str  # Vietnamese, for the clerk
+    message_en: str
+
+
+class ComponentPublic(BaseModel):
+    id: int
+    position: int
+    filename: str
+    sha256: str
+    media_type: str
+    size_bytes: int
+    source: str
+    page_count: int
+    kind: str | None
+    created: bool = Field(description="False when the same file was already in the dossier.")
+
+
+class ProgressPublic(BaseModel):
+    pages_total: int
+    pages_done: int
+    pages_failed: int
+
+
+class DossierPublic(BaseModel):
+    id: str  # public id, usable before the code exists
+    code: str | None
+    procedure_code: str
+    procedure_name: str | None
+    service_point_code: str
+    agency_code: str
+    state: str
+    state_label: str
+    national_status: int
+    national_status_label: str
+    received_at: datetime | None
+    due_date: date | None
+    attention_reason: str | None
+    components: list[ComponentPublic]
+    progress: ProgressPublic
+
+
+class ReviewEditPublic(BaseModel):
+    reviewer: str
+    at: datetime
+    old_value: str
+    new_value: str
+
+
+class FieldPublic(BaseModel):
+    name: str
+    value: str
+    confidence: float
+    page: int
+    box: list[int]
+    status: str
+    provenance: str
+    edits: list[ReviewEditPublic]
+
+
+class LinePublic(BaseModel):
+    text: str
+    box: list[int]
+    confidence: float
+
+
+class PagePublic(BaseModel):
+    index: int
+    width: int | None
+    height: int | None
+    text_source: str | None
+    lines: list[LinePublic]
+
+
+class ReviewComponentPublic(ComponentPublic):
+    pages: list[PagePublic]
+    fields: list[FieldPublic]
+
+
+class ReviewDossierPublic(BaseModel):
+    dossier: DossierPublic
+    applicant: ApplicantBase
+    components: list[ReviewComponentPublic]
+
+
+class QueueItemPublic(BaseModel):
+    code: str
+    procedure_code: str
+    state: str
+    due_date: date | None
+    received_at: datetime | None
+    fields_to_review: int
+
+
+class FieldUpdate(NfcModel):
+    value: str = Field(max_length=2000)
+
+
+class AgencyDossierPublic(BaseModel):
+    code: str
+    procedure_code: str
+    received_at: datetime | None
+    due_date: date | None
+    national_status: int
+    approved_at: datetime | None
+
+
+class AgencyListPublic(BaseModel):
+    items: list[AgencyDossierPublic]
+    next_cursor: str | None
+
+
+class StatusReport(NfcModel):
+    status: int = Field(description="TrangThaiHoSo code from the national catalogue (1-10).")
+    note: str | None = Field(None, max_length=2000)
+
+
+class ProcedurePublic(BaseModel):
+    code: str
+    name: str
+    agency: str
+    processing_days: int
+    cutoff: str | None
+    green_lane: bool

@@ -1,0 +1,92 @@
+"""The validated digital dossier package (pure: bytes and records in, bytes and dicts out).
+
+A package is:
+- `manifest.json`: dossier metadata, components, fields with provenance, and the SHA-256
+  of every file in the package;
+- one searchable PDF per component: the page images with an invisible text layer
+  (a born-digital PDF whose every page was read from its own text layer is already
+  searchable and is passed through unchanged);
+- `fields.json`: the fields alone, for systems that only want data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from models.document import PageText, TextSource
+from pipeline.config import ReadingConfig
+from pipeline.preflight import FileType, preflight
+from pipeline.searchable_pdf import PageImage, build_searchable_pdf
+from pipeline.sources import page_source, render_pdf_page
+
+MANIFEST_VERSION = "sohoa-package/1"
+_JPEG_QUALITY = 90
+
+
+@dataclass(frozen=True, slots=True)
+class PackageFile:
+    name: str
+    data: bytes
+    media_type: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def describe(self) -> dict:
+        return {"name": self.name, "sha256": self.sha256, "size": len(self.data), "media_type": self.media_type}
+
+
+def _jpeg(bgr: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return encoded.tobytes()
+
+
+def _usable_as_is(original: bytes, file_type: FileType) -> bool:
+    """A single JPEG/PNG page without an EXIF rotation is embedded byte for byte."""
+    if file_type not in (FileType.JPEG, FileType.PNG):
+        return False
+    with Image.open(io.BytesIO(original)) as im:
+        return im.getexif().get(0x0112, 1) == 1 and im.mode in ("RGB", "L", "1", "P", "RGBA")
+
+
+def searchable_pdf(original: bytes, filename: str, pages: list[PageText], config: ReadingConfig,
+                   title: str | None = None) -> bytes:
+    """One component's searchable PDF, with the OCR text of `pages` laid invisibly over the images."""
+    info = preflight(original, filename, config.limits, pdf_dpi=config.pdf_dpi)
+    pages = sorted(pages, key=lambda p: p.index)
+    if info.file_type is FileType.PDF and all(p.text_source == TextSource.PDF_TEXT for p in pages):
+        return original
+    images = []
+    for page in pages:
+        if info.file_type is FileType.PDF:
+            # Lines (from OCR or the text layer) are in pixels of this same rendering.
+            image = render_pdf_page(original, page.index, config.pdf_dpi)
+            images.append(PageImage(_jpeg(image), page, float(config.pdf_dpi)))
+            continue
+        source = page_source(original, info, config, page.index)
+        dpi = source.dpi or 300.0
+        if info.page_count == 1 and _usable_as_is(original, info.file_type):
+            images.append(PageImage(original, page, dpi))
+        else:
+            images.append(PageImage(_jpeg(source.image), page, dpi))
+    return build_searchable_pdf(images, title=title)
+
+
+def build_manifest(dossier: dict, components: list[dict], files: list[PackageFile], generated_at: str) -> dict:
+    """The manifest: what the package holds and how to check it (SHA-256 per file)."""
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "generated_at": generated_at,
+        "dossier": dossier,
+        "components": components,
+        "files": [f.describe() for f in files],
+    }
