@@ -101,6 +101,72 @@ def cmd_fields(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import get_settings
+
+    app = create_app(get_settings(), process=not args.no_processing)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run a Ray node: the head (`--head`) or a worker joining `--address`. Blocks."""
+    from pipeline.ray_pool import LOOPBACK_ENV, prepare_ray_home
+
+    if not args.head and not args.address:
+        print("sohoa worker: give --address HOST:PORT of the Ray head, or --head", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    command = ["ray", "start", "--block", "--disable-usage-stats"]
+    if args.head:
+        command += ["--head", f"--port={args.port}", "--include-dashboard=false"]
+    else:
+        command += [f"--address={args.address}"]
+    if args.node_ip_address:
+        command += [f"--node-ip-address={args.node_ip_address}"]
+    if args.num_cpus:
+        command += [f"--num-cpus={args.num_cpus}"]
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+    if args.temp_dir:
+        command += [f"--temp-dir={args.temp_dir}"]
+        # Ray's dashboard probes cloud metadata unless HOME holds ray_bootstrap_config.yaml.
+        env["HOME"] = str(prepare_ray_home(Path(args.temp_dir) / "home"))
+    if args.node_ip_address == "127.0.0.1":
+        env.update(LOOPBACK_ENV)
+    ray_bin = Path(sys.executable).parent / "ray"
+    command[0] = str(ray_bin) if ray_bin.exists() else "ray"
+    os.execvpe(command[0], command, env)
+    return EXIT_INTERNAL  # not reached
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from api.app import build_service
+    from api.intake import Role
+    from api.settings import get_settings
+
+    service = build_service(get_settings())
+    print(service.create_api_key(Role(args.role), args.subject))
+    return EXIT_OK
+
+
+def cmd_db(_args: argparse.Namespace) -> int:
+    from api.app import build_service
+    from api.settings import get_settings
+
+    build_service(get_settings())  # migrates to head and seeds agencies and service points
+    print("sohoa: database is up to date", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from api.demo import run_demo
+    from api.settings import get_settings
+
+    return run_demo(get_settings(), args.samples, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sohoa", description="Số Hóa: đọc và số hóa hồ sơ thủ tục hành chính.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +179,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     fields = sub.add_parser("fields", help="list the field names of the output")
     fields.set_defaults(func=cmd_fields)
+
+    serve = sub.add_parser("serve", help="run the HTTP API (and, by default, the OCR dispatcher on Ray)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-processing", action="store_true", help="API only; another process dispatches OCR")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a Ray node: --head, or join a cluster with --address")
+    worker.add_argument("--address", help="HOST:PORT of the Ray head to join")
+    worker.add_argument("--head", action="store_true", help="start the cluster's head node")
+    worker.add_argument("--port", type=int, default=6379, help="head's port")
+    worker.add_argument("--node-ip-address", help="this node's address (127.0.0.1 keeps Ray on loopback)")
+    worker.add_argument("--num-cpus", type=int)
+    worker.add_argument("--temp-dir", help="Ray's temp dir (keep it short)")
+    worker.set_defaults(func=cmd_worker)
+
+    keys = sub.add_parser("keys", help="create an API key (printed once; only its hash is stored)")
+    keys.add_argument("role", choices=["counter", "reviewer", "agency", "admin"])
+    keys.add_argument("subject", help="staff user name, or the agency's code for role agency")
+    keys.set_defaults(func=cmd_keys)
+
+    db = sub.add_parser("db", help="migrate the database to the newest schema and load reference data")
+    db.set_defaults(func=cmd_db)
+
+    demo = sub.add_parser("demo", help="the whole flow on embedded defaults: counter, Ray OCR, review, agency")
+    demo.add_argument("--samples", type=Path, default=Path("samples/examples"))
+    demo.add_argument("--out", type=Path, default=Path("out/agency"))
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 
