@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.document import PageText, TextSource
@@ -58,9 +58,17 @@ class Dispatcher:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop claiming; give this dispatcher's running jobs back to the queue at once."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        try:
+            with self.db.transaction() as s:
+                s.execute(update(JobRow).where(JobRow.state == "running", JobRow.lease_owner == self.owner)
+                          .values(state="queued", lease_owner=None, lease_until=None,
+                                  attempts=case((JobRow.attempts > 0, JobRow.attempts - 1), else_=0)))
+        except Exception:  # noqa: BLE001 - database gone: the leases run out by themselves
+            log.warning("could not release running jobs; they return to the queue when their lease ends")
 
     def run(self) -> None:
         while not self._stop.is_set():

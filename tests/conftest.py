@@ -24,3 +24,47 @@ def engines(reading_config, tmp_path_factory):
 @pytest.fixture(scope="session")
 def page_reader(engines):
     return engines.page_reader
+
+
+# --- real servers on loopback (marked `services`; one xdist group so each starts once) ----
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    from tests.s3server import start_s3_server
+
+    server = start_s3_server(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    import shutil
+    import tempfile
+
+    from tests.pgserver import start_postgres
+
+    # Not under pytest's 0700 tmp root: the server runs as the `postgres` user.
+    workdir = Path(tempfile.mkdtemp(prefix="sohoa-pg-", dir="/tmp"))
+    server = start_postgres(workdir)
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """One local, loopback-only Ray per test process (starting one takes seconds)."""
+    import shutil
+    import tempfile
+
+    import ray
+
+    from pipeline.ray_pool import start_ray
+
+    temp_dir = Path(tempfile.mkdtemp(prefix="sohoa-ray-", dir="/tmp"))  # short: Ray's socket paths
+    start_ray(None, num_cpus=2, temp_dir=temp_dir, object_store_mb=200)
+    yield temp_dir
+    ray.shutdown()
+    shutil.rmtree(temp_dir, ignore_errors=True)

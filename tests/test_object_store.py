@@ -8,16 +8,7 @@ import pytest
 
 from storage.objects import LocalObjectStore, ObjectNotFound, S3ObjectStore, TooLarge, original_key
 
-_S3 = [pytest.mark.services, pytest.mark.xdist_group("s3")]
-
-
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory):
-    from tests.s3server import start_s3_server
-
-    server = start_s3_server(tmp_path_factory.mktemp("s3"))
-    yield server
-    server.stop()
+_S3 = [pytest.mark.services, pytest.mark.xdist_group("services")]
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=_S3)])

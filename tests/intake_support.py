@@ -1,0 +1,124 @@
+"""Helpers shared by the intake service tests: settings for each backend set, a running API,
+and a generated 10-page dossier with its truth."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api.app import build_service, create_app
+from api.intake import IntakeService, Role
+from api.settings import Settings
+
+BACKENDS = ("local-sqlite", "s3-postgres")
+API = "/api/v1"
+
+
+def make_settings(backend: str, request, tmp_path: Path, **overrides) -> Settings:  # noqa: ANN001
+    values: dict = {
+        "data_dir": tmp_path / "data",
+        "cache_dir": tmp_path / "cache",
+        "ray": {"workers": 2},
+        "processing": {"lease_seconds": 5, "poll_seconds": 0.1},
+    }
+    if backend == "s3-postgres":
+        s3 = request.getfixturevalue("s3_server")
+        pg = request.getfixturevalue("postgres_server")
+        name = f"t{uuid.uuid4().hex[:16]}"
+        values["database_url"] = pg.create_database(name)
+        values["storage"] = {"backend": "s3", "s3_endpoint": s3.endpoint, "s3_access_key": s3.access_key,
+                             "s3_secret_key": s3.secret_key, "s3_bucket": name}
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(values.get(key), dict):
+            values[key] = {**values[key], **value}
+        else:
+            values[key] = value
+    return Settings(**values)
+
+
+@dataclass
+class RunningApi:
+    client: TestClient
+    service: IntakeService
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"X-API-Key": self.keys[who]}
+
+    def new_dossier(self, procedure: str = "2.000200", agency: str | None = None) -> dict:
+        body = {"procedure_code": procedure, "service_point_code": "HN-HOANKIEM",
+                "applicant": {"full_name": "Nguyễn Thị Mẫu", "id_number": "001199000001"}}
+        if agency:
+            body["agency_code"] = agency
+        response = self.client.post(f"{API}/dossiers", json=body, headers=self.headers("counter"))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def upload(self, ref: str, name: str, data: bytes):  # noqa: ANN201
+        return self.client.post(f"{API}/dossiers/{ref}/files", files={"file": (name, data)},
+                                headers=self.headers("counter"))
+
+    def wait_processed(self, ref: str, timeout: float = 240.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            body = self.client.get(f"{API}/dossiers/{ref}", headers=self.headers("counter")).json()
+            if body["state"] not in ("queued", "processing"):
+                return body
+            time.sleep(0.25)
+        raise AssertionError(f"dossier {ref} still processing after {timeout} s")
+
+
+def start_api(settings: Settings, *, process: bool = True, service: IntakeService | None = None,
+              keys: bool = True):  # noqa: ANN201
+    """A context manager: the API (with Ray processing unless told not) and keys for each role."""
+    service = service or build_service(settings)
+    keys = {"counter": service.create_api_key(Role.COUNTER, "nv.tiepnhan"),
+            "reviewer": service.create_api_key(Role.REVIEWER, "kt.kiemtra"),
+            "agency": service.create_api_key(Role.AGENCY, "000.00.20.H26"),
+            "other_agency": service.create_api_key(Role.AGENCY, "000.00.30.H26")} if keys else {}
+
+    class _Context:
+        def __enter__(self) -> RunningApi:
+            self.client = TestClient(create_app(settings, process=process, service=service))
+            self.client.__enter__()
+            return RunningApi(self.client, service, keys)
+
+        def __exit__(self, *exc) -> None:  # noqa: ANN002
+            self.client.__exit__(*exc)
+
+    return _Context()
+
+
+@dataclass
+class GeneratedFile:
+    name: str
+    data: bytes
+    pages: int
+    kind: str
+    truth_fields: dict[str, str]
+
+
+def ten_page_dossier(seed: int = 4242) -> list[GeneratedFile]:
+    """Six card and form images, a born-digital PDF and a mixed PDF, topped up to exactly 10 pages."""
+    from samples.generate import generate_document
+
+    files: list[GeneratedFile] = []
+    for offset, kind in enumerate(("pdf_born_digital", "pdf_mixed", "cccd_front", "cccd_back", "to_khai_khai_sinh",
+                                   "don", "ct01", "cong_van", "cccd_front", "don", "ct01", "cong_van")):
+        if sum(f.pages for f in files) == 10:
+            break
+        doc = generate_document(kind, "clean", seed + offset)
+        truth = {name: spec["value"] for name, spec in doc.truth.get("fields", {}).items()}
+        if doc.pdf_bytes is not None:
+            if sum(f.pages for f in files) + len(doc.pages) > 10:
+                continue
+            files.append(GeneratedFile(f"{kind}-{offset}.pdf", doc.pdf_bytes, len(doc.pages), kind, truth))
+        else:
+            ext = "jpg" if doc.page_files[0][:2] == b"\xff\xd8" else "png"
+            files.append(GeneratedFile(f"{kind}-{offset}.{ext}", doc.page_files[0], 1, kind, truth))
+    assert sum(f.pages for f in files) == 10
+    return files
