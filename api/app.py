@@ -50,13 +50,13 @@ class Processing:
 
 
 def start_processing(settings: Settings, db: Database) -> Processing:
-    import ray
-
     from pipeline.dispatcher import DispatchSettings, Dispatcher
     from pipeline.ray_pool import WorkerPool, WorkerSetup, pipeline_version, start_ray
 
     start_ray(settings.ray.address, num_cpus=settings.ray.workers or None, temp_dir=settings.ray_temp_dir(),
               object_store_mb=settings.ray.object_store_mb)
+    import ray  # after start_ray, which sets the environment Ray reads at import
+
     size = settings.ray.workers or int(ray.cluster_resources().get("CPU", 1))
     setup = WorkerSetup(settings.reading, settings.storage, settings.data_dir / "objects", settings.cache_dir)
     pool = WorkerPool(setup, size)

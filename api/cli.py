@@ -126,15 +126,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
         command += [f"--address={args.address}"]
     if args.node_ip_address:
         command += [f"--node-ip-address={args.node_ip_address}"]
-    if args.num_cpus:
+    if args.num_cpus is not None:  # 0 keeps OCR actors off this node (e.g. the head)
         command += [f"--num-cpus={args.num_cpus}"]
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
     if args.temp_dir:
         command += [f"--temp-dir={args.temp_dir}"]
         # Ray's dashboard probes cloud metadata unless HOME holds ray_bootstrap_config.yaml.
         env["HOME"] = str(prepare_ray_home(Path(args.temp_dir) / "home"))
-    if args.node_ip_address == "127.0.0.1":
-        env.update(LOOPBACK_ENV)
+    if args.head and args.node_ip_address == "127.0.0.1":
+        env.update(LOOPBACK_ENV)  # a loopback-only cluster (tests, one machine)
     ray_bin = Path(sys.executable).parent / "ray"
     command[0] = str(ray_bin) if ray_bin.exists() else "ray"
     os.execvpe(command[0], command, env)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from models.document import PageText, TextSource
 from models.dossier import Provenance, ProcessingState
 from pipeline.config import ReadingConfig
+from pipeline.errors import InputRefused
 from pipeline.ray_pool import PageTask, WorkerPool
 from pipeline.reader import interpret_pages
 from storage.db import Database
@@ -176,7 +177,7 @@ class Dispatcher:
             self._mark_done(s, job)
 
     def _record_failure(self, job_id: int, error: BaseException) -> None:
-        reason = f"{type(error).__name__}: {str(error)[:500]}"
+        reason = describe_failure(error)
         log.warning("page job %s failed: %s", job_id, reason)
         with self.db.transaction() as s:
             job = s.get(JobRow, job_id)
@@ -207,6 +208,15 @@ class Dispatcher:
             return
         dossier = s.get(DossierRow, dossier_id)
         finalize_dossier(s, dossier, self.reading, self.settings.pipeline_version)
+
+
+def describe_failure(error: BaseException) -> str:
+    """What a person reads in the dossier's attention reason: the root cause, not Ray's wrapper."""
+    cause = getattr(error, "cause", None) or error  # RayTaskError carries the worker's exception
+    if isinstance(cause, InputRefused):
+        return f"{cause.code}: {cause.message_vi}"
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first_line[:300]}"
 
 
 def finalize_dossier(s: Session, dossier: DossierRow, reading: ReadingConfig, version: str) -> None:

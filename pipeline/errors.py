@@ -18,6 +18,9 @@ class InputRefused(Exception):
         self.detail = detail
         super().__init__(f"{code}: {error_message(code, detail, lang='en')}")
 
+    def __reduce__(self):  # noqa: ANN204 - crosses process boundaries (Ray workers) intact
+        return (type(self), (self.code, self.detail))
+
     @property
     def message_vi(self) -> str:
         return error_message(self.code, self.detail, lang="vi")

@@ -70,11 +70,15 @@ def prepare_ray_home(home: Path) -> Path:
 
 def start_ray(address: str | None, *, num_cpus: int | None, temp_dir: Path, object_store_mb: int) -> None:
     """Join the cluster at `address`, or start a local loopback-only Ray. Idempotent."""
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    if not address or address.split(":")[0] in ("127.0.0.1", "localhost"):
+        # Read by Ray when it is first imported: set before `import ray`, or Ray binds every
+        # interface. Not for a real cluster, whose nodes must reach this driver.
+        os.environ.update(LOOPBACK_ENV)
     import ray
 
     if ray.is_initialized():
         return
-    os.environ.update(LOOPBACK_ENV)
     if address:
         if address == "auto":
             raise ValueError("give the cluster's host:port; 'auto' may join a stranger's Ray")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+from pipeline.ray_pool import LOOPBACK_ENV
+
+# Before any test module imports Ray: Ray reads these at import, and without them its
+# processes listen on every interface (../shared/design/RUNNING-REAL-SERVICES.md).
+os.environ.update(LOOPBACK_ENV)
 
 import pytest
 

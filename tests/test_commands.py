@@ -1,0 +1,92 @@
+"""The production commands, as docker-compose.yml runs them, without Docker: a Ray head
+(`sohoa worker --head`), the migration job (`sohoa db`), API keys (`sohoa keys`) and the
+API (`sohoa serve`) joining that cluster by address; a dossier goes through over HTTP."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.intake_support import ten_page_dossier
+
+pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
+
+SOHOA = str(Path(sys.executable).parent / "sohoa")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
+    ray_dir = Path(tempfile.mkdtemp(prefix="sohoa-rh-", dir="/tmp"))  # short: Ray's socket paths
+    head_port, api_port = _free_port(), _free_port()
+    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_CACHE_DIR": str(tmp_path / "cache"),
+           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
+    head = subprocess.Popen([SOHOA, "worker", "--head", "--port", str(head_port), "--node-ip-address", "127.0.0.1",
+                             "--num-cpus", "2", "--temp-dir", str(ray_dir)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=(tmp_path / "head.log").open("wb"))
+    api = None
+    try:
+        subprocess.run([SOHOA, "db"], env=env, check=True, timeout=120)
+        keys = {role: subprocess.run([SOHOA, "keys", role, subject], env=env, check=True, capture_output=True,
+                                     text=True, timeout=120).stdout.strip()
+                for role, subject in (("counter", "nv.a"), ("reviewer", "kt.b"), ("agency", "000.00.20.H26"))}
+        api_env = {**env, "SOHOA_RAY__ADDRESS": f"127.0.0.1:{head_port}"}
+        api = subprocess.Popen([SOHOA, "serve", "--port", str(api_port)], env=api_env,
+                               stdout=subprocess.DEVNULL, stderr=(tmp_path / "api.log").open("wb"))
+        base = f"http://127.0.0.1:{api_port}/api/v1"
+        with httpx.Client(base_url=base, timeout=60) as http:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if http.get("/procedures", headers={"X-API-Key": keys["counter"]}).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert api.poll() is None and time.monotonic() < deadline, (tmp_path / "api.log").read_text()
+                time.sleep(0.5)
+            counter = {"X-API-Key": keys["counter"]}
+            dossier = http.post("/dossiers", headers=counter, json={
+                "procedure_code": "2.000200", "service_point_code": "HN-BADINH",
+                "applicant": {"full_name": "Phạm Văn Mẫu"}}).json()
+            card = next(f for f in ten_page_dossier() if f.kind == "cccd_front")
+            assert http.post(f"/dossiers/{dossier['id']}/files", headers=counter,
+                             files={"file": (card.name, card.data)}).status_code == 201
+            code = http.post(f"/dossiers/{dossier['id']}/submit", headers=counter).json()["code"]
+            deadline = time.monotonic() + 180
+            while (state := http.get(f"/dossiers/{code}", headers=counter).json())["state"] in ("queued",
+                                                                                              "processing"):
+                assert time.monotonic() < deadline, "not processed in time"
+                time.sleep(0.5)
+            assert state["state"] == "needs_review"
+            review = http.get(f"/review/dossiers/{code}", headers={"X-API-Key": keys["reviewer"]}).json()
+            fields = {f["name"]: f["value"] for f in review["components"][0]["fields"]}
+            assert fields["so_dinh_danh"] == card.truth_fields["so_dinh_danh"]
+    finally:
+        if api is not None:
+            _stop(api)
+        _stop(head)
+        shutil.rmtree(ray_dir, ignore_errors=True)
