@@ -195,7 +195,7 @@ class S3ObjectStore:
         except (urllib3.exceptions.HTTPError, OSError, ServerError) as exc:
             raise StorageUnavailable(f"S3 server unreachable: {type(exc).__name__}") from exc
         except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NotFound"):
+            if exc.code in ("NoSuchKey", "NotFound", "NoSuchBucket"):  # nothing stored there yet
                 raise ObjectNotFound(exc.object_name or "") from exc
             raise StorageUnavailable(f"S3 error {exc.code}") from exc
 
