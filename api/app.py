@@ -19,7 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.security import APIKeyHeader
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -204,11 +204,21 @@ def _routes() -> APIRouter:
     def review_dossier(ref: str, service: Service, who: Reviewer) -> schemas.ReviewDossierPublic:
         return service.review_dossier(who, ref)
 
+    @router.get("/review/dossiers/{ref}/components/{component_id}/pages/{index}/image", tags=["reviewer"],
+                response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
+    def page_image(ref: str, component_id: int, index: int, service: Service, who: Reviewer) -> Response:
+        return Response(service.page_image(who, ref, component_id, index), media_type="image/jpeg",
+                        headers={"Cache-Control": "private, no-store"})  # personal data: no shared caches
+
     @router.put("/review/dossiers/{ref}/components/{component_id}/fields/{name}", tags=["reviewer"],
                 response_model=schemas.FieldPublic)
     def correct_field(ref: str, component_id: int, name: str, body: schemas.FieldUpdate, service: Service,
                       who: Reviewer) -> schemas.FieldPublic:
         return service.correct_field(who, ref, component_id, name, body.value)
+
+    @router.post("/review/dossiers/{ref}/retry", tags=["reviewer"], response_model=schemas.DossierPublic)
+    def retry(ref: str, service: Service, who: Reviewer) -> schemas.DossierPublic:
+        return service.retry_failed_pages(who, ref)
 
     @router.post("/review/dossiers/{ref}/approve", tags=["reviewer"], response_model=schemas.DossierPublic)
     def approve(ref: str, service: Service, who: Reviewer) -> schemas.DossierPublic:

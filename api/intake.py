@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,8 +34,9 @@ from models.dossier import NationalStatus, ProcessingState, Provenance
 from models.errors import ErrorCode, error_message
 from models.fields import FIELD_SPECS
 from pipeline.errors import InputRefused
+from pipeline.fields import check_value
 from pipeline.masking import mask_number
-from pipeline.package import PackageFile, build_manifest, searchable_pdf
+from pipeline.package import PackageFile, build_manifest, page_jpeg, searchable_pdf
 from pipeline.preflight import FileType, preflight
 from pipeline.ray_pool import page_key, pipeline_version
 from pipeline.text import nfc
@@ -370,10 +371,25 @@ class IntakeService:
                                                 phone=row.applicant_phone),
                 components=components)
 
+    def page_image(self, who: Principal, ref: str, component_id: int, index: int) -> bytes:
+        """A page as JPEG, in the same pixels as its lines' and fields' boxes."""
+        with self.db.transaction() as s:
+            row = self._find(s, ref)
+            component = s.get(ComponentRow, component_id)
+            if component is None or component.dossier_id != row.id or not 0 <= index < component.page_count:
+                raise ApiError(404, ErrorCode.FILE_NOT_FOUND, f"{component_id}/{index}")
+            self._log_access(s, who, "view_page", row.code or row.public_id, f"{component_id}/{index}")
+            key, filename = component.object_key, component.filename
+        with self.store.open(key) as stream:
+            original = stream.read()
+        return page_jpeg(original, filename, index, self.settings.reading)
+
     def correct_field(self, who: Principal, ref: str, component_id: int, name: str,
                       value: str) -> schemas.FieldPublic:
         """A reviewer's value: recorded with who, when, old and new; final for reprocessing."""
-        value = nfc(value).strip()
+        value, valid = check_value(name, nfc(value).strip())
+        if valid is False:
+            raise ApiError(422, ErrorCode.FIELD_VALUE_INVALID, name)
         known = {spec.name for spec in FIELD_SPECS}
         with self.db.transaction() as s:
             row = self._find(s, ref, lock=True)
@@ -404,6 +420,18 @@ class IntakeService:
                 box=list(field.box), status=field.status, provenance=field.provenance,
                 edits=[schemas.ReviewEditPublic(reviewer=e.reviewer, at=e.at, old_value=e.old_value,
                                                 new_value=e.new_value) for e in field.edits])
+
+    def retry_failed_pages(self, who: Principal, ref: str) -> schemas.DossierPublic:
+        """After the cause of a page failure is fixed: read the failed pages again."""
+        with self.db.transaction() as s:
+            row = self._find(s, ref, lock=True)
+            self._require_state(row, ProcessingState.NEEDS_ATTENTION)
+            s.execute(update(JobRow).where(JobRow.dossier_id == row.id, JobRow.state == "failed")
+                      .values(state="queued", attempts=0, last_error=None))
+            row.state, row.attention_reason = ProcessingState.QUEUED.value, None
+            self._log_access(s, who, "retry", row.code)
+            s.flush()
+            return self._dossier_public(s, row)
 
     def approve(self, who: Principal, ref: str) -> schemas.DossierPublic:
         """Build and store the validated package, then hand the dossier to its agency."""

@@ -36,6 +36,7 @@ class ErrorCode(StrEnum):
     DOSSIER_EMPTY = "DOSSIER_EMPTY"
     DOSSIER_NOT_READY = "DOSSIER_NOT_READY"
     FIELD_NOT_FOUND = "FIELD_NOT_FOUND"
+    FIELD_VALUE_INVALID = "FIELD_VALUE_INVALID"
     FILE_NOT_FOUND = "FILE_NOT_FOUND"
     INVALID_CURSOR = "INVALID_CURSOR"
     STATUS_NOT_ALLOWED = "STATUS_NOT_ALLOWED"
@@ -106,6 +107,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.DOSSIER_NOT_READY: ("Hồ sơ chưa sẵn sàng ({detail}). Vui lòng thử lại sau.",
                                   "The dossier is not ready ({detail})."),
     ErrorCode.FIELD_NOT_FOUND: ("Không có trường thông tin này ({detail}).", "No such field ({detail})."),
+    ErrorCode.FIELD_VALUE_INVALID: (
+        "Giá trị không hợp lệ cho trường {detail}. Ngày ghi theo dạng NN/TT/NNNN, số định danh gồm 12 chữ số.",
+        "Invalid value for field {detail}.",
+    ),
     ErrorCode.FILE_NOT_FOUND: ("Không có tệp này trong hồ sơ ({detail}).", "No such file in the package ({detail})."),
     ErrorCode.INVALID_CURSOR: ("Con trỏ phân trang không hợp lệ.", "Invalid pagination cursor."),
     ErrorCode.STATUS_NOT_ALLOWED: ("Trạng thái {detail} không được phép ở bước này.",

@@ -133,6 +133,12 @@ def _validate(spec_type: ValueType, value: str) -> tuple[str, bool | None]:
     return value, None
 
 
+def check_value(name: str, value: str) -> tuple[str, bool | None]:
+    """A typed value (e.g. a reviewer's) in stored form, and whether it passes its type's rule."""
+    spec = field_spec(name) or field_spec(re.sub(r"_\d+$", "", name))  # ngay_sinh_2 is a ngay_sinh
+    return _validate(spec.value_type, nfc(value)) if spec else (nfc(value), None)
+
+
 def normalize_value(name: str, value: str) -> str:
     """A value in its stored form for its field's type (e.g. phone numbers as digits)."""
     spec = field_spec(name)

@@ -81,6 +81,14 @@ def searchable_pdf(original: bytes, filename: str, pages: list[PageText], config
     return build_searchable_pdf(images, title=title)
 
 
+def page_jpeg(original: bytes, filename: str, index: int, config: ReadingConfig) -> bytes:
+    """One page as a JPEG in the pixel frame of its lines' and fields' boxes (reviewer screens)."""
+    info = preflight(original, filename, config.limits, pdf_dpi=config.pdf_dpi)
+    if info.file_type is FileType.PDF:
+        return _jpeg(render_pdf_page(original, index, config.pdf_dpi))
+    return _jpeg(page_source(original, info, config, index).image)
+
+
 def build_manifest(dossier: dict, components: list[dict], files: list[PackageFile], generated_at: str) -> dict:
     """The manifest: what the package holds and how to check it (SHA-256 per file)."""
     return {

@@ -200,3 +200,26 @@ def test_database_down_is_503(tmp_path):
     with start_api(settings, process=False, service=service, keys=False) as api:
         response = api.client.post(f"{API}/dossiers", headers={"X-API-Key": "sohoa_counter_x"}, json={})
         assert response.status_code == 503 and response.json()["code"] == "DATABASE_UNAVAILABLE"
+
+
+def test_reviewer_gets_page_images_and_typed_corrections_are_checked(api):
+    dossier = api.new_dossier()
+    component = api.upload(dossier["id"], "trang.png", _png(420, 310)).json()
+    code = api.client.post(f"{API}/dossiers/{dossier['id']}/submit", headers=api.headers("counter")).json()["code"]
+    reviewer = api.headers("reviewer")
+    image = api.client.get(f"{API}/review/dossiers/{code}/components/{component['id']}/pages/0/image", headers=reviewer)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(image.content)).size == (420, 310)
+    missing = api.client.get(f"{API}/review/dossiers/{code}/components/{component['id']}/pages/1/image",
+                             headers=reviewer)
+    assert missing.status_code == 404 and missing.json()["code"] == "FILE_NOT_FOUND"
+
+    with api.service.db.transaction() as s:
+        s.execute(update(DossierRow).where(DossierRow.code == code).values(state="needs_review"))
+    field_url = f"{API}/review/dossiers/{code}/components/{component['id']}/fields"
+    bad = api.client.put(f"{field_url}/ngay_sinh", json={"value": "31/02/1990"}, headers=reviewer)
+    assert bad.status_code == 422 and bad.json()["code"] == "FIELD_VALUE_INVALID"
+    good = api.client.put(f"{field_url}/ngay_sinh", json={"value": "1/2/1990"}, headers=reviewer).json()
+    assert good["value"] == "01/02/1990" and good["provenance"] == "reviewer"
+    unknown = api.client.put(f"{field_url}/khong_co_truong_nay", json={"value": "x"}, headers=reviewer)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "FIELD_NOT_FOUND"

@@ -144,6 +144,13 @@ def test_a_page_that_keeps_failing_flags_the_dossier_and_the_others_complete(env
     status = service.status(CLERK, code)
     assert files[1].name in status.attention_reason and status.progress.pages_failed == 1
 
+    # Once the file is restored, a reviewer has the failed page read again.
+    damaged.write_bytes(files[1].data)
+    assert service.retry_failed_pages(REVIEWER, code).state == "queued"
+    assert dispatcher.run_until(_finished(service, code), timeout=240)
+    assert _state(service, code) == "needs_review"
+    assert [job.state for job in _jobs(service, code)] == ["done", "done"]
+
 
 def test_page_results_are_reused_and_reviewed_values_survive_reprocessing(env):
     settings, service, make_dispatcher = env
