@@ -93,6 +93,17 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
     app = FastAPI(title="Số Hóa API", version="1", lifespan=lifespan,
                   description="Tiếp nhận, số hóa và bàn giao hồ sơ thủ tục hành chính.")
     _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def refuse_oversized_uploads(request: Request, call_next):  # noqa: ANN001, ANN202
+        # By the declared length, before the body is read and spooled to disk.
+        if request.method == "POST" and request.url.path.endswith("/files"):
+            intake = settings.intake.max_upload_bytes
+            limit = min(intake, settings.reading.limits.max_bytes)
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit + (1 << 16):  # + multipart overhead
+                return _error(413, ErrorCode.FILE_TOO_LARGE, f"tối đa {limit / (1 << 20):.0f} MB")
+        return await call_next(request)
     app.include_router(_routes(), prefix=API_PREFIX)
     return app
 

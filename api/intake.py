@@ -239,7 +239,7 @@ class IntakeService:
             try:
                 _sha, size = copy_hashed(stream, spool, max_bytes)
             except TooLarge as exc:
-                raise ApiError(413, ErrorCode.FILE_TOO_LARGE, f"tối đa {max_bytes // (1 << 20)} MB") from exc
+                raise ApiError(413, ErrorCode.FILE_TOO_LARGE, f"tối đa {max_bytes / (1 << 20):.0f} MB") from exc
             spool.seek(0)
             data = spool.read()
         try:

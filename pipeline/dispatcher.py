@@ -167,13 +167,15 @@ class Dispatcher:
     def _record_success(self, job_id: int, result: dict) -> None:
         with self.db.transaction() as s:
             job = s.get(JobRow, job_id)
-            if job is None or job.state != "running" or job.lease_owner != self.owner:
-                return  # taken back meanwhile (lease ran out): the new owner records it
+            if job is None:
+                return
             page = s.get(PageRow, job.page_id)
             key = (page.page_key, self.settings.pipeline_version)
-            if s.get(PageResultRow, key) is None:
+            if s.get(PageResultRow, key) is None:  # kept even if the job was taken back: no re-read
                 s.add(PageResultRow(page_key=key[0], pipeline_version=key[1], result=result))
                 s.flush()
+            if job.state != "running" or job.lease_owner != self.owner:
+                return  # taken back meanwhile (lease ran out): its new owner finds the result cached
             self._mark_done(s, job)
 
     def _record_failure(self, job_id: int, error: BaseException) -> None:

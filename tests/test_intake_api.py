@@ -62,7 +62,7 @@ def test_same_file_twice_is_stored_once(api):
 def test_bad_upload_is_refused_with_a_code_and_the_dossier_is_untouched(api, name, data, status, code):
     if data is None:
         data = {"anh.pdf": _png(), "mat-khau.pdf": encrypted_pdf("1234"), "hong.pdf": text_pdf([["Tờ khai"]])[:300],
-                "qua-lon.png": b"\x89PNG" + b"0" * 2_100_000}[name]
+                "qua-lon.png": b"\x89PNG" + b"0" * 2_000_100}[name]
     dossier = api.new_dossier()
     kept = api.upload(dossier["id"], "giay-to.png", _png())
     assert kept.status_code == 201
@@ -223,3 +223,10 @@ def test_reviewer_gets_page_images_and_typed_corrections_are_checked(api):
     assert good["value"] == "01/02/1990" and good["provenance"] == "reviewer"
     unknown = api.client.put(f"{field_url}/khong_co_truong_nay", json={"value": "x"}, headers=reviewer)
     assert unknown.status_code == 404 and unknown.json()["code"] == "FIELD_NOT_FOUND"
+
+
+def test_an_upload_declared_too_large_is_refused_before_it_is_read(api):
+    dossier = api.new_dossier()
+    response = api.upload(dossier["id"], "to.png", b"\x89PNG" + b"0" * 3_000_000)
+    assert response.status_code == 413 and response.json()["code"] == "FILE_TOO_LARGE"
+    assert "MB" in response.json()["message"] and _components(api, dossier["id"]) == []
