@@ -98,8 +98,7 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
     async def refuse_oversized_uploads(request: Request, call_next):  # noqa: ANN001, ANN202
         # By the declared length, before the body is read and spooled to disk.
         if request.method == "POST" and request.url.path.endswith("/files"):
-            intake = settings.intake.max_upload_bytes
-            limit = min(intake, settings.reading.limits.max_bytes)
+            limit = min(settings.intake.max_upload_bytes, settings.reading.limits.max_bytes)
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit + (1 << 16):  # + multipart overhead
                 return _error(413, ErrorCode.FILE_TOO_LARGE, f"tối đa {limit / (1 << 20):.0f} MB")
