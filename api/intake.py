@@ -316,11 +316,9 @@ class IntakeService:
             return self._dossier_public(s, row)
 
     def status(self, who: Principal, ref: str) -> schemas.DossierPublic:
+        """For counter staff and reviewers (agencies have their own, filtered endpoints)."""
         with self.db.transaction() as s:
-            row = self._find(s, ref)
-            if who.role == Role.AGENCY and row.agency_code != who.subject:
-                raise ApiError(404, ErrorCode.DOSSIER_NOT_FOUND, ref)
-            return self._dossier_public(s, row)
+            return self._dossier_public(s, self._find(s, ref))
 
     # --- reviewer ----------------------------------------------------------------------
 
@@ -534,27 +532,26 @@ class IntakeService:
                 national_status=r.national_status, approved_at=r.approved_at) for r in rows],
             next_cursor=_encode_cursor(rows[-1].id) if more else None)
 
-    def manifest(self, who: Principal, code: str) -> dict:
+    def _package(self, who: Principal, code: str, action: str, detail: str | None = None) -> tuple[str, dict]:
+        """(package prefix, manifest) of an agency's dossier; the access is logged."""
         with self.db.transaction() as s:
             row = self._agency_dossier(s, who, code)
-            self._log_access(s, who, "manifest", code)
+            self._log_access(s, who, action, code, detail)
             prefix = row.package_prefix
         with self.store.open(prefix + "manifest.json") as stream:
-            return json.loads(stream.read())
+            return prefix, json.loads(stream.read())
+
+    def manifest(self, who: Principal, code: str) -> dict:
+        return self._package(who, code, "manifest")[1]
 
     def package_file(self, who: Principal, code: str, name: str) -> tuple[str, str | None, str]:
         """(object key, presigned URL or None, media type) of a file listed in the manifest."""
-        manifest = self.manifest(who, code)
-        listed = {f["name"]: f for f in manifest["files"]}
-        if name == "manifest.json":
-            listed[name] = {"media_type": "application/json"}
+        prefix, manifest = self._package(who, code, "export", name)
+        listed = {f["name"]: f["media_type"] for f in manifest["files"]} | {"manifest.json": "application/json"}
         if name not in listed:
             raise ApiError(404, ErrorCode.FILE_NOT_FOUND, name)
-        key = f"packages/{code}/{name}"
-        with self.db.transaction() as s:
-            self._log_access(s, who, "export", code, name)
-        url = self.store.presigned_url(key, self.settings.storage.presign_seconds)
-        return key, url, listed[name]["media_type"]
+        url = self.store.presigned_url(prefix + name, self.settings.storage.presign_seconds)
+        return prefix + name, url, listed[name]
 
     def acknowledge(self, who: Principal, code: str) -> schemas.DossierPublic:
         with self.db.transaction() as s:
