@@ -147,6 +147,19 @@ def cmd_keys(args: argparse.Namespace) -> int:
     from api.settings import get_settings
 
     service = build_service(get_settings())
+    if args.role == "list":
+        for row in service.list_api_keys():
+            revoked = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+            print(f"{row.id:>5}  {row.role:<9} {row.subject:<24} created {row.created_at:%Y-%m-%d %H:%M}  {revoked}")
+        return EXIT_OK
+    if args.role == "revoke":
+        if not (args.subject or "").isdigit() or not service.revoke_api_key(int(args.subject)):
+            print(f"sohoa keys revoke: no key with id {args.subject!r} (see `sohoa keys list`)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return EXIT_OK
+    if not args.subject:
+        print("sohoa keys: give the staff user name, or the agency's code", file=sys.stderr)
+        return EXIT_BAD_INPUT
     print(service.create_api_key(Role(args.role), args.subject))
     return EXIT_OK
 
@@ -195,9 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--temp-dir", help="Ray's temp dir (keep it short)")
     worker.set_defaults(func=cmd_worker)
 
-    keys = sub.add_parser("keys", help="create an API key (printed once; only its hash is stored)")
-    keys.add_argument("role", choices=["counter", "reviewer", "agency", "admin"])
-    keys.add_argument("subject", help="staff user name, or the agency's code for role agency")
+    keys = sub.add_parser("keys", help="create an API key (printed once; only its hash is stored), "
+                                       "list keys, or revoke one: keys revoke ID")
+    keys.add_argument("role", choices=["counter", "reviewer", "agency", "admin", "list", "revoke"])
+    keys.add_argument("subject", nargs="?", help="staff user name, the agency's code for role agency, "
+                                                "or the key id to revoke")
     keys.set_defaults(func=cmd_keys)
 
     db = sub.add_parser("db", help="migrate the database to the newest schema and load reference data")

@@ -153,6 +153,19 @@ class IntakeService:
             s.add(ApiKeyRow(key_hash=hash_key(key), role=role.value, subject=subject))
         return key
 
+    def list_api_keys(self) -> list[ApiKeyRow]:
+        with self.db.transaction() as s:
+            return list(s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)))
+
+    def revoke_api_key(self, key_id: int) -> bool:
+        """Revoked keys stay listed (who had access, until when) but no longer authenticate."""
+        with self.db.transaction() as s:
+            row = s.get(ApiKeyRow, key_id)
+            if row is None:
+                return False
+            row.revoked_at = row.revoked_at or utcnow()
+            return True
+
     def authenticate(self, key: str | None) -> Principal:
         if not key:
             raise ApiError(401, ErrorCode.AUTH_REQUIRED)

@@ -85,6 +85,29 @@ def test_roles_and_keys(api):
     assert response.status_code == 403
 
 
+def test_a_revoked_key_no_longer_opens_the_api(api, tmp_path, monkeypatch):
+    from api.cli import main
+
+    assert api.client.get(f"{API}/review/queue", headers=api.headers("reviewer")).status_code == 200
+    key_id = next(row.id for row in api.service.list_api_keys() if row.role == "reviewer")
+    assert api.service.revoke_api_key(key_id) and not api.service.revoke_api_key(10**9)
+    response = api.client.get(f"{API}/review/queue", headers=api.headers("reviewer"))
+    assert response.status_code == 401 and response.json()["code"] == "AUTH_INVALID"
+    listed = [row for row in api.service.list_api_keys() if row.id == key_id]
+    assert listed and listed[0].revoked_at is not None  # still listed: who had access, until when
+    # The same through the command line, on the embedded defaults of a fresh data dir.
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path / "cli"))
+    from api.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert main(["keys", "counter", "nv.cli"]) == 0
+        assert main(["keys", "revoke", "1"]) == 0
+        assert main(["keys", "revoke", "khong-phai-so"]) == 2
+    finally:
+        get_settings.cache_clear()
+
+
 def test_create_refuses_unknown_references_in_vietnamese(api):
     counter = api.headers("counter")
     base = {"service_point_code": "HN-HOANKIEM", "applicant": {"full_name": "Lê Văn Mẫu"}}
