@@ -178,10 +178,15 @@ class IntakeService:
     # --- helpers -----------------------------------------------------------------------
 
     @staticmethod
-    def _find(s: Session, ref: str, *, lock: bool = False) -> DossierRow:
+    def _find(s: Session, ref: str, *, lock: bool = False, whole: bool = False) -> DossierRow:
+        """A dossier by code or public id; `whole` loads its components, pages, fields and edits."""
         query = select(DossierRow).where((DossierRow.code == ref) | (DossierRow.public_id == ref))
         if lock:
             query = query.with_for_update()
+        if whole:
+            components = selectinload(DossierRow.components)
+            query = query.options(components.selectinload(ComponentRow.fields).selectinload(FieldRow.edits),
+                                  components.selectinload(ComponentRow.pages))
         row = s.scalar(query)
         if row is None:
             raise ApiError(404, ErrorCode.DOSSIER_NOT_FOUND, ref)
@@ -351,19 +356,14 @@ class IntakeService:
 
     def review_dossier(self, who: Principal, ref: str) -> schemas.ReviewDossierPublic:
         with self.db.transaction() as s:
-            row = s.scalar(select(DossierRow).where((DossierRow.code == ref) | (DossierRow.public_id == ref))
-                           .options(selectinload(DossierRow.components).selectinload(ComponentRow.fields)
-                                    .selectinload(FieldRow.edits),
-                                    selectinload(DossierRow.components).selectinload(ComponentRow.pages)))
-            if row is None:
-                raise ApiError(404, ErrorCode.DOSSIER_NOT_FOUND, ref)
+            row = self._find(s, ref, whole=True)
             self._log_access(s, who, "view", row.code or row.public_id)
+            texts = self._page_texts(s, row)
             components = []
             for c in row.components:
                 pages = []
                 for p in c.pages:
-                    result = s.get(PageResultRow, (p.page_key, self.version))
-                    text = PageText.from_dict(result.result) if result else None
+                    text = texts.get(p.page_key)
                     pages.append(schemas.PagePublic(
                         index=p.index, width=text.width if text else None, height=text.height if text else None,
                         text_source=str(text.text_source) if text else None,
@@ -453,10 +453,10 @@ class IntakeService:
             if row.state in (ProcessingState.QUEUED.value, ProcessingState.PROCESSING.value):
                 raise ApiError(409, ErrorCode.DOSSIER_NOT_READY, STATE_LABELS[ProcessingState(row.state)].lower())
             self._require_state(row, ProcessingState.NEEDS_REVIEW)
-            dossier_id = row.id
-        prefix = self._build_package(dossier_id)  # outside any transaction: may take seconds
+            code = row.code
+        prefix = self._build_package(code)  # outside any transaction: may take seconds
         with self.db.transaction() as s:
-            row = s.get(DossierRow, dossier_id, with_for_update=True)
+            row = self._find(s, code, lock=True)
             self._require_state(row, ProcessingState.NEEDS_REVIEW)
             row.state = ProcessingState.VALIDATED.value
             row.package_prefix, row.approved_by, row.approved_at = prefix, who.subject, utcnow()
@@ -464,19 +464,23 @@ class IntakeService:
             s.flush()
             return self._dossier_public(s, row)
 
-    def _build_package(self, dossier_id: int) -> str:
+    def _page_texts(self, s: Session, row: DossierRow) -> dict[str, PageText]:
+        """The dossier's page readings by page key, in one query."""
+        keys = [p.page_key for c in row.components for p in c.pages]
+        results = s.scalars(select(PageResultRow).where(PageResultRow.page_key.in_(keys),
+                                                        PageResultRow.pipeline_version == self.version))
+        return {r.page_key: PageText.from_dict(r.result) for r in results}
+
+    def _build_package(self, code: str) -> str:
         with self.db.transaction() as s:
-            row = s.scalar(select(DossierRow).where(DossierRow.id == dossier_id).options(
-                selectinload(DossierRow.components).selectinload(ComponentRow.fields).selectinload(FieldRow.edits),
-                selectinload(DossierRow.components).selectinload(ComponentRow.pages)))
-            results = {p.page_key: s.get(PageResultRow, (p.page_key, self.version))
-                       for c in row.components for p in c.pages}
+            row = self._find(s, code, whole=True)
+            texts = self._page_texts(s, row)
             agency = s.get(AgencyRow, row.agency_code)
             point = s.get(ServicePointRow, row.service_point_code)
         files: list[PackageFile] = []
         components, all_fields = [], {}
         for c in row.components:
-            pages = [PageText.from_dict(results[p.page_key].result) for p in c.pages if results.get(p.page_key)]
+            pages = [texts[p.page_key] for p in c.pages if p.page_key in texts]
             with self.store.open(c.object_key) as stream:
                 original = stream.read()
             pdf_name = f"components/{c.position:02d}-{c.kind or 'other'}.pdf"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class Dispatcher:
         self.owner = uuid.uuid4().hex
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_lease_check = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -82,9 +84,7 @@ class Dispatcher:
                 self._stop.wait(self.settings.poll_seconds)
 
     def run_until(self, done: Callable[[], bool], timeout: float) -> bool:
-        """Drive the loop in the calling thread until `done()` (used by the CLI and tests)."""
-        import time
-
+        """Drive the loop in the calling thread until `done()` (benchmarks and tests)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if done():
@@ -97,7 +97,11 @@ class Dispatcher:
 
     def step(self) -> bool:
         """Claim what fits, collect what finished. True when anything happened."""
-        progressed = self._renew_and_reclaim()
+        progressed = False
+        if time.monotonic() >= self._next_lease_check:
+            # Leases are long next to the poll interval: renewing a few times per lease is enough.
+            self._next_lease_check = time.monotonic() + self.settings.lease_seconds / 4
+            progressed = self._renew_and_reclaim()
         for job_id, task in self._claim(self.pool.free_slots):
             if self._finish_from_cache(job_id):
                 progressed = True

@@ -51,11 +51,11 @@ def _jpeg(bgr: np.ndarray) -> bytes:
 
 
 def _usable_as_is(original: bytes, file_type: FileType) -> bool:
-    """A single JPEG/PNG page without an EXIF rotation is embedded byte for byte."""
+    """A single JPEG/PNG page goes to the PDF builder as it came (which turns EXIF-rotated ones)."""
     if file_type not in (FileType.JPEG, FileType.PNG):
         return False
     with Image.open(io.BytesIO(original)) as im:
-        return im.getexif().get(0x0112, 1) == 1 and im.mode in ("RGB", "L", "1", "P", "RGBA")
+        return im.mode in ("RGB", "L", "1", "P", "RGBA")
 
 
 def searchable_pdf(original: bytes, filename: str, pages: list[PageText], config: ReadingConfig,

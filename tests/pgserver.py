@@ -7,10 +7,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.ports import free_port
 
 
 def _bin(name: str) -> str:
@@ -46,12 +47,6 @@ class PostgresServer:
                        check=False, capture_output=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_postgres(workdir: Path) -> PostgresServer:
     datadir = workdir / "pgdata"
     if datadir.exists():
@@ -63,7 +58,7 @@ def start_postgres(workdir: Path) -> PostgresServer:
     datadir.chmod(0o700)
     subprocess.run(_as_postgres([_bin("initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                                  "--locale=C.UTF-8", "--no-sync"]), check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {datadir} -c fsync=off -c max_connections=100"
     subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(datadir), "-l", str(datadir / "server.log"), "-w",
                                  "-t", "60", "-o", options, "start"]), check=True, capture_output=True)

@@ -8,7 +8,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,16 +18,11 @@ import httpx
 import pytest
 
 from tests.intake_support import ten_page_dossier
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -42,7 +36,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
     ray_dir = Path(tempfile.mkdtemp(prefix="sohoa-rh-", dir="/tmp"))  # short: Ray's socket paths
-    head_port, api_port = _free_port(), _free_port()
+    head_port, api_port = free_port(), free_port()
     env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_CACHE_DIR": str(tmp_path / "cache"),
            "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
     head = subprocess.Popen([SOHOA, "worker", "--head", "--port", str(head_port), "--node-ip-address", "127.0.0.1",

@@ -4,7 +4,6 @@ and listing. Runs on both backend sets; processing (Ray) is off here."""
 from __future__ import annotations
 
 import io
-import socket
 from datetime import date
 
 import pytest
@@ -18,6 +17,7 @@ from storage.db import Database
 from storage.tables import ComponentRow, DossierRow
 from tests.fixtures_files import encrypted_pdf, text_pdf
 from tests.intake_support import API, BACKENDS, make_settings, start_api
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
 
@@ -191,16 +191,10 @@ def test_review_queue_is_ordered_by_due_date(api):
     assert codes["1.001776"]["due_date"] == codes["2.000200"]["due_date"]
 
 
-def _dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again at once: nothing listens there
-
-
 def test_storage_down_is_503_and_nothing_is_recorded_then_retry_works(request, tmp_path):
     settings = make_settings("local-sqlite", request, tmp_path)
     down = make_settings("local-sqlite", request, tmp_path, storage={
-        "backend": "s3", "s3_endpoint": f"127.0.0.1:{_dead_port()}", "s3_secret_key": "khong-co",
+        "backend": "s3", "s3_endpoint": f"127.0.0.1:{free_port()}", "s3_secret_key": "khong-co",
         "timeout_seconds": 1.0})
     service = build_service(down)
     with start_api(down, process=False, service=service) as api:
@@ -218,7 +212,7 @@ def test_storage_down_is_503_and_nothing_is_recorded_then_retry_works(request, t
 
 def test_database_down_is_503(tmp_path):
     settings = make_settings("local-sqlite", None, tmp_path)
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{_dead_port()}/sohoa"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/sohoa"
     service = IntakeService(settings, Database(url), settings.object_store(), load_procedures(), load_organisation())
     with start_api(settings, process=False, service=service, keys=False) as api:
         response = api.client.post(f"{API}/dossiers", headers={"X-API-Key": "sohoa_counter_x"}, json={})
