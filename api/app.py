@@ -220,11 +220,19 @@ def _routes() -> APIRouter:
         return Response(service.page_image(who, ref, component_id, index), media_type="image/jpeg",
                         headers={"Cache-Control": "private, no-store"})  # personal data: no shared caches
 
+    @router.get("/review/dossiers/{ref}/components/{component_id}/fields/{name}/crop", tags=["reviewer"],
+                response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
+    def field_crop(ref: str, component_id: int, name: str, service: Service, who: Reviewer, part: int = 0) -> Response:
+        """The field's region of its page, as JPEG: what the reviewer compares the value with."""
+        return Response(service.field_crop(who, ref, component_id, name, part), media_type="image/jpeg",
+                        headers={"Cache-Control": "private, no-store"})
+
     @router.put("/review/dossiers/{ref}/components/{component_id}/fields/{name}", tags=["reviewer"],
                 response_model=schemas.FieldPublic)
     def correct_field(ref: str, component_id: int, name: str, body: schemas.FieldUpdate, service: Service,
-                      who: Reviewer) -> schemas.FieldPublic:
-        return service.correct_field(who, ref, component_id, name, body.value)
+                      who: Reviewer, part: int = 0) -> schemas.FieldPublic:
+        """`part`: which document of the file, when one upload holds several (see the component's parts)."""
+        return service.correct_field(who, ref, component_id, name, body.value, part)
 
     @router.post("/review/dossiers/{ref}/retry", tags=["reviewer"], response_model=schemas.DossierPublic)
     def retry(ref: str, service: Service, who: Reviewer) -> schemas.DossierPublic:

@@ -44,7 +44,7 @@ def cmd_process(args: argparse.Namespace) -> int:
 
     from api.settings import get_settings
     from pipeline.preflight import preflight
-    from pipeline.reader import OcrEngines, read_document
+    from pipeline.reader import OcrEngines, interpret_files, read_pages
 
     settings = get_settings()
     config = settings.reading
@@ -67,15 +67,15 @@ def cmd_process(args: argparse.Namespace) -> int:
             refused.append(_refusal(source, err))
             print(f"sohoa: {source}: {err.code}: {err.message_vi}", file=sys.stderr)
 
-    documents: list[dict] = []
+    files: list[tuple[str, list]] = []
     internal_error = False
     total = sum(info.page_count for _, _, info in accepted)
     with tqdm(total=total, unit="trang", desc="Đang đọc", file=sys.stderr,
               disable=args.quiet or total <= 1, leave=False) as bar:
         for source, data, info in accepted:
             try:
-                doc = read_document(data, source, config, engines, info=info, on_page=lambda _p: bar.update(1))
-                documents.append(doc.to_dict())
+                files.append((source, read_pages(data, source, config, engines, info=info,
+                                                 on_page=lambda _p: bar.update(1))))
             except InputRefused as err:
                 refused.append(_refusal(source, err))
                 print(f"sohoa: {source}: {err.code}: {err.message_vi}", file=sys.stderr)
@@ -86,6 +86,8 @@ def cmd_process(args: argparse.Namespace) -> int:
                 print(f"sohoa: {source}: {err.code}: {err.message_vi}", file=sys.stderr)
                 internal_error = True
 
+    # The files of one call are one dossier: a form is checked against the card beside it.
+    documents = [doc.to_dict() for doc in interpret_files(files, config)]
     payload: dict = {"documents": documents}
     if refused:
         payload["errors"] = refused

@@ -98,7 +98,7 @@ def _flow(http: httpx.Client, service, keys: dict, samples_dir: Path, out_dir: P
     for component in review["components"]:
         print(f"\n[{component['position']}] {component['filename']} — loại: {component['kind']}")
         for field in component["fields"]:
-            flag = "" if field["status"] == "ok" else f"  (cần kiểm tra: {field['status']})"
+            flag = "" if field["status"] == "ok" else f"  (cần kiểm tra: {field.get('reason_vi') or field['status']})"
             print(f"    {field['name']:<18} {field['value']}{flag}")
     if dossier["state"] != "needs_review":
         print(f"\nHồ sơ cần xử lý thủ công: {dossier['attention_reason']}", file=sys.stderr)

@@ -32,7 +32,7 @@ from models.catalogue import Organisation, ProcedureCatalogue, format_dossier_co
 from models.document import FieldStatus, PageText
 from models.dossier import NationalStatus, ProcessingState, Provenance
 from models.errors import ErrorCode, error_message
-from models.fields import FIELD_SPECS
+from models.fields import FIELD_SPECS, REVIEW_REASONS_VI
 from pipeline.errors import InputRefused
 from pipeline.fields import check_value
 from pipeline.masking import mask_number
@@ -204,7 +204,8 @@ class IntakeService:
     def _component_public(self, c: ComponentRow, created: bool = True) -> schemas.ComponentPublic:
         return schemas.ComponentPublic(id=c.id, position=c.position, filename=c.filename, sha256=c.file_sha256,
                                        media_type=c.media_type, size_bytes=c.size_bytes, source=c.source,
-                                       page_count=c.page_count, kind=c.kind, created=created)
+                                       page_count=c.page_count, kind=c.kind, parts=c.parts or [],
+                                       created=created)
 
     def _dossier_public(self, s: Session, row: DossierRow) -> schemas.DossierPublic:
         counts = dict(s.execute(select(JobRow.state, func.count()).where(JobRow.dossier_id == row.id)
@@ -369,11 +370,7 @@ class IntakeService:
                         text_source=str(text.text_source) if text else None,
                         lines=[schemas.LinePublic(text=ln.text, box=list(ln.box), confidence=ln.confidence)
                                for ln in (text.lines if text else [])]))
-                fields = [schemas.FieldPublic(
-                    name=f.name, value=f.value, confidence=f.confidence, page=f.page, box=list(f.box),
-                    status=f.status, provenance=f.provenance,
-                    edits=[schemas.ReviewEditPublic(reviewer=e.reviewer, at=e.at, old_value=e.old_value,
-                                                    new_value=e.new_value) for e in f.edits]) for f in c.fields]
+                fields = [_field_public(f) for f in c.fields]
                 components.append(schemas.ReviewComponentPublic(
                     **self._component_public(c).model_dump(), pages=pages, fields=fields))
             return schemas.ReviewDossierPublic(
@@ -395,8 +392,24 @@ class IntakeService:
             original = stream.read()
         return page_jpeg(original, filename, index, self.settings.reading)
 
+    def field_crop(self, who: Principal, ref: str, component_id: int, name: str, part: int = 0) -> bytes:
+        """The part of the page a field was read from (a handwritten value, a doubtful reading)."""
+        with self.db.transaction() as s:
+            row = self._find(s, ref)
+            component = s.get(ComponentRow, component_id)
+            field = None if component is None or component.dossier_id != row.id else s.scalar(
+                select(FieldRow).where(FieldRow.component_id == component.id, FieldRow.part == part,
+                                       FieldRow.name == name))
+            if field is None or not 0 <= field.page < component.page_count or field.box[2] <= field.box[0]:
+                raise ApiError(404, ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
+            self._log_access(s, who, "view_page", row.code or row.public_id, f"{component_id}/{field.page}/{name}")
+            key, filename, page, box = component.object_key, component.filename, field.page, tuple(field.box)
+        with self.store.open(key) as stream:
+            original = stream.read()
+        return page_jpeg(original, filename, page, self.settings.reading, crop=box)
+
     def correct_field(self, who: Principal, ref: str, component_id: int, name: str,
-                      value: str) -> schemas.FieldPublic:
+                      value: str, part: int = 0) -> schemas.FieldPublic:
         """A reviewer's value: recorded with who, when, old and new; final for reprocessing."""
         value, valid = check_value(name, nfc(value).strip())
         if valid is False:
@@ -408,12 +421,13 @@ class IntakeService:
             component = s.get(ComponentRow, component_id)
             if component is None or component.dossier_id != row.id:
                 raise ApiError(404, ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
-            field = s.scalar(select(FieldRow).where(FieldRow.component_id == component.id, FieldRow.name == name))
+            field = s.scalar(select(FieldRow).where(FieldRow.component_id == component.id, FieldRow.part == part,
+                                                    FieldRow.name == name))
             if field is None:
                 if name not in known:
                     raise ApiError(404, ErrorCode.FIELD_NOT_FOUND, name)
                 # A field OCR missed: the reviewer types it from the page.
-                field = FieldRow(component_id=component.id, name=name, value="", confidence=0.0, page=0,
+                field = FieldRow(component_id=component.id, part=part, name=name, value="", confidence=0.0, page=0,
                                  box=[0, 0, 0, 0], status=FieldStatus.NEEDS_REVIEW.value,
                                  provenance=Provenance.REVIEWER.value)
                 s.add(field)
@@ -423,14 +437,11 @@ class IntakeService:
             s.add(edit)
             field.value, field.confidence = value, 1.0
             field.status, field.provenance = FieldStatus.OK.value, Provenance.REVIEWER.value
+            field.sources, field.reason = [Provenance.REVIEWER.value], None
             self._log_access(s, who, "correct", row.code, name)
             s.flush()
             s.refresh(field)
-            return schemas.FieldPublic(
-                name=field.name, value=field.value, confidence=field.confidence, page=field.page,
-                box=list(field.box), status=field.status, provenance=field.provenance,
-                edits=[schemas.ReviewEditPublic(reviewer=e.reviewer, at=e.at, old_value=e.old_value,
-                                                new_value=e.new_value) for e in field.edits])
+            return _field_public(field)
 
     def retry_failed_pages(self, who: Principal, ref: str) -> schemas.DossierPublic:
         """After the cause of a page failure is fixed: read the failed pages again."""
@@ -487,8 +498,9 @@ class IntakeService:
             files.append(PackageFile(pdf_name, searchable_pdf(original, c.filename, pages, self.settings.reading,
                                                              title=f"{row.code} — {c.filename}"),
                                      "application/pdf"))
-            fields = {f.name: {"value": f.value, "confidence": round(f.confidence, 4), "page": f.page,
+            fields = {_field_key(f): {"value": f.value, "confidence": round(f.confidence, 4), "page": f.page,
                                "box": list(f.box), "status": f.status, "provenance": f.provenance,
+                               "sources": f.sources or [], "reason": f.reason, "detail": f.detail,
                                "edits": [{"reviewer": e.reviewer, "at": e.at.isoformat(), "old": e.old_value,
                                           "new": e.new_value} for e in f.edits]} for f in c.fields}
             all_fields[f"{c.position:02d}-{c.kind or 'other'}"] = {n: f["value"] for n, f in fields.items()}
@@ -595,3 +607,17 @@ class IntakeService:
             s.add(StatusReportRow(dossier_id=row.id, status=int(status), note=report.note, reported_by=who.subject))
             s.flush()
             return self._dossier_public(s, row)
+
+
+def _field_key(f: FieldRow) -> str:
+    """A field's key in a package: its name, qualified by document for the 2nd+ document of a file."""
+    return f.name if not f.part else f"{f.part}.{f.name}"
+
+
+def _field_public(f: FieldRow) -> schemas.FieldPublic:
+    return schemas.FieldPublic(
+        part=f.part or 0, name=f.name, value=f.value, confidence=f.confidence, page=f.page, box=list(f.box),
+        status=f.status, provenance=f.provenance, sources=f.sources or [], reason=f.reason,
+        reason_vi=REVIEW_REASONS_VI.get(f.reason) if f.reason else None, detail=f.detail,
+        edits=[schemas.ReviewEditPublic(reviewer=e.reviewer, at=e.at, old_value=e.old_value, new_value=e.new_value)
+               for e in f.edits])

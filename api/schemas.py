@@ -48,6 +48,8 @@ class ComponentPublic(BaseModel):
     source: str
     page_count: int
     kind: str | None
+    parts: list[dict] = Field(default_factory=list,
+                              description="Documents found in the file, in order: kind, confidence, pages.")
     created: bool = Field(description="False when the same file was already in the dossier.")
 
 
@@ -83,6 +85,7 @@ class ReviewEditPublic(BaseModel):
 
 
 class FieldPublic(BaseModel):
+    part: int = 0  # which document of the file (a scanned PDF may hold a card's two sides and a form)
     name: str
     value: str
     confidence: float
@@ -90,6 +93,10 @@ class FieldPublic(BaseModel):
     box: list[int]
     status: str
     provenance: str
+    sources: list[str] = []  # what the value rests on: ocr, pdf_text, qr, mrz, rule, reviewer
+    reason: str | None = None  # why it needs review (stable code)
+    reason_vi: str | None = None  # the same, for the reviewer's screen
+    detail: dict | None = None  # other sources' values, normalized administrative unit, ...
     edits: list[ReviewEditPublic]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 # Pixel box on the page image as given: (x0, y0, x1, y1), x1/y1 exclusive.
 Box = tuple[int, int, int, int]
@@ -25,13 +26,34 @@ class FieldStatus(StrEnum):
 
 
 class DocumentKind(StrEnum):
-    CCCD_FRONT = "cccd_front"
+    CCCD_FRONT = "cccd_front"  # chip CCCD, 2021-2024
     CCCD_BACK = "cccd_back"
+    CAN_CUOC_FRONT = "can_cuoc_front"  # căn cước, from 2024-07-01
+    CAN_CUOC_BACK = "can_cuoc_back"
+    CMND_FRONT = "cmnd_front"  # old 9-digit CMND
+    GIAY_KHAI_SINH = "giay_khai_sinh"
     TO_KHAI_KHAI_SINH = "to_khai_khai_sinh"
-    DON = "don"
     CT01 = "ct01"
+    DON = "don"
     CONG_VAN = "cong_van"
+    QUYET_DINH = "quyet_dinh"
     OTHER = "other"
+
+
+class Barcode(NamedTuple):
+    """A machine-readable code decoded from a page image (e.g. a card's QR code)."""
+
+    format: str  # "QRCode", ...
+    text: str  # decoded content, NFC
+    box: Box
+
+    def to_dict(self) -> dict:
+        return {"format": self.format, "text": self.text, "box": list(self.box)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Barcode:
+        x0, y0, x1, y1 = (int(v) for v in data["box"])
+        return cls(str(data["format"]), str(data["text"]), (x0, y0, x1, y1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +79,8 @@ class PageText:
     text_source: TextSource
     lines: list[TextLine] = field(default_factory=list)  # reading order
     skew_degrees: float = 0.0  # text slope on the page (clockwise), boxes are axis-aligned
+    codes: list[Barcode] = field(default_factory=list)  # QR codes etc. found on the page image
+    handwriting: list[Box] = field(default_factory=list)  # regions judged written by hand
 
     @property
     def text(self) -> str:
@@ -69,6 +93,8 @@ class PageText:
             "height": self.height,
             "text_source": str(self.text_source),
             "lines": [line.to_dict() for line in self.lines],
+            "codes": [code.to_dict() for code in self.codes],
+            "handwriting": [list(box) for box in self.handwriting],
         }
 
     @classmethod
@@ -81,7 +107,21 @@ class PageText:
             TextSource(data["text_source"]),
             [TextLine.from_dict(line) for line in data["lines"]],
             float(data.get("skew_degrees", 0.0)),
+            [Barcode.from_dict(code) for code in data.get("codes", [])],
+            [(int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in data.get("handwriting", [])],
         )
+
+
+class ReviewReason(StrEnum):
+    """Why a field is not `ok` (stable codes; Vietnamese wording in models.fields.REVIEW_REASONS_VI)."""
+
+    LOW_CONFIDENCE = "low_confidence"
+    SINGLE_SOURCE = "single_source"  # nothing independent to check the value against
+    SOURCES_DISAGREE = "sources_disagree"  # e.g. the printed value and the QR code differ
+    RULE_FAILED = "rule_failed"  # impossible date, malformed number, contradiction
+    HANDWRITTEN = "handwritten"
+    AMBIGUOUS_UNIT = "ambiguous_unit"  # an old ward split between several new ones
+    UNKNOWN_UNIT = "unknown_unit"  # an address unit not in the administrative catalogue
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,25 +131,53 @@ class Field:
     page: int
     box: Box
     status: FieldStatus
+    sources: tuple[str, ...] = ()  # what the value rests on: "ocr", "pdf_text", "qr", "mrz", "rule"
+    reason: ReviewReason | None = None  # why it is not ok
+    detail: dict | None = None  # what the checks found (other sources' values, normalized unit, ...)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "value": self.value,
             "confidence": round(self.confidence, 4),
             "page": self.page,
             "box": list(self.box),
             "status": str(self.status),
+            "sources": list(self.sources),
+            "reason": str(self.reason) if self.reason else None,
+        }
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass(slots=True)
+class ComponentReading:
+    """One document inside a file (a scanned PDF may hold a card's two sides and a form)."""
+
+    kind: DocumentKind
+    confidence: float  # of the kind; 0 for "other"
+    pages: tuple[int, ...]  # page indexes in the file
+    fields: dict[str, Field] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": str(self.kind),
+            "kind_confidence": round(self.confidence, 3),
+            "pages": list(self.pages),
+            "fields": {name: f.to_dict() for name, f in self.fields.items()},
         }
 
 
 @dataclass(slots=True)
 class DocumentReading:
-    """Everything read from one source file."""
+    """Everything read from one source file. `kind` and `fields` are its first component's
+    (the whole file when it holds one document); `components` lists every document in it."""
 
     source: str
     kind: DocumentKind
     pages: list[PageText] = field(default_factory=list)
     fields: dict[str, Field] = field(default_factory=dict)
+    components: list[ComponentReading] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -117,4 +185,5 @@ class DocumentReading:
             "kind": str(self.kind),
             "pages": [p.to_dict() for p in self.pages],
             "fields": {name: f.to_dict() for name, f in self.fields.items()},
+            "components": [c.to_dict() for c in self.components],
         }

@@ -18,6 +18,7 @@ class ValueType(StrEnum):
     NAME = "name"  # person's name: letters and spaces, upper-cased on cards
     DATE = "date"  # DD/MM/YYYY
     ID12 = "id12"  # 12-digit personal identification number
+    ID9 = "id9"  # 9-digit number of the old CMND
     GENDER = "gender"  # Nam | Nữ
     PHONE = "phone"  # Vietnamese phone number, stored as digits
     EMAIL = "email"
@@ -40,24 +41,29 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
               ("Họ và tên", "Họ, chữ đệm và tên khai sinh", "Họ, chữ đệm và tên", "Họ, chữ đệm, tên", "Họ tên",
                "Tôi tên là", "Full name"),
               "Full name with tone marks, as printed."),
+    FieldSpec("so_cmnd", ValueType.ID9, ("Số CMND", "Số chứng minh nhân dân"),
+              "9-digit number of the old CMND (chứng minh nhân dân)."),
     FieldSpec("ngay_sinh", ValueType.DATE,
-              ("Ngày sinh", "Ngày, tháng, năm sinh", "Date of birth"),
+              ("Ngày sinh", "Ngày, tháng, năm sinh", "Sinh ngày", "Date of birth"),
               "Date of birth, DD/MM/YYYY."),
     FieldSpec("gioi_tinh", ValueType.GENDER, ("Giới tính", "Sex"), "Nam or Nữ."),
     FieldSpec("quoc_tich", ValueType.TEXT, ("Quốc tịch", "Nationality"), "Nationality, e.g. Việt Nam."),
-    FieldSpec("que_quan", ValueType.TEXT, ("Quê quán", "Place of origin"), "Place of origin (home town)."),
+    FieldSpec("que_quan", ValueType.TEXT, ("Quê quán", "Nguyên quán", "Place of origin"), "Place of origin (home town)."),
     FieldSpec("noi_thuong_tru", ValueType.TEXT,
-              ("Nơi thường trú", "Place of residence"), "Permanent residence address."),
+              ("Nơi thường trú", "Nơi ĐKHK thường trú", "Place of residence"), "Permanent residence address."),
     FieldSpec("co_gia_tri_den", ValueType.DATE,
-              ("Có giá trị đến", "Date of expiry"), "Card expiry date, DD/MM/YYYY."),
+              ("Có giá trị đến", "Ngày, tháng, năm hết hạn", "Ngày hết hạn", "Date of expiry"),
+              "Card expiry date, DD/MM/YYYY."),
     FieldSpec("ngay_cap", ValueType.DATE,
-              ("Ngày cấp", "Ngày, tháng, năm", "Date, month, year", "Date of issue"),
+              ("Ngày cấp", "Ngày, tháng, năm cấp", "Ngày, tháng, năm", "Date, month, year", "Date of issue"),
               "Date of issue of a card, DD/MM/YYYY (on the CCCD back: 'Ngày, tháng, năm')."),
     FieldSpec("dac_diem_nhan_dang", ValueType.TEXT, ("Đặc điểm nhân dạng", "Personal identification"),
               "Identifying marks printed on the CCCD back."),
     FieldSpec("dan_toc", ValueType.TEXT, ("Dân tộc",), "Ethnicity."),
     FieldSpec("ton_giao", ValueType.TEXT, ("Tôn giáo",), "Religion."),
     FieldSpec("noi_sinh", ValueType.TEXT, ("Nơi sinh",), "Place of birth."),
+    FieldSpec("noi_dang_ky_khai_sinh", ValueType.TEXT, ("Nơi đăng ký khai sinh",),
+              "Place of birth registration (căn cước 2024 back, birth certificate)."),
     FieldSpec("noi_cu_tru", ValueType.TEXT, ("Nơi cư trú",), "Place of residence (căn cước 2024)."),
     FieldSpec("noi_tam_tru", ValueType.TEXT, ("Nơi tạm trú",), "Temporary residence address."),
     FieldSpec("noi_o_hien_tai", ValueType.TEXT, ("Nơi ở hiện tại",), "Current address."),
@@ -65,7 +71,44 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
               "Phone number, digits only."),
     FieldSpec("email", ValueType.EMAIL, ("Email", "Thư điện tử"), "E-mail address."),
     FieldSpec("kinh_gui", ValueType.TEXT, ("Kính gửi",), "Addressee of a đơn or tờ khai."),
+    # Birth certificate (giấy khai sinh).
+    FieldSpec("quyen_so", ValueType.TEXT, ("Quyển số",), "Register book number of a civil-status record."),
+    FieldSpec("ngay_sinh_bang_chu", ValueType.TEXT, ("Ghi bằng chữ", "Bằng chữ"), "Date of birth in words."),
+    FieldSpec("ho_ten_me", ValueType.NAME, ("Họ, chữ đệm, tên người mẹ", "Họ và tên mẹ", "Họ tên mẹ"),
+              "Mother's full name."),
+    FieldSpec("ho_ten_cha", ValueType.NAME, ("Họ, chữ đệm, tên người cha", "Họ và tên cha", "Họ tên cha"),
+              "Father's full name."),
+    FieldSpec("ngay_dang_ky", ValueType.DATE, ("Ngày, tháng, năm đăng ký", "Ngày đăng ký"),
+              "Date of registration, DD/MM/YYYY."),
+    # Official documents (công văn, quyết định): found by layout (pipeline.official_doc), not labels.
+    FieldSpec("co_quan_ban_hanh", ValueType.TEXT, (), "Issuing body of an official document."),
+    FieldSpec("so_ky_hieu", ValueType.TEXT, (), "Number and symbol, e.g. 125/QĐ-UBND."),
+    FieldSpec("ngay_ban_hanh", ValueType.DATE, (), "Date of issue of an official document, DD/MM/YYYY."),
+    FieldSpec("trich_yeu", ValueType.TEXT, (), "Subject (trích yếu) of an official document."),
+    FieldSpec("nguoi_ky", ValueType.NAME, (), "Signer's full name."),
+    FieldSpec("chuc_vu_nguoi_ky", ValueType.TEXT, (), "Signer's authority and title, as printed."),
 )
+
+# Fields that hold an address or a place: normalized to the 2025 administrative units.
+ADDRESS_FIELDS = frozenset({"que_quan", "noi_thuong_tru", "noi_cu_tru", "noi_tam_tru", "noi_o_hien_tai",
+                            "noi_sinh", "noi_dang_ky_khai_sinh"})
+# Bodies a đơn or tờ khai is addressed to ("Kính gửi: Ủy ban nhân dân phường X"): a known body
+# followed by a catalogued unit validates the addressee.
+ADDRESSEE_BODIES = ("Ủy ban nhân dân", "UBND", "Công an", "Phòng Tư pháp", "Chủ tịch Ủy ban nhân dân",
+                    "Trung tâm Phục vụ hành chính công")
+# Fields about the holder of a document, checked against the holder's card (QR, MRZ).
+PERSON_FIELDS = ("so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh")
+
+# Shown to reviewers next to a field that needs them (models.document.ReviewReason).
+REVIEW_REASONS_VI = {
+    "low_confidence": "Đọc chưa chắc chắn",
+    "single_source": "Không có nguồn thứ hai để đối chiếu",
+    "sources_disagree": "Các nguồn không khớp nhau (chữ in, mã QR, MRZ)",
+    "rule_failed": "Giá trị không hợp lệ",
+    "handwritten": "Chữ viết tay",
+    "ambiguous_unit": "Đơn vị hành chính cũ được chia cho nhiều đơn vị mới",
+    "unknown_unit": "Không tìm thấy đơn vị hành chính",
+}
 
 _BY_NAME = {spec.name: spec for spec in FIELD_SPECS}
 

@@ -28,7 +28,7 @@ from models.dossier import Provenance, ProcessingState
 from pipeline.config import ReadingConfig
 from pipeline.errors import InputRefused
 from pipeline.ray_pool import PageTask, WorkerPool
-from pipeline.reader import interpret_pages
+from pipeline.reader import interpret_files
 from storage.db import Database
 from storage.tables import ComponentRow, DossierRow, FieldRow, JobRow, PageResultRow, PageRow, utcnow
 
@@ -225,35 +225,45 @@ def describe_failure(error: BaseException) -> str:
     return f"{type(cause).__name__}: {first_line[:300]}"
 
 
-def finalize_dossier(s: Session, dossier: DossierRow, reading: ReadingConfig, version: str) -> None:
+def finalize_dossier(s: Session, dossier: DossierRow, reading_config: ReadingConfig, version: str) -> None:
     """Kind and fields of every component from its pages' results; then the dossier waits for
     review, or for attention if a page could not be read. Reviewed fields are never touched."""
     failed = s.execute(select(JobRow.last_error, PageRow.index, ComponentRow.filename)
                        .join(PageRow, PageRow.id == JobRow.page_id)
                        .join(ComponentRow, ComponentRow.id == PageRow.component_id)
                        .where(JobRow.dossier_id == dossier.id, JobRow.state == "failed")).all()
+    # All files at once: a form is checked against the card in another file of the dossier.
+    files, components = [], []
     for component in dossier.components:
         pages = []
         for page in component.pages:
             row = s.get(PageResultRow, (page.page_key, version))
             if row is not None:
                 pages.append(PageText.from_dict(row.result))
-        if not pages:
-            continue
-        kind, fields = interpret_pages(pages, reading)
-        component.kind = str(kind)
-        existing = {f.name: f for f in component.fields}
-        sources = {p.index: p.text_source for p in pages}
-        for name, found in fields.items():
-            provenance = Provenance.PDF_TEXT if sources.get(found.page) == TextSource.PDF_TEXT else Provenance.OCR
-            row = existing.get(name)
-            if row is not None and row.provenance == Provenance.REVIEWER.value:
-                continue  # a reviewer's value is final
-            if row is None:
-                row = FieldRow(name=name)
-                component.fields.append(row)
-            row.value, row.confidence, row.page = found.value, found.confidence, found.page
-            row.box, row.status, row.provenance = list(found.box), str(found.status), str(provenance)
+        if pages:
+            files.append((component.filename, pages))
+            components.append(component)
+    for component, reading in zip(components, interpret_files(files, reading_config), strict=True):
+        component.kind = str(reading.kind)
+        component.parts = [{"kind": str(c.kind), "confidence": c.confidence, "pages": list(c.pages)}
+                           for c in reading.components]
+        existing = {(f.part, f.name): f for f in component.fields}
+        sources = {p.index: p.text_source for p in reading.pages}
+        for part, found_fields in enumerate(c.fields for c in reading.components):
+            for name, found in found_fields.items():
+                text_source = sources.get(found.page)
+                provenance = Provenance.PDF_TEXT if text_source == TextSource.PDF_TEXT else Provenance.OCR
+                if found.sources and found.sources[0] in (Provenance.QR.value, Provenance.MRZ.value):
+                    provenance = Provenance(found.sources[0])
+                row = existing.get((part, name))
+                if row is not None and row.provenance == Provenance.REVIEWER.value:
+                    continue  # a reviewer's value is final
+                if row is None:
+                    row = FieldRow(name=name, part=part)
+                    component.fields.append(row)
+                row.value, row.confidence, row.page = found.value, found.confidence, found.page
+                row.box, row.status, row.provenance = list(found.box), str(found.status), str(provenance)
+                row.sources, row.reason, row.detail = list(found.sources), found.reason, found.detail
     if failed:
         dossier.state = ProcessingState.NEEDS_ATTENTION.value
         dossier.attention_reason = "; ".join(f"{name} trang {index + 1}: {err}" for err, index, name in failed)

@@ -19,12 +19,14 @@ from rapidfuzz import fuzz
 
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, TextLine
 from models.fields import FIELD_SPECS, ValueType, field_spec
+from models.kinds import RULES_BY_KIND
+from pipeline.idcheck import id12_problems
 from pipeline.text import fold, fold_in_place, nfc, slugify
 
 # OCR puts stray spaces into digit runs ("26/05/1 992"): allowed inside the year;
 # and read a slash as '!' or '|'.
 _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-!|]\s*(\d{1,2})\s*[/.\-!|]\s*(\d(?: ?\d){3})(?!\d)")
-_DIGITS12 = re.compile(r"(?<![\dA-Za-z])(\d[\d .]{10,16}\d)(?![\dA-Za-z])")
+_DIGIT_RUN = re.compile(r"(?<![\dA-Za-z<])(\d[\d .]{7,16}\d)(?![\dA-Za-z<])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-zđ]|[IVX]{1,4})[.)]\s*", re.IGNORECASE)
 _LEADERS = re.compile(r"[.…_·]{2,}")
@@ -32,11 +34,16 @@ _TRAILING_NUMBER = re.compile(r"\s+(?:\d{1,2}|[a-zđ])[.)]$")  # "... 3." before
 # Bilingual card captions: "Họ và tên / Full name:" -> the Vietnamese part.
 _BILINGUAL = re.compile(r"\s*[/|]\s*[A-Za-z][A-Za-z ,.'-]*$")
 
-# Labels, longest first, so "Ngày, tháng, năm sinh" wins over "Ngày sinh"-like prefixes.
-_LABELS: list[tuple[str, str]] = sorted(
-    ((fold(label), spec.name) for spec in FIELD_SPECS for label in spec.labels),
-    key=lambda pair: -len(pair[0]),
-)
+# Labels, Vietnamese before English (a bilingual caption "Nơi cư trú / Place of residence"
+# names its field in Vietnamese), then longest first, so "Ngày, tháng, năm sinh" wins over
+# "Ngày, tháng, năm".
+_LABELS: list[tuple[str, str]] = [
+    (fold(label), spec.name)
+    for spec, label in sorted(((spec, label) for spec in FIELD_SPECS for label in spec.labels),
+                              key=lambda pair: (pair[1].isascii(), -len(fold(pair[1]))))
+]
+NO_EXPIRY = "Không thời hạn"
+NO_EXPIRY_FOLDED = fold(NO_EXPIRY)
 _CARD_ONLY_LABELS = {"so", "no"}  # too short to trust on free-form pages
 
 
@@ -65,7 +72,8 @@ def _sub_box(line: TextLine, start: int, end: int) -> Box:
 
 
 def _clean_value(text: str) -> str:
-    return _TRAILING_NUMBER.sub("", nfc(_LEADERS.sub(" ", text))).strip(" :;,-")
+    # A value that ends its sentence ("..., tỉnh Bình Định.") does not own the full stop.
+    return _TRAILING_NUMBER.sub("", nfc(_LEADERS.sub(" ", text))).strip(" :;,-").removesuffix(".").rstrip(" ,")
 
 
 # --------------------------------------------------------------------------- values
@@ -94,29 +102,11 @@ def parse_gender(text: str) -> str | None:
     return None
 
 
-def id12_problems(number: str, birth_year: int | None = None, gender: str | None = None) -> list[str]:
-    """Structural checks of a 12-digit personal ID (PPP G YY RRRRRR); [] when plausible."""
-    if not re.fullmatch(r"\d{12}", number):
-        return ["not 12 digits"]
-    problems = []
-    province, g, yy = number[:3], int(number[3]), int(number[4:6])
-    if province == "000":
-        problems.append("province code 000")
-    century = 1900 + 100 * (g // 2)
-    if century > 2100:
-        problems.append("century digit out of range")
-    if birth_year is not None:
-        if century + yy != birth_year:
-            problems.append("birth year does not match digits 4-6")
-    if gender is not None:
-        if (g % 2 == 0) != (gender == "Nam"):
-            problems.append("gender digit does not match sex")
-    return problems
-
-
 def _validate(spec_type: ValueType, value: str) -> tuple[str, bool | None]:
     """(normalized value, valid?) — None when the type has no rule to check."""
     if spec_type == ValueType.DATE:
+        if fold(value) == NO_EXPIRY_FOLDED:
+            return NO_EXPIRY, True  # a card issued near the holder's 60th birthday never expires
         parsed = parse_date(value)
         return (parsed[0], parsed[1]) if parsed else (value, False)
     if spec_type == ValueType.GENDER:
@@ -125,9 +115,14 @@ def _validate(spec_type: ValueType, value: str) -> tuple[str, bool | None]:
     if spec_type == ValueType.ID12:
         digits = re.sub(r"[ .]", "", value)
         return digits, not id12_problems(digits)
+    if spec_type == ValueType.ID9:
+        digits = re.sub(r"[ .]", "", value)
+        return digits, bool(re.fullmatch(r"\d{9}", digits))
     if spec_type == ValueType.PHONE:
         digits = re.sub(r"[ .\-]", "", value)
-        return digits, bool(re.fullmatch(r"(\+84|0)\d{9,10}", digits))
+        # Mobile numbers have 10 digits since 2018 (0[35789]...); landlines 11 (02x area codes).
+        local = re.sub(r"^\+84", "0", digits)
+        return digits, bool(re.fullmatch(r"0[35789]\d{8}|02\d{9}", local))
     if spec_type == ValueType.EMAIL:
         return value, bool(_EMAIL.fullmatch(value))
     return value, None
@@ -176,6 +171,7 @@ def make_field(cand: Candidate, threshold: float) -> Field | None:
 # tolerating the separator as OCR misreads it ('|', 'I', 'í', '['), then the colon (at the
 # end of a caption line, a colon misread as '.' or ';', or lost, is accepted).
 _LABEL_TAIL = re.compile(r"\s*(?:[/|\\il\[(!]\s*[a-z][^:]{0,25}?)?(?::|[.;]?\s*$)")
+_CARD_LEADER = re.compile(r"[.…:\s]*\s(?=\S)")
 _FUZZY_LABEL_MIN = 6  # shorter labels only match exactly
 _FUZZY_LABEL_SCORE = 85.0  # ~one wrong letter in seven
 
@@ -202,6 +198,9 @@ def _find_labels(line_text: str, allow_short: bool) -> list[tuple[int, int, str]
                 continue
             for s, e in _label_spans(label, folded, fuzzy):
                 tail = _LABEL_TAIL.match(folded, e)
+                if tail is None and allow_short and s <= 4 and not fuzzy and label not in _CARD_ONLY_LABELS:
+                    # Older cards (CMND) print "Họ tên ......" with a dotted leader, no colon.
+                    tail = _CARD_LEADER.match(folded, e)
                 if any(taken[s:e]) or not tail or any(taken[e:tail.end()]):
                     continue
                 if ":" not in tail.group() and s > 4:
@@ -365,50 +364,48 @@ def _unique(candidates: list[Candidate]) -> dict[str, Candidate]:
 # --------------------------------------------------------------------------- documents
 
 
-def _cccd_number(pages: list[PageText]) -> Candidate | None:
+def _card_number(pages: list[PageText], name: str, digits: int) -> Candidate | None:
+    """A card's number: the first run of exactly `digits` digits (its caption is unreliable)."""
     for page in pages:
         for line in page.lines:
-            for match in _DIGITS12.finditer(line.text):
-                digits = re.sub(r"[ .]", "", match.group(1))
-                if len(digits) == 12:
+            for match in _DIGIT_RUN.finditer(line.text):
+                found = re.sub(r"[ .]", "", match.group(1))
+                if len(found) == digits:
                     start, end = match.span(1)
-                    return Candidate("so_dinh_danh", digits, page.index, _sub_box(line, start, end), line.confidence)
+                    return Candidate(name, found, page.index, _sub_box(line, start, end), line.confidence)
     return None
 
 
+_CARD_KINDS = frozenset(k for k, rule in RULES_BY_KIND.items() if rule.layout == "card")
+_OFFICIAL_KINDS = frozenset({DocumentKind.CONG_VAN, DocumentKind.QUYET_DINH})
+
+
 def extract_fields(kind: DocumentKind, pages: list[PageText], review_threshold: float) -> dict[str, Field]:
-    is_card = kind in (DocumentKind.CCCD_FRONT, DocumentKind.CCCD_BACK)
+    """A document's fields as read, each with its single-source status (`pipeline.verify`
+    then decides with the other sources)."""
+    if kind in _OFFICIAL_KINDS:
+        from pipeline.official_doc import extract_official_fields
+
+        # Found by layout; a công văn's "Kính gửi:" is an ordinary labelled line.
+        fields = extract_official_fields(pages, review_threshold)
+        for cand in key_value_candidates(pages):
+            if cand.name == "kinh_gui" and "kinh_gui" not in fields and (made := make_field(cand, review_threshold)):
+                fields["kinh_gui"] = made
+        return fields
+    is_card = kind in _CARD_KINDS
     candidates = key_value_candidates(pages, allow_short_labels=is_card)
-    if kind == DocumentKind.CCCD_FRONT:
+    rule = RULES_BY_KIND.get(kind)
+    if is_card and rule is not None:
         candidates = [c for c in candidates if field_spec(c.name) is not None]
-        number = _cccd_number(pages)
-        candidates = [c for c in candidates if c.name != "so_dinh_danh"]
-        if number:
-            candidates.insert(0, number)
+        if rule.number is not None:
+            name, digits = rule.number
+            number = _card_number(pages, name, digits)
+            candidates = [c for c in candidates if c.name not in ("so_dinh_danh", "so_cmnd")]
+            if number:
+                candidates.insert(0, number)
     fields: dict[str, Field] = {}
     for name, cand in _unique(candidates).items():
         made = make_field(cand, review_threshold)
         if made is not None:
             fields[name] = made
-    if kind == DocumentKind.CCCD_FRONT:
-        fields = _cross_check_card(fields)
-    return fields
-
-
-def _cross_check_card(fields: dict[str, Field]) -> dict[str, Field]:
-    """The ID's digits encode century+sex and birth year: a disagreement means a misread."""
-    number = fields.get("so_dinh_danh")
-    if number is None or number.status == FieldStatus.INVALID:
-        return fields
-    birth = fields.get("ngay_sinh")
-    gender = fields.get("gioi_tinh")
-    year = int(birth.value[-4:]) if birth and birth.status != FieldStatus.INVALID else None
-    problems = id12_problems(number.value, year, gender.value if gender else None)
-    if problems:
-        flagged = FieldStatus.NEEDS_REVIEW
-        fields["so_dinh_danh"] = Field(number.value, number.confidence, number.page, number.box, flagged)
-        for name in ("ngay_sinh", "gioi_tinh"):
-            f = fields.get(name)
-            if f is not None and f.status == FieldStatus.OK:
-                fields[name] = Field(f.value, f.confidence, f.page, f.box, flagged)
     return fields

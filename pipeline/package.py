@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from models.document import PageText, TextSource
+from models.document import Box, PageText, TextSource
 from pipeline.config import ReadingConfig
 from pipeline.preflight import FileType, preflight
 from pipeline.searchable_pdf import PageImage, build_searchable_pdf
@@ -81,12 +81,20 @@ def searchable_pdf(original: bytes, filename: str, pages: list[PageText], config
     return build_searchable_pdf(images, title=title)
 
 
-def page_jpeg(original: bytes, filename: str, index: int, config: ReadingConfig) -> bytes:
-    """One page as a JPEG in the pixel frame of its lines' and fields' boxes (reviewer screens)."""
+def page_jpeg(original: bytes, filename: str, index: int, config: ReadingConfig, crop: Box | None = None) -> bytes:
+    """One page as a JPEG in the pixel frame of its lines' and fields' boxes (reviewer screens);
+    with `crop`, only that box and a margin of about one text line around it (a field's crop)."""
     info = preflight(original, filename, config.limits, pdf_dpi=config.pdf_dpi)
     if info.file_type is FileType.PDF:
-        return _jpeg(render_pdf_page(original, index, config.pdf_dpi))
-    return _jpeg(page_source(original, info, config, index).image)
+        image = render_pdf_page(original, index, config.pdf_dpi)
+    else:
+        image = page_source(original, info, config, index).image
+    if crop is not None:
+        x0, y0, x1, y1 = crop
+        margin = max(8, (y1 - y0) // 2)
+        h, w = image.shape[:2]
+        image = image[max(0, y0 - margin):min(h, y1 + margin), max(0, x0 - margin):min(w, x1 + margin)]
+    return _jpeg(image)
 
 
 def build_manifest(dossier: dict, components: list[dict], files: list[PackageFile], generated_at: str) -> dict:

@@ -20,7 +20,7 @@ from storage.config import StorageSettings
 
 log = logging.getLogger(__name__)
 
-READER_VERSION = "sohoa-read/1"
+READER_VERSION = "sohoa-read/2"  # 2: QR codes and handwriting regions in page results
 
 
 def pipeline_version(config: ReadingConfig) -> str:

@@ -7,11 +7,15 @@ born-digital PDFs never pay for loading the detector.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-from models.document import DocumentKind, DocumentReading, Field, PageText, TextSource
-from pipeline.classify import classify_text
+import cv2
+
+from models.document import ComponentReading, DocumentKind, DocumentReading, PageText, TextSource
+from pipeline.barcodes import find_codes
+from pipeline.classify import split_pages
 from pipeline.config import ReadingConfig
 from pipeline.fields import extract_fields
 from pipeline.ocr import PageReader
@@ -45,7 +49,33 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
         return PageText(source.index, source.width, source.height, TextSource.PDF_TEXT, source.text_lines)
     assert source.image is not None
     ocr = engines.page_reader.read(source.image)
-    return PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees)
+    handwriting = []
+    if engines.config.handwriting:
+        from pipeline.handwriting import find_handwriting
+
+        rgb = cv2.cvtColor(source.image, cv2.COLOR_BGR2RGB)
+        handwriting = [mark.box for mark in find_handwriting(rgb, ocr.lines)]
+    return PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees,
+                    find_codes(source.image), handwriting)
+
+
+def read_pages(
+    data: bytes,
+    source: str,
+    config: ReadingConfig,
+    engines: OcrEngines,
+    info: FileInfo | None = None,
+    on_page: Callable[[PageText], None] | None = None,
+) -> list[PageText]:
+    """Read one file's pages; raises `InputRefused` for a file that cannot be read."""
+    info = info or preflight(data, Path(source).name, config.limits, pdf_dpi=config.pdf_dpi)
+    pages: list[PageText] = []
+    for page_source in iter_pages(data, info, config):
+        page = read_page(page_source, engines)
+        pages.append(page)
+        if on_page:
+            on_page(page)
+    return pages
 
 
 def read_document(
@@ -56,16 +86,8 @@ def read_document(
     info: FileInfo | None = None,
     on_page: Callable[[PageText], None] | None = None,
 ) -> DocumentReading:
-    """Read one file's bytes; raises `InputRefused` for a file that cannot be read."""
-    info = info or preflight(data, Path(source).name, config.limits, pdf_dpi=config.pdf_dpi)
-    pages: list[PageText] = []
-    for page_source in iter_pages(data, info, config):
-        page = read_page(page_source, engines)
-        pages.append(page)
-        if on_page:
-            on_page(page)
-    kind, fields = interpret_pages(pages, config)
-    return DocumentReading(source=source, kind=kind, pages=pages, fields=fields)
+    """Read and interpret one file on its own."""
+    return interpret_files([(source, read_pages(data, source, config, engines, info, on_page))], config)[0]
 
 
 def read_one_page(data: bytes, filename: str, index: int, config: ReadingConfig, engines: OcrEngines) -> PageText:
@@ -74,7 +96,26 @@ def read_one_page(data: bytes, filename: str, index: int, config: ReadingConfig,
     return read_page(page_source(data, info, config, index), engines)
 
 
-def interpret_pages(pages: list[PageText], config: ReadingConfig) -> tuple[DocumentKind, dict[str, Field]]:
-    """A document's kind and fields from its pages' text (pure; pages may come from many workers)."""
-    kind, _score = classify_text("\n".join(p.text for p in pages))
-    return kind, extract_fields(kind, pages, config.review_confidence)
+def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConfig,
+                    today: date | None = None) -> list[DocumentReading]:
+    """Documents, kinds and verified fields of a dossier's files (pure; pages may come from
+    many workers). Each file is split into documents; every document's fields are checked
+    against the others' (a form against the card of the same person, a card's two sides)."""
+    from pipeline import address
+    from pipeline.verify import PartInput, verify_parts
+
+    splits = [(source, pages, split_pages(pages)) for source, pages in files]
+    inputs = []
+    for _source, pages, parts in splits:
+        for part in parts:
+            part_pages = [pages[i] for i in part.pages]
+            inputs.append(PartInput(part.kind, part_pages, extract_fields(part.kind, part_pages, config.review_confidence)))
+    verified = iter(verify_parts(inputs, review_threshold=config.review_confidence, ok_threshold=config.ok_confidence,
+                                 today=today, places=address))
+    readings = []
+    for source, pages, parts in splits:
+        components = [ComponentReading(part.kind, part.confidence, tuple(pages[i].index for i in part.pages),
+                                       next(verified)) for part in parts]
+        first = components[0] if components else ComponentReading(DocumentKind.OTHER, 0.0, ())
+        readings.append(DocumentReading(source, first.kind, pages, first.fields, components))
+    return readings

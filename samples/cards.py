@@ -7,7 +7,7 @@ import random
 import numpy as np
 
 from samples import graphics
-from samples.canvas import CARD_PX, Canvas, Rendered
+from samples.canvas import CARD_PX, Canvas, Rendered, union
 from samples.fonts import CARD_FAMILIES, FontSpec, pick_family
 from samples.identity import Person, ddmmyyyy, make_person, person_mrz, qr_payload
 
@@ -142,3 +142,74 @@ def render_cccd_back(person: Person, rng: random.Random) -> Rendered:
     for i, line in enumerate(mrz):
         c.text(40, 492 + 58 * i, line, mfont, fill=(20, 20, 20))
     return Rendered([c], family, {"mrz": mrz})
+
+
+CMND_BLUE = (226, 236, 246)
+
+
+def _dotted(c: Canvas, x0: int, x1: int, y: int) -> None:
+    """Printed dot leader under a CMND field line (graphics, not text)."""
+    for x in range(x0, x1, 9):
+        c.draw.ellipse([x, y, x + 2, y + 2], fill=(90, 100, 120))
+
+
+def _cmnd_field(c: Canvas, x: int, right: int, y: int, label: str, value: str, lfont: FontSpec, vfont: FontSpec,
+                lead: int, max_lines: int, field_name: str, *, shown: str | None = None) -> int:
+    """Printed label, typed value after it on `max_lines` dotted lines; continuation lines start at x.
+
+    `shown` is the text as printed when it differs from the truth value (dates). Returns next y."""
+    label_box = c.text(x, y, label, lfont, fill=DARK)
+    vx = label_box[2] + 14
+    text = shown if shown is not None else value
+    font = vfont
+    lines = c.wrap(text, font, right - x, right - vx)
+    while len(lines) > max_lines and font.size > 15:
+        font = font.with_(size=font.size - 1)
+        lines = c.wrap(text, font, right - x, right - vx)
+    boxes = []
+    for i in range(max(len(lines), max_lines)):
+        lx = vx if i == 0 else x
+        _dotted(c, lx, right, y + lead * i + 6)
+        if i < len(lines):
+            boxes.append(c.text(lx, y + lead * i, lines[i], font, fill=(30, 30, 60)))
+    c.field(field_name, value, union(boxes))
+    return y + lead * max(len(lines), max_lines)
+
+
+def render_cmnd_front(person: Person, rng: random.Random) -> Rendered:
+    """Old 9-digit CMND (1999 model) front: emblem and photo left, fields on dotted lines right."""
+    if not person.old_cmnd:
+        raise ValueError("person without a 9-digit CMND")
+    family = pick_family(rng, CARD_FAMILIES)
+    c = Canvas(*CARD_PX)
+    c.image.paste(graphics.guilloche(CARD_PX, rng, (232, 240, 248), (206, 220, 238)))
+    w = CARD_PX[0]
+    graphics.emblem(c.image, 150, 138, 98)
+    graphics.photo_placeholder(c.image, (58, 262, 242, 520), rng)
+
+    x, right = 292, w - 26
+    cx = (x + right) // 2
+    bold = FontSpec(family, "B", 22)
+    c.text(cx, 48, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+           _fit(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, right - x, 16), align="center", fill=DARK)
+    motto = c.text(cx, 80, "Độc lập - Tự do - Hạnh phúc", FontSpec(family, "B", 21), align="center", fill=DARK)
+    c.hline(motto[0] + 20, motto[2] - 20, motto[3] + 6, width=2, fill=DARK)
+    c.text(cx, 140, "GIẤY CHỨNG MINH NHÂN DÂN",
+           _fit(c, "GIẤY CHỨNG MINH NHÂN DÂN", FontSpec(family, "B", 38), right - x, 26), align="center", fill=RED)
+    num_font = FontSpec(family, "B", 40)
+    so = "SỐ"
+    sw = c.length(f"{so} {person.old_cmnd}", num_font)
+    c.labelled(cx - sw / 2, 196, so, person.old_cmnd, num_font, field_name="so_cmnd", fill=RED)
+
+    lfont = FontSpec(family, "", 22)
+    vfont = FontSpec(family, "B", 24)
+    lead = 44
+    y = _cmnd_field(c, x, right, 252, "Họ tên", person.name_upper, lfont, vfont, lead, 2, "ho_va_ten")
+    y = _cmnd_field(c, x, right, y, "Sinh ngày", ddmmyyyy(person.birth), lfont, vfont.with_(style=""), lead, 1,
+                    "ngay_sinh", shown=ddmmyyyy(person.birth, "-"))
+    y = _cmnd_field(c, x, right, y, "Nguyên quán", person.hometown.full, lfont, vfont.with_(style=""), lead, 2,
+                    "que_quan")
+    _cmnd_field(c, x, right, y, "Nơi ĐKHK thường trú", person.address.old_full, lfont, vfont.with_(style=""),
+                lead, 2, "noi_thuong_tru")
+    c.text(58, 612, "MẪU / SPECIMEN", FontSpec(family, "B", 18), fill=RED)
+    return Rendered([c], family)

@@ -1,7 +1,7 @@
 """Công văn / quyết định of a People's Committee: two-column header, body, Nơi nhận, signer.
 
-The same layout code makes the one-page scanned kind (`cong_van`) and the 2-3 page
-born-digital text (`samples.pdfdoc`): pages are Canvas objects that also record drawing ops.
+The same layout code makes the one-page scanned kinds (`cong_van`, `quyet_dinh`) and the 2-3
+page born-digital text (`samples.pdfdoc`): pages are Canvas objects that also record drawing ops.
 """
 
 from __future__ import annotations
@@ -125,12 +125,29 @@ def _issuer(rng: random.Random, city: str, ward: str) -> list[tuple[str, str]]:
     return [("ỦY BAN NHÂN DÂN", "B"), (ward.upper(), "B")]
 
 
-def render_cong_van(rng: random.Random, *, pages: int = 1, family: str | None = None) -> Rendered:
-    """pages=1: one-page quyết định or công văn (8-20 body lines); pages=2|3: long công văn."""
-    return fit_retry(_render_cong_van, rng=rng, pages=pages, family=family)
+DOC_TYPES = ("cong_van", "quyet_dinh")
 
 
-def _render_cong_van(*, rng: random.Random, pages: int, family: str | None, shrink: int) -> Rendered:
+def render_cong_van(rng: random.Random, *, pages: int = 1, family: str | None = None,
+                    doc_type: str | None = None) -> Rendered:
+    """pages=1: one-page quyết định or công văn (8-20 body lines); pages=2|3: long công văn.
+
+    doc_type None (the born-digital PDF's path, kept as it was): a one-page document is a quyết
+    định or a công văn at random. doc_type "cong_van" / "quyet_dinh": exactly that type, and the
+    signer is recorded too (fields nguoi_ky, chuc_vu_nguoi_ky)."""
+    if doc_type is not None and doc_type not in DOC_TYPES:
+        raise ValueError(f"doc_type must be one of {DOC_TYPES}")
+    if doc_type == "quyet_dinh" and pages != 1:
+        raise ValueError("a quyết định is one page here")
+    return fit_retry(_render_cong_van, rng=rng, pages=pages, family=family, doc_type=doc_type)
+
+
+def render_quyet_dinh(rng: random.Random, *, family: str | None = None) -> Rendered:
+    return render_cong_van(rng, family=family, doc_type="quyet_dinh")
+
+
+def _render_cong_van(*, rng: random.Random, pages: int, family: str | None, shrink: int,
+                     doc_type: str | None = None) -> Rendered:
     family = family or pick_family(rng, A4_FAMILIES)
     size = pt((rng.choice((13, 14)) if pages == 1 else 14) - 0.5 * shrink)
     font = FontSpec(family, "", size)
@@ -143,7 +160,12 @@ def _render_cong_van(*, rng: random.Random, pages: int, family: str | None, shri
     unit = issuer[1][0]  # "THÀNH PHỐ HÀ NỘI" / "PHƯỜNG KIM LIÊN"
     # How the body text names the unit: "phường Kim Liên" / "thành phố Hà Nội".
     unit_lower = ward if unit.startswith("PHƯỜNG") else city
-    is_qd = pages == 1 and rng.random() < 0.5
+    is_qd = pages == 1 and rng.random() < 0.5  # drawn whatever doc_type says: same stream after it
+    if doc_type is not None:
+        is_qd = doc_type == "quyet_dinh"
+    # A quyết định is issued either by the Chủ tịch (signed in his own name) or by the committee
+    # (signed "TM. ỦY BAN NHÂN DÂN"); the legacy path always wrote the former's heading.
+    by_chairman = doc_type != "quyet_dinh" or rng.random() < 0.5
     number = rng.randint(12, 4890)
     code = "QĐ-UBND" if is_qd else rng.choice(("UBND-VP", "UBND-VHXH", "UBND"))
     when = doc_date(rng)
@@ -199,7 +221,8 @@ def _render_cong_van(*, rng: random.Random, pages: int, family: str | None, shri
         c.field("trich_yeu", subject, union(boxes))
         c.hline(W / 2 - 160, W / 2 + 160, boxes[-1][3] + 28, width=3)
         flow.y += round(lead * 0.6)
-        for line in c.wrap(f"CHỦ TỊCH ỦY BAN NHÂN DÂN {unit}", tfont, RIGHT - LEFT):
+        authority = f"CHỦ TỊCH ỦY BAN NHÂN DÂN {unit}" if by_chairman else f"ỦY BAN NHÂN DÂN {unit}"
+        for line in c.wrap(authority, tfont, RIGHT - LEFT):
             c.text(W / 2, flow.y, line, tfont, align="center")
             flow.y += lead
         flow.y += lead // 3
@@ -268,14 +291,21 @@ def _render_cong_van(*, rng: random.Random, pages: int, family: str | None, shri
     signer = make_person(random.Random(rng.randrange(2**32)), birth_range=(1966, 1980))
     deputy = rng.random() < 0.4
     scx = RIGHT - 430
-    c.text(scx, y, "TM. ỦY BAN NHÂN DÂN", bold, align="center")
-    if deputy:
-        c.text(scx, y + round(size * 1.3), "KT. CHỦ TỊCH", bold, align="center")
-        title, ty = "PHÓ CHỦ TỊCH", y + round(size * 2.6)
-    else:
-        title, ty = "CHỦ TỊCH", y + round(size * 1.3)
+    # A quyết định of the Chủ tịch is signed in his own name (no "TM."); a công văn or a quyết định
+    # of the committee on its behalf. The legacy path (doc_type None) always printed "TM.".
+    titles = [] if doc_type == "quyet_dinh" and by_chairman else ["TM. ỦY BAN NHÂN DÂN"]
+    titles += ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"] if deputy else ["CHỦ TỊCH"]
+    offsets = (0, 1.3, 2.6)
+    title_boxes = [c.text(scx, y + round(size * offsets[i]), t, bold, align="center")
+                   for i, t in enumerate(titles[:-1])]
+    ty = y + round(size * offsets[len(titles) - 1])
     graphics.seal(c.image, scx - 120, ty + 190, 150)
-    end = signature_block(c, scx, ty, title, None, signer.full_name, family, rng, size=size)
+    n_lines = len(c.lines)
+    end = signature_block(c, scx, ty, titles[-1], None, signer.full_name, family, rng, size=size)
+    if doc_type is not None:
+        title_boxes.append(c.lines[n_lines]["box"])
+        c.field("chuc_vu_nguoi_ky", " ".join(titles), union(title_boxes))
+        c.field("nguoi_ky", signer.full_name, c.lines[n_lines + 1]["box"])
     if end >= A4_PX[1] - 40 or (pages == 1 and len(flow.pages) > 1):
         raise LayoutOverflow("cong_van does not fit")
     return Rendered(flow.pages, family)

@@ -1,20 +1,24 @@
-"""Citizen-filled A4 forms: birth-registration declaration, đơn đề nghị, CT01 residence form.
+"""Citizen-filled A4 forms: birth-registration declaration, đơn đề nghị, CT01 residence form,
+and the birth certificate (giấy khai sinh) those procedures lead to.
 
 Values are typed into the form (as when filled on a computer), so each "Label: value" is one
-drawn run and one truth line; fields carry the box of the value part.
+drawn run and one truth line; fields carry the box of the value part. With `handwriting=p`
+each value is instead handwritten with probability p (`samples.handwriting`): the label stays
+a printed run, the value becomes its own truth line marked "handwritten".
 """
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from samples import graphics
 from samples.a4 import (BOTTOM, LEFT, RIGHT, TOP, W, city_short, doc_date, national_header, phone_spaced,
                         signature_block)
-from samples.canvas import Canvas, LayoutOverflow, Rendered, fit_retry, labelled_wrapped, union
+from samples.canvas import Canvas, LayoutOverflow, Rendered, fit_retry, union
 from samples.fonts import A4_FAMILIES, FontSpec, pick_family, pt
-from samples.identity import Person, ddmmyyyy, make_address, make_person, random_date
+from samples.handwriting import HandFill, hand_seed
+from samples.identity import Address, Person, ddmmyyyy, make_address, make_id12, make_person, random_date
 from samples.words import date_words, formal_date
 
 HOSPITALS = {
@@ -36,12 +40,17 @@ def _body(family: str, rng: random.Random, shrink: int) -> tuple[FontSpec, int]:
     return FontSpec(family, "", size), round(size * (rng.uniform(1.38, 1.46) - 0.025 * shrink))
 
 
-def render_to_khai_khai_sinh(person: Person, rng: random.Random, family: str | None = None) -> Rendered:
-    return fit_retry(_render_to_khai_khai_sinh, person, rng=rng, family=family)
+def render_to_khai_khai_sinh(person: Person, rng: random.Random, family: str | None = None, *,
+                             handwriting: float = 0.0, hand_rng: random.Random | None = None) -> Rendered:
+    """handwriting: probability that each filled-in value is handwritten (own stream: `hand_rng`)."""
+    return fit_retry(_render_to_khai_khai_sinh, person, rng=rng, family=family, handwriting=handwriting,
+                     hand_seed=hand_seed(rng, hand_rng, handwriting))
 
 
-def _render_to_khai_khai_sinh(person: Person, *, rng: random.Random, family: str | None, shrink: int) -> Rendered:
+def _render_to_khai_khai_sinh(person: Person, *, rng: random.Random, family: str | None, shrink: int,
+                              handwriting: float = 0.0, hand_seed: int | None = None) -> Rendered:
     family = family or pick_family(rng, A4_FAMILIES)
+    hand = HandFill(handwriting, hand_seed)
     c = Canvas(W, 3508)
     font, lead = _body(family, rng, shrink)
     bold = font.with_(style="B")
@@ -61,43 +70,43 @@ def _render_to_khai_khai_sinh(person: Person, *, rng: random.Random, family: str
     c.text(W / 2, y + 20, "TỜ KHAI ĐĂNG KÝ KHAI SINH", FontSpec(family, "B", pt(15)), align="center")
     y += 20 + round(lead * 1.8)
     kinh_gui = f"Ủy ban nhân dân {ward}, {addr.province}"
-    y = labelled_wrapped(c, LEFT + 280, RIGHT, y, "Kính gửi:", kinh_gui, font, lead, field_name="kinh_gui")
+    y = hand.labelled_wrapped(c, LEFT + 280, RIGHT, y, "Kính gửi:", kinh_gui, font, lead, field_name="kinh_gui")
     y += lead // 3
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "Họ, chữ đệm, tên người yêu cầu:", person.full_name, font, lead,
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Họ, chữ đệm, tên người yêu cầu:", person.full_name, font, lead,
                          field_name="ho_ten_nguoi_yeu_cau")
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "Nơi cư trú:", addr.new_full, font, lead, field_name="noi_cu_tru")
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Nơi cư trú:", addr.new_full, font, lead, field_name="noi_cu_tru")
     papers = f"Căn cước công dân số {person.id12}, cấp ngày {ddmmyyyy(person.card_issue)}, nơi cấp: {ISSUER}"
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "Giấy tờ tùy thân:", papers, font, lead, field_name="giay_to_tuy_than")
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "Quan hệ với người được khai sinh:", "Cha" if person.male else "Mẹ",
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Giấy tờ tùy thân:", papers, font, lead, field_name="giay_to_tuy_than")
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Quan hệ với người được khai sinh:", "Cha" if person.male else "Mẹ",
                          font, lead, field_name="quan_he")
     c.text(LEFT, y, "Đề nghị cơ quan đăng ký khai sinh cho người dưới đây:", bold)
     y += lead
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "Họ, chữ đệm, tên:", child.full_name.upper(), font, lead,
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Họ, chữ đệm, tên:", child.full_name.upper(), font, lead,
                          field_name="ho_va_ten")
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "Ngày, tháng, năm sinh:", ddmmyyyy(child_birth), font, lead,
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Ngày, tháng, năm sinh:", ddmmyyyy(child_birth), font, lead,
                          field_name="ngay_sinh")
-    y = labelled_wrapped(c, LEFT + 100, RIGHT, y, "ghi bằng chữ:", date_words(child_birth), font.with_(style="I"),
+    y = hand.labelled_wrapped(c, LEFT + 100, RIGHT, y, "ghi bằng chữ:", date_words(child_birth), font.with_(style="I"),
                          lead)
     x = LEFT
     for label, value, name in (("Giới tính:", child.sex, "gioi_tinh"), ("Dân tộc:", "Kinh", "dan_toc"),
                                ("Quốc tịch:", "Việt Nam", "quoc_tich")):
-        box = c.labelled(x, y, label, value, font, field_name=name)
+        box = hand.labelled(c, x, y, label, value, font, field_name=name)
         x = max(box[2] + 90, x + 560)
     y += lead
     birthplace = rng.choice(HOSPITALS[_city_code(person)])
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "Nơi sinh:", birthplace, font, lead, field_name="noi_sinh")
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "Quê quán:", father.hometown.full, font, lead, field_name="que_quan")
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Nơi sinh:", birthplace, font, lead, field_name="noi_sinh")
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Quê quán:", father.hometown.full, font, lead, field_name="que_quan")
     for role, parent, key in (("mẹ", mother, "ho_ten_me"), ("cha", father, "ho_ten_cha")):
-        y = labelled_wrapped(c, LEFT, RIGHT, y, f"Họ, chữ đệm, tên người {role}:", parent.full_name, font, lead,
+        y = hand.labelled_wrapped(c, LEFT, RIGHT, y, f"Họ, chữ đệm, tên người {role}:", parent.full_name, font, lead,
                              field_name=key)
         x = LEFT
         for label, value in (("Năm sinh:", str(parent.birth.year)), ("Dân tộc:", parent.ethnicity),
                              ("Quốc tịch:", "Việt Nam")):
-            box = c.labelled(x, y, label, value, font)
+            box = hand.labelled(c, x, y, label, value, font)
             x = max(box[2] + 90, x + 560)
         y += lead
         where = addr.new_full if parent is person or rng.random() < 0.8 else make_address(rng).new_full
-        y = labelled_wrapped(c, LEFT, RIGHT, y, "Nơi cư trú:", where, font, lead)
+        y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Nơi cư trú:", where, font, lead)
     y += lead // 3
     y = c.paragraph(LEFT, RIGHT, y, "Tôi cam đoan nội dung đề nghị đăng ký khai sinh trên đây là đúng sự thật, "
                     "được sự thỏa thuận nhất trí của các bên liên quan theo quy định pháp luật.", font, lead,
@@ -114,11 +123,11 @@ def _render_to_khai_khai_sinh(person: Person, *, rng: random.Random, family: str
         y += lead
         c.text(RIGHT, y, f"ngày {when.day:02d} tháng {when.month} năm {when.year}", ifont, align="right")
     y += round(lead * 1.2)
-    end = signature_block(c, (W + LEFT) // 2 + 250, y, "Người yêu cầu", "(Ký, ghi rõ họ, chữ đệm, tên)",
+    end = hand.signature_block(c, (W + LEFT) // 2 + 250, y, "Người yêu cầu", "(Ký, ghi rõ họ, chữ đệm, tên)",
                           person.full_name, family, rng, size=font.size)
     if end >= 3508 - 60:
         raise LayoutOverflow("to_khai layout overflow")
-    return Rendered([c], family)
+    return Rendered([c], family, hand.extra())
 
 
 DON_SUBJECTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -153,12 +162,17 @@ DON_SUBJECTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 PURPOSES = ("xin việc làm", "đăng ký kết hôn", "nhập học cho con", "vay vốn ngân hàng", "chuyển công tác")
 
 
-def render_don(person: Person, rng: random.Random, family: str | None = None) -> Rendered:
-    return fit_retry(_render_don, person, rng=rng, family=family)
+def render_don(person: Person, rng: random.Random, family: str | None = None, *,
+               handwriting: float = 0.0, hand_rng: random.Random | None = None) -> Rendered:
+    """handwriting: probability that each filled-in value is handwritten (own stream: `hand_rng`)."""
+    return fit_retry(_render_don, person, rng=rng, family=family, handwriting=handwriting,
+                     hand_seed=hand_seed(rng, hand_rng, handwriting))
 
 
-def _render_don(person: Person, *, rng: random.Random, family: str | None, shrink: int) -> Rendered:
+def _render_don(person: Person, *, rng: random.Random, family: str | None, shrink: int,
+                handwriting: float = 0.0, hand_seed: int | None = None) -> Rendered:
     family = family or pick_family(rng, A4_FAMILIES)
+    hand = HandFill(handwriting, hand_seed)
     c = Canvas(W, 3508)
     font, lead = _body(family, rng, shrink)
     lead = round(lead * 1.08)  # a đơn is airy: one page, few lines
@@ -172,7 +186,7 @@ def _render_don(person: Person, *, rng: random.Random, family: str | None, shrin
     y += 40 + round(lead * 1.1)
     c.text(W / 2, y, subject, font.with_(style="B"), align="center")
     y += round(lead * 1.7)
-    y = labelled_wrapped(c, LEFT + 280, RIGHT, y, "Kính gửi:", f"{agency}, {addr.province}", font, lead,
+    y = hand.labelled_wrapped(c, LEFT + 280, RIGHT, y, "Kính gửi:", f"{agency}, {addr.province}", font, lead,
                          field_name="kinh_gui")
     y += lead // 2
     for label, value, name in (("Tôi tên là:", person.full_name, "ho_va_ten"),
@@ -180,7 +194,7 @@ def _render_don(person: Person, *, rng: random.Random, family: str | None, shrin
                                ("Số định danh cá nhân:", person.id12, "so_dinh_danh"),
                                ("Nơi thường trú:", addr.new_full, "noi_thuong_tru"),
                                ("Số điện thoại:", phone_spaced(person.phone), "so_dien_thoai")):
-        y = labelled_wrapped(c, LEFT, RIGHT, y, label, value, font, lead, field_name=name)
+        y = hand.labelled_wrapped(c, LEFT, RIGHT, y, label, value, font, lead, field_name=name)
     y += lead // 3
     fill = {"ward": addr.new_ward, "purpose": rng.choice(PURPOSES), "agency": agency, "n": rng.randint(2, 6),
             "year": rng.randint(2008, 2022), "lost": ddmmyyyy(when - timedelta(days=rng.randint(5, 40)))}
@@ -193,11 +207,11 @@ def _render_don(person: Person, *, rng: random.Random, family: str | None, shrin
     cx = (W + LEFT) // 2 + 250
     c.text(cx, y, formal_date(city_short(addr.province), when), font.with_(style="I"), align="center")
     y += lead
-    end = signature_block(c, cx, y, "Người làm đơn", "(Ký và ghi rõ họ tên)", person.full_name, family, rng,
+    end = hand.signature_block(c, cx, y, "Người làm đơn", "(Ký và ghi rõ họ tên)", person.full_name, family, rng,
                           size=font.size)
     if end >= BOTTOM + 200:
         raise LayoutOverflow("don layout overflow")
-    return Rendered([c], family)
+    return Rendered([c], family, hand.extra())
 
 
 RELATIONS = ("Vợ", "Chồng", "Con", "Con", "Mẹ", "Cha", "Cháu")
@@ -209,25 +223,41 @@ CT01_REQUESTS = (
 )
 
 
-def _boxed_digits(c: Canvas, x: int, y: int, digits: str, font: FontSpec, cell: int) -> list[int]:
+def _boxed_digits(c: Canvas, x: int, y: int, digits: str, font: FontSpec, cell: int, *,
+                  hand: HandFill | None = None, field_name: str | None = None) -> list[int]:
     """Digits in printed cells (as on CT01): one truth line, the box covering the digits' ink."""
+    by_hand = hand is not None and hand.decide()
     top, bottom = y - round(font.size * 0.95), y + round(font.size * 0.3)
     boxes = []
     for i, d in enumerate(digits):
         x0 = x + i * cell
         c.draw.rectangle([x0, top, x0 + cell, bottom], outline=(40, 40, 40), width=2)
-        boxes.append(c.text(x0 + cell / 2, y, d, font, align="center", record=False))
+        if by_hand:
+            assert hand is not None
+            boxes.append(hand._write(c, x0 + cell / 2, y - 2, d, font, align="center", record=False))
+        else:
+            boxes.append(c.text(x0 + cell / 2, y, d, font, align="center", record=False))
     box = union(boxes)
-    c.lines.append({"text": digits, "box": box})
+    c.lines.append({"text": digits, "box": box, "handwritten": True} if by_hand else {"text": digits, "box": box})
+    if field_name:
+        c.field(field_name, digits, box)
+        if by_hand:
+            assert hand is not None
+            hand.fields.append(field_name)
     return box
 
 
-def render_ct01(person: Person, rng: random.Random, family: str | None = None) -> Rendered:
-    return fit_retry(_render_ct01, person, rng=rng, family=family)
+def render_ct01(person: Person, rng: random.Random, family: str | None = None, *,
+                handwriting: float = 0.0, hand_rng: random.Random | None = None) -> Rendered:
+    """handwriting: probability that each filled-in value is handwritten (own stream: `hand_rng`)."""
+    return fit_retry(_render_ct01, person, rng=rng, family=family, handwriting=handwriting,
+                     hand_seed=hand_seed(rng, hand_rng, handwriting))
 
 
-def _render_ct01(person: Person, *, rng: random.Random, family: str | None, shrink: int) -> Rendered:
+def _render_ct01(person: Person, *, rng: random.Random, family: str | None, shrink: int,
+                 handwriting: float = 0.0, hand_seed: int | None = None) -> Rendered:
     family = family or pick_family(rng, A4_FAMILIES)
+    hand = HandFill(handwriting, hand_seed)
     c = Canvas(W, 3508)
     font, lead = _body(family, rng, shrink)
     bold = font.with_(style="B")
@@ -243,58 +273,58 @@ def _render_ct01(person: Person, *, rng: random.Random, family: str | None, shri
     y = national_header(c, W / 2, TOP + 150, family)
     c.text(W / 2, y + 20, "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ", FontSpec(family, "B", pt(15)), align="center")
     y += 20 + round(lead * 1.7)
-    y = labelled_wrapped(c, LEFT + 280, RIGHT, y, "Kính gửi:", f"Công an {addr.new_ward}, {addr.province}", font,
+    y = hand.labelled_wrapped(c, LEFT + 280, RIGHT, y, "Kính gửi:", f"Công an {addr.new_ward}, {addr.province}", font,
                          lead, field_name="kinh_gui")
     y += lead // 3
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "1. Họ, chữ đệm và tên:", person.name_upper, font, lead,
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "1. Họ, chữ đệm và tên:", person.name_upper, font, lead,
                          field_name="ho_va_ten")
-    c.labelled(LEFT, y, "2. Ngày, tháng, năm sinh:", ddmmyyyy(person.birth), font, field_name="ngay_sinh")
-    c.labelled(LEFT + 1150, y, "3. Giới tính:", person.sex, font, field_name="gioi_tinh")
+    hand.labelled(c, LEFT, y, "2. Ngày, tháng, năm sinh:", ddmmyyyy(person.birth), font, field_name="ngay_sinh")
+    hand.labelled(c, LEFT + 1150, y, "3. Giới tính:", person.sex, font, field_name="gioi_tinh")
     y += round(lead * 1.1)
     label_box = c.text(LEFT, y, "4. Số định danh cá nhân:", font)
     if rng.random() < 0.6:
         cell = round(font.size * 0.95)
-        c.field("so_dinh_danh", person.id12, _boxed_digits(c, label_box[2] + 40, y, person.id12, font, cell))
+        _boxed_digits(c, label_box[2] + 40, y, person.id12, font, cell, hand=hand, field_name="so_dinh_danh")
     else:
-        c.field("so_dinh_danh", person.id12, c.text(label_box[2] + 24, y, person.id12, font))
+        hand.value(c, label_box[2] + 24, y, person.id12, font, field_name="so_dinh_danh")
     y += round(lead * 1.1)
-    c.labelled(LEFT, y, "5. Số điện thoại liên hệ:", person.phone, font, field_name="so_dien_thoai")
+    hand.labelled(c, LEFT, y, "5. Số điện thoại liên hệ:", person.phone, font, field_name="so_dien_thoai")
     if LEFT + 1100 + c.length(f"6. Email: {person.email}", font) > RIGHT:  # long address: own line
         y += lead
-        c.labelled(LEFT, y, "6. Email:", person.email, font, field_name="email")
+        hand.labelled(c, LEFT, y, "6. Email:", person.email, font, field_name="email")
     else:
-        c.labelled(LEFT + 1100, y, "6. Email:", person.email, font, field_name="email")
+        hand.labelled(c, LEFT + 1100, y, "6. Email:", person.email, font, field_name="email")
     y += lead
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "7. Họ, chữ đệm và tên chủ hộ:", head.name_upper, font, lead,
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "7. Họ, chữ đệm và tên chủ hộ:", head.name_upper, font, lead,
                          field_name="ho_ten_chu_ho")
     relation = "Chủ hộ" if head is person else rng.choice(RELATIONS)
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "8. Mối quan hệ với chủ hộ:", relation, font, lead,
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "8. Mối quan hệ với chủ hộ:", relation, font, lead,
                          field_name="quan_he_chu_ho")
     request = rng.choice(CT01_REQUESTS).format(addr=addr.new_full, until=ddmmyyyy(when + timedelta(days=365 * 2)))
-    y = labelled_wrapped(c, LEFT, RIGHT, y, "9. Nội dung đề nghị:", request, font, lead,
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "9. Nội dung đề nghị:", request, font, lead,
                          field_name="noi_dung_de_nghi")
     c.text(LEFT, y, "10. Những thành viên trong hộ gia đình cùng thay đổi:", font)
     y += round(lead * 0.6)
-    y = _members_table(c, y, family, rng, person)
+    y = _members_table(c, y, family, rng, person, hand)
     y += round(lead * 1.2)
     ifont = font.with_(style="I")
     c.text(RIGHT, y, formal_date(city_short(addr.province), when), ifont, align="right")
     y += round(lead * 1.2)
     lx, rx = LEFT + 420, (W + LEFT) // 2 + 330
     c.text(lx, y, "Ý KIẾN CỦA CHỦ HỘ", bold, align="center")
-    end = signature_block(c, rx, y, "NGƯỜI KÊ KHAI", "(Ký, ghi rõ họ tên)", person.full_name, family, rng,
+    end = hand.signature_block(c, rx, y, "NGƯỜI KÊ KHAI", "(Ký, ghi rõ họ tên)", person.full_name, family, rng,
                           size=font.size)
     c.text(lx, y + round(font.size * 1.3), "(Ghi rõ nội dung và ký, ghi rõ họ tên)", ifont.with_(size=font.size - 4),
            align="center")
     if head is not person:
         graphics.signature(c.image, (lx - 200, y + 100, lx + 200, y + 290), rng)
-    c.text(lx, y + 330, head.full_name, bold, align="center")
+    hand.value(c, lx, y + 330, head.full_name, bold, align="center")
     if end >= 3508 - 60:
         raise LayoutOverflow("ct01 layout overflow")
-    return Rendered([c], family)
+    return Rendered([c], family, hand.extra())
 
 
-def _members_table(c: Canvas, y: int, family: str, rng: random.Random, person: Person) -> int:
+def _members_table(c: Canvas, y: int, family: str, rng: random.Random, person: Person, hand: HandFill) -> int:
     """Grid table: header row (wrapped captions) and 1-3 member rows. Returns the bottom y."""
     hfont = FontSpec(family, "B", pt(11))
     cfont = FontSpec(family, "", pt(11))
@@ -327,7 +357,129 @@ def _members_table(c: Canvas, y: int, family: str, rng: random.Random, person: P
         base = ry + round(row_h * 0.68)
         cells = (str(k), m.full_name, ddmmyyyy(m.birth), m.sex, m.id12, rng.choice(RELATIONS))
         for (title, w), x0, value in zip(cols, xs, cells):
-            c.text(x0 + w / 2, base, value, cfont, align="center")
+            hand.value(c, x0 + w / 2, base, value, cfont, align="center")
         ry += row_h
         c.hline(xs[0], xs[-1], ry, width=2)
     return bottom
+
+
+# Birth certificate (giấy khai sinh, bản chính; BRIEF §4.5) -----------------------------------
+# (hospital, old ward + district, new ward): addresses are written in the form in force on the
+# registration date (3-level before 1/7/2025, 2-level after).
+GKS_HOSPITALS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "001": (("Bệnh viện Phụ sản Hà Nội", "phường Ngọc Khánh, quận Ba Đình", "phường Giảng Võ"),
+            ("Bệnh viện Phụ sản Trung ương", "phường Hàng Bông, quận Hoàn Kiếm", "phường Cửa Nam")),
+    "079": (("Bệnh viện Từ Dũ", "phường Phạm Ngũ Lão, Quận 1", "phường Cầu Ông Lãnh"),
+            ("Bệnh viện Hùng Vương", "Phường 12, Quận 5", "phường Chợ Lớn")),
+}
+REFORM_DAY = date(2025, 7, 1)
+
+
+def render_giay_khai_sinh(person: Person, rng: random.Random, family: str | None = None, *,
+                          handwriting: float = 0.0, hand_rng: random.Random | None = None) -> Rendered:
+    """Birth certificate of `person`'s child (person is a parent and the one who registered it)."""
+    return fit_retry(_render_giay_khai_sinh, person, rng=rng, family=family, handwriting=handwriting,
+                     hand_seed=hand_seed(rng, hand_rng, handwriting))
+
+
+def _render_giay_khai_sinh(person: Person, *, rng: random.Random, family: str | None, shrink: int,
+                           handwriting: float = 0.0, hand_seed: int | None = None) -> Rendered:
+    family = family or pick_family(rng, A4_FAMILIES)
+    hand = HandFill(handwriting, hand_seed)
+    c = Canvas(W, 3508)
+    font, lead = _body(family, rng, shrink)
+    bold = font.with_(style="B")
+    other = make_person(random.Random(rng.randrange(2**32)), male=not person.male,
+                        birth_range=(person.birth.year - 4, min(person.birth.year + 3, 2004)))
+    father, mother = (person, other) if person.male else (other, person)
+    earliest = min(max(date(2010, 1, 1), date(max(father.birth.year, mother.birth.year) + 18, 6, 1)),
+                   date(2025, 1, 1))
+    birth = random_date(rng, earliest, date(2025, 10, 15))
+    registered = birth + timedelta(days=rng.randint(1, 60))
+    child = make_person(random.Random(rng.randrange(2**32)), birth_range=(birth.year, birth.year),
+                        surname=father.surname)
+    city = _city_code(person)
+    child_id = make_id12(rng, city, birth.year, child.male)  # PPP = province where the birth is registered
+    new_style = registered >= REFORM_DAY
+    addr = person.address
+
+    def where(a: Address) -> str:
+        return a.new_full if new_style else a.old_full
+
+    # --- header ----------------------------------------------------------------------------
+    graphics.emblem(c.image, W // 2, TOP + 20, 100)
+    y = national_header(c, W / 2, TOP + 230, family)
+    c.text(W / 2, y + 30, "GIẤY KHAI SINH", FontSpec(family, "B", pt(20)), align="center")
+    c.text(W / 2, y + 30 + round(pt(20) * 1.2), "(Bản chính)", font.with_(style="I"), align="center")
+    y += 30 + round(pt(20) * 1.2) + round(lead * 1.6)
+    hand.labelled(c, LEFT, y, "Số:", str(rng.randint(1, 480)), font, field_name="so_giay_khai_sinh")
+    hand.labelled(c, W // 2 + 300, y, "Quyển số:", f"{rng.randint(1, 3):02d}/{registered.year}", font,
+                  field_name="quyen_so")
+    y += round(lead * 1.4)
+
+    # --- the child -------------------------------------------------------------------------
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Họ, chữ đệm, tên:", child.full_name.upper(), font, lead,
+                              field_name="ho_va_ten")
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Ngày, tháng, năm sinh:", ddmmyyyy(birth), font, lead,
+                              field_name="ngay_sinh")
+    y = hand.labelled_wrapped(c, LEFT + 100, RIGHT, y, "ghi bằng chữ:", date_words(birth), font, lead,
+                              field_name="ngay_sinh_bang_chu")
+    x = LEFT
+    for label, value, name in (("Giới tính:", child.sex, "gioi_tinh"), ("Dân tộc:", father.ethnicity, "dan_toc"),
+                               ("Quốc tịch:", "Việt Nam", "quoc_tich")):
+        box = hand.labelled(c, x, y, label, value, font, field_name=name)
+        x = max(box[2] + 90, x + 560)
+    y += lead
+    hospital, old_unit, new_ward = rng.choice(GKS_HOSPITALS[city])
+    birthplace = f"{hospital}, {new_ward if new_style else old_unit}, {addr.province}"
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Nơi sinh:", birthplace, font, lead, field_name="noi_sinh")
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Quê quán:", father.hometown.full, font, lead, field_name="que_quan")
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Số định danh cá nhân:", child_id, font, lead,
+                              field_name="so_dinh_danh")
+
+    # --- the parents -----------------------------------------------------------------------
+    for role, parent, key in (("mẹ", mother, "me"), ("cha", father, "cha")):
+        y += lead // 4
+        y = hand.labelled_wrapped(c, LEFT, RIGHT, y, f"Họ, chữ đệm, tên người {role}:", parent.full_name.upper(),
+                                  font, lead, field_name=f"ho_ten_{key}")
+        x = LEFT
+        for label, value, name in (("Năm sinh:", str(parent.birth.year), f"nam_sinh_{key}"),
+                                   ("Dân tộc:", parent.ethnicity, f"dan_toc_{key}"),
+                                   ("Quốc tịch:", "Việt Nam", f"quoc_tich_{key}")):
+            box = hand.labelled(c, x, y, label, value, font, field_name=name)
+            x = max(box[2] + 90, x + 560)
+        y += lead
+        home = where(addr) if parent is person or rng.random() < 0.85 else where(make_address(rng))
+        y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Nơi cư trú:", home, font, lead, field_name=f"noi_cu_tru_{key}")
+
+    # --- registration ----------------------------------------------------------------------
+    y += lead // 4
+    if person.old_cmnd and registered < person.card_issue:
+        papers = f"Chứng minh nhân dân số {person.old_cmnd}"
+    else:
+        papers = f"Căn cước công dân số {person.id12}"
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Họ, chữ đệm, tên người đi khai sinh:", person.full_name.upper(),
+                              font, lead, field_name="ho_ten_nguoi_di_khai_sinh")
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Giấy tờ tùy thân:", papers, font, lead,
+                              field_name="giay_to_tuy_than")
+    if new_style:
+        registrar = f"Ủy ban nhân dân {addr.new_ward}, {addr.province}"
+    else:
+        registrar = f"Ủy ban nhân dân {addr.old_ward}, {addr.old_district}, {addr.province}"
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Nơi đăng ký khai sinh:", registrar, font, lead,
+                              field_name="noi_dang_ky_khai_sinh")
+    y = hand.labelled_wrapped(c, LEFT, RIGHT, y, "Ngày, tháng, năm đăng ký:", ddmmyyyy(registered), font, lead,
+                              field_name="ngay_dang_ky")
+
+    # --- signer (official: typed, sealed) ----------------------------------------------------
+    y += round(lead * 0.8)
+    cx = (W + LEFT) // 2 + 250
+    signer = make_person(random.Random(rng.randrange(2**32)), birth_range=(1966, 1982))
+    title = rng.choice(("Chủ tịch", "Phó Chủ tịch", "Phó Chủ tịch"))
+    graphics.seal(c.image, cx - 170, y + 300, 150)
+    end = signature_block(c, cx, y, "NGƯỜI KÝ GIẤY KHAI SINH", "(Ký, ghi rõ họ, chữ đệm, tên, chức vụ và đóng dấu)",
+                          signer.full_name, family, rng, size=font.size)
+    c.text(cx, end - round(font.size * 0.2), title, font, align="center")
+    if end + lead >= 3508 - 60:
+        raise LayoutOverflow("giay_khai_sinh layout overflow")
+    return Rendered([c], family, hand.extra())

@@ -1,8 +1,13 @@
 """Public API and CLI of the synthetic sample generator.
 
-    generate_document(kind, level, seed, orientation=0) -> GeneratedDocument
-    write_set(out_dir, kinds, levels, count_per_kind, seed) -> manifest dict
+    generate_document(kind, level, seed, orientation=0, handwriting=0.0) -> GeneratedDocument
+    write_set(out_dir, kinds, levels, count_per_kind, seed, handwriting=0.0) -> manifest dict
     python -m samples.generate --out DIR --seed N --count K [--kinds a,b] [--levels clean,scanned]
+        [--handwriting P]
+
+`handwriting=P` (forms only: to_khai_khai_sinh, don, ct01, giay_khai_sinh) writes each filled-in
+value by hand with probability P; 0 leaves every page exactly as without it. The kind
+`bundle_card_form` is one PDF of scans holding several documents of one person (samples.bundle).
 
 Same arguments -> byte-identical files: every random draw comes from generators seeded by a
 hash of (seed, purpose); nothing reads global random state or the clock.
@@ -26,18 +31,26 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from samples.canvas import Canvas, Rendered
-from samples.cards import render_cccd_back, render_cccd_front
+from samples.cards import render_cccd_back, render_cccd_front, render_cmnd_front
 from samples.congvan import render_cong_van
 from samples.degrade import LEVELS, Degraded, degrade, map_box, orient
-from samples.forms import render_ct01, render_don, render_to_khai_khai_sinh
-from samples.identity import Person, make_person
+from samples.forms import render_ct01, render_don, render_giay_khai_sinh, render_to_khai_khai_sinh
+from samples.idcards2024 import render_can_cuoc_back, render_can_cuoc_front
+from samples.identity import CITY_ID_PROVINCES, Person, make_person, with_can_cuoc, with_old_cmnd
 from samples.pdfdoc import SPECIMEN_NOTE, replay_raster, write_pdf
 
 GENERATOR = "sohoa-samples/1"
-IMAGE_KINDS = ("cccd_front", "cccd_back", "to_khai_khai_sinh", "don", "ct01", "cong_van")
+IMAGE_KINDS = ("cccd_front", "cccd_back", "to_khai_khai_sinh", "don", "ct01", "cong_van",
+               "can_cuoc_front", "can_cuoc_back", "cmnd_front", "giay_khai_sinh", "quyet_dinh")
 PDF_KINDS = ("pdf_born_digital", "pdf_mixed")
-KINDS = IMAGE_KINDS + PDF_KINDS
+BUNDLE_KINDS = ("bundle_card_form",)
+KINDS = IMAGE_KINDS + PDF_KINDS + BUNDLE_KINDS
+CARD_KINDS = ("cccd_front", "cccd_back", "can_cuoc_front", "can_cuoc_back", "cmnd_front")
+HANDWRITING_KINDS = ("to_khai_khai_sinh", "don", "ct01", "giay_khai_sinh")  # citizen-filled values
 PDF_FAMILY = "Liberation Serif"  # Times metrics, embedded as TrueType
+# Căn cước holders: born so that the card has an expiry (issued 2024-2026 before age 58).
+CAN_CUOC_BIRTHS = (1970, 2008)
+CMND_BIRTHS = (1960, 2000)
 
 _RENDERERS: dict[str, Callable[[Person, random.Random], Rendered]] = {
     "cccd_front": render_cccd_front,
@@ -45,7 +58,12 @@ _RENDERERS: dict[str, Callable[[Person, random.Random], Rendered]] = {
     "to_khai_khai_sinh": render_to_khai_khai_sinh,
     "don": render_don,
     "ct01": render_ct01,
-    "cong_van": lambda _person, rng: render_cong_van(rng),
+    "cong_van": lambda _person, rng: render_cong_van(rng, doc_type="cong_van"),
+    "can_cuoc_front": render_can_cuoc_front,
+    "can_cuoc_back": render_can_cuoc_back,
+    "cmnd_front": render_cmnd_front,
+    "giay_khai_sinh": render_giay_khai_sinh,
+    "quyet_dinh": lambda _person, rng: render_cong_van(rng, doc_type="quyet_dinh"),
 }
 
 
@@ -93,10 +111,17 @@ def encode_jpeg(img: Image.Image, quality: int) -> bytes:
     return buf.getvalue()
 
 
+def _line_truth(line: dict, mapper: Callable[[list[int]], list[int]]) -> dict:
+    out = {"text": line["text"], "box": mapper(line["box"])}
+    if line.get("handwritten"):
+        out["handwritten"] = True
+    return out
+
+
 def _page_truth(canvas: Canvas, index: int, mapper: Callable[[list[int]], list[int]], size: tuple[int, int],
                 text_layer: bool) -> dict:
     return {"index": index, "image": None, "width": size[0], "height": size[1], "text_layer": text_layer,
-            "lines": [{"text": ln["text"], "box": mapper(ln["box"])} for ln in canvas.lines]}
+            "lines": [_line_truth(ln, mapper) for ln in canvas.lines]}
 
 
 def _add_fields(truth: dict, canvas: Canvas, page: int, mapper: Callable[[list[int]], list[int]]) -> None:
@@ -116,14 +141,46 @@ def _degrade_page(canvas: Canvas, level: str, rng: np.random.Generator, orientat
     return d, d.homography @ h0
 
 
-def generate_document(kind: str, level: str, seed: int, *, orientation: int = 0) -> GeneratedDocument:
+def person_for(kind: str, seed: int) -> Person:
+    """The citizen a document of `kind` is about. Same seed -> same person for the kinds that share
+    a generation rule (cccd_front/back and the forms; can_cuoc_front/back)."""
+    prng = random.Random(sub_seed(seed, "person"))
+    if kind in ("can_cuoc_front", "can_cuoc_back"):
+        p = make_person(prng, birth_range=CAN_CUOC_BIRTHS, id_provinces=CITY_ID_PROVINCES)
+        return with_can_cuoc(p, random.Random(sub_seed(seed, "can_cuoc")))
+    if kind == "cmnd_front":
+        return with_old_cmnd(make_person(prng, birth_range=CMND_BIRTHS), random.Random(sub_seed(seed, "cmnd")))
+    return make_person(prng)
+
+
+def render_kind(kind: str, person: Person, layout_rng: random.Random, *, handwriting: float = 0.0,
+                hand_rng: random.Random | None = None) -> Rendered:
+    """Draw one image kind; `handwriting` applies to the citizen-filled forms only."""
+    if handwriting and kind in HANDWRITING_KINDS:
+        return _RENDERERS[kind](person, layout_rng, handwriting=handwriting,  # type: ignore[call-arg]
+                                hand_rng=hand_rng)
+    return _RENDERERS[kind](person, layout_rng)
+
+
+def generate_document(kind: str, level: str, seed: int, *, orientation: int = 0,
+                      handwriting: float = 0.0) -> GeneratedDocument:
     if not supported(kind, level):
         raise ValueError(f"unsupported kind/level {kind!r}/{level!r}")
-    person = make_person(random.Random(sub_seed(seed, "person")))
+    if not 0.0 <= handwriting <= 1.0:
+        raise ValueError("handwriting must be a probability in [0, 1]")
+    if kind in BUNDLE_KINDS:
+        if orientation:
+            raise ValueError("orientation applies to image kinds only")
+        from samples.bundle import generate_bundle_kind  # late: bundle builds on this module
+
+        return generate_bundle_kind(kind, level, seed, handwriting=handwriting)
+    person = person_for(kind, seed)
     layout_rng = random.Random(sub_seed(seed, kind, "layout"))
     noise_rng = np.random.default_rng(sub_seed(seed, kind, level, orientation, "degrade"))
     if kind in IMAGE_KINDS:
-        return _image_document(kind, level, seed, orientation, person, layout_rng, noise_rng)
+        hand_rng = random.Random(sub_seed(seed, kind, "handwriting")) if handwriting else None
+        rendered = render_kind(kind, person, layout_rng, handwriting=handwriting, hand_rng=hand_rng)
+        return _image_document(kind, level, seed, orientation, rendered, noise_rng)
     if orientation:
         raise ValueError("orientation applies to image kinds only")
     if kind == "pdf_born_digital":
@@ -131,13 +188,12 @@ def generate_document(kind: str, level: str, seed: int, *, orientation: int = 0)
     return _mixed(level, seed, person, layout_rng, noise_rng)
 
 
-def _image_document(kind: str, level: str, seed: int, orientation: int, person: Person,
-                    layout_rng: random.Random, noise_rng: np.random.Generator) -> GeneratedDocument:
-    rendered = _RENDERERS[kind](person, layout_rng)
+def _image_document(kind: str, level: str, seed: int, orientation: int, rendered: Rendered,
+                    noise_rng: np.random.Generator) -> GeneratedDocument:
     truth = _base_truth(kind, level, seed, orientation, rendered.font, rendered.extra)
     pages, files = [], []
     for i, canvas in enumerate(rendered.pages):
-        d, h = _degrade_page(canvas, level, noise_rng, orientation, kind.startswith("cccd"))
+        d, h = _degrade_page(canvas, level, noise_rng, orientation, kind in CARD_KINDS)
         w, hh = d.image.size
         mapper = lambda b, h=h, w=w, hh=hh: map_box(b, h, w, hh)  # noqa: E731 - bind per page
         data = encode_png(d.image) if d.jpeg_quality is None else encode_jpeg(d.image, d.jpeg_quality)
@@ -218,10 +274,11 @@ def write_document(doc: GeneratedDocument, out_dir: Path, stem: str, *, tiff: bo
 
 
 def write_set(out_dir: str | Path, kinds: Iterable[str] = KINDS, levels: Iterable[str] = LEVELS,
-              count_per_kind: int = 1, seed: int = 0, *, tiff: bool = False) -> dict:
+              count_per_kind: int = 1, seed: int = 0, *, tiff: bool = False, handwriting: float = 0.0) -> dict:
     """Write `{kind}-{level}-{n:03d}.{png|jpg|pdf}` + `.json` for every supported pair, and manifest.json.
 
-    Document n of a kind has the same content at every level (only the degradation differs)."""
+    Document n of a kind has the same content at every level (only the degradation differs).
+    `handwriting`: probability that a filled-in form value is handwritten (0: as before)."""
     out = Path(out_dir)
     levels = list(levels)
     docs = []
@@ -231,12 +288,14 @@ def write_set(out_dir: str | Path, kinds: Iterable[str] = KINDS, levels: Iterabl
                 continue
             for n in range(count_per_kind):
                 doc_seed = sub_seed(seed, kind, n) % 2**63
-                doc = generate_document(kind, level, doc_seed)
+                doc = generate_document(kind, level, doc_seed, handwriting=handwriting)
                 stem = f"{kind}-{level}-{n:03d}"
                 file_name, truth_name = write_document(doc, out, stem, tiff=tiff)
                 docs.append({"kind": kind, "level": level, "index": n, "seed": doc_seed, "file": file_name,
                              "truth": truth_name, "pages": len(doc.truth["pages"])})
     manifest = {"specimen": True, "generator": GENERATOR, "seed": seed, "documents": docs}
+    if handwriting:
+        manifest["handwriting"] = handwriting
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest
@@ -250,14 +309,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinds", default=",".join(KINDS), help=f"comma list from {','.join(KINDS)}")
     ap.add_argument("--levels", default=",".join(LEVELS), help=f"comma list from {','.join(LEVELS)}")
     ap.add_argument("--tiff", action="store_true", help="write page images as (multi-page) TIFF")
+    ap.add_argument("--handwriting", type=float, default=0.0, metavar="P",
+                    help="probability that each filled-in form value is handwritten (default 0)")
     args = ap.parse_args(argv)
+    if not 0.0 <= args.handwriting <= 1.0:
+        ap.error("--handwriting must be between 0 and 1")
     kinds = [k for k in args.kinds.split(",") if k]
     levels = [lv for lv in args.levels.split(",") if lv]
     bad = [k for k in kinds if k not in KINDS] + [lv for lv in levels if lv not in LEVELS]
     if bad:
         ap.error(f"unknown kind/level: {', '.join(bad)}")
     t0 = time.perf_counter()
-    manifest = write_set(args.out, kinds, levels, args.count, args.seed, tiff=args.tiff)
+    manifest = write_set(args.out, kinds, levels, args.count, args.seed, tiff=args.tiff, handwriting=args.handwriting)
     print(f"wrote {len(manifest['documents'])} documents to {args.out} in {time.perf_counter() - t0:.1f} s",
           file=sys.stderr)
     return 0

@@ -8,7 +8,7 @@ All randomness comes from the `random.Random` passed in: no global state.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from pipeline.text import nfc, strip_diacritics
@@ -231,6 +231,22 @@ def card_expiry(birth: date, issued: date) -> date | None:
     return None  # issued within two years of the 60th birthday: "Không thời hạn"
 
 
+# Căn cước (Luật Căn cước 2023, in force 1/7/2024): renew at 14, 25, 40 and 60.
+CAN_CUOC_FIRST_ISSUE = date(2024, 7, 1)
+CAN_CUOC_MILESTONES = (14, 25, 40, 60)
+
+
+def can_cuoc_expiry(birth: date, issued: date) -> date | None:
+    """Căn cước validity: until the 14th/25th/40th/60th birthday; a card issued within two years
+    before a milestone runs to the next one; from two years before 60 on it never expires
+    (Luật Căn cước 2023, Art. 21)."""
+    for age in CAN_CUOC_MILESTONES:
+        milestone = _add_years(birth, age)
+        if issued < _add_years(milestone, -2):
+            return milestone
+    return None  # "Không thời hạn"
+
+
 def _add_years(d: date, years: int) -> date:
     try:
         return d.replace(year=d.year + years)
@@ -265,13 +281,14 @@ def make_phone(rng: random.Random) -> str:
 
 
 def make_person(rng: random.Random, *, male: bool | None = None, birth_range: tuple[int, int] = (1967, 2006),
-                surname: str | None = None) -> Person:
+                surname: str | None = None,
+                id_provinces: tuple[tuple[str, float], ...] = ID_PROVINCE_WEIGHTS) -> Person:
     male = rng.random() < 0.5 if male is None else male
     middle = rng.choice(MIDDLE_MALE if male else MIDDLE_FEMALE)
     given = rng.choice(GIVEN_MALE if male else GIVEN_FEMALE)
     surname = surname or _weighted(rng, SURNAMES)
     birth = random_date(rng, date(birth_range[0], 1, 1), date(birth_range[1], 12, 31))
-    province = _weighted(rng, ID_PROVINCE_WEIGHTS)
+    province = _weighted(rng, id_provinces)  # one draw whatever the table: same stream either way
     id12 = make_id12(rng, province, birth.year, male)
     # A 9-digit CMND existed for people who were adults before chip cards (2021).
     old_cmnd = f"{rng.randrange(10**8, 10**9)}" if birth.year < 2002 and rng.random() < 0.7 else ""
@@ -284,12 +301,53 @@ def make_person(rng: random.Random, *, male: bool | None = None, birth_range: tu
                   hometown, address, make_phone(rng), issue, card_expiry(birth, issue))
 
 
+# Birth registered in one of the two big cities: their new (post-7/2025) wards are known here,
+# so "Nơi đăng ký khai sinh" can be written in the new 2-level form and agree with the ID's PPP.
+CITY_ID_PROVINCES: tuple[tuple[str, float], ...] = (("001", 30), ("079", 22))
+
+
+def with_can_cuoc(person: Person, rng: random.Random) -> Person:
+    """The same citizen holding a Căn cước issued between 1/7/2024 and 30/6/2026.
+
+    `card_issue` / `card_expiry` become the new card's; everything else is unchanged."""
+    start = max(CAN_CUOC_FIRST_ISSUE, person.birth + timedelta(days=30))
+    issue = random_date(rng, start, max(start, date(2026, 6, 30)))
+    return replace(person, card_issue=issue, card_expiry=can_cuoc_expiry(person.birth, issue))
+
+
+def with_old_cmnd(person: Person, rng: random.Random) -> Person:
+    """The same citizen, sure to have had a 9-digit CMND (kept if already there)."""
+    if person.old_cmnd:
+        return person
+    return replace(person, old_cmnd=f"{rng.randrange(10**8, 10**9)}")
+
+
+def birth_registration_place(person: Person, rng: random.Random) -> str:
+    """'Phường Kim Liên, Thành phố Hà Nội': a new-style ward in the province of the ID's PPP.
+
+    Only Hà Nội and HCMC have ward tables here; other provinces fall back to the province name."""
+    code = person.id12[:3]
+    city = {"001": "Thành phố Hà Nội", "079": "Thành phố Hồ Chí Minh"}.get(code)
+    if city is None:
+        return province_label(code)[0].upper() + province_label(code)[1:]
+    wards = HANOI_WARDS if code == "001" else HCMC_WARDS
+    return f"Phường {rng.choice(wards)[2]}, {city}"
+
+
 # --- QR and MRZ ----------------------------------------------------------------------
 
 def qr_payload(person: Person) -> str:
     """`số CCCD|số CMND cũ|Họ và tên|DDMMYYYY|Nam/Nữ|địa chỉ|ngày cấp DDMMYYYY` (BRIEF §4.3)."""
     fields = (person.id12, person.old_cmnd, person.full_name, ddmmyyyy(person.birth, ""), person.sex,
               person.address.card, ddmmyyyy(person.card_issue, ""))
+    return nfc("|".join(fields))
+
+
+def can_cuoc_qr_payload(person: Person, extra: tuple[str, ...] = ()) -> str:
+    """QR of the 2024 Căn cước (layout not confirmed, BRIEF §4.3): the chip-CCCD order with the
+    NEW 2-level address, then `extra` unknown trailing fields that parsers must tolerate."""
+    fields = (person.id12, person.old_cmnd, person.full_name, ddmmyyyy(person.birth, ""), person.sex,
+              person.address.new_full, ddmmyyyy(person.card_issue, ""), *extra)
     return nfc("|".join(fields))
 
 
@@ -316,14 +374,16 @@ def mrz_name(surname: str, given_names: str) -> str:
     return f"{clean(surname)}<<{clean(given_names)}"[:30].ljust(30, "<")
 
 
-def mrz_td1(id12: str, birth: date, male: bool, expiry: date, surname: str, given_names: str) -> list[str]:
-    """Vietnamese CCCD TD1 MRZ (BRIEF §4.4): three 30-character lines."""
+def mrz_td1(id12: str, birth: date, male: bool, expiry: date | None, surname: str, given_names: str) -> list[str]:
+    """Vietnamese CCCD TD1 MRZ (BRIEF §4.4): three 30-character lines.
+
+    expiry None (a card without expiry): the field is '<<<<<<', its check digit '0'."""
     if len(id12) != 12 or not id12.isdigit():
         raise ValueError("id12 must be 12 digits")
     short = id12[3:]
     line1 = f"IDVNM{short}{icao_check_digit(short)}{id12}<<{icao_check_digit(id12)}"
     dob = birth.strftime("%y%m%d")
-    exp = expiry.strftime("%y%m%d")
+    exp = expiry.strftime("%y%m%d") if expiry is not None else "<" * 6
     line2 = f"{dob}{icao_check_digit(dob)}{'M' if male else 'F'}{exp}{icao_check_digit(exp)}VNM{'<' * 11}"
     # Composite: line 1 positions 6-30, line 2 positions 1-7, 9-15 and 19-29 (ICAO TD1).
     composite = line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29]
@@ -336,5 +396,11 @@ def mrz_td1(id12: str, birth: date, male: bool, expiry: date, surname: str, give
 def person_mrz(person: Person) -> list[str]:
     if person.card_expiry is None:
         raise ValueError("no expiry date: not a card holder of the 2021-2024 generation")
+    return mrz_td1(person.id12, person.birth, person.male, person.card_expiry, person.surname,
+                   f"{person.middle} {person.given}")
+
+
+def card_mrz(person: Person) -> list[str]:
+    """MRZ of whatever card `person` holds, an expiry of None included (Căn cước after 58)."""
     return mrz_td1(person.id12, person.birth, person.male, person.card_expiry, person.surname,
                    f"{person.middle} {person.given}")

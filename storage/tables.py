@@ -134,7 +134,9 @@ class ComponentRow(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(16))  # scan | upload | born_digital
     page_count: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str | None] = mapped_column(String(32))  # the first document's kind
+    # Documents found in the file, in order: [{"kind", "confidence", "pages": [index, ...]}].
+    parts: Mapped[list | None] = mapped_column(JSON)
     uploaded_by: Mapped[str] = mapped_column(String(128))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -182,6 +184,7 @@ class FieldRow(Base):
     __tablename__ = "fields"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"), index=True)
+    part: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # document within the file
     name: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(Text)
     confidence: Mapped[float] = mapped_column(Float)
@@ -189,10 +192,13 @@ class FieldRow(Base):
     box: Mapped[list] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     provenance: Mapped[str] = mapped_column(String(16))
+    sources: Mapped[list | None] = mapped_column(JSON)  # what the value rests on: ocr, qr, mrz, rule, ...
+    reason: Mapped[str | None] = mapped_column(String(32))  # why it needs review (ReviewReason)
+    detail: Mapped[dict | None] = mapped_column(JSON)  # other sources' values, normalized unit, ...
 
     edits: Mapped[list[ReviewEditRow]] = relationship(order_by="ReviewEditRow.id", cascade="all, delete-orphan")
 
-    __table_args__ = (UniqueConstraint("component_id", "name", name="uq_fields_component_name"),)
+    __table_args__ = (UniqueConstraint("component_id", "part", "name", name="uq_fields_component_part_name"),)
 
 
 class ReviewEditRow(Base):

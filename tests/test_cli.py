@@ -51,9 +51,12 @@ def test_card_fields_are_read_exactly(card_run):
 def test_output_follows_the_contract(card_run):
     _cards, (_code, payload) = card_run
     for doc in payload["documents"]:
-        assert set(doc) == {"source", "kind", "pages", "fields"}
+        assert set(doc) == {"source", "kind", "pages", "fields", "components"}
+        assert [c["kind"] for c in doc["components"]] == [doc["kind"]]
+        assert doc["components"][0]["fields"] == doc["fields"]
         for page in doc["pages"]:
-            assert set(page) == {"index", "width", "height", "text_source", "lines"}
+            assert set(page) == {"index", "width", "height", "text_source", "lines", "codes", "handwriting"}
+            assert [code["format"] for code in page["codes"]] == ["QRCode"]  # the card's QR code
             assert page["text_source"] == "ocr"
             for line in page["lines"]:
                 x0, y0, x1, y1 = line["box"]
@@ -61,8 +64,9 @@ def test_output_follows_the_contract(card_run):
                 assert 0.0 <= line["confidence"] <= 1.0
                 assert unicodedata.is_normalized("NFC", line["text"])
         for field in doc["fields"].values():
-            assert set(field) == {"value", "confidence", "page", "box", "status"}
+            assert set(field) - {"detail"} == {"value", "confidence", "page", "box", "status", "sources", "reason"}
             assert field["status"] in {"ok", "needs_review", "invalid"}
+            assert (field["reason"] is None) == (field["status"] == "ok")
 
 
 def test_pdfs_are_read_page_by_page_and_a_bad_file_loses_nothing(tmp_path):

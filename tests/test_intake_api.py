@@ -14,7 +14,7 @@ from api.app import build_service
 from api.intake import IntakeService
 from models.catalogue import load_organisation, load_procedures
 from storage.db import Database
-from storage.tables import ComponentRow, DossierRow
+from storage.tables import ComponentRow, DossierRow, FieldRow
 from tests.fixtures_files import encrypted_pdf, text_pdf
 from tests.intake_support import API, BACKENDS, make_settings, start_api
 from tests.ports import free_port
@@ -240,6 +240,19 @@ def test_reviewer_gets_page_images_and_typed_corrections_are_checked(api):
     assert good["value"] == "01/02/1990" and good["provenance"] == "reviewer"
     unknown = api.client.put(f"{field_url}/khong_co_truong_nay", json={"value": "x"}, headers=reviewer)
     assert unknown.status_code == 404 and unknown.json()["code"] == "FIELD_NOT_FOUND"
+
+    # A field's crop: its box on its page and a margin, for the reviewer to compare with.
+    with api.service.db.transaction() as s:
+        s.add(FieldRow(component_id=component["id"], part=0, name="ho_va_ten", value="Nguyễn Văn A", confidence=0.5,
+                       page=0, box=[100, 100, 300, 140], status="needs_review", provenance="ocr",
+                       sources=["ocr"], reason="handwritten"))
+    crop = api.client.get(f"{field_url}/ho_va_ten/crop", headers=reviewer)
+    assert crop.status_code == 200 and crop.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(crop.content)).size == (240, 80)  # 200 x 40 and 20 px around
+    shown = api.client.get(f"{API}/review/dossiers/{code}", headers=reviewer).json()
+    name = next(f for c in shown["components"] for f in c["fields"] if f["name"] == "ho_va_ten")
+    assert name["reason"] == "handwritten" and name["reason_vi"] == "Chữ viết tay"
+    assert api.client.get(f"{field_url}/ngay_sinh/crop", headers=reviewer).status_code == 404  # typed, no box
 
 
 def test_an_upload_declared_too_large_is_refused_before_it_is_read(api):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
+import json
 import random
 from datetime import date
 
@@ -84,6 +86,10 @@ def clean_docs() -> dict[str, GeneratedDocument]:
     return {kind: generate_document(kind, "clean", 11) for kind in IMAGE_KINDS}
 
 
+# Fields whose truth value (DD/MM/YYYY) is printed in another form on the page.
+PRINTED_OTHERWISE = {("cmnd_front", "ngay_sinh")}  # "Sinh ngày 10-09-1981"
+
+
 def _inside(box: list[int], w: int, h: int) -> bool:
     x0, y0, x1, y1 = box
     return 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
@@ -111,7 +117,7 @@ def test_clean_boxes_hold_ink_and_do_not_overlap(kind: str, clean_docs: dict[str
     text = " ".join(line["text"] for line in page["lines"])
     for name, f in truth["fields"].items():
         assert _inside(f["box"], page["width"], page["height"]), name
-        if name != "ngay_ban_hanh":  # printed in words, stored as DD/MM/YYYY
+        if (kind, name) not in PRINTED_OTHERWISE and name != "ngay_ban_hanh":  # ngày ... tháng ... năm ...
             assert f["value"] in text, name
 
 
@@ -232,3 +238,305 @@ def test_card_qr_decodes_to_payload(clean_docs: dict[str, GeneratedDocument]) ->
     arr = cv2.resize(arr, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
     value, _, _ = cv2.QRCodeDetector().detectAndDecode(arr)
     assert value == doc.truth["qr_payload"]
+
+
+# --- new kinds: căn cước 2024, CMND, giấy khai sinh, quyết định ------------------------------
+
+NEW_KINDS = ("can_cuoc_front", "can_cuoc_back", "cmnd_front", "giay_khai_sinh", "quyet_dinh")
+EXPECTED_FIELDS = {
+    "can_cuoc_front": {"so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh", "quoc_tich"},
+    "can_cuoc_back": {"noi_cu_tru", "noi_dang_ky_khai_sinh", "ngay_cap", "co_gia_tri_den"},
+    "cmnd_front": {"so_cmnd", "ho_va_ten", "ngay_sinh", "que_quan", "noi_thuong_tru"},
+    "giay_khai_sinh": {"so_giay_khai_sinh", "quyen_so", "ho_va_ten", "ngay_sinh", "ngay_sinh_bang_chu", "gioi_tinh",
+                       "dan_toc", "quoc_tich", "noi_sinh", "que_quan", "so_dinh_danh", "ho_ten_me", "nam_sinh_me",
+                       "dan_toc_me", "quoc_tich_me", "noi_cu_tru_me", "ho_ten_cha", "nam_sinh_cha", "dan_toc_cha",
+                       "quoc_tich_cha", "noi_cu_tru_cha", "ho_ten_nguoi_di_khai_sinh", "giay_to_tuy_than",
+                       "noi_dang_ky_khai_sinh", "ngay_dang_ky"},
+    "quyet_dinh": {"co_quan_ban_hanh", "so_ky_hieu", "ngay_ban_hanh", "trich_yeu", "nguoi_ky", "chuc_vu_nguoi_ky"},
+    "cong_van": {"co_quan_ban_hanh", "so_ky_hieu", "ngay_ban_hanh", "trich_yeu", "kinh_gui", "nguoi_ky",
+                 "chuc_vu_nguoi_ky"},
+}
+
+
+@pytest.mark.parametrize("kind,level", [(k, lv) for k in NEW_KINDS for lv in ("clean", "scanned", "photo")])
+def test_new_kinds_render_with_fields_inside(kind: str, level: str) -> None:
+    doc = generate_document(kind, level, 21)
+    truth = doc.truth
+    assert truth["kind"] == kind and truth["specimen"] is True
+    assert set(truth["fields"]) == EXPECTED_FIELDS[kind]
+    for page, img in zip(truth["pages"], doc.pages):
+        assert img.size == (page["width"], page["height"])
+        assert len(page["lines"]) >= 8
+        for line in page["lines"]:
+            assert _inside(line["box"], page["width"], page["height"]), line
+    for name, f in truth["fields"].items():
+        page = truth["pages"][f["page"]]
+        assert f["value"] and _inside(f["box"], page["width"], page["height"]), name
+
+
+def test_can_cuoc_front_has_no_old_card_fields() -> None:
+    doc = generate_document("can_cuoc_front", "clean", 3)
+    text = " ".join(ln["text"] for ln in doc.truth["pages"][0]["lines"])
+    assert "CĂN CƯỚC" in text and "IDENTITY CARD" in text and "CÔNG DÂN" not in text
+    for absent in ("Quê quán", "Nơi thường trú", "Có giá trị đến", "Nơi cư trú"):
+        assert absent not in text
+    assert "qr_payload" not in doc.truth and doc.truth["fields"]["ho_va_ten"]["value"].isupper()
+
+
+def _check_mrz(mrz: list[str]) -> None:
+    l1, l2, _ = mrz
+    assert [len(x) for x in mrz] == [30, 30, 30]
+    assert l1[:5] == "IDVNM" and l1[14] == icao_check_digit(l1[5:14]) and l1[29] == icao_check_digit(l1[15:27])
+    assert l2[6] == icao_check_digit(l2[0:6]) and l2[14] == icao_check_digit(l2[8:14])
+    assert l2[29] == icao_check_digit(l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29])
+
+
+def test_can_cuoc_qr_and_mrz() -> None:
+    from samples.generate import person_for
+    from samples.idcards2024 import qr_extra_fields
+    from samples.identity import can_cuoc_qr_payload
+
+    counts = []
+    for seed in range(60):
+        p = person_for("can_cuoc_back", seed)
+        assert date(2024, 7, 1) <= p.card_issue <= date(2026, 6, 30)
+        assert p.card_expiry is not None  # the synthetic holders are young enough to have one
+        fields = can_cuoc_qr_payload(p, qr_extra_fields(p)).split("|")
+        assert len(fields) >= 7 and fields[0] == p.id12 and fields[2] == p.full_name
+        assert fields[5] == p.address.new_full and fields[6] == p.card_issue.strftime("%d%m%Y")
+        counts.append(len(fields))
+    assert 7 in counts and any(n > 7 for n in counts)  # some cards carry unknown trailing fields
+    assert 0.15 < sum(n > 7 for n in counts) / len(counts) < 0.55
+
+    doc = generate_document("can_cuoc_back", "clean", 8)
+    truth = doc.truth
+    fields = truth["qr_payload"].split("|")
+    assert len(fields) >= 7 and fields[5] == truth["fields"]["noi_cu_tru"]["value"]
+    _check_mrz(truth["mrz"])
+    assert truth["mrz"][0][15:27] == fields[0]
+    exp = truth["fields"]["co_gia_tri_den"]["value"]  # DD/MM/YYYY
+    assert truth["mrz"][1][8:14] == exp[8:10] + exp[3:5] + exp[0:2]
+    assert [ln["text"] for ln in truth["pages"][0]["lines"][-3:]] == truth["mrz"]
+    front = generate_document("can_cuoc_front", "clean", 8).truth  # same seed, same citizen
+    assert front["fields"]["so_dinh_danh"]["value"] == fields[0]
+
+
+def test_can_cuoc_qr_decodes() -> None:
+    import cv2
+
+    doc = generate_document("can_cuoc_back", "clean", 2)
+    arr = cv2.resize(np.asarray(doc.pages[0])[0:240, 760:], None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
+    value, _, _ = cv2.QRCodeDetector().detectAndDecode(arr)
+    assert value == doc.truth["qr_payload"]
+
+
+def test_can_cuoc_expiry_rule() -> None:
+    from samples.identity import can_cuoc_expiry
+
+    assert can_cuoc_expiry(date(2015, 1, 1), date(2024, 8, 1)) == date(2029, 1, 1)  # child: to 14
+    assert can_cuoc_expiry(date(2012, 1, 1), date(2024, 8, 1)) == date(2037, 1, 1)  # within 2 y of 14 -> 25
+    assert can_cuoc_expiry(date(2000, 6, 1), date(2024, 8, 1)) == date(2040, 6, 1)  # within 2 y of 25 -> 40
+    assert can_cuoc_expiry(date(1990, 5, 5), date(2025, 1, 1)) == date(2030, 5, 5)
+    assert can_cuoc_expiry(date(1970, 5, 5), date(2025, 1, 1)) == date(2030, 5, 5)  # 60th birthday
+    assert can_cuoc_expiry(date(1966, 3, 1), date(2025, 1, 1)) is None  # within 2 y of 60: no expiry
+
+
+def test_card_without_expiry_prints_khong_thoi_han() -> None:
+    import dataclasses
+
+    from samples.idcards2024 import NO_EXPIRY, render_can_cuoc_back
+    from samples.identity import card_mrz
+
+    p = make_person(random.Random(5), birth_range=(1965, 1965))
+    p = dataclasses.replace(p, card_issue=date(2025, 3, 1), card_expiry=None)
+    mrz = card_mrz(p)
+    assert mrz[1][8:15] == "<<<<<<0"
+    _check_mrz(mrz)
+    rendered = render_can_cuoc_back(p, random.Random(1))
+    assert rendered.pages[0].fields["co_gia_tri_den"]["value"] == NO_EXPIRY
+    assert rendered.extra["mrz"] == mrz
+
+
+def test_cmnd_front() -> None:
+    doc = generate_document("cmnd_front", "clean", 6)
+    f = doc.truth["fields"]
+    assert len(f["so_cmnd"]["value"]) == 9 and f["so_cmnd"]["value"].isdigit()
+    d, m, y = f["ngay_sinh"]["value"].split("/")
+    assert 1960 <= int(y) <= 2000 and len(d) == len(m) == 2
+    text = " ".join(ln["text"] for ln in doc.truth["pages"][0]["lines"])
+    assert "GIẤY CHỨNG MINH NHÂN DÂN" in text and f"{d}-{m}-{y}" in text
+    assert "MRZ" not in doc.truth and "qr_payload" not in doc.truth
+    assert f["noi_thuong_tru"]["value"].count(",") >= 3  # old 3-level address (street, ward, district, city)
+
+
+def test_giay_khai_sinh_child_id_matches_birth_and_sex() -> None:
+    from datetime import datetime
+
+    from samples.words import date_words
+
+    for seed in range(6):
+        f = generate_document("giay_khai_sinh", "clean", seed).truth["fields"]
+        birth = datetime.strptime(f["ngay_sinh"]["value"], "%d/%m/%Y").date()
+        registered = datetime.strptime(f["ngay_dang_ky"]["value"], "%d/%m/%Y").date()
+        assert 2010 <= birth.year <= 2025 and 0 < (registered - birth).days <= 60
+        id12 = f["so_dinh_danh"]["value"]
+        assert len(id12) == 12 and id12[:3] in PROVINCE_CODES
+        g = int(id12[3])
+        assert g % 2 == (0 if f["gioi_tinh"]["value"] == "Nam" else 1)
+        assert 1900 + 100 * (g // 2) + int(id12[4:6]) == birth.year
+        assert f["ngay_sinh_bang_chu"]["value"] == date_words(birth)
+        assert f["quyen_so"]["value"].endswith(f"/{registered.year}")
+        assert int(f["nam_sinh_me"]["value"]) + 15 <= birth.year and int(f["nam_sinh_cha"]["value"]) + 15 <= birth.year
+
+
+def test_cong_van_and_quyet_dinh_kinds_are_honest() -> None:
+    for seed in range(5):
+        cv = generate_document("cong_van", "clean", seed).truth
+        qd = generate_document("quyet_dinh", "clean", seed).truth
+        cv_lines = [ln["text"] for ln in cv["pages"][0]["lines"]]
+        qd_lines = [ln["text"] for ln in qd["pages"][0]["lines"]]
+        assert "QUYẾT ĐỊNH" not in cv_lines and "QUYẾT ĐỊNH" in qd_lines
+        assert "/QĐ-" not in cv["fields"]["so_ky_hieu"]["value"] and "/QĐ-" in qd["fields"]["so_ky_hieu"]["value"]
+        assert set(cv["fields"]) == EXPECTED_FIELDS["cong_van"]
+        for truth, lines in ((cv, cv_lines), (qd, qd_lines)):
+            title = truth["fields"]["chuc_vu_nguoi_ky"]["value"]
+            assert title.endswith("CHỦ TỊCH") and truth["fields"]["nguoi_ky"]["value"] in lines
+            assert title in " ".join(lines)
+        # Issued by the Chủ tịch: signed in his own name; by the committee: "TM. ỦY BAN NHÂN DÂN".
+        by_chairman = any(t.startswith("CHỦ TỊCH ỦY BAN NHÂN DÂN") for t in qd_lines)
+        assert qd["fields"]["chuc_vu_nguoi_ky"]["value"].startswith("TM.") is not by_chairman
+        assert cv["fields"]["chuc_vu_nguoi_ky"]["value"].startswith("TM. ỦY BAN NHÂN DÂN")
+
+
+# --- bundles ----------------------------------------------------------------------------------
+
+def test_bundle_parts_vary() -> None:
+    from samples.bundle import BUNDLE_FORMS, choose_parts
+
+    combos = {tuple(choose_parts("bundle_card_form", seed)) for seed in range(40)}
+    assert ("cccd_front", "cccd_back") in combos
+    assert {c[2] for c in combos if len(c) == 3} <= set(BUNDLE_FORMS)
+    assert {c[0] for c in combos} == {"cccd_front", "can_cuoc_front"}
+
+
+def test_bundle_components_in_page_order() -> None:
+    for seed in range(2):
+        doc = generate_document("bundle_card_form", "scanned", seed)
+        truth = doc.truth
+        comps = truth["components"]
+        assert [c["kind"] for c in comps] == truth["parts"] and truth["kind"] == "bundle_card_form"
+        assert [i for c in comps for i in c["pages"]] == list(range(len(truth["pages"]))) == \
+            [p["index"] for p in truth["pages"]]
+        for comp in comps:
+            for name, f in comp["fields"].items():
+                assert f["page"] in comp["pages"]
+                page = truth["pages"][f["page"]]
+                assert _inside(f["box"], page["width"], page["height"]), (comp["kind"], name)
+        # one person: the card's number and name are the form's
+        ids = {c["fields"]["so_dinh_danh"]["value"] for c in comps if "so_dinh_danh" in c["fields"]
+               and c["kind"] != "giay_khai_sinh"}
+        assert len(ids) == 1
+        with pdfplumber.open(io.BytesIO(doc.pdf_bytes)) as pdf:
+            assert len(pdf.pages) == len(truth["pages"]) == len(doc.pages)
+            for page, t in zip(pdf.pages, truth["pages"]):
+                assert not page.chars and len(page.images) == 1
+                assert round(page.width * 300 / 72) == t["width"] and round(page.height * 300 / 72) == t["height"]
+
+
+def test_bundle_of_given_parts_one_person_and_ink_under_boxes() -> None:
+    from samples.bundle import generate_bundle
+
+    doc = generate_bundle(["can_cuoc_front", "can_cuoc_back", "ct01"], "clean", 4)
+    truth = doc.truth
+    front, back, form = truth["components"]
+    assert front["pages"] == [0] and back["pages"] == [1] and form["pages"] == [2]
+    assert back["qr_payload"].split("|")[0] == front["fields"]["so_dinh_danh"]["value"] \
+        == form["fields"]["so_dinh_danh"]["value"]
+    assert front["fields"]["ho_va_ten"]["value"] == form["fields"]["ho_va_ten"]["value"]
+    assert truth["pages"][0]["width"] == 2480  # a scanned card lies on an A4 page
+    for page, img in zip(truth["pages"], doc.pages):
+        grey = np.asarray(img.convert("L"))
+        for line in page["lines"]:
+            x0, y0, x1, y1 = line["box"]
+            assert grey[y0:y1, x0:x1].min() < 110, line
+    photo = generate_bundle(["cccd_front", "cccd_back", "to_khai_khai_sinh"], "photo", 4)
+    assert [c["kind"] for c in photo.truth["components"]] == ["cccd_front", "cccd_back", "to_khai_khai_sinh"]
+    assert photo.truth["pages"][0]["width"] == 1600  # a photographed card
+    assert photo.truth["mrz"][0][15:27] == photo.truth["components"][0]["fields"]["so_dinh_danh"]["value"]
+
+
+def test_cli_bundle_and_handwriting(tmp_path) -> None:
+    from samples.generate import main
+
+    assert main(["--out", str(tmp_path), "--kinds", "bundle_card_form,don", "--levels", "scanned",
+                 "--handwriting", "0.5", "--seed", "2"]) == 0
+    assert (tmp_path / "bundle_card_form-scanned-000.pdf").read_bytes().startswith(b"%PDF")
+    truth = json.loads((tmp_path / "don-scanned-000.json").read_text(encoding="utf-8"))
+    assert "handwritten_fields" in truth
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["handwriting"] == 0.5 and len(manifest["documents"]) == 2
+
+
+# --- handwriting ----------------------------------------------------------------------------
+
+# PNG page of `generate_document(kind, "clean", 7)` computed before handwriting existed.
+BEFORE_HANDWRITING = {
+    "to_khai_khai_sinh": "9bec5949b451ae3f67467094ff9cb24a9bc9da32db8a30a73c8cc2b195407a2d",
+    "don": "d79cc16786573701f8e183e3e3db6f7433afe334e3be1347c00142ea27c8db50",
+    "ct01": "219d68ae7119bd55acbcd7f846c9542d59752c3d4161f0efd6ff93a2ac046984",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BEFORE_HANDWRITING))
+def test_handwriting_zero_is_byte_identical(kind: str) -> None:
+    doc = generate_document(kind, "clean", 7, handwriting=0.0)
+    assert hashlib.sha256(doc.page_files[0]).hexdigest() == BEFORE_HANDWRITING[kind]
+    assert "handwritten_fields" not in doc.truth
+    assert not any("handwritten" in ln for p in doc.truth["pages"] for ln in p["lines"])
+
+
+@pytest.mark.parametrize("kind", ["to_khai_khai_sinh", "don", "ct01", "giay_khai_sinh"])
+def test_handwriting_one_marks_every_value(kind: str) -> None:
+    typed = generate_document(kind, "clean", 3).truth
+    doc = generate_document(kind, "clean", 3, handwriting=1.0)
+    truth = doc.truth
+    assert set(truth["handwritten_fields"]) == set(truth["fields"])
+    assert {n: f["value"] for n, f in truth["fields"].items()} == {n: f["value"] for n, f in typed["fields"].items()}
+    page = truth["pages"][0]
+    grey = np.asarray(doc.pages[0].convert("L"))
+    hand = [ln for ln in page["lines"] if ln.get("handwritten")]
+    assert len(hand) >= len(truth["fields"])
+    for ln in hand:
+        x0, y0, x1, y1 = ln["box"]
+        assert _inside(ln["box"], page["width"], page["height"]) and grey[y0:y1, x0:x1].min() < 150, ln
+    for a, b in itertools.combinations(page["lines"], 2):
+        ax0, ay0, ax1, ay1 = a["box"]
+        bx0, by0, bx1, by1 = b["box"]
+        assert max(0, min(ax1, bx1) - max(ax0, bx0)) * max(0, min(ay1, by1) - max(ay0, by0)) == 0, (a, b)
+    text = " ".join(ln["text"] for ln in page["lines"])
+    for name, f in truth["fields"].items():
+        assert f["value"] in text, name
+
+
+def test_handwriting_partial_is_deterministic_and_separate_stream() -> None:
+    from samples.forms import render_don
+
+    a = generate_document("ct01", "scanned", 12, handwriting=0.5)
+    b = generate_document("ct01", "scanned", 12, handwriting=0.5)
+    assert a.page_files == b.page_files and a.truth == b.truth
+    assert 0 < len(a.truth["handwritten_fields"]) < len(a.truth["fields"])
+    # Called directly without a handwriting stream: derived from the layout rng, which stays untouched.
+    p = make_person(random.Random(1))
+    r1, r2 = random.Random(9), random.Random(9)
+    render_don(p, r1, handwriting=0.7)
+    render_don(p, r2)
+    assert r1.getstate() == r2.getstate()
+
+
+def test_handwriting_fonts_cover_vietnamese() -> None:
+    from pathlib import Path
+
+    from samples.handwriting import HAND_FONTS
+
+    for path, _ in HAND_FONTS:
+        assert missing_vietnamese(Path(path)) == "", path

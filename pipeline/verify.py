@@ -1,0 +1,441 @@
+"""The decision per field: `ok`, `needs_review` or `invalid`, from every source a dossier has.
+
+Sources of a value: the printed text as read (OCR, or a PDF's own text layer), a card's QR
+code, a card's MRZ. A field is
+- `ok` when two independent sources agree, or when a rule validates it (MRZ check digits,
+  a closed vocabulary, a date that must be a milestone birthday) on a confident read;
+- `invalid` when it fails a rule (impossible date, malformed number);
+- `needs_review` otherwise: low confidence, sources that disagree, nothing to check it
+  against, handwriting, an address unit that cannot be placed.
+A single low-confidence read is never `ok`; a handwritten value is never `ok`. When the
+printed text and the MRZ agree, the value is the printed one (with tone marks), never the
+MRZ's stripped form.
+
+Pure: `verify_parts` takes the documents of one dossier (or one `sohoa process` call) and
+returns their fields with final statuses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from models.document import Box, DocumentKind, Field, FieldStatus, PageText, ReviewReason, TextSource
+from models.fields import ADDRESS_FIELDS, ADDRESSEE_BODIES, PERSON_FIELDS, ValueType, field_spec
+from models.idcards import CAN_CUOC, CARD_NATIONALITIES, CHIP_CCCD, CMND, ETHNIC_GROUPS, CardGeneration
+from models.kinds import RULES_BY_KIND
+from pipeline.idcheck import (
+    QrPayload,
+    Td1Mrz,
+    date_from_words,
+    date_problems,
+    expiry_is_milestone,
+    find_td1,
+    format_date,
+    id12_century,
+    id12_problems,
+    parse_card_qr,
+    parse_ddmmyyyy,
+    same_name,
+    same_text,
+)
+
+GENERATIONS: dict[DocumentKind, CardGeneration] = {
+    DocumentKind.CCCD_FRONT: CHIP_CCCD, DocumentKind.CCCD_BACK: CHIP_CCCD,
+    DocumentKind.CAN_CUOC_FRONT: CAN_CUOC, DocumentKind.CAN_CUOC_BACK: CAN_CUOC,
+    DocumentKind.CMND_FRONT: CMND,
+}
+# Value types a rule can validate on a single confident read (a closed format whose
+# misreads mostly break it); names and free text always need a second source.
+_RULE_TYPES = frozenset({ValueType.DATE, ValueType.ID12, ValueType.ID9, ValueType.GENDER, ValueType.PHONE,
+                         ValueType.EMAIL})
+_OFFICIAL_KINDS = frozenset({DocumentKind.CONG_VAN, DocumentKind.QUYET_DINH})
+_HANDWRITING_OVERLAP = 0.3
+
+
+def _addressee_unit(text: str) -> str | None:
+    """"Ủy ban nhân dân phường Ba Đình" -> "phường Ba Đình": the unit after a known body."""
+    folded = text.casefold()
+    for body in ADDRESSEE_BODIES:
+        if folded.startswith(body.casefold() + " "):
+            return text[len(body):].strip()
+    return None
+
+
+def _vocabulary_key(text: str) -> str:
+    """Case, hyphens and spacing do not matter in a closed vocabulary; tone marks do."""
+    return " ".join(re.sub(r"[-‐–]", " ", text).casefold().split())
+
+
+_ETHNIC_KEYS = frozenset(_vocabulary_key(e) for e in ETHNIC_GROUPS)  # share of a field's box under handwriting that makes it handwritten
+
+
+@dataclass(slots=True)
+class PartInput:
+    """One document of the dossier as read: kind, its pages, fields from its text."""
+
+    kind: DocumentKind
+    pages: list[PageText]
+    fields: dict[str, Field]
+
+
+@dataclass(slots=True)
+class Identity:
+    """What a card's machine-readable parts say about its holder: field -> (source, value)."""
+
+    id12: str
+    values: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def add(self, name: str, source: str, value: str) -> None:
+        if value:
+            self.values.setdefault(name, []).append((source, value))
+
+
+class PlaceCatalogue(Protocol):
+    """The administrative units (pipeline.address is the real one)."""
+
+    def resolve_address(self, text: str) -> Any: ...
+
+    def spelled_as_catalogued(self, text: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    review_threshold: float  # below: low confidence
+    ok_threshold: float  # a single rule-validated read needs at least this
+    today: date
+
+
+def _qr_of(pages: list[PageText]) -> tuple[QrPayload | None, Box | None, int]:
+    for page in pages:
+        for code in page.codes:
+            parsed = parse_card_qr(code.text)
+            if parsed is not None:
+                return parsed, code.box, page.index
+    return None, None, 0
+
+
+def _mrz_of(pages: list[PageText]) -> Td1Mrz | None:
+    for page in pages:
+        found = find_td1([line.text for line in page.lines])
+        if found is not None:
+            return found
+    return None
+
+
+def _identity_from(qr: QrPayload | None, mrz: Td1Mrz | None) -> list[Identity]:
+    out: dict[str, Identity] = {}
+    if qr is not None and qr.valid:
+        ident = out.setdefault(qr.values["so_dinh_danh"], Identity(qr.values["so_dinh_danh"]))
+        for name, value in qr.values.items():
+            ident.add(name, "qr", value)
+    if mrz is not None and mrz.valid and mrz.id12 and not id12_problems(mrz.id12):
+        ident = out.setdefault(mrz.id12, Identity(mrz.id12))
+        ident.add("so_dinh_danh", "mrz", mrz.id12)
+        birth = mrz.birth_date(id12_century(mrz.id12))
+        if birth is not None:
+            ident.add("ngay_sinh", "mrz", format_date(birth))
+        expiry = mrz.expiry_date()
+        if expiry is not None:
+            ident.add("co_gia_tri_den", "mrz", format_date(expiry))
+        # Sex is outside every MRZ check digit: it counts only when the number's digit agrees.
+        if mrz.sex and not id12_problems(mrz.id12, sex=mrz.sex):
+            ident.add("gioi_tinh", "mrz", mrz.sex)
+        ident.add("ho_va_ten", "mrz", mrz.name)
+    return list(out.values())
+
+
+def _value_type(name: str) -> ValueType:
+    spec = field_spec(_base(name))
+    return spec.value_type if spec else ValueType.TEXT
+
+
+def _same(name: str, a: str, b: str, source_b: str) -> bool:
+    vtype = _value_type(name)
+    if vtype == ValueType.NAME or _base(name) == "ho_va_ten":
+        return same_name(a, b, ignore_diacritics=source_b == "mrz")
+    if vtype in (ValueType.DATE, ValueType.ID12, ValueType.ID9, ValueType.GENDER):
+        return re.sub(r"\s", "", a) == re.sub(r"\s", "", b)
+    return same_text(a, b)
+
+
+def _base(name: str) -> str:
+    return re.sub(r"_\d+$", "", name)
+
+
+def _overlap(box: Box, region: Box) -> float:
+    w = min(box[2], region[2]) - max(box[0], region[0])
+    h = min(box[3], region[3]) - max(box[1], region[1])
+    area = max((box[2] - box[0]) * (box[3] - box[1]), 1)
+    return max(w, 0) * max(h, 0) / area
+
+
+def _handwritten(f: Field, pages: dict[int, PageText]) -> bool:
+    page = pages.get(f.page)
+    return page is not None and any(_overlap(f.box, r) >= _HANDWRITING_OVERLAP for r in page.handwriting)
+
+
+def _flag(f: Field, status: FieldStatus, reason: ReviewReason | None, **detail: object) -> Field:
+    merged = {**(f.detail or {}), **{k: v for k, v in detail.items() if v is not None}} or None
+    return replace(f, status=status, reason=reason, detail=merged)
+
+
+def _text_source(f: Field, pages: dict[int, PageText]) -> str:
+    page = pages.get(f.page)
+    return "pdf_text" if page is not None and page.text_source == TextSource.PDF_TEXT else "ocr"
+
+
+def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, cfg: Settings,
+                 rule_ok: Callable[[str, Field], bool]) -> Field:
+    """Status of a value read from the page, given other sources' values for the same field."""
+    agree = [src for src, v in refs if _same(name, f.value, v, src)]
+    disagree = {src: v for src, v in refs if not _same(name, f.value, v, src)}
+    if disagree:
+        value = f.value
+        if f.status == FieldStatus.INVALID and "qr" in disagree:
+            value = disagree["qr"]  # the code's value, not an impossible reading
+        return _flag(replace(f, value=value, sources=(source, *disagree)), FieldStatus.NEEDS_REVIEW,
+                     ReviewReason.SOURCES_DISAGREE, **{f"{src}_value": v for src, v in disagree.items()},
+                     read_value=f.value)
+    if agree:
+        if agree == ["mrz"] and _base(name) == "ho_va_ten" and f.confidence < cfg.review_threshold:
+            # The MRZ confirms the letters, not the tone marks, of a doubtful reading.
+            return _flag(replace(f, sources=(source, "mrz")), FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE)
+        value = f.value
+        if "qr" in agree and _value_type(name) == ValueType.TEXT:
+            value = dict(refs)["qr"]  # free text agreed up to punctuation: the code's exact text
+        return _flag(replace(f, value=value, sources=(source, *agree)), FieldStatus.OK, None)
+    if f.status == FieldStatus.INVALID:
+        return _flag(replace(f, sources=(source,)), FieldStatus.INVALID, ReviewReason.RULE_FAILED)
+    if source == "pdf_text":
+        # A born-digital document's own text: nothing was guessed.
+        return _flag(replace(f, sources=(source,)), FieldStatus.OK, None)
+    if f.confidence < cfg.review_threshold:
+        return _flag(replace(f, sources=(source,)), FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE)
+    if rule_ok(name, f):
+        return _flag(replace(f, sources=(source, "rule")), FieldStatus.OK, None)
+    return _flag(replace(f, sources=(source,)), FieldStatus.NEEDS_REVIEW, ReviewReason.SINGLE_SOURCE)
+
+
+def _from_machine(name: str, refs: list[tuple[str, str]], box: Box, page: int) -> Field | None:
+    """A field only the card's codes carry (the MRZ's number on a card back)."""
+    by_source = dict(refs)
+    if "qr" in by_source:
+        return Field(by_source["qr"], 1.0, page, box, FieldStatus.OK, ("qr",))
+    if "mrz" in by_source and _base(name) != "ho_va_ten":  # never the stripped name as a value
+        return Field(by_source["mrz"], 1.0, page, box, FieldStatus.OK, ("mrz",))
+    return None
+
+
+def _mrz_box(pages: list[PageText]) -> tuple[Box, int] | None:
+    for page in pages:
+        rows = [ln for ln in page.lines if len(ln.text.replace(" ", "")) == 30 and "<" in ln.text]
+        if rows:
+            return (min(r.box[0] for r in rows), min(r.box[1] for r in rows), max(r.box[2] for r in rows),
+                    max(r.box[3] for r in rows)), page.index
+    return None
+
+
+def verify_parts(parts: list[PartInput], *, review_threshold: float, ok_threshold: float,
+                 today: date | None = None, places: PlaceCatalogue | None = None) -> list[dict[str, Field]]:
+    """Final fields of every document of a dossier, in the order given."""
+    cfg = Settings(review_threshold, ok_threshold, today or date.today())
+    machine = []  # per part: its own QR and MRZ
+    identities: dict[str, Identity] = {}
+    for part in parts:
+        qr, qr_box, qr_page = _qr_of(part.pages)
+        mrz = _mrz_of(part.pages)
+        machine.append((qr, qr_box, qr_page, mrz))
+        for ident in _identity_from(qr, mrz):
+            known = identities.setdefault(ident.id12, Identity(ident.id12))
+            for name, values in ident.values.items():
+                for src, v in values:
+                    if (src, v) not in known.values.get(name, []):
+                        known.add(name, src, v)
+
+    results = []
+    for part, (qr, qr_box, qr_page, mrz) in zip(parts, machine, strict=True):
+        results.append(_verify_part(part, qr, qr_box, qr_page, mrz, identities, cfg, places))
+    return results
+
+
+def _holder(part: PartInput, qr: QrPayload | None, mrz: Td1Mrz | None,
+            identities: dict[str, Identity]) -> Identity | None:
+    """The card record this document is about: its own codes, else its printed number."""
+    for candidate in (qr.values.get("so_dinh_danh") if qr and qr.valid else None,
+                      mrz.id12 if mrz and mrz.valid else None,
+                      part.fields["so_dinh_danh"].value if "so_dinh_danh" in part.fields else None):
+        if candidate and candidate in identities:
+            return identities[candidate]
+    return None
+
+
+def _verify_part(part: PartInput, qr: QrPayload | None, qr_box: Box | None, qr_page: int, mrz: Td1Mrz | None,
+                 identities: dict[str, Identity], cfg: Settings, places: PlaceCatalogue | None) -> dict[str, Field]:
+    pages = {p.index: p for p in part.pages}
+    rule = RULES_BY_KIND.get(part.kind)
+    holder = _holder(part, qr, mrz, identities)
+    generation = GENERATIONS.get(part.kind)
+    out: dict[str, Field] = {}
+    fields = dict(part.fields)
+
+    def refs_for(name: str) -> list[tuple[str, str]]:
+        if holder is None or name not in PERSON_FIELDS + ("noi_thuong_tru", "noi_cu_tru", "ngay_cap",
+                                                          "co_gia_tri_den", "so_cmnd"):
+            return []
+        if name in ("noi_thuong_tru", "noi_cu_tru", "ngay_cap", "co_gia_tri_den", "so_cmnd") \
+                and part.kind not in GENERATIONS:
+            return []  # a form's address or dates are not the card's
+        values = holder.values.get("noi_thuong_tru" if name == "noi_cu_tru" else name, [])
+        return values
+
+    def rule_ok(name: str, f: Field) -> bool:
+        base = _base(name)
+        if part.kind in _OFFICIAL_KINDS:
+            return f.status == FieldStatus.OK  # pipeline.official_doc applied its rules
+        if base == "quoc_tich":
+            return f.value in CARD_NATIONALITIES
+        if base == "dan_toc":
+            return _vocabulary_key(f.value) in _ETHNIC_KEYS
+        if places is not None and base in ADDRESS_FIELDS:
+            # A place written only with catalogued unit names, tone marks as catalogued
+            # (after a body, as in "Ủy ban nhân dân phường X, ..." for a place of registration).
+            return places.spelled_as_catalogued(_addressee_unit(f.value) or f.value)
+        if places is not None and base == "kinh_gui":
+            body = _addressee_unit(f.value)
+            return body is not None and places.spelled_as_catalogued(body)
+        if f.confidence < cfg.ok_threshold:
+            return False
+        spec = field_spec(base)
+        if base == "gioi_tinh":
+            number = fields.get("so_dinh_danh")
+            return number is None or not id12_problems(number.value, sex=f.value)
+        if base == "co_gia_tri_den" and generation is not None:
+            birth = out.get("ngay_sinh")
+            expiry = parse_ddmmyyyy(f.value)
+            return (birth is not None and birth.status == FieldStatus.OK and expiry is not None
+                    and expiry_is_milestone(parse_ddmmyyyy(birth.value), expiry, generation))
+        if rule is not None and (rule.has_qr or rule.has_mrz):
+            return False  # a card with codes: a printed value unconfirmed by them is suspect
+        return spec is not None and spec.value_type in _RULE_TYPES
+
+    # Printed values first (dates of birth before expiries: the milestone rule uses it).
+    order = sorted(fields, key=lambda n: (n != "so_dinh_danh", n != "ngay_sinh", n == "co_gia_tri_den"))
+    for name in order:
+        f = fields[name]
+        source = _text_source(f, pages)
+        decided = _decide_read(name, f, refs_for(_base(name)) if name == _base(name) else [], source, cfg, rule_ok)
+        out[name] = decided
+
+    # Fields only the card's own codes carry (e.g. the back: number, birth, expiry from the MRZ).
+    own = _identity_from(qr, mrz)
+    if rule is not None and own:
+        mrz_place = _mrz_box(part.pages)
+        for name in rule.fields:
+            if name in out:
+                continue
+            refs = own[0].values.get(name, [])
+            if not refs:
+                continue
+            srcs = dict(refs)
+            box, page = (qr_box, qr_page) if "qr" in srcs and qr_box else (mrz_place or ((0, 0, 0, 0), 0))
+            made = _from_machine(name, refs, box, page)
+            if made is not None:
+                out[name] = made
+
+    _date_in_words(out, cfg)
+    _cross_field_rules(part, out, generation, cfg)
+    for name, f in list(out.items()):
+        if _base(name) in ADDRESS_FIELDS and places is not None:
+            out[name] = _with_unit(f, places.resolve_address)
+        if f.status == FieldStatus.OK and _handwritten(out[name], pages):
+            out[name] = _flag(out[name], FieldStatus.NEEDS_REVIEW, ReviewReason.HANDWRITTEN)
+        elif _handwritten(out[name], pages) and out[name].reason in (None, ReviewReason.SINGLE_SOURCE,
+                                                                     ReviewReason.LOW_CONFIDENCE):
+            out[name] = _flag(out[name], out[name].status, ReviewReason.HANDWRITTEN)
+    if qr is not None and (qr.extra or qr.problems):
+        note = {"qr_extra_fields": list(qr.extra), "qr_problems": list(qr.problems), "qr_raw": qr.raw}
+        for name, f in out.items():
+            if "qr" in f.sources:
+                out[name] = _flag(f, f.status, f.reason, **{k: v for k, v in note.items() if v})
+    return {name: out[name] for name in _ordered(out, fields)}
+
+
+def _ordered(out: dict[str, Field], read: dict[str, Field]) -> list[str]:
+    return [n for n in read if n in out] + [n for n in out if n not in read]
+
+
+def _date_in_words(out: dict[str, Field], cfg: Settings) -> None:
+    """A birth date written in figures and again in words: two renderings that must agree."""
+    digits, words = out.get("ngay_sinh"), out.get("ngay_sinh_bang_chu")
+    if digits is None or words is None or digits.status == FieldStatus.INVALID:
+        return
+    said = date_from_words(words.value)
+    if said is None:
+        return
+    if format_date(said) != digits.value:
+        for name, f in (("ngay_sinh", digits), ("ngay_sinh_bang_chu", words)):
+            out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.SOURCES_DISAGREE,
+                              in_words=format_date(said), in_figures=digits.value)
+    elif min(digits.confidence, words.confidence) >= cfg.review_threshold:
+        out["ngay_sinh"] = _flag(replace(digits, sources=(*digits.sources[:1], "in_words")), FieldStatus.OK, None)
+        out["ngay_sinh_bang_chu"] = _flag(replace(words, sources=(*words.sources[:1], "in_figures")),
+                                          FieldStatus.OK, None)
+
+
+def _cross_field_rules(part: PartInput, out: dict[str, Field], generation: CardGeneration | None,
+                       cfg: Settings) -> None:
+    """Fields of one document that contradict each other: the number's digits against the
+    birth year and sex; a card's dates against each other and today."""
+    number, birth, sex = out.get("so_dinh_danh"), out.get("ngay_sinh"), out.get("gioi_tinh")
+    if number is not None and number.status != FieldStatus.INVALID:
+        year = parse_ddmmyyyy(birth.value).year if birth and parse_ddmmyyyy(birth.value) else None
+        problems = id12_problems(number.value, year, sex.value if sex else None)
+        if problems:
+            for name in ("so_dinh_danh", "ngay_sinh", "gioi_tinh"):
+                f = out.get(name)
+                if f is not None and f.status == FieldStatus.OK and len(f.sources) < 2:
+                    out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.SOURCES_DISAGREE, rule=problems)
+                elif f is not None and f.status == FieldStatus.OK and name == "so_dinh_danh":
+                    out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.RULE_FAILED, rule=problems)
+    birth_day, registered = (parse_ddmmyyyy(out[n].value) if n in out else None for n in ("ngay_sinh", "ngay_dang_ky"))
+    if birth_day and registered and registered < birth_day:  # a birth is registered after it happens
+        for name in ("ngay_sinh", "ngay_dang_ky"):
+            if out[name].status == FieldStatus.OK and not ({"qr", "mrz"} & set(out[name].sources)):
+                out[name] = _flag(out[name], FieldStatus.NEEDS_REVIEW, ReviewReason.RULE_FAILED,
+                                  rule=["registration date before birth date"])
+    dates = {n: parse_ddmmyyyy(out[n].value) if n in out else None for n in ("ngay_sinh", "ngay_cap", "co_gia_tri_den")}
+    problems = date_problems(dates["ngay_sinh"], dates["ngay_cap"], dates["co_gia_tri_den"], cfg.today, generation)
+    if not problems:
+        return
+    for name, what in (("ngay_sinh", "birth date"), ("ngay_cap", "issue date"), ("co_gia_tri_den", "expiry")):
+        f = out.get(name)
+        if f is None:
+            continue
+        if f"{what} in the future" in problems:
+            out[name] = _flag(f, FieldStatus.INVALID, ReviewReason.RULE_FAILED, rule=problems)
+        elif f.status == FieldStatus.OK and not ({"qr", "mrz"} & set(f.sources)):
+            out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.RULE_FAILED, rule=problems)
+
+
+def _with_unit(f: Field, resolve_address: Callable) -> Field:
+    """The 2025 unit beside the address as read; a unit that cannot be placed needs a person."""
+    res = resolve_address(f.value)
+    unit = {"status": res.status, "legacy": res.legacy}
+    if res.ward is not None:
+        unit.update(ward=res.ward.name, ward_code=res.ward.code)
+    if res.province is not None:
+        unit.update(province=res.province.name if res.ward is None else res.ward.province_name,
+                    province_code=res.province.code if res.ward is None else res.ward.province_code)
+    if res.candidates:
+        unit["candidates"] = [{"ward": c.name, "ward_code": c.code} for c in res.candidates]
+    f = _flag(f, f.status, f.reason, unit=unit)
+    if res.status == "ambiguous" and f.status != FieldStatus.INVALID:
+        return _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.AMBIGUOUS_UNIT)
+    if res.status == "unknown" and f.status == FieldStatus.OK:
+        return _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.UNKNOWN_UNIT)
+    return f
+
