@@ -368,11 +368,18 @@ def _ordered(out: dict[str, Field], read: dict[str, Field]) -> list[str]:
     return [n for n in read if n in out] + [n for n in out if n not in read]
 
 
+def _confirmed(f: Field) -> bool:
+    """Rests on a second source (a code, the date in words), not only on a reading and its format."""
+    return bool(set(f.sources) - {"ocr", "pdf_text", "rule"})
+
+
 def _date_in_words(out: dict[str, Field], cfg: Settings) -> None:
     """A birth date written in figures and again in words: two renderings that must agree."""
     digits, words = out.get("ngay_sinh"), out.get("ngay_sinh_bang_chu")
     if digits is None or words is None or digits.status == FieldStatus.INVALID:
         return
+    if {digits.reason, words.reason} - {None, ReviewReason.SINGLE_SOURCE}:
+        return  # already doubtful for another reason (a code disagrees, handwriting...)
     said = date_from_words(words.value)
     if said is None:
         return
@@ -397,14 +404,12 @@ def _cross_field_rules(part: PartInput, out: dict[str, Field], generation: CardG
         if problems:
             for name in ("so_dinh_danh", "ngay_sinh", "gioi_tinh"):
                 f = out.get(name)
-                if f is not None and f.status == FieldStatus.OK and len(f.sources) < 2:
-                    out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.SOURCES_DISAGREE, rule=problems)
-                elif f is not None and f.status == FieldStatus.OK and name == "so_dinh_danh":
+                if f is not None and f.status == FieldStatus.OK and (name == "so_dinh_danh" or not _confirmed(f)):
                     out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.RULE_FAILED, rule=problems)
     birth_day, registered = (parse_ddmmyyyy(out[n].value) if n in out else None for n in ("ngay_sinh", "ngay_dang_ky"))
     if birth_day and registered and registered < birth_day:  # a birth is registered after it happens
         for name in ("ngay_sinh", "ngay_dang_ky"):
-            if out[name].status == FieldStatus.OK and not ({"qr", "mrz"} & set(out[name].sources)):
+            if out[name].status == FieldStatus.OK and not _confirmed(out[name]):
                 out[name] = _flag(out[name], FieldStatus.NEEDS_REVIEW, ReviewReason.RULE_FAILED,
                                   rule=["registration date before birth date"])
     dates = {n: parse_ddmmyyyy(out[n].value) if n in out else None for n in ("ngay_sinh", "ngay_cap", "co_gia_tri_den")}
@@ -417,7 +422,7 @@ def _cross_field_rules(part: PartInput, out: dict[str, Field], generation: CardG
             continue
         if f"{what} in the future" in problems:
             out[name] = _flag(f, FieldStatus.INVALID, ReviewReason.RULE_FAILED, rule=problems)
-        elif f.status == FieldStatus.OK and not ({"qr", "mrz"} & set(f.sources)):
+        elif f.status == FieldStatus.OK and not _confirmed(f):
             out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.RULE_FAILED, rule=problems)
 
 
