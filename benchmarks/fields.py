@@ -74,6 +74,9 @@ def score_document(truth: dict, components: list, show_wrong: bool,
         t.docs += 1
         got = components[k] if k < len(components) else None
         t.kind_right += int(got is not None and str(got.kind) == want["kind"])
+        if show_wrong and (got is None or str(got.kind) != want["kind"]):
+            found = [str(c.kind) for c in components]
+            print(f"  KIND: {want['kind']} (document {k + 1}) read as {found}", file=sys.stderr)
         handwritten = set(want.get("handwritten_fields", truth.get("handwritten_fields", [])) or [])
         for name, spec in want["fields"].items():
             if name not in KNOWN:

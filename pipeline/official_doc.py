@@ -449,7 +449,10 @@ def _number(page: _Page) -> tuple[_Found, _Line] | None:
         return None
     _, ln, match, repaired = best
     value = normalize_symbol(f"{match.group(1)}/{match.group(2)}" if repaired else match.group())
-    return _Found(value, (ln,), _sub_box(ln, match.start(), match.end()), repaired), ln
+    # The left "Số:" line merged with the right "<place>, ngày ..." line: where the symbol
+    # ends and the place begins is a guess ("VHXHTP. Hồ Chí Minh"), so it goes to review.
+    merged = re.search(r"\bngay\s*\d", fold(ln.text[match.end():])) is not None
+    return _Found(value, (ln,), _sub_box(ln, match.start(), match.end()), repaired or merged), ln
 
 
 def _issuer_lines(page: _Page, number: _Line | None) -> list[_Line]:

@@ -383,3 +383,17 @@ def test_fields_from_real_ocr_of_a_scanned_quyet_dinh(page_reader):
         assert fields[name].status == OK, name
         assert _iou(fields[name].box, truth[name]["box"]) >= 0.4, name
     assert {"trich_yeu", "nguoi_ky", "chuc_vu_nguoi_ky"} <= fields.keys()
+
+
+def test_a_number_line_merged_with_the_place_and_date_line_goes_to_review():
+    from models.document import FieldStatus, PageText, TextLine, TextSource
+    from pipeline.official_doc import extract_official_fields
+
+    texts = [("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", (409, 167, 2337, 304)),
+             ("PHƯỜNG BÀN CỜ", (431, 244, 1008, 333)), ("Độc lập - Tự do - Hạnh phúc", (1236, 270, 2138, 373)),
+             ("Số: 2051/UBND-VHXHTP. Hồ Chí Minh, ngày 10 tháng 11 năm 2025", (394, 365, 2363, 490)),
+             ("V/v rà soát, cập nhật dữ liệu", (354, 442, 1078, 530)),
+             ("Kính gửi: Công an phường Bàn Cờ", (752, 657, 1780, 768))]
+    page = PageText(0, 2480, 3508, TextSource.OCR, [TextLine(t, b, 0.96) for t, b in texts])
+    fields = extract_official_fields([page], 0.8)
+    assert fields["so_ky_hieu"].status == FieldStatus.NEEDS_REVIEW

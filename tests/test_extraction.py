@@ -1,0 +1,33 @@
+"""Whole reading on real OCR: one scanned PDF holding a card's two sides and a form becomes
+documents by kind, each field checked against the others; nothing wrong is marked ok."""
+
+import pytest
+
+from models.document import FieldStatus
+from pipeline.fields import normalize_value
+from pipeline.reader import interpret_files, read_pages
+from samples.bundle import generate_bundle
+
+pytestmark = pytest.mark.ocr
+
+
+@pytest.mark.parametrize("parts", [["cccd_front", "cccd_back", "ct01"], ["can_cuoc_front", "can_cuoc_back", "don"]])
+def test_a_scanned_bundle_is_split_by_kind_and_cross_checked(engines, reading_config, parts):
+    doc = generate_bundle(parts, "scanned", 5150)
+    pages = read_pages(doc.pdf_bytes, "bundle.pdf", reading_config, engines)
+    (reading,) = interpret_files([("bundle.pdf", pages)], reading_config)
+    truth = doc.truth["components"]
+    assert [str(c.kind) for c in reading.components] == [t["kind"] for t in truth] == parts
+    assert [list(c.pages) for c in reading.components] == [t["pages"] for t in truth]
+    for component, want in zip(reading.components, truth, strict=True):
+        for name, spec in want["fields"].items():
+            field = component.fields.get(name)
+            if field is not None and field.status == FieldStatus.OK:
+                assert field.value == normalize_value(name, spec["value"]), (component.kind, name)
+    front, _back, form = reading.components
+    # The card's number is confirmed by its own codes (QR, or the back's MRZ for a căn cước) ...
+    assert front.fields["so_dinh_danh"].status == FieldStatus.OK
+    assert {"qr", "mrz"} & set(front.fields["so_dinh_danh"].sources)
+    # ... and the form's holder by the card beside it.
+    holder = form.fields.get("so_dinh_danh")
+    assert holder is not None and holder.status == FieldStatus.OK and {"qr", "mrz"} & set(holder.sources)
