@@ -88,6 +88,9 @@ def score_document(truth: dict, components: list, show_wrong: bool,
             if field is not None and field.status == FieldStatus.OK:
                 f.ok += 1
                 f.handwritten_ok += int(is_hand)
+                if is_hand and show_wrong:
+                    print(f"  HANDWRITTEN ok: {want['kind']} {name}: {field.value!r} sources={field.sources} "
+                          f"conf={field.confidence:.3f} box={field.box}", file=sys.stderr)
                 right = field.value == normalize_value(name, spec["value"])
                 f.ok_right += int(right)
             t.add(f)

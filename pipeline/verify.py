@@ -320,6 +320,8 @@ def _verify_part(part: PartInput, qr: QrPayload | None, qr_box: Box | None, qr_p
                     and expiry_is_milestone(parse_ddmmyyyy(birth.value), expiry, generation))
         if rule is not None and (rule.has_qr or rule.has_mrz):
             return False  # a card with codes: a printed value unconfirmed by them is suspect
+        if spec is not None and spec.value_type == ValueType.ID12 and not f.value.startswith("0"):
+            return False  # a foreign-birth code is rare: it needs a person, not only its format
         return spec is not None and spec.value_type in _RULE_TYPES
 
     # Printed values first (dates of birth before expiries: the milestone rule uses it).

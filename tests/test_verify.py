@@ -198,3 +198,11 @@ def test_a_birth_date_in_figures_and_in_words_confirm_each_other():
     (fields,) = _verify((DocumentKind.GIAY_KHAI_SINH, _page(texts, size=(2480, 3508))))
     assert fields["ngay_sinh"].status == FieldStatus.NEEDS_REVIEW
     assert fields["ngay_sinh"].detail["in_words"] == "13/04/2023"
+
+
+def test_a_number_with_a_foreign_birth_code_is_not_ok_on_its_format_alone():
+    texts = [t.replace("079304001122", "237304001122") for t in CT01]
+    (fields,) = _verify((DocumentKind.CT01, _page(texts, size=(2480, 3508))))
+    assert fields["so_dinh_danh"].status == FieldStatus.NEEDS_REVIEW
+    (fields,) = _verify((DocumentKind.CT01, _page(CT01, size=(2480, 3508))))
+    assert fields["so_dinh_danh"].status == FieldStatus.OK and fields["so_dinh_danh"].sources == ("ocr", "rule")
