@@ -26,7 +26,7 @@ from datetime import date
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, ReviewReason, TextSource
 from models.fields import ADDRESS_FIELDS, ADDRESSEE_BODIES, PERSON_FIELDS, ValueType, field_spec
 from models.idcards import CAN_CUOC, CARD_NATIONALITIES, CHIP_CCCD, CMND, ETHNIC_GROUPS, CardGeneration
-from models.kinds import RULES_BY_KIND
+from models.kinds import RULES_BY_KIND, KindRule, Layout
 from pipeline.idcheck import (
     QrPayload,
     Td1Mrz,
@@ -358,12 +358,26 @@ def _verify_part(part: PartInput, qr: QrPayload | None, qr_box: Box | None, qr_p
         elif _handwritten(out[name], pages) and out[name].reason in (None, ReviewReason.SINGLE_SOURCE,
                                                                      ReviewReason.LOW_CONFIDENCE):
             out[name] = _flag(out[name], out[name].status, ReviewReason.HANDWRITTEN)
+    _filled_by_hand(out, pages, rule)
     if qr is not None and (qr.extra or qr.problems):
         note = {"qr_extra_fields": list(qr.extra), "qr_problems": list(qr.problems), "qr_raw": qr.raw}
         for name, f in out.items():
             if "qr" in f.sources:
                 out[name] = _flag(f, f.status, f.reason, **{k: v for k, v in note.items() if v})
     return {name: out[name] for name in _ordered(out, fields)}
+
+
+def _filled_by_hand(out: dict[str, Field], pages: dict[int, PageText], rule: KindRule | None) -> None:
+    """A form whose own fields are partly handwritten was filled in by hand: the detector
+    misses some handwriting (neat black print), so its other values need more than their
+    format — only values confirmed by a second source stay `ok`."""
+    if rule is None or rule.layout != Layout.PAGE:
+        return
+    if not any(_handwritten(out[name], pages) for name in rule.fields if name in out):
+        return
+    for name, f in out.items():
+        if f.status == FieldStatus.OK and not _confirmed(f):
+            out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.HANDWRITTEN, form_filled_by_hand=True)
 
 
 def _ordered(out: dict[str, Field], read: dict[str, Field]) -> list[str]:

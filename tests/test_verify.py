@@ -206,3 +206,16 @@ def test_a_number_with_a_foreign_birth_code_is_not_ok_on_its_format_alone():
     assert fields["so_dinh_danh"].status == FieldStatus.NEEDS_REVIEW
     (fields,) = _verify((DocumentKind.CT01, _page(CT01, size=(2480, 3508))))
     assert fields["so_dinh_danh"].status == FieldStatus.OK and fields["so_dinh_danh"].sources == ("ocr", "rule")
+
+
+def test_a_form_partly_written_by_hand_keeps_only_confirmed_values_ok():
+    # The phone line is under a handwriting mark; the birth date (typed-looking) is not.
+    form = _page(CT01, size=(2480, 3508), handwriting=[(300, 260, 1200, 360)])
+    (fields,) = _verify((DocumentKind.CT01, form))
+    assert fields["so_dien_thoai"].reason == ReviewReason.HANDWRITTEN
+    assert fields["ngay_sinh"].status == FieldStatus.NEEDS_REVIEW
+    assert fields["ngay_sinh"].detail["form_filled_by_hand"] is True
+    # With the holder's card in the dossier, what the card confirms stays ok.
+    back = _page(CAN_CUOC_BACK, codes=[Barcode("QRCode", QR, (700, 20, 990, 300))])
+    _, fields = _verify((DocumentKind.CAN_CUOC_BACK, back), (DocumentKind.CT01, form))
+    assert fields["ngay_sinh"].status == FieldStatus.OK
