@@ -56,6 +56,11 @@ _OFFICIAL_KINDS = frozenset({DocumentKind.CONG_VAN, DocumentKind.QUYET_DINH})
 _HANDWRITING_OVERLAP = 0.3
 
 
+def _case_flipped(text: str) -> bool:
+    """An upper-case letter right after a lower-case one inside a word ("phƯờng")."""
+    return any(a.islower() and b.isupper() for a, b in zip(text, text[1:], strict=False))
+
+
 def _addressee_unit(text: str) -> str | None:
     """"Ủy ban nhân dân phường Ba Đình" -> "phường Ba Đình": the unit after a known body."""
     folded = text.casefold()
@@ -294,6 +299,8 @@ def _verify_part(part: PartInput, qr: QrPayload | None, qr_box: Box | None, qr_p
 
     def rule_ok(name: str, f: Field) -> bool:
         base = _base(name)
+        if _case_flipped(f.value):
+            return False  # "phƯờng": a letter's case flipped inside a word is a troubled reading
         if part.kind in _OFFICIAL_KINDS:
             return f.status == FieldStatus.OK  # pipeline.official_doc applied its rules
         if base == "quoc_tich":

@@ -219,3 +219,16 @@ def test_a_form_partly_written_by_hand_keeps_only_confirmed_values_ok():
     back = _page(CAN_CUOC_BACK, codes=[Barcode("QRCode", QR, (700, 20, 990, 300))])
     _, fields = _verify((DocumentKind.CAN_CUOC_BACK, back), (DocumentKind.CT01, form))
     assert fields["ngay_sinh"].status == FieldStatus.OK
+
+
+def test_a_reading_with_a_case_flipped_inside_a_word_is_not_ok_on_a_rule():
+    from pipeline import address
+
+    def addressee(texts):
+        page = _page(texts, size=(2480, 3508))
+        parts = [PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8))]
+        return verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0]["kinh_gui"]
+
+    assert addressee(CT01).status == FieldStatus.OK  # a known body and a catalogued ward
+    flipped = [t.replace("Công an phường Sài Gòn", "Công an phƯờng Sài Gòn") for t in CT01]
+    assert addressee(flipped).status == FieldStatus.NEEDS_REVIEW
