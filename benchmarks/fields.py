@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from benchmarks.dataset import HELD_OUT_SEED, TUNING_SEED  # noqa: E402
+from benchmarks.dataset import HELD_OUT_SEED  # noqa: E402
 from models.document import FieldStatus  # noqa: E402
 from models.fields import FIELD_SPECS  # noqa: E402
 from pipeline.fields import normalize_value  # noqa: E402
@@ -93,14 +93,12 @@ def score_document(truth: dict, components: list, show_wrong: bool,
                           f"conf={field.confidence:.3f} box={field.box}", file=sys.stderr)
                 right = field.value == normalize_value(name, spec["value"])
                 f.ok_right += int(right)
+                if not right and show_wrong:
+                    print(f"  WRONG ok: {want['kind']} {name}: {field.value!r} != {spec['value']!r} "
+                          f"conf={field.confidence:.3f} sources={field.sources}", file=sys.stderr)
             t.add(f)
             if per_field is not None:
                 per_field[f"{want['kind']}.{name}"].add(f)
-            if field is None or field.status != FieldStatus.OK or right:
-                continue
-            if not right and show_wrong:
-                print(f"  WRONG ok: {want['kind']} {name}: {field.value!r} != {spec['value']!r} conf={field.confidence:.3f} "
-                      f"sources={field.sources}", file=sys.stderr)
     return t
 
 

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, TextLine
 from models.fields import FIELD_SPECS, ValueType, field_spec
-from models.kinds import RULES_BY_KIND
+from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, Layout
 from pipeline.idcheck import id12_problems
 from pipeline.text import fold, fold_in_place, nfc, slugify
 
@@ -376,14 +376,13 @@ def _card_number(pages: list[PageText], name: str, digits: int) -> Candidate | N
     return None
 
 
-_CARD_KINDS = frozenset(k for k, rule in RULES_BY_KIND.items() if rule.layout == "card")
-_OFFICIAL_KINDS = frozenset({DocumentKind.CONG_VAN, DocumentKind.QUYET_DINH})
+_CARD_KINDS = frozenset(k for k, rule in RULES_BY_KIND.items() if rule.layout == Layout.CARD)
 
 
 def extract_fields(kind: DocumentKind, pages: list[PageText], review_threshold: float) -> dict[str, Field]:
     """A document's fields as read, each with its single-source status (`pipeline.verify`
     then decides with the other sources)."""
-    if kind in _OFFICIAL_KINDS:
+    if kind in OFFICIAL_KINDS:
         from pipeline.official_doc import extract_official_fields
 
         # Found by layout; a công văn's "Kính gửi:" is an ordinary labelled line.

@@ -77,7 +77,8 @@ def date_problems(birth: date | None, issue: date | None, expiry: date | None, t
         if generation is not None:
             if issue < generation.issued_from or (generation.issued_until and issue > generation.issued_until):
                 problems.append(f"issue date outside the {generation.name} issuing period")
-            if birth is not None and generation.min_age_at_issue and issue < _add_years(birth, generation.min_age_at_issue):
+            youngest = generation.min_age_at_issue
+            if birth is not None and youngest and issue < _add_years(birth, youngest):
                 problems.append("holder too young for this card at issue")
     if expiry is not None:
         if issue is not None and expiry <= issue:
@@ -278,7 +279,7 @@ class Td1Mrz:
         return " ".join(f"{self.surname} {self.given_names}".split())
 
     def birth_date(self, century: int | None) -> date | None:
-        """YYMMDD with the century the 12-digit number gives (else the nearest past one)."""
+        """YYMMDD with the century the 12-digit number gives."""
         return _yymmdd(self.birth_yymmdd, century)
 
     def expiry_date(self) -> date | None:
@@ -286,10 +287,11 @@ class Td1Mrz:
 
 
 def _yymmdd(text: str, century: int | None) -> date | None:
-    if not re.fullmatch(r"\d{6}", text):
+    """YYMMDD in the given century; None without one (an MRZ alone does not say which)."""
+    if century is None or not re.fullmatch(r"\d{6}", text):
         return None
     yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
-    year = (century if century is not None else (2000 if yy <= date.today().year % 100 else 1900)) + yy
+    year = century + yy
     try:
         return date(year, mm, dd)
     except ValueError:

@@ -70,8 +70,8 @@ def read_pages(
     """Read one file's pages; raises `InputRefused` for a file that cannot be read."""
     info = info or preflight(data, Path(source).name, config.limits, pdf_dpi=config.pdf_dpi)
     pages: list[PageText] = []
-    for page_source in iter_pages(data, info, config):
-        page = read_page(page_source, engines)
+    for source_page in iter_pages(data, info, config):
+        page = read_page(source_page, engines)
         pages.append(page)
         if on_page:
             on_page(page)
@@ -109,7 +109,8 @@ def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConf
     for _source, pages, parts in splits:
         for part in parts:
             part_pages = [pages[i] for i in part.pages]
-            inputs.append(PartInput(part.kind, part_pages, extract_fields(part.kind, part_pages, config.review_confidence)))
+            read = extract_fields(part.kind, part_pages, config.review_confidence)
+            inputs.append(PartInput(part.kind, part_pages, read))
     verified = iter(verify_parts(inputs, review_threshold=config.review_confidence, ok_threshold=config.ok_confidence,
                                  today=today, places=address))
     readings = []

@@ -26,7 +26,7 @@ from datetime import date
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, ReviewReason, TextSource
 from models.fields import ADDRESS_FIELDS, ADDRESSEE_BODIES, PERSON_FIELDS, ValueType, field_spec
 from models.idcards import CAN_CUOC, CARD_NATIONALITIES, CHIP_CCCD, CMND, ETHNIC_GROUPS, CardGeneration
-from models.kinds import RULES_BY_KIND, KindRule, Layout
+from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, KindRule, Layout
 from pipeline.idcheck import (
     QrPayload,
     Td1Mrz,
@@ -52,8 +52,10 @@ GENERATIONS: dict[DocumentKind, CardGeneration] = {
 # misreads mostly break it); names and free text always need a second source.
 _RULE_TYPES = frozenset({ValueType.DATE, ValueType.ID12, ValueType.ID9, ValueType.GENDER, ValueType.PHONE,
                          ValueType.EMAIL})
-_OFFICIAL_KINDS = frozenset({DocumentKind.CONG_VAN, DocumentKind.QUYET_DINH})
-_HANDWRITING_OVERLAP = 0.3
+_HANDWRITING_OVERLAP = 0.3  # share of a field's box under handwriting that makes it handwritten
+# What a card's codes say that only the card itself prints (the QR's address is the residence).
+_CARD_ONLY_FIELDS = frozenset({"noi_thuong_tru", "noi_cu_tru", "ngay_cap", "co_gia_tri_den", "so_cmnd"})
+_WEAKER_THAN_HANDWRITING = (None, ReviewReason.SINGLE_SOURCE, ReviewReason.LOW_CONFIDENCE)
 
 
 def _case_flipped(text: str) -> bool:
@@ -75,7 +77,7 @@ def _vocabulary_key(text: str) -> str:
     return " ".join(re.sub(r"[-‐–]", " ", text).casefold().split())
 
 
-_ETHNIC_KEYS = frozenset(_vocabulary_key(e) for e in ETHNIC_GROUPS)  # share of a field's box under handwriting that makes it handwritten
+_ETHNIC_KEYS = frozenset(_vocabulary_key(e) for e in ETHNIC_GROUPS)
 
 
 @dataclass(slots=True)
@@ -95,8 +97,13 @@ class Identity:
     values: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def add(self, name: str, source: str, value: str) -> None:
-        if value:
+        if value and (source, value) not in self.values.get(name, []):
             self.values.setdefault(name, []).append((source, value))
+
+    def merge(self, other: Identity) -> None:
+        for name, values in other.values.items():
+            for source, value in values:
+                self.add(name, source, value)
 
 
 class PlaceCatalogue(Protocol):
@@ -108,10 +115,27 @@ class PlaceCatalogue(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Thresholds:
     review_threshold: float  # below: low confidence
     ok_threshold: float  # a single rule-validated read needs at least this
     today: date
+
+
+@dataclass(frozen=True, slots=True)
+class _CardCodes:
+    """A document's own machine-readable parts, and what they say about its holder."""
+
+    qr: QrPayload | None
+    qr_box: Box | None
+    qr_page: int
+    mrz: Td1Mrz | None
+    identities: list[Identity]
+
+
+def _codes_of(part: PartInput) -> _CardCodes:
+    qr, qr_box, qr_page = _qr_of(part.pages)
+    mrz = _mrz_of(part.pages)
+    return _CardCodes(qr, qr_box, qr_page, mrz, _identity_from(qr, mrz))
 
 
 def _qr_of(pages: list[PageText]) -> tuple[QrPayload | None, Box | None, int]:
@@ -193,7 +217,7 @@ def _text_source(f: Field, pages: dict[int, PageText]) -> str:
     return "pdf_text" if page is not None and page.text_source == TextSource.PDF_TEXT else "ocr"
 
 
-def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, cfg: Settings,
+def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, cfg: Thresholds,
                  rule_ok: Callable[[str, Field], bool]) -> Field:
     """Status of a value read from the page, given other sources' values for the same field."""
     agree = [src for src, v in refs if _same(name, f.value, v, src)]
@@ -247,29 +271,17 @@ def _mrz_box(pages: list[PageText]) -> tuple[Box, int] | None:
 def verify_parts(parts: list[PartInput], *, review_threshold: float, ok_threshold: float,
                  today: date | None = None, places: PlaceCatalogue | None = None) -> list[dict[str, Field]]:
     """Final fields of every document of a dossier, in the order given."""
-    cfg = Settings(review_threshold, ok_threshold, today or date.today())
-    machine = []  # per part: its own QR and MRZ
-    identities: dict[str, Identity] = {}
-    for part in parts:
-        qr, qr_box, qr_page = _qr_of(part.pages)
-        mrz = _mrz_of(part.pages)
-        machine.append((qr, qr_box, qr_page, mrz))
-        for ident in _identity_from(qr, mrz):
-            known = identities.setdefault(ident.id12, Identity(ident.id12))
-            for name, values in ident.values.items():
-                for src, v in values:
-                    if (src, v) not in known.values.get(name, []):
-                        known.add(name, src, v)
-
-    results = []
-    for part, (qr, qr_box, qr_page, mrz) in zip(parts, machine, strict=True):
-        results.append(_verify_part(part, qr, qr_box, qr_page, mrz, identities, cfg, places))
-    return results
+    cfg = Thresholds(review_threshold, ok_threshold, today or date.today())
+    codes = [_codes_of(part) for part in parts]
+    identities: dict[str, Identity] = {}  # every card record of the dossier, by ID number
+    for ident in (i for c in codes for i in c.identities):
+        identities.setdefault(ident.id12, Identity(ident.id12)).merge(ident)
+    return [_verify_part(part, c, identities, cfg, places) for part, c in zip(parts, codes, strict=True)]
 
 
-def _holder(part: PartInput, qr: QrPayload | None, mrz: Td1Mrz | None,
-            identities: dict[str, Identity]) -> Identity | None:
+def _holder(part: PartInput, codes: _CardCodes, identities: dict[str, Identity]) -> Identity | None:
     """The card record this document is about: its own codes, else its printed number."""
+    qr, mrz = codes.qr, codes.mrz
     for candidate in (qr.values.get("so_dinh_danh") if qr and qr.valid else None,
                       mrz.id12 if mrz and mrz.valid else None,
                       part.fields["so_dinh_danh"].value if "so_dinh_danh" in part.fields else None):
@@ -278,30 +290,26 @@ def _holder(part: PartInput, qr: QrPayload | None, mrz: Td1Mrz | None,
     return None
 
 
-def _verify_part(part: PartInput, qr: QrPayload | None, qr_box: Box | None, qr_page: int, mrz: Td1Mrz | None,
-                 identities: dict[str, Identity], cfg: Settings, places: PlaceCatalogue | None) -> dict[str, Field]:
+def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Identity], cfg: Thresholds,
+                 places: PlaceCatalogue | None) -> dict[str, Field]:
     pages = {p.index: p for p in part.pages}
     rule = RULES_BY_KIND.get(part.kind)
-    holder = _holder(part, qr, mrz, identities)
+    holder = _holder(part, codes, identities)
     generation = GENERATIONS.get(part.kind)
     out: dict[str, Field] = {}
     fields = dict(part.fields)
 
     def refs_for(name: str) -> list[tuple[str, str]]:
-        if holder is None or name not in PERSON_FIELDS + ("noi_thuong_tru", "noi_cu_tru", "ngay_cap",
-                                                          "co_gia_tri_den", "so_cmnd"):
-            return []
-        if name in ("noi_thuong_tru", "noi_cu_tru", "ngay_cap", "co_gia_tri_den", "so_cmnd") \
-                and part.kind not in GENERATIONS:
+        """Values the holder's card codes give for this field."""
+        if holder is None or not (name in PERSON_FIELDS or (name in _CARD_ONLY_FIELDS and part.kind in GENERATIONS)):
             return []  # a form's address or dates are not the card's
-        values = holder.values.get("noi_thuong_tru" if name == "noi_cu_tru" else name, [])
-        return values
+        return holder.values.get("noi_thuong_tru" if name == "noi_cu_tru" else name, [])
 
     def rule_ok(name: str, f: Field) -> bool:
         base = _base(name)
         if _case_flipped(f.value):
             return False  # "phƯờng": a letter's case flipped inside a word is a troubled reading
-        if part.kind in _OFFICIAL_KINDS:
+        if part.kind in OFFICIAL_KINDS:
             return f.status == FieldStatus.OK  # pipeline.official_doc applied its rules
         if base == "quoc_tich":
             return f.value in CARD_NATIONALITIES
@@ -340,32 +348,32 @@ def _verify_part(part: PartInput, qr: QrPayload | None, qr_box: Box | None, qr_p
         out[name] = decided
 
     # Fields only the card's own codes carry (e.g. the back: number, birth, expiry from the MRZ).
-    own = _identity_from(qr, mrz)
-    if rule is not None and own:
+    if rule is not None and codes.identities:
         mrz_place = _mrz_box(part.pages)
         for name in rule.fields:
-            if name in out:
+            refs = codes.identities[0].values.get(name, [])
+            if name in out or not refs:
                 continue
-            refs = own[0].values.get(name, [])
-            if not refs:
-                continue
-            srcs = dict(refs)
-            box, page = (qr_box, qr_page) if "qr" in srcs and qr_box else (mrz_place or ((0, 0, 0, 0), 0))
+            if "qr" in dict(refs) and codes.qr_box:
+                box, page = codes.qr_box, codes.qr_page
+            else:
+                box, page = mrz_place or ((0, 0, 0, 0), 0)
             made = _from_machine(name, refs, box, page)
             if made is not None:
                 out[name] = made
 
     _date_in_words(out, cfg)
     _cross_field_rules(part, out, generation, cfg)
-    for name, f in list(out.items()):
+    for name in list(out):
         if _base(name) in ADDRESS_FIELDS and places is not None:
-            out[name] = _with_unit(f, places.resolve_address)
-        if f.status == FieldStatus.OK and _handwritten(out[name], pages):
-            out[name] = _flag(out[name], FieldStatus.NEEDS_REVIEW, ReviewReason.HANDWRITTEN)
-        elif _handwritten(out[name], pages) and out[name].reason in (None, ReviewReason.SINGLE_SOURCE,
-                                                                     ReviewReason.LOW_CONFIDENCE):
-            out[name] = _flag(out[name], out[name].status, ReviewReason.HANDWRITTEN)
+            out[name] = _with_unit(out[name], places.resolve_address)
+        f = out[name]
+        if _handwritten(f, pages) and (f.status == FieldStatus.OK or f.reason in _WEAKER_THAN_HANDWRITING):
+            # Never ok; and "handwritten" tells the reviewer more than "single source".
+            status = FieldStatus.NEEDS_REVIEW if f.status == FieldStatus.OK else f.status
+            out[name] = _flag(f, status, ReviewReason.HANDWRITTEN)
     _filled_by_hand(out, pages, rule)
+    qr = codes.qr
     if qr is not None and (qr.extra or qr.problems):
         note = {"qr_extra_fields": list(qr.extra), "qr_problems": list(qr.problems), "qr_raw": qr.raw}
         for name, f in out.items():
@@ -396,7 +404,7 @@ def _confirmed(f: Field) -> bool:
     return bool(set(f.sources) - {"ocr", "pdf_text", "rule"})
 
 
-def _date_in_words(out: dict[str, Field], cfg: Settings) -> None:
+def _date_in_words(out: dict[str, Field], cfg: Thresholds) -> None:
     """A birth date written in figures and again in words: two renderings that must agree."""
     digits, words = out.get("ngay_sinh"), out.get("ngay_sinh_bang_chu")
     if digits is None or words is None or digits.status == FieldStatus.INVALID:
@@ -417,7 +425,7 @@ def _date_in_words(out: dict[str, Field], cfg: Settings) -> None:
 
 
 def _cross_field_rules(part: PartInput, out: dict[str, Field], generation: CardGeneration | None,
-                       cfg: Settings) -> None:
+                       cfg: Thresholds) -> None:
     """Fields of one document that contradict each other: the number's digits against the
     birth year and sex; a card's dates against each other and today."""
     number, birth, sex = out.get("so_dinh_danh"), out.get("ngay_sinh"), out.get("gioi_tinh")
