@@ -18,7 +18,7 @@ import argparse
 import os
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -66,8 +66,16 @@ def truth_components(truth: dict) -> list[dict]:
              "handwritten_fields": truth.get("handwritten_fields", [])}]
 
 
+def truth_value(name: str, value: str) -> str:
+    """The truth in stored form. A value that ends its sentence does not own the full stop
+    (`pipeline.fields`): "… nêu trên." is stored as "… nêu trên"."""
+    value = normalize_value(name, value)
+    return value if name in KNOWN else value.removesuffix(".")  # a form's own label: free text
+
+
 def score_document(truth: dict, components: list, show_wrong: bool,
-                   per_field: dict[str, Tally] | None = None) -> Tally:
+                   per_field: dict[str, Tally] | None = None,
+                   reasons: dict[str, Counter] | None = None) -> Tally:
     t = Tally()
     expected = truth_components(truth)
     for k, want in enumerate(expected):
@@ -79,8 +87,8 @@ def score_document(truth: dict, components: list, show_wrong: bool,
             print(f"  KIND: {want['kind']} (document {k + 1}) read as {found}", file=sys.stderr)
         handwritten = set(want.get("handwritten_fields", truth.get("handwritten_fields", [])) or [])
         for name, spec in want["fields"].items():
-            if name not in KNOWN:
-                continue
+            if name not in KNOWN and (got is None or name not in got.fields):
+                continue  # a form's own label (slug) is scored only where it was found: wrong `ok`s count
             f = Tally(fields=1)
             field = got.fields.get(name) if got is not None else None
             is_hand = name in handwritten
@@ -91,11 +99,14 @@ def score_document(truth: dict, components: list, show_wrong: bool,
                 if is_hand and show_wrong:
                     print(f"  HANDWRITTEN ok: {want['kind']} {name}: {field.value!r} sources={field.sources} "
                           f"conf={field.confidence:.3f} box={field.box}", file=sys.stderr)
-                right = field.value == normalize_value(name, spec["value"])
+                right = field.value == truth_value(name, spec["value"])
                 f.ok_right += int(right)
                 if not right and show_wrong:
                     print(f"  WRONG ok: {want['kind']} {name}: {field.value!r} != {spec['value']!r} "
                           f"conf={field.confidence:.3f} sources={field.sources}", file=sys.stderr)
+            elif reasons is not None:
+                why = "missing" if field is None else str(field.reason or field.status)
+                reasons[f"{want['kind']}.{name}"][why] += 1
             t.add(f)
             if per_field is not None:
                 per_field[f"{want['kind']}.{name}"].add(f)
@@ -122,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                                                          "bundle_card_form"]
     by_cell: dict[tuple[str, str], Tally] = defaultdict(Tally)
     per_field: dict[str, Tally] = defaultdict(Tally)
+    reasons: dict[str, Counter] = defaultdict(Counter)
     started, pages_read = time.perf_counter(), 0
     for level in args.levels.split(","):
         for kind in kinds:
@@ -137,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 pages_read += len(pages)
                 reading = interpret_files([(name, pages)], config)[0]
                 by_cell[(level, kind)].add(score_document(doc.truth, reading.components, args.show_wrong,
-                                                                per_field))
+                                                                per_field, reasons))
                 print(f"\r{level} {kind} {n + 1}/{args.count}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     elapsed = time.perf_counter() - started
@@ -154,9 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         group = "cards" if kind in CARD_KINDS else "forms" if kind in FORM_KINDS else "other"
         totals[f"{group}/{level}"].add(t)
     print()
-    print(f"{'field (all levels)':40} {'count':>5} {'ok share':>9} {'ok prec':>9}")
+    print(f"{'field (all levels)':40} {'count':>5} {'ok share':>9} {'ok prec':>9}  why not ok")
     for name, t in sorted(per_field.items()):
-        print(f"{name:40} {t.fields:5d} {_pct(t.ok, t.fields)} {_pct(t.ok_right, t.ok)}")
+        why = ", ".join(f"{r} {c}" for r, c in reasons[name].most_common(3))
+        print(f"{name:40} {t.fields:5d} {_pct(t.ok, t.fields)} {_pct(t.ok_right, t.ok)}  {why}")
     print()
     everything = totals["all"]
     print(f"precision of ok fields: {_pct(everything.ok_right, everything.ok)}   target ≥ 99.9 %")

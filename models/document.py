@@ -56,19 +56,35 @@ class Barcode(NamedTuple):
         return cls(str(data["format"]), str(data["text"]), (x0, y0, x1, y1))
 
 
+class SecondReading(NamedTuple):
+    """The same line read by the second, independent recognizer (lines carrying field values)."""
+
+    text: str  # NFC
+    confidence: float  # of its least sure character
+    char_confidences: tuple[float, ...] = ()  # one per character of `text`
+
+
 @dataclass(frozen=True, slots=True)
 class TextLine:
     text: str  # NFC
     box: Box
     confidence: float  # 0..1
+    second: SecondReading | None = None
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "box": list(self.box), "confidence": round(self.confidence, 4)}
+        out = {"text": self.text, "box": list(self.box), "confidence": round(self.confidence, 4)}
+        if self.second is not None:
+            out["second"] = {"text": self.second.text, "confidence": round(self.second.confidence, 4),
+                             "chars": [round(c, 3) for c in self.second.char_confidences]}
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> TextLine:
         x0, y0, x1, y1 = (int(v) for v in data["box"])
-        return cls(data["text"], (x0, y0, x1, y1), float(data["confidence"]))
+        second = data.get("second")
+        return cls(data["text"], (x0, y0, x1, y1), float(data["confidence"]),
+                   SecondReading(second["text"], float(second["confidence"]),
+                                 tuple(float(c) for c in second.get("chars", ()))) if second else None)
 
 
 @dataclass(slots=True)
@@ -122,6 +138,7 @@ class ReviewReason(StrEnum):
     HANDWRITTEN = "handwritten"
     AMBIGUOUS_UNIT = "ambiguous_unit"  # an old ward split between several new ones
     UNKNOWN_UNIT = "unknown_unit"  # an address unit not in the administrative catalogue
+    MAY_CONTINUE = "may_continue"  # the value's last line is full and the text seems to go on
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,11 @@ ADDRESS_FIELDS = frozenset({"que_quan", "noi_thuong_tru", "noi_cu_tru", "noi_tam
 # followed by a catalogued unit validates the addressee.
 ADDRESSEE_BODIES = ("Ủy ban nhân dân", "UBND", "Công an", "Phòng Tư pháp", "Chủ tịch Ủy ban nhân dân",
                     "Trung tâm Phục vụ hành chính công")
+# Words a value cannot end with: a unit's type without its name ("..., thành phố"), a phrase
+# waiting for its object ("cấp ngày", "nơi cấp"). A value ending so was cut at a line wrap.
+CONTINUING_WORDS = ("ngày", "tháng", "năm", "số", "cấp", "nơi", "tại", "của", "và", "với", "thành phố", "tỉnh",
+                    "quận", "huyện", "thị xã", "thị trấn", "phường", "xã", "đường", "phố", "ngõ", "ngách", "hẻm",
+                    "tổ", "thôn", "ấp", "khu phố", "số nhà")
 # Fields about the holder of a document, checked against the holder's card (QR, MRZ).
 PERSON_FIELDS = ("so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh")
 
@@ -109,6 +114,7 @@ REVIEW_REASONS_VI = {
     "handwritten": "Chữ viết tay",
     "ambiguous_unit": "Đơn vị hành chính cũ được chia cho nhiều đơn vị mới",
     "unknown_unit": "Không tìm thấy đơn vị hành chính",
+    "may_continue": "Giá trị có thể còn tiếp ở dòng dưới",
 }
 
 _BY_NAME = {spec.name: spec for spec in FIELD_SPECS}

@@ -95,6 +95,15 @@ def spelled_as_catalogued(text: str) -> bool:
     return all(_tone_key(_TYPE_PREFIX.sub("", part)) in names for part in parts)
 
 
+def ends_with_province(text: str) -> bool:
+    """The address's last comma-separated part names a province or centrally-run city (2025 or
+    one of the 63 before), with or without its type word. An address is written from the
+    smallest unit to the largest: one that stops short of its province is incomplete or was
+    cut short."""
+    parts = [p.strip() for p in unicodedata.normalize("NFC", text).split(",") if p.strip()]
+    return bool(parts) and _key(_TYPE_PREFIX.sub("", parts[-1])) in _db().province_keys()
+
+
 def provinces() -> tuple[AdminUnit, ...]:
     """The 34 provinces of 2025, by code."""
     return tuple(_db().provinces.values())
@@ -287,6 +296,7 @@ class _Db:
         }
         self._union_cache: dict[tuple[str, ...], _Index] = {}
         self._tone_names: frozenset[str] | None = None
+        self._province_keys: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     def tone_names(self) -> frozenset[str]:
@@ -298,6 +308,15 @@ class _Db:
                 keys |= {_tone_key(_split_type(a.name)[1]) for a in [*self.provinces.values(), *self.wards.values()]}
                 self._tone_names = frozenset(keys)
             return self._tone_names
+
+    def province_keys(self) -> frozenset[str]:
+        """Tone-insensitive keys of every province's name without its type word, 2025 and older."""
+        with self._lock:
+            if self._province_keys is None:
+                keys = {_key(u.short) for u in self.old_provinces.values()}
+                keys |= {_key(_split_type(p.name)[1]) for p in self.provinces.values()}
+                self._province_keys = frozenset(keys)
+            return self._province_keys
 
     def old_ward_index_for(self, district_codes: tuple[str, ...]) -> _Index:
         if len(district_codes) == 1:

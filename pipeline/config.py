@@ -65,10 +65,30 @@ class RecognizerConfig(BaseModel):
     target_core_height: int = 24  # px: final scaling, by the ink's core band (x-height + stems)
 
 
+class SecondReaderConfig(BaseModel):
+    """AsterNet (asterocr) line recognizer, the second reader of field values."""
+
+    enabled: bool = Field(True, description="Read the lines that carry field values a second time.")
+    model_dir: Path | None = Field(
+        None,
+        description="Directory with asternet.onnx + vocab.json. Default: the weights in the pinned asterocr wheel.",
+    )
+    expected_sha256: str | None = Field(
+        None, description="SHA-256 of asternet.onnx; required when model_dir points elsewhere."
+    )
+    threads: int = 1
+    agree_confidence: float = Field(
+        0.5,  # its reading of every letter more likely than all others together (tuning seeds 1000, 2000)
+        description="Two readings that agree make a value ok only if the second recognizer's least sure "
+        "character of the value has at least this probability.",
+    )
+
+
 class ReadingConfig(BaseModel):
     limits: InputLimits = InputLimits()
     detector: DetectorConfig = DetectorConfig()
     recognizer: RecognizerConfig = RecognizerConfig()
+    second_reader: SecondReaderConfig = SecondReaderConfig()
     pdf_dpi: int = 300
     # A PDF page whose text layer has at least this many real characters is read from
     # the text layer; fewer and it is rasterized and OCR'd.

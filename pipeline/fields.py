@@ -18,7 +18,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, TextLine
-from models.fields import FIELD_SPECS, ValueType, field_spec
+from models.fields import CONTINUING_WORDS, FIELD_SPECS, ValueType, field_spec
 from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, Layout
 from pipeline.idcheck import id12_problems
 from pipeline.text import fold, fold_in_place, nfc, slugify
@@ -55,6 +55,7 @@ class Candidate:
     box: Box
     confidence: float  # the lowest of the lines the value was read from
     free_text: bool = False  # may wrap onto the next lines
+    open_end: bool = False  # the text seems to go on past what was taken (cut at a wrap)
 
 
 def _candidate(name: str, line: TextLine, start: int, end: int, page: int) -> Candidate:
@@ -161,6 +162,7 @@ def make_field(cand: Candidate, threshold: float) -> Field | None:
         page=cand.page,
         box=cand.box,
         status=_status(valid, cand.confidence, threshold),
+        detail={"may_continue": True} if cand.open_end else None,
     )
 
 
@@ -310,14 +312,47 @@ def _extend(cand: Candidate, last: TextLine, lines: list[TextLine], allow_short:
         wrap = _wrap_kind(below, last, skew)
         if wrap is None:
             break
-        value = f"{value} {_clean_value(below.text)}".strip()
+        # The line's own trailing comma or colon (stripped from a value's end) stays between its parts.
+        ends = last.text.rstrip()[-1:]
+        value = f"{value}{ends if ends in ',;:' else ''} {_clean_value(below.text)}".strip()
         box = (min(box[0], below.box[0]), min(box[1], below.box[1]),
                max(box[2], below.box[2]), max(box[3], below.box[3]))
         confidence = min(confidence, below.confidence)
         last = below
         if wrap == "right":  # a right-aligned block ends where its own lines do
-            break
-    return Candidate(cand.name, value, cand.page, box, confidence, cand.free_text)
+            return Candidate(cand.name, value, cand.page, box, confidence, cand.free_text)
+    # What was taken may be cut short: the line under it, at the block's edge, does not open an
+    # item of its own ("cấp: Cục Cảnh sát ..." after "..., nơi"; "18/11/2021, nơi cấp: ..."
+    # after "cấp ngày") though it did not read as a continuation; or the last line ends with a
+    # comma; or the value ends with a word that needs more after it.
+    below = _line_below(lines, last, skew, pitch)
+    open_end = ((below is not None and _wrap_kind(below, last, skew) == "left" and not _opens_item(below.text))
+                or last.text.rstrip().endswith((",", ":")) or ends_unfinished(value))
+    return Candidate(cand.name, value, cand.page, box, confidence, cand.free_text, open_end)
+
+
+def ends_unfinished(value: str) -> bool:
+    """A value ending with a word that needs more after it ("..., thành phố", "cấp ngày"), but
+    not an enumeration of such words ("các phường, xã": wards and communes)."""
+    words = value.casefold().rstrip(" ,.;:").split()
+
+    def ending(words: list[str]) -> str | None:
+        return next((w for w in CONTINUING_WORDS if " ".join(words[-len(w.split()):]) == w), None)
+
+    last = ending(words)
+    if last is None:
+        return False
+    head = words[:-len(last.split())]
+    listed = bool(head) and head[-1].endswith(",") and ending([w.rstrip(",;") for w in head]) is not None
+    return not listed
+
+
+def _opens_item(text: str) -> bool:
+    """A line that starts something new: numbered ("5. ", "b) ") or with a capital letter."""
+    if _NUMBERING.match(text):
+        return True
+    first = next((c for c in text if c.isalnum()), "")
+    return first.isupper()
 
 
 def key_value_candidates(pages: Iterable[PageText], allow_short_labels: bool = False) -> list[Candidate]:

@@ -220,6 +220,7 @@ class PageOcr:
     lines: list[TextLine]
     quarter_turns: int  # counter-clockwise turns applied to read the page
     skew_degrees: float
+    crops: list[np.ndarray]  # the straightened crop each line was read from, as `lines`
 
 
 class PageReader:
@@ -245,7 +246,9 @@ class PageReader:
             (roomy.model_copy(update={"target_line_height": round(config.target_line_height * 5 / 6)}), True),
         )
 
-    def _recognize(self, grey: np.ndarray, quad: np.ndarray, neighbours: Sequence[np.ndarray] = ()) -> Recognition:
+    def _recognize(self, grey: np.ndarray, quad: np.ndarray,
+                   neighbours: Sequence[np.ndarray] = ()) -> tuple[Recognition, np.ndarray]:
+        """The line's reading and the crop it was read from."""
         # The default crop first; an unsure reading is tried again through other crops
         # (neighbours left in, more room above for stacked marks such as the tilde of a
         # capital Ễ, other scales) and the reading the recognizer is surest of is kept.
@@ -271,8 +274,8 @@ class PageReader:
         if self.mrz_recognizer is not None and looks_like_mrz(rec.text):
             mrz = self.mrz_recognizer.recognize(crop)
             if len(mrz.text.replace(" ", "")) >= 20:
-                return Recognition(normalize_mrz_line(mrz.text), mrz.confidence)
-        return rec
+                return Recognition(normalize_mrz_line(mrz.text), mrz.confidence), crop
+        return rec, crop
 
     def _sample_lines(self, lines: list[DetectedLine]) -> list[DetectedLine]:
         wide = [line for line in lines if line_angle(line.quad)[1] >= 3 * line_angle(line.quad)[2]]
@@ -293,7 +296,7 @@ class PageReader:
             scores = []
             for line in sample:
                 others = [place(q) for q in quads if q is not line.quad]
-                scores.append(self._recognize(image, place(line.quad), others).confidence)
+                scores.append(self._recognize(image, place(line.quad), others)[0].confidence)
             return float(np.mean(scores))
 
         upright = mean_confidence(grey, flip=False)
@@ -319,23 +322,25 @@ class PageReader:
 
         skew = estimate_skew(lines)
         items: list[OrderItem] = []
-        recognized: list[tuple[np.ndarray, Recognition]] = []
+        recognized: list[tuple[np.ndarray, Recognition, np.ndarray]] = []
         quads = [line.quad for line in lines]
         heights = [line_angle(q)[2] for q in quads]
         typical = float(np.median(heights)) if heights else 0.0
         for k, line in enumerate(lines):
-            rec = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1:])
+            rec, crop = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1:])
             if not _has_content(rec.text) or _scribble(rec, heights[k], typical):
                 continue
-            recognized.append((line.quad, rec))
+            recognized.append((line.quad, rec, crop))
             items.append(OrderItem.from_quad(line.quad, rec.text))
 
         text_lines: list[TextLine] = []
+        crops: list[np.ndarray] = []
         for index in reading_order(items, skew_degrees=skew):
-            quad, rec = recognized[index]
+            quad, rec, crop = recognized[index]
+            crops.append(crop)
             points = unrotate_points(quad, turns, orig_w, orig_h)
             x0, y0 = np.floor(points.min(axis=0)).astype(int)
             x1, y1 = np.ceil(points.max(axis=0)).astype(int)
             box = (max(0, int(x0)), max(0, int(y0)), min(orig_w, int(x1)), min(orig_h, int(y1)))
             text_lines.append(TextLine(rec.text, box, rec.confidence))
-        return PageOcr(text_lines, turns % 4, skew)
+        return PageOcr(text_lines, turns % 4, skew, crops)

@@ -7,16 +7,18 @@ born-digital PDFs never pay for loading the detector.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 import cv2
 
-from models.document import ComponentReading, DocumentKind, DocumentReading, PageText, TextSource
+from models.document import ComponentReading, DocumentKind, DocumentReading, PageText, SecondReading, TextSource
 from pipeline.barcodes import find_codes
 from pipeline.classify import split_pages
 from pipeline.config import ReadingConfig
+from pipeline.engines import TextRecognizer
 from pipeline.fields import extract_fields
 from pipeline.ocr import PageReader
 from pipeline.preflight import FileInfo, preflight
@@ -42,6 +44,14 @@ class OcrEngines:
             mrz_recognizer(self.config.recognizer),
         )
 
+    @cached_property
+    def second_reader(self) -> TextRecognizer | None:
+        if not self.config.second_reader.enabled:
+            return None
+        from pipeline.engines.aster import AsterRecognizer
+
+        return AsterRecognizer(self.config.second_reader)
+
 
 def read_page(source: PageSource, engines: OcrEngines) -> PageText:
     if source.text_lines is not None:
@@ -55,8 +65,17 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
 
         rgb = cv2.cvtColor(source.image, cv2.COLOR_BGR2RGB)
         handwriting = [mark.box for mark in find_handwriting(rgb, ocr.lines)]
-    return PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees,
+    page = PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees,
                     find_codes(source.image), handwriting)
+    second = engines.second_reader
+    if second is not None:
+        from pipeline.second_read import value_lines
+
+        for i in value_lines(page, engines.config.review_confidence):
+            rec = second.recognize(ocr.crops[i])
+            page.lines[i] = replace(page.lines[i], second=SecondReading(rec.text, rec.confidence,
+                                                                        rec.char_confidences))
+    return page
 
 
 def read_pages(
@@ -102,6 +121,7 @@ def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConf
     many workers). Each file is split into documents; every document's fields are checked
     against the others' (a form against the card of the same person, a card's two sides)."""
     from pipeline import address
+    from pipeline.second_read import second_fields
     from pipeline.verify import PartInput, verify_parts
 
     splits = [(source, pages, split_pages(pages)) for source, pages in files]
@@ -110,9 +130,11 @@ def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConf
         for part in parts:
             part_pages = [pages[i] for i in part.pages]
             read = extract_fields(part.kind, part_pages, config.review_confidence)
-            inputs.append(PartInput(part.kind, part_pages, read))
+            again = second_fields(part.kind, part_pages, config.review_confidence)
+            inputs.append(PartInput(part.kind, part_pages, read, again))
     verified = iter(verify_parts(inputs, review_threshold=config.review_confidence, ok_threshold=config.ok_confidence,
-                                 today=today, places=address))
+                                 today=today, places=address,
+                                 second_threshold=config.second_reader.agree_confidence))
     readings = []
     for source, pages, parts in splits:
         components = [ComponentReading(part.kind, part.confidence, tuple(pages[i].index for i in part.pages),

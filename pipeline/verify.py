@@ -1,12 +1,16 @@
 """The decision per field: `ok`, `needs_review` or `invalid`, from every source a dossier has.
 
-Sources of a value: the printed text as read (OCR, or a PDF's own text layer), a card's QR
+Sources of a value: the printed text as read (OCR, or a PDF's own text layer), the same
+print read by a second recognizer of unrelated design (`pipeline.second_read`), a card's QR
 code, a card's MRZ. A field is
-- `ok` when two independent sources agree, or when a rule validates it (MRZ check digits,
-  a closed vocabulary, a date that must be a milestone birthday) on a confident read;
+- `ok` when two independent sources agree (two recognizers only letter for letter, each sure
+  of every letter of the value), or when a rule validates it (MRZ check digits, a closed
+  vocabulary, a date that must be a milestone birthday) on a confident read that the second
+  recognizer, where it read the value, does not contradict;
 - `invalid` when it fails a rule (impossible date, malformed number);
 - `needs_review` otherwise: low confidence, sources that disagree, nothing to check it
-  against, handwriting, an address unit that cannot be placed.
+  against, handwriting, an address unit that cannot be placed, a value that may have been cut
+  short at a line wrap (or an address stopping short of its province).
 A single low-confidence read is never `ok`; a handwritten value is never `ok`. When the
 printed text and the MRZ agree, the value is the printed one (with tone marks), never the
 MRZ's stripped form.
@@ -87,6 +91,7 @@ class PartInput:
     kind: DocumentKind
     pages: list[PageText]
     fields: dict[str, Field]
+    second: dict[str, Field] = field(default_factory=dict)  # the same values by the second reader
 
 
 @dataclass(slots=True)
@@ -113,12 +118,15 @@ class PlaceCatalogue(Protocol):
 
     def spelled_as_catalogued(self, text: str) -> bool: ...
 
+    def ends_with_province(self, text: str) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     review_threshold: float  # below: low confidence
     ok_threshold: float  # a single rule-validated read needs at least this
     today: date
+    second_threshold: float = 0.5  # the second recognizer's least sure character in the value
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +215,14 @@ def _handwritten(f: Field, pages: dict[int, PageText]) -> bool:
     return page is not None and any(_overlap(f.box, r) >= _HANDWRITING_OVERLAP for r in page.handwriting)
 
 
+def _touches_handwriting(f: Field, pages: dict[int, PageText]) -> bool:
+    """A mark lies over part of the field (a wrapped value written on one of its lines), or the
+    field over most of a mark."""
+    page = pages.get(f.page)
+    return page is not None and any(_overlap(f.box, r) >= _HANDWRITING_OVERLAP
+                                    or _overlap(r, f.box) >= _HANDWRITING_OVERLAP for r in page.handwriting)
+
+
 def _flag(f: Field, status: FieldStatus, reason: ReviewReason | None, **detail: object) -> Field:
     merged = {**(f.detail or {}), **{k: v for k, v in detail.items() if v is not None}} or None
     return replace(f, status=status, reason=reason, detail=merged)
@@ -217,9 +233,16 @@ def _text_source(f: Field, pages: dict[int, PageText]) -> str:
     return "pdf_text" if page is not None and page.text_source == TextSource.PDF_TEXT else "ocr"
 
 
+def _read_alike(a: str, b: str) -> bool:
+    """Two recognizers' readings of one printed value: equal letter for letter, tone marks,
+    case and punctuation included (spacing aside)."""
+    return bool(a) and " ".join(a.split()) == " ".join(b.split())
+
+
 def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, cfg: Thresholds,
-                 rule_ok: Callable[[str, Field], bool]) -> Field:
-    """Status of a value read from the page, given other sources' values for the same field."""
+                 rule_ok: Callable[[str, Field], bool], second: Field | None = None) -> Field:
+    """Status of a value read from the page, given other sources' values for the same field
+    and the second recognizer's reading of it."""
     agree = [src for src, v in refs if _same(name, f.value, v, src)]
     disagree = {src: v for src, v in refs if not _same(name, f.value, v, src)}
     if disagree:
@@ -239,11 +262,26 @@ def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, 
         return _flag(replace(f, value=value, sources=(source, *agree)), FieldStatus.OK, None)
     if f.status == FieldStatus.INVALID:
         return _flag(replace(f, sources=(source,)), FieldStatus.INVALID, ReviewReason.RULE_FAILED)
+    if (f.detail or {}).get("may_continue"):
+        # Read right (even from a text layer) or not, the value may be cut short.
+        return _flag(replace(f, sources=(source,)), FieldStatus.NEEDS_REVIEW, ReviewReason.MAY_CONTINUE)
     if source == "pdf_text":
         # A born-digital document's own text: nothing was guessed.
         return _flag(replace(f, sources=(source,)), FieldStatus.OK, None)
     if f.confidence < cfg.review_threshold:
         return _flag(replace(f, sources=(source,)), FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE)
+    if second is not None and source == "ocr":
+        if _read_alike(f.value, second.value) and not _case_flipped(f.value):
+            if second.confidence < cfg.second_threshold:
+                # Alike, but the second reader doubted a letter: the spot where both may slip
+                # the same way (a small stacked mark, as on a photographed capital Ễ).
+                return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.NEEDS_REVIEW,
+                             ReviewReason.LOW_CONFIDENCE, ocr2_confidence=round(second.confidence, 3))
+            return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.OK, None,
+                         ocr2_confidence=round(second.confidence, 3))
+        # Two readers that differ: one of them misread, even a value whose format is fine.
+        return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.NEEDS_REVIEW, ReviewReason.SOURCES_DISAGREE,
+                     ocr2_value=second.value, read_value=f.value)
     if rule_ok(name, f):
         return _flag(replace(f, sources=(source, "rule")), FieldStatus.OK, None)
     return _flag(replace(f, sources=(source,)), FieldStatus.NEEDS_REVIEW, ReviewReason.SINGLE_SOURCE)
@@ -269,9 +307,10 @@ def _mrz_box(pages: list[PageText]) -> tuple[Box, int] | None:
 
 
 def verify_parts(parts: list[PartInput], *, review_threshold: float, ok_threshold: float,
-                 today: date | None = None, places: PlaceCatalogue | None = None) -> list[dict[str, Field]]:
+                 today: date | None = None, places: PlaceCatalogue | None = None,
+                 second_threshold: float = 0.5) -> list[dict[str, Field]]:
     """Final fields of every document of a dossier, in the order given."""
-    cfg = Thresholds(review_threshold, ok_threshold, today or date.today())
+    cfg = Thresholds(review_threshold, ok_threshold, today or date.today(), second_threshold)
     codes = [_codes_of(part) for part in parts]
     identities: dict[str, Identity] = {}  # every card record of the dossier, by ID number
     for ident in (i for c in codes for i in c.identities):
@@ -344,7 +383,8 @@ def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Ident
     for name in order:
         f = fields[name]
         source = _text_source(f, pages)
-        decided = _decide_read(name, f, refs_for(_base(name)) if name == _base(name) else [], source, cfg, rule_ok)
+        decided = _decide_read(name, f, refs_for(_base(name)) if name == _base(name) else [], source, cfg, rule_ok,
+                               part.second.get(name))
         out[name] = decided
 
     # Fields only the card's own codes carry (e.g. the back: number, birth, expiry from the MRZ).
@@ -367,6 +407,10 @@ def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Ident
     for name in list(out):
         if _base(name) in ADDRESS_FIELDS and places is not None:
             out[name] = _with_unit(out[name], places.resolve_address)
+            f = out[name]
+            if f.status == FieldStatus.OK and not _confirmed(f) and not places.ends_with_province(f.value):
+                # Read right, perhaps, but stopping short of its province: cut at a wrap, or incomplete.
+                out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.MAY_CONTINUE, no_province=True)
         f = out[name]
         if _handwritten(f, pages) and (f.status == FieldStatus.OK or f.reason in _WEAKER_THAN_HANDWRITING):
             # Never ok; and "handwritten" tells the reviewer more than "single source".
@@ -388,7 +432,7 @@ def _filled_by_hand(out: dict[str, Field], pages: dict[int, PageText], rule: Kin
     format — only values confirmed by a second source stay `ok`."""
     if rule is None or rule.layout != Layout.PAGE:
         return
-    if not any(_handwritten(out[name], pages) for name in rule.fields if name in out):
+    if not any(_touches_handwriting(out[name], pages) for name in rule.fields if name in out):
         return
     for name, f in out.items():
         if f.status == FieldStatus.OK and not _confirmed(f):
@@ -400,8 +444,9 @@ def _ordered(out: dict[str, Field], read: dict[str, Field]) -> list[str]:
 
 
 def _confirmed(f: Field) -> bool:
-    """Rests on a second source (a code, the date in words), not only on a reading and its format."""
-    return bool(set(f.sources) - {"ocr", "pdf_text", "rule"})
+    """Rests on a second source (a code, the date in words), not only on readings of the
+    value (one recognizer's or two) and its format."""
+    return bool(set(f.sources) - {"ocr", "ocr2", "pdf_text", "rule"})
 
 
 def _date_in_words(out: dict[str, Field], cfg: Thresholds) -> None:

@@ -325,3 +325,15 @@ def test_lazy_load_is_thread_safe(monkeypatch):
     for t in threads:
         t.join()
     assert not errors and len(set(results)) == 1 and len(results) == 8
+
+
+def test_an_address_ends_with_its_province_or_it_is_incomplete():
+    from pipeline.address import ends_with_province
+
+    assert ends_with_province("Số 5 đường Lê Lợi, phường Sài Gòn, Thành phố Hồ Chí Minh")
+    assert ends_with_province("Kim Liên, Nam Đàn, Nghệ An")  # old province, no type word
+    assert ends_with_province("xã Kim Liên, tỉnh Nghe An")  # matched without tone marks
+    assert ends_with_province("Tổ 1, TP. Hà Nội")
+    assert not ends_with_province("Thị trấn Núi Đèo, huyện Thủy Nguyên")  # stops at the district
+    assert not ends_with_province("Ủy ban nhân dân Phường 25, quận Bình Thạnh")
+    assert not ends_with_province("")

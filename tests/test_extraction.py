@@ -31,3 +31,20 @@ def test_a_scanned_bundle_is_split_by_kind_and_cross_checked(engines, reading_co
     # ... and the form's holder by the card beside it.
     holder = form.fields.get("so_dinh_danh")
     assert holder is not None and holder.status == FieldStatus.OK and {"qr", "mrz"} & set(holder.sources)
+
+
+@pytest.mark.parametrize("kind", ["ct01", "to_khai_khai_sinh"])
+def test_a_typed_form_alone_is_confirmed_by_two_independent_recognizers(engines, reading_config, kind):
+    from samples.generate import generate_document
+
+    doc = generate_document(kind, "scanned", 5151)
+    pages = read_pages(doc.pdf_bytes or doc.page_files[0], f"form.{doc.extension}", reading_config, engines)
+    (reading,) = interpret_files([(f"form.{doc.extension}", pages)], reading_config)
+    assert any(line.second is not None for page in pages for line in page.lines)
+    fields, truth = reading.fields, doc.truth["fields"]
+    # No card in the dossier: the name is confirmed by the second recognizer, letter for letter.
+    assert fields["ho_va_ten"].status == FieldStatus.OK and fields["ho_va_ten"].sources == ("ocr", "ocr2")
+    for name, spec in truth.items():
+        if name in fields and fields[name].status == FieldStatus.OK:
+            assert fields[name].value == normalize_value(name, spec["value"]), name
+    assert sum(f.status == FieldStatus.OK for f in fields.values()) >= 0.6 * len(truth)

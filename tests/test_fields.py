@@ -180,6 +180,34 @@ def test_wrapped_value_continues_on_the_next_line_only_after_a_full_line():
     assert fields["que_quan"].value == "xã Nghĩa Hưng"  # its line ended early: no wrap
 
 
+def test_a_wrapped_value_keeps_the_comma_its_first_line_ends_with():
+    page = PageText(0, 2480, 3508, TextSource.OCR, [
+        _line("Nơi thường trú: Số 34, ngõ 165 đường Lê Đức Thọ, Phường 17, quận Gò Vấp,", 200, 1000, 2280),
+        _line("Thành phố Hồ Chí Minh", 200, 1070, 820),
+    ])
+    fields = extract_fields(DocumentKind.DON, [page], 0.8)
+    assert fields["noi_thuong_tru"].value.endswith("quận Gò Vấp, Thành phố Hồ Chí Minh")
+
+
+
+def test_a_value_whose_full_line_runs_on_into_a_line_that_looks_like_a_label_may_be_cut_short():
+    page = PageText(0, 2480, 3508, TextSource.OCR, [
+        _line("Giấy tờ tùy thân: Căn cước công dân số 001190012345, cấp ngày 15/04/2021, nơi", 200, 1000, 2280),
+        _line("cấp: Cục Cảnh sát quản lý hành chính về trật tự xã hội", 200, 1070, 1700),
+        _line("Nơi cư trú: Số 8 phố Huế, phường Hai Bà Trưng, thành phố Hà Nội", 200, 1140, 2000),
+        _line("Số điện thoại: 0912345678", 200, 1210, 900),
+    ])
+    fields = extract_fields(DocumentKind.TO_KHAI_KHAI_SINH, [page], 0.8)
+    assert fields["giay_to_tuy_than"].detail == {"may_continue": True}
+    assert fields["noi_cu_tru"].detail is None  # its line ended early: a whole value
+    page.lines[:2] = [
+        _line("Giấy tờ tùy thân: Căn cước công dân số 001190012345, cấp ngày", 200, 1000, 2280),
+        _line("15/04/2021, nơi cấp: Cục Cảnh sát quản lý hành chính về trật tự xã hội", 200, 1070, 2000),
+    ]
+    assert extract_fields(DocumentKind.TO_KHAI_KHAI_SINH, [page], 0.8)["giay_to_tuy_than"].detail == {
+        "may_continue": True}
+
+
 def test_card_value_is_the_line_under_the_caption_by_position():
     # "Có giá trị đến" sits left, under the photo, level with the address: reading order
     # may put it between the caption and the value; position does not.
@@ -227,3 +255,14 @@ def test_a_label_word_ending_a_sentence_is_not_a_caption():
     fields = extract_fields(DocumentKind.DON, [page], 0.8)
     assert "noi_thuong_tru" not in fields
     assert fields["ho_va_ten"].value == "LÊ VĂN AN"
+
+
+def test_a_value_ending_with_a_word_that_needs_more_is_unfinished():
+    from pipeline.fields import ends_unfinished
+
+    assert ends_unfinished("Số 42, ngõ 244 đường Yên Phụ, phường Tây Hồ, thành phố")
+    assert ends_unfinished("Căn cước công dân số 079071703195, cấp ngày")
+    assert ends_unfinished("Thôn Đông, xã")
+    assert not ends_unfinished("Số 42, ngõ 244 đường Yên Phụ, phường Tây Hồ, thành phố Hà Nội")
+    assert not ends_unfinished("Xã Tân Phú")  # the type word begins it, the name ends it
+    assert not ends_unfinished("Trung tâm Phục vụ hành chính công các phường, xã")  # wards and communes

@@ -1,7 +1,8 @@
 """OCR engines behind small Protocols.
 
-Real engines: `PaddleTextDetector` (PP-OCR detector through PaddleOCR on ONNX Runtime)
-and `TesseractRecognizer` (Tesseract 5 `vie`). `ContourTextDetector` is a deterministic
+Real engines: `PaddleTextDetector` (PP-OCR detector through PaddleOCR on ONNX Runtime),
+`TesseractRecognizer` (Tesseract 5 `vie`) and `AsterRecognizer` (AsterNet, the second
+reader of field values). `ContourTextDetector` is a deterministic
 OpenCV detector for fast tests of the stages around detection; it is never used to
 prove the real detector works.
 """
@@ -32,6 +33,7 @@ class DetectedLine:
 class Recognition:
     text: str  # NFC
     confidence: float  # 0..1
+    char_confidences: tuple[float, ...] = ()  # per character of `text`, where the engine gives them
 
 
 class TextDetector(Protocol):

@@ -1,0 +1,193 @@
+"""The second recognizer (AsterNet): real weights, verified; which lines it reads again; the
+fields as it read them; and what its agreement or disagreement does to a field's status."""
+
+import shutil
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from models.document import DocumentKind, FieldStatus, PageText, ReviewReason, SecondReading, TextLine, TextSource
+from models.errors import ErrorCode
+from pipeline.config import SecondReaderConfig
+from pipeline.engines.aster import BUNDLED_FILES_SHA256, AsterRecognizer, _model_files, split_wide
+from pipeline.errors import InputRefused
+from pipeline.fields import extract_fields
+from pipeline.second_read import second_fields, value_lines
+from pipeline.verify import PartInput, verify_parts
+from tests.fixtures_files import vietnamese_font
+
+TODAY = date(2026, 11, 21)
+CT01 = [
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ", "Kính gửi: Công an phường Sài Gòn",
+    "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng", "2. Ngày, tháng, năm sinh: 29/02/2004",
+    "4. Số định danh cá nhân: 079304001122", "5. Số điện thoại liên hệ: 0912345678",
+]
+
+
+def _line_image(text: str, size: int = 34) -> np.ndarray:
+    font = ImageFont.truetype(vietnamese_font(), size)
+    x0, y0, x1, y1 = font.getbbox(text)
+    image = Image.new("L", (x1 + 2 * size, y1 + size), 255)
+    ImageDraw.Draw(image).text((size, size // 2), text, fill=0, font=font)
+    return np.asarray(image)
+
+
+@pytest.fixture(scope="module")
+def aster():
+    return AsterRecognizer(SecondReaderConfig())
+
+
+@pytest.mark.parametrize("text", ["Nguyễn Thị Phượng", "Số 12 ngõ 45 phố Hoàng Quốc Việt", "29/02/2004"])
+def test_the_second_recognizer_reads_vietnamese_with_every_tone_mark(aster, text):
+    rec = aster.recognize(_line_image(text))
+    assert rec.text == text
+    assert 0.5 < rec.confidence <= 1.0
+
+
+def test_a_line_too_long_for_the_network_is_read_in_pieces_cut_between_words(aster):
+    text = ", ".join(["Thôn Đông Xuân xã Quảng Phú huyện Quảng Trạch tỉnh Quảng Bình"] * 2)
+    image = _line_image(text)
+    assert image.shape[1] > 32 * image.shape[0]  # wider than the network takes at once
+    assert len(split_wide(image, 32)) >= 2
+    assert aster.recognize(image).text == text
+    # A strip with no gap to cut at is not read (and does not crash the network).
+    solid = np.zeros((32, 32 * 40), np.uint8)
+    assert aster.recognize(solid).text == ""
+
+
+def test_weights_are_verified_before_use(tmp_path):
+    model, vocab = _model_files(SecondReaderConfig())
+    own = tmp_path / "aster"
+    own.mkdir()
+    shutil.copyfile(model, own / "asternet.onnx")
+    shutil.copyfile(vocab, own / "vocab.json")
+    good = SecondReaderConfig(model_dir=own, expected_sha256=BUNDLED_FILES_SHA256["asternet.onnx"])
+    assert _model_files(good)[0] == own / "asternet.onnx"
+    with pytest.raises(InputRefused) as err:
+        _model_files(good.model_copy(update={"expected_sha256": "0" * 64}))
+    assert err.value.code == ErrorCode.MODEL_INVALID
+    (own / "vocab.json").unlink()
+    with pytest.raises(InputRefused):
+        _model_files(good)
+
+
+def _page(texts, second=None):
+    """A form page; `second` maps a line index to the second recognizer's text."""
+    second = second or {}
+    lines = [TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95,
+                      SecondReading(second[i], 0.9) if i in second else None) for i, t in enumerate(texts)]
+    return PageText(0, 2480, 3508, TextSource.OCR, lines)
+
+
+def test_the_lines_read_again_are_those_holding_field_values():
+    chosen = value_lines(_page(CT01), 0.8)
+    assert chosen == [2, 3, 4, 5, 6]  # not the motto, not the title
+
+
+def test_a_line_keeps_its_second_reading_through_json():
+    line = TextLine("Nguyễn Văn An", (1, 2, 3, 4), 0.91, SecondReading("Nguyễn Văn An", 0.87))
+    assert TextLine.from_dict(line.to_dict()) == line
+    plain = TextLine("x", (1, 2, 3, 4), 0.5)
+    assert "second" not in plain.to_dict() and TextLine.from_dict(plain.to_dict()) == plain
+
+
+def test_only_values_whose_every_line_was_read_again_count():
+    page = _page(CT01, {3: "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng"})
+    again = second_fields(DocumentKind.CT01, [page], 0.8)
+    assert set(again) == {"ho_va_ten"}  # the others' lines were read once: they would agree with themselves
+    assert second_fields(DocumentKind.CT01, [_page(CT01)], 0.8) == {}
+
+
+def _verify(page, hand=()):
+    page = replace(page, handwriting=list(hand))
+    read = extract_fields(DocumentKind.CT01, [page], 0.8)
+    part = PartInput(DocumentKind.CT01, [page], read, second_fields(DocumentKind.CT01, [page], 0.8))
+    return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
+
+
+def test_two_recognizers_agreeing_letter_for_letter_make_a_name_ok():
+    alone = _verify(_page(CT01))["ho_va_ten"]
+    assert alone.status == FieldStatus.NEEDS_REVIEW and alone.reason == ReviewReason.SINGLE_SOURCE
+    agreed = _verify(_page(CT01, {3: CT01[3]}))["ho_va_ten"]
+    assert agreed.status == FieldStatus.OK and agreed.sources == ("ocr", "ocr2")
+    assert agreed.value == "Trần Thị Thu Hằng"
+
+
+@pytest.mark.parametrize("other", [
+    "1. Họ, chữ đệm và tên: Trần Thị Thu Hàng",  # a tone mark
+    "1. Họ, chữ đệm và tên: TRẦN THỊ THU HẰNG",  # case
+    "1. Họ, chữ đệm và tên: Trần Thị Thu",  # cut short
+])
+def test_readings_that_differ_at_all_go_to_review_with_both_values(other):
+    field = _verify(_page(CT01, {3: other}))["ho_va_ten"]
+    assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
+    assert field.value == "Trần Thị Thu Hằng" and field.detail["ocr2_value"] == other.split(": ")[1]
+
+
+def test_a_disagreeing_second_reading_overrules_a_well_formed_confident_date():
+    assert _verify(_page(CT01))["ngay_sinh"].sources == ("ocr", "rule")  # ok on its format alone
+    field = _verify(_page(CT01, {4: "2. Ngày, tháng, năm sinh: 29/02/2001"}))["ngay_sinh"]
+    assert field.status == FieldStatus.NEEDS_REVIEW and field.detail["ocr2_value"] == "29/02/2001"
+
+
+def test_agreement_does_not_lift_a_low_confidence_reading_or_handwriting():
+    page = _page(CT01, {3: CT01[3]})
+    page.lines[3] = replace(page.lines[3], confidence=0.6)
+    assert _verify(page)["ho_va_ten"].reason == ReviewReason.LOW_CONFIDENCE
+    # The phone line is under a handwriting mark: the form was filled by hand, and two
+    # readings of it agreeing are still readings, not a second source.
+    hand = _verify(_page(CT01, {3: CT01[3], 6: CT01[6]}), hand=[(600, 305, 900, 355)])
+    assert hand["so_dien_thoai"].reason == ReviewReason.HANDWRITTEN
+    assert hand["ho_va_ten"].status == FieldStatus.NEEDS_REVIEW
+    assert hand["ho_va_ten"].detail["form_filled_by_hand"] is True
+
+
+def test_a_value_that_may_be_cut_short_is_never_ok_however_alike_it_reads():
+    texts = [*CT01, "Giấy tờ tùy thân: Căn cước công dân số 079304001122, cấp ngày 15/04/2021, nơi",
+             "cấp: Cục Cảnh sát quản lý hành chính về trật tự xã hội"]
+    page = _page(texts, {7: texts[7], 8: texts[8]})
+    page.lines[7] = replace(page.lines[7], box=(60, 355, 2280, 395))  # a full line
+    field = _verify(page)["giay_to_tuy_than"]
+    assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.MAY_CONTINUE
+
+
+def test_an_address_read_alike_but_stopping_short_of_its_province_goes_to_review():
+    from pipeline import address
+
+    texts = [*CT01, "8. Nơi thường trú: Số 5 đường Lê Lợi, phường Sài Gòn"]
+    page = _page(texts, {7: texts[7]})
+    read = extract_fields(DocumentKind.CT01, [page], 0.8)
+    part = PartInput(DocumentKind.CT01, [page], read, second_fields(DocumentKind.CT01, [page], 0.8))
+    field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
+        "noi_thuong_tru"]
+    assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.MAY_CONTINUE
+    texts[7] += ", Thành phố Hồ Chí Minh"
+    page = _page(texts, {7: texts[7]})
+    part = PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8),
+                     second_fields(DocumentKind.CT01, [page], 0.8))
+    field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
+        "noi_thuong_tru"]
+    assert field.status == FieldStatus.OK and field.sources == ("ocr", "ocr2")
+
+
+def test_the_second_readings_doubt_counts_only_inside_the_value():
+    from pipeline.second_read import value_confidence
+
+    text = "1. Họ, chữ đệm và tên: NGUYỄN ĐỨC KIÊN"
+    sure = [0.99] * len(text)
+    label_doubt = list(sure)
+    label_doubt[text.index("tên")] = 0.2
+    assert value_confidence("NGUYỄN ĐỨC KIÊN", [SecondReading(text, 0.2, tuple(label_doubt))]) == 0.99
+    value_doubt = list(sure)
+    value_doubt[text.index("Ễ")] = 0.41
+    assert value_confidence("NGUYỄN ĐỨC KIÊN", [SecondReading(text, 0.41, tuple(value_doubt))]) == 0.41
+    # Readings alike, but the second reader doubted a letter: where both may slip the same way.
+    page = _page(CT01, {3: CT01[3]})
+    page.lines[3] = replace(page.lines[3], second=SecondReading(CT01[3], 0.41, tuple(
+        0.41 if ch == "ằ" else 0.99 for ch in CT01[3])))
+    field = _verify(page)["ho_va_ten"]
+    assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.LOW_CONFIDENCE
+    assert field.detail["ocr2_confidence"] == 0.41
