@@ -102,6 +102,11 @@ ADDRESSEE_BODIES = ("Ủy ban nhân dân", "UBND", "Công an", "Phòng Tư pháp
 CONTINUING_WORDS = ("ngày", "tháng", "năm", "số", "cấp", "nơi", "tại", "của", "và", "với", "thành phố", "tỉnh",
                     "quận", "huyện", "thị xã", "thị trấn", "phường", "xã", "đường", "phố", "ngõ", "ngách", "hẻm",
                     "tổ", "thôn", "ấp", "khu phố", "số nhà")
+# Words that open a part of an address ("Tổ 38, đường ..., phường ..."): a closed vocabulary.
+# A part opening with one of them up to tone marks but not exactly ("Tố 38") was misread.
+ADDRESS_TYPE_WORDS = ("tổ dân phố", "khu phố", "thị trấn", "thị xã", "thành phố", "đặc khu", "tổ", "thôn", "ấp",
+                      "xóm", "bản", "buôn", "khóm", "làng", "khu", "số", "ngõ", "ngách", "hẻm", "kiệt", "đường",
+                      "phố", "phường", "xã", "quận", "huyện", "tỉnh")
 # Fields about the holder of a document, checked against the holder's card (QR, MRZ).
 PERSON_FIELDS = ("so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh")
 

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, ReviewReason, TextSource
-from models.fields import ADDRESS_FIELDS, ADDRESSEE_BODIES, PERSON_FIELDS, ValueType, field_spec
+from models.fields import ADDRESS_FIELDS, ADDRESS_TYPE_WORDS, ADDRESSEE_BODIES, PERSON_FIELDS, ValueType, field_spec
 from models.idcards import CAN_CUOC, CARD_NATIONALITIES, CHIP_CCCD, CMND, ETHNIC_GROUPS, CardGeneration
 from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, KindRule, Layout
+from pipeline.text import fold
 from pipeline.idcheck import (
     QrPayload,
     Td1Mrz,
@@ -74,6 +75,23 @@ def _addressee_unit(text: str) -> str | None:
         if folded.startswith(body.casefold() + " "):
             return text[len(body):].strip()
     return None
+
+
+def misread_type_words(address: str) -> list[str]:
+    """Words opening a part of the address that are a unit type up to tone marks but not
+    exactly ("Tố 38" for "Tổ 38"): the closed vocabulary a reading of the street part can be
+    held to. A street named like one ("Ngô Quyền", "ngõ") is reported too: it costs a look."""
+    found = []
+    for part in address.split(","):
+        words = part.split()
+        for type_word in ADDRESS_TYPE_WORDS:
+            n = len(type_word.split())
+            head = " ".join(words[:n])
+            if len(words) >= n and fold(head) == fold(type_word):
+                if head.casefold() != type_word:
+                    found.append(head)
+                break
+    return found
 
 
 def _vocabulary_key(text: str) -> str:
@@ -411,6 +429,9 @@ def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Ident
             if f.status == FieldStatus.OK and not _confirmed(f) and not places.ends_with_province(f.value):
                 # Read right, perhaps, but stopping short of its province: cut at a wrap, or incomplete.
                 out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.MAY_CONTINUE, no_province=True)
+            elif f.status == FieldStatus.OK and not _confirmed(f) and (words := misread_type_words(f.value)):
+                out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.RULE_FAILED,
+                                  rule=[f"not a unit type as written: {w}" for w in words])
         f = out[name]
         if _handwritten(f, pages) and (f.status == FieldStatus.OK or f.reason in _WEAKER_THAN_HANDWRITING):
             # Never ok; and "handwritten" tells the reviewer more than "single source".

@@ -191,3 +191,20 @@ def test_the_second_readings_doubt_counts_only_inside_the_value():
     field = _verify(page)["ho_va_ten"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.LOW_CONFIDENCE
     assert field.detail["ocr2_confidence"] == 0.41
+
+
+def test_an_address_part_opening_with_a_unit_type_misread_by_a_tone_mark_is_not_ok():
+    from pipeline import address
+    from pipeline.verify import misread_type_words
+
+    assert misread_type_words("Tố 38, đường Quốc Hương, phường Thảo Điền, Thành phố Hồ Chí Minh") == ["Tố"]
+    assert misread_type_words("Tổ 38, đường Quốc Hương, phường Thảo Điền, Thành phố Hồ Chí Minh") == []
+    assert misread_type_words("Tổ dân phố 5, phường Hà Đông, thành phố Hà Nội") == []
+    # Both recognizers read the same hook of ổ as the stroke of ố: agreement is not enough.
+    texts = [*CT01, "8. Nơi thường trú: Tố 38, đường Quốc Hương, phường Thảo Điền, Thành phố Hồ Chí Minh"]
+    page = _page(texts, {7: texts[7]})
+    part = PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8),
+                     second_fields(DocumentKind.CT01, [page], 0.8))
+    field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
+        "noi_thuong_tru"]
+    assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.RULE_FAILED
