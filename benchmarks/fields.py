@@ -66,13 +66,6 @@ def truth_components(truth: dict) -> list[dict]:
              "handwritten_fields": truth.get("handwritten_fields", [])}]
 
 
-def truth_value(name: str, value: str) -> str:
-    """The truth in stored form. A value that ends its sentence does not own the full stop
-    (`pipeline.fields`): "… nêu trên." is stored as "… nêu trên"."""
-    value = normalize_value(name, value)
-    return value if name in KNOWN else value.removesuffix(".")  # a form's own label: free text
-
-
 def score_document(truth: dict, components: list, show_wrong: bool,
                    per_field: dict[str, Tally] | None = None,
                    reasons: dict[str, Counter] | None = None) -> Tally:
@@ -99,7 +92,7 @@ def score_document(truth: dict, components: list, show_wrong: bool,
                 if is_hand and show_wrong:
                     print(f"  HANDWRITTEN ok: {want['kind']} {name}: {field.value!r} sources={field.sources} "
                           f"conf={field.confidence:.3f} box={field.box}", file=sys.stderr)
-                right = field.value == truth_value(name, spec["value"])
+                right = field.value == normalize_value(name, spec["value"])
                 f.ok_right += int(right)
                 if not right and show_wrong:
                     print(f"  WRONG ok: {want['kind']} {name}: {field.value!r} != {spec['value']!r} "

@@ -136,9 +136,11 @@ def check_value(name: str, value: str) -> tuple[str, bool | None]:
 
 
 def normalize_value(name: str, value: str) -> str:
-    """A value in its stored form for its field's type (e.g. phone numbers as digits)."""
+    """A value in its stored form for its field's type (e.g. phone numbers as digits); free
+    text without the full stop of the sentence it ends (as `_clean_value` stores it)."""
     spec = field_spec(name)
-    return _validate(spec.value_type, nfc(value))[0] if spec else nfc(value)
+    value = _validate(spec.value_type, nfc(value))[0] if spec else nfc(value).strip()
+    return value.removesuffix(".") if spec is None or spec.value_type == ValueType.TEXT else value
 
 
 def _status(valid: bool | None, confidence: float, threshold: float) -> FieldStatus:
