@@ -31,11 +31,12 @@ def _decode(image: np.ndarray, scale: float) -> list[Barcode]:
     return found
 
 
-def find_codes(image: np.ndarray) -> list[Barcode]:
-    """QR codes on a page (BGR or greyscale uint8), in reading position order (top, then left)."""
+def find_codes(image: np.ndarray, enlarge: bool = True) -> list[Barcode]:
+    """QR codes on a page (BGR or greyscale uint8), in reading position order (top, then left).
+    `enlarge=False` skips the enlarged retries (a page that is no card: 0.2 s saved on an A4)."""
     codes = _decode(image, 1.0)
     h, w = image.shape[:2]
-    for scale in _RETRY_SCALES:
+    for scale in _RETRY_SCALES if enlarge else ():
         if codes or h * w * scale * scale > _MAX_RETRY_PIXELS:
             break
         codes = _decode(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), scale)

@@ -33,6 +33,14 @@ def _card_shaped(page: PageText) -> bool:
     return CARD_ASPECT[0] <= w / h <= CARD_ASPECT[1]
 
 
+def may_carry_card_code(page: PageText) -> bool:
+    """Whether a page could be a card with a QR code (so worth a slower look for a small one):
+    card-shaped, or its text places it as a card kind with a code, or nowhere."""
+    kind = classify_page(page).kind
+    rule = RULES_BY_KIND.get(kind)
+    return _card_shaped(page) or kind == DocumentKind.OTHER or (rule is not None and rule.has_qr)
+
+
 def kind_scores(text: str, *, card_shaped: bool | None = None, has_qr: bool = False,
                 has_mrz: bool = False) -> dict[DocumentKind, float]:
     folded = fold(text)

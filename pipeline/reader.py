@@ -16,7 +16,7 @@ import cv2
 
 from models.document import ComponentReading, DocumentKind, DocumentReading, PageText, SecondReading, TextSource
 from pipeline.barcodes import find_codes
-from pipeline.classify import split_pages
+from pipeline.classify import may_carry_card_code, split_pages
 from pipeline.config import ReadingConfig
 from pipeline.engines import TextRecognizer
 from pipeline.fields import extract_fields
@@ -66,7 +66,8 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
         rgb = cv2.cvtColor(source.image, cv2.COLOR_BGR2RGB)
         handwriting = [mark.box for mark in find_handwriting(rgb, ocr.lines)]
     page = PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees,
-                    find_codes(source.image), handwriting)
+                    handwriting=handwriting)
+    page.codes = find_codes(source.image, enlarge=may_carry_card_code(page))
     second = engines.second_reader
     if second is not None:
         from pipeline.second_read import value_lines
