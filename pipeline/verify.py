@@ -258,7 +258,8 @@ def _read_alike(a: str, b: str) -> bool:
 
 
 def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, cfg: Thresholds,
-                 rule_ok: Callable[[str, Field], bool], second: Field | None = None) -> Field:
+                 rule_ok: Callable[[str, Field], bool], second: Field | None = None,
+                 settles: Callable[[str, Field, str], bool] | None = None) -> Field:
     """Status of a value read from the page, given other sources' values for the same field
     and the second recognizer's reading of it."""
     agree = [src for src, v in refs if _same(name, f.value, v, src)]
@@ -297,6 +298,8 @@ def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, 
                              ReviewReason.LOW_CONFIDENCE, ocr2_confidence=round(second.confidence, 3))
             return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.OK, None,
                          ocr2_confidence=round(second.confidence, 3))
+        if settles is not None and settles(name, f, second.value):
+            return _flag(replace(f, sources=(source, "rule")), FieldStatus.OK, None, ocr2_value=second.value)
         # Two readers that differ: one of them misread, even a value whose format is fine.
         return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.NEEDS_REVIEW, ReviewReason.SOURCES_DISAGREE,
                      ocr2_value=second.value, read_value=f.value)
@@ -396,13 +399,28 @@ def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Ident
             return False  # a foreign-birth code is rare: it needs a person, not only its format
         return spec is not None and spec.value_type in _RULE_TYPES
 
+    def settles(name: str, f: Field, other: str) -> bool:
+        """A rule that stands against a second reading that differs: the expiry exactly as the
+        card's generation dictates from the confirmed birth date; a member of a closed
+        vocabulary that the other reading is not (a slip rarely lands on another member)."""
+        base = _base(name)
+        if base == "co_gia_tri_den" and generation is not None:
+            return rule_ok(name, f)
+        if base == "quoc_tich":
+            return rule_ok(name, f) and other not in CARD_NATIONALITIES
+        if base == "dan_toc":
+            return rule_ok(name, f) and _vocabulary_key(other) not in _ETHNIC_KEYS
+        if base == "gioi_tinh":
+            return rule_ok(name, f) and other not in ("Nam", "Nữ")
+        return False
+
     # Printed values first (dates of birth before expiries: the milestone rule uses it).
     order = sorted(fields, key=lambda n: (n != "so_dinh_danh", n != "ngay_sinh", n == "co_gia_tri_den"))
     for name in order:
         f = fields[name]
         source = _text_source(f, pages)
         decided = _decide_read(name, f, refs_for(_base(name)) if name == _base(name) else [], source, cfg, rule_ok,
-                               part.second.get(name))
+                               part.second.get(name), settles)
         out[name] = decided
 
     # Fields only the card's own codes carry (e.g. the back: number, birth, expiry from the MRZ).

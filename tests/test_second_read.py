@@ -208,3 +208,13 @@ def test_an_address_part_opening_with_a_unit_type_misread_by_a_tone_mark_is_not_
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
         "noi_thuong_tru"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.RULE_FAILED
+
+
+def test_a_closed_vocabulary_value_stands_against_a_second_reading_outside_it():
+    texts = [*CT01, "3. Quốc tịch: Việt Nam"]
+    field = _verify(_page(texts, {7: "3. Quốc tịch: Việt Nâm"}))["quoc_tich"]
+    assert field.status == FieldStatus.OK and field.sources == ("ocr", "rule")
+    assert field.detail["ocr2_value"] == "Việt Nâm"
+    # A date has no such vocabulary: a second reading that differs sends it to review.
+    field = _verify(_page(CT01, {4: "2. Ngày, tháng, năm sinh: 29/02/2001"}))["ngay_sinh"]
+    assert field.reason == ReviewReason.SOURCES_DISAGREE
