@@ -78,16 +78,17 @@ def _addressee_unit(text: str) -> str | None:
 
 
 def misread_type_words(address: str) -> list[str]:
-    """Words opening a part of the address that are a unit type up to tone marks but not
-    exactly ("Tố 38" for "Tổ 38"): the closed vocabulary a reading of the street part can be
-    held to. A street named like one ("Ngô Quyền", "ngõ") is reported too: it costs a look."""
+    """Words opening a numbered part of the address ("Tổ 38", "Ngõ 165", "Số 5") that are a
+    unit type up to tone marks but not exactly ("Tố 38"): the closed vocabulary a reading of
+    the street part can be held to. Before a name ("Ngô Đồng", "Ngô Quyền") such a word may be
+    the name itself, so only numbered parts are held to it."""
     found = []
     for part in address.split(","):
         words = part.split()
         for type_word in ADDRESS_TYPE_WORDS:
             n = len(type_word.split())
             head = " ".join(words[:n])
-            if len(words) >= n and fold(head) == fold(type_word):
+            if len(words) > n and words[n][:1].isdigit() and fold(head) == fold(type_word):
                 if head.casefold() != type_word:
                     found.append(head)
                 break

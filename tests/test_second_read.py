@@ -200,6 +200,7 @@ def test_an_address_part_opening_with_a_unit_type_misread_by_a_tone_mark_is_not_
     assert misread_type_words("Tố 38, đường Quốc Hương, phường Thảo Điền, Thành phố Hồ Chí Minh") == ["Tố"]
     assert misread_type_words("Tổ 38, đường Quốc Hương, phường Thảo Điền, Thành phố Hồ Chí Minh") == []
     assert misread_type_words("Tổ dân phố 5, phường Hà Đông, thành phố Hà Nội") == []
+    assert misread_type_words("Ngô Đồng, Giao Thủy, Nam Định") == []  # a name, not ngõ
     # Both recognizers read the same hook of ổ as the stroke of ố: agreement is not enough.
     texts = [*CT01, "8. Nơi thường trú: Tố 38, đường Quốc Hương, phường Thảo Điền, Thành phố Hồ Chí Minh"]
     page = _page(texts, {7: texts[7]})
