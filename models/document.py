@@ -14,6 +14,14 @@ from typing import NamedTuple
 Box = tuple[int, int, int, int]
 
 
+def overlap(box: Box, region: Box) -> float:
+    """Share of `box`'s area that lies inside `region`."""
+    w = min(box[2], region[2]) - max(box[0], region[0])
+    h = min(box[3], region[3]) - max(box[1], region[1])
+    area = max((box[2] - box[0]) * (box[3] - box[1]), 1)
+    return max(w, 0) * max(h, 0) / area
+
+
 class TextSource(StrEnum):
     OCR = "ocr"
     PDF_TEXT = "pdf_text"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from models.document import Box, DocumentKind, Field, PageText, SecondReading, TextLine
+from models.document import Box, DocumentKind, Field, PageText, SecondReading, TextLine, overlap
 from pipeline.classify import classify_page
 from pipeline.fields import extract_fields
 from pipeline.ocr import looks_like_mrz
@@ -24,17 +24,8 @@ from pipeline.ocr import looks_like_mrz
 _OVERLAP = 0.3
 
 
-def _shared(a: Box, b: Box) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return w * h / max(smaller, 1)
-
-
 def _lines_of(box: Box, lines: list[TextLine]) -> list[int]:
-    return [i for i, line in enumerate(lines) if _shared(box, line.box) >= _OVERLAP]
+    return [i for i, line in enumerate(lines) if max(overlap(box, line.box), overlap(line.box, box)) >= _OVERLAP]
 
 
 def value_lines(page: PageText, review_threshold: float) -> list[int]:

