@@ -19,7 +19,7 @@ ENV PYTHONUNBUFFERED=1 \
 # `import cv2` fails without libgl1 and libglib2.0-0.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      tesseract-ocr tesseract-ocr-vie \
+      tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet \
       fonts-liberation2 fonts-dejavu-core fonts-noto-core fonts-ocr-b \
       libgl1 libglib2.0-0 \
  && rm -rf /var/lib/apt/lists/*

@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{level:8} {kind:18} {t.docs:4d} {_pct(t.kind_right, t.docs)} {t.fields:6d} {_pct(t.ok, t.fields)} "
               f"{_pct(t.ok_right, t.ok)} {t.wrong_unflagged:15d}")
         totals["all"].add(t)
-        group = "cards" if kind in CARD_KINDS else "forms" if kind in FORM_KINDS else "other"
+        group = (kind.rsplit("_", 1)[0] if kind in CARD_KINDS  # cccd (chip, 2021-24), can_cuoc, cmnd
+                 else "forms" if kind in FORM_KINDS else "other")
         totals[f"{group}/{level}"].add(t)
     print()
     print(f"{'field (all levels)':40} {'count':>5} {'ok share':>9} {'ok prec':>9}  why not ok")
@@ -169,10 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrong values left unflagged: {everything.wrong_unflagged}   target 0")
     print(f"document kind accuracy: {_pct(everything.kind_right, everything.docs)}   target ≥ 98 %")
     for group in sorted(totals):
-        if group.startswith(("cards/", "forms/")):
+        if group.startswith(("cccd/", "can_cuoc/", "cmnd/", "forms/")):
             t = totals[group]
-            target = "≥ 90 % (scanned)" if group.startswith("cards") else "≥ 80 % (typed)"
-            print(f"ok share, {group:14}: {_pct(t.ok, t.fields)}   target {target}")
+            target = {"cccd": "target ≥ 90 % (scanned)", "can_cuoc": "target ≥ 90 % (scanned)",
+                      "forms": "target ≥ 80 % (typed)", "cmnd": "(old 9-digit CMND: no target)"}[group.split("/")[0]]
+            print(f"ok share, {group:14}: {_pct(t.ok, t.fields)}   {target}")
     if everything.handwritten:
         print(f"handwritten values marked ok: {everything.handwritten_ok} of {everything.handwritten}   target 0")
     print(f"{pages_read} pages in {elapsed:.0f} s")

@@ -65,11 +65,19 @@ class Barcode(NamedTuple):
 
 
 class SecondReading(NamedTuple):
-    """The same line read by the second, independent recognizer (lines carrying field values)."""
+    """The same line read by another, independent recognizer (lines carrying field values)."""
 
     text: str  # NFC
     confidence: float  # of its least sure character
     char_confidences: tuple[float, ...] = ()  # one per character of `text`
+    # Where in the first reading the second one starts: labels before the value are not
+    # read again (0: the whole line was).
+    start: int = 0
+
+    def joined(self, first: str) -> str:
+        """The whole line as the second recognizer read it: the first reading's label, then
+        the second reading of the rest."""
+        return first[:self.start] + self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,21 +86,29 @@ class TextLine:
     box: Box
     confidence: float  # 0..1
     second: SecondReading | None = None
+    # A third reading, by a third recognizer, of a line where the first two differ.
+    third: SecondReading | None = None
 
     def to_dict(self) -> dict:
         out = {"text": self.text, "box": list(self.box), "confidence": round(self.confidence, 4)}
-        if self.second is not None:
-            out["second"] = {"text": self.second.text, "confidence": round(self.second.confidence, 4),
-                             "chars": [round(c, 3) for c in self.second.char_confidences]}
+        for key, reading in (("second", self.second), ("third", self.third)):
+            if reading is not None:
+                out[key] = {"text": reading.text, "confidence": round(reading.confidence, 4),
+                            "chars": [round(c, 3) for c in reading.char_confidences]}
+                if reading.start:
+                    out[key]["start"] = reading.start
         return out
 
     @classmethod
     def from_dict(cls, data: dict) -> TextLine:
         x0, y0, x1, y1 = (int(v) for v in data["box"])
-        second = data.get("second")
-        return cls(data["text"], (x0, y0, x1, y1), float(data["confidence"]),
-                   SecondReading(second["text"], float(second["confidence"]),
-                                 tuple(float(c) for c in second.get("chars", ()))) if second else None)
+
+        def reading(key: str) -> SecondReading | None:
+            d = data.get(key)
+            return SecondReading(d["text"], float(d["confidence"]), tuple(float(c) for c in d.get("chars", ())),
+                                 int(d.get("start", 0))) if d else None
+
+        return cls(data["text"], (x0, y0, x1, y1), float(data["confidence"]), reading("second"), reading("third"))
 
 
 @dataclass(slots=True)
@@ -156,7 +172,9 @@ class Field:
     page: int
     box: Box
     status: FieldStatus
-    sources: tuple[str, ...] = ()  # what the value rests on: "ocr", "pdf_text", "qr", "mrz", "rule"
+    # What the value rests on: "ocr" (with "ocr2", "ocr3": the second and third recognizers),
+    # "pdf_text", "qr", "mrz", "rule".
+    sources: tuple[str, ...] = ()
     reason: ReviewReason | None = None  # why it is not ok
     detail: dict | None = None  # what the checks found (other sources' values, normalized unit, ...)
 

@@ -77,6 +77,11 @@ class SecondReaderConfig(BaseModel):
         None, description="SHA-256 of asternet.onnx; required when model_dir points elsewhere."
     )
     threads: int = 1
+    third_language: str | None = Field(
+        "Vietnamese",
+        description="Tesseract model that reads a value a third time where the first two readings differ "
+        "(Debian tesseract-ocr-script-viet: Vietnamese.traineddata, another network than `vie`); none: no third reading.",
+    )
     agree_confidence: float = Field(
         0.5,  # its reading of every letter more likely than all others together (tuning seeds 1000, 2000)
         description="Two readings that agree make a value ok only if the second recognizer's least sure "

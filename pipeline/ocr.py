@@ -221,6 +221,7 @@ class PageOcr:
     quarter_turns: int  # counter-clockwise turns applied to read the page
     skew_degrees: float
     crops: list[np.ndarray]  # the straightened crop each line was read from, as `lines`
+    words: list[tuple[tuple[int, int, int], ...]]  # each line's words in its crop (`Recognition.words`)
 
 
 class PageReader:
@@ -335,12 +336,14 @@ class PageReader:
 
         text_lines: list[TextLine] = []
         crops: list[np.ndarray] = []
+        words: list[tuple[tuple[int, int, int], ...]] = []
         for index in reading_order(items, skew_degrees=skew):
             quad, rec, crop = recognized[index]
             crops.append(crop)
+            words.append(rec.words)
             points = unrotate_points(quad, turns, orig_w, orig_h)
             x0, y0 = np.floor(points.min(axis=0)).astype(int)
             x1, y1 = np.ceil(points.max(axis=0)).astype(int)
             box = (max(0, int(x0)), max(0, int(y0)), min(orig_w, int(x1)), min(orig_h, int(y1)))
             text_lines.append(TextLine(rec.text, box, rec.confidence))
-        return PageOcr(text_lines, turns % 4, skew, crops)
+        return PageOcr(text_lines, turns % 4, skew, crops, words)

@@ -52,6 +52,15 @@ class OcrEngines:
 
         return AsterRecognizer(self.config.second_reader)
 
+    @cached_property
+    def third_reader(self) -> TextRecognizer | None:
+        language = self.config.second_reader.third_language
+        if not self.config.second_reader.enabled or not language:
+            return None
+        from pipeline.engines.tesseract import TesseractRecognizer
+
+        return TesseractRecognizer(self.config.recognizer, language=language)
+
 
 def read_page(source: PageSource, engines: OcrEngines) -> PageText:
     if source.text_lines is not None:
@@ -70,12 +79,19 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
     page.codes = find_codes(source.image, enlarge=may_carry_card_code(page))
     second = engines.second_reader
     if second is not None:
-        from pipeline.second_read import value_lines
+        from pipeline.second_read import value_crop, value_starts
 
-        for i in value_lines(page, engines.config.review_confidence):
-            rec = second.recognize(ocr.crops[i])
-            page.lines[i] = replace(page.lines[i], second=SecondReading(rec.text, rec.confidence,
-                                                                        rec.char_confidences))
+        for i, start in value_starts(page, engines.config.review_confidence).items():
+            crop, start = value_crop(ocr.crops[i], ocr.words[i], start)
+            rec = second.recognize(crop)
+            line = page.lines[i]
+            reading = SecondReading(rec.text, rec.confidence, rec.char_confidences, start)
+            third = None
+            if " ".join(reading.text.split()) != " ".join(line.text[start:].split()) and engines.third_reader:
+                # The two differ: a third reading may side with one of them (pipeline.verify).
+                rec = engines.third_reader.recognize(crop)
+                third = SecondReading(rec.text.strip(), rec.confidence, (), start)
+            page.lines[i] = replace(line, second=reading, third=third)
     return page
 
 
@@ -132,7 +148,8 @@ def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConf
             part_pages = [pages[i] for i in part.pages]
             read = extract_fields(part.kind, part_pages, config.review_confidence)
             again = second_fields(part.kind, part_pages, config.review_confidence)
-            inputs.append(PartInput(part.kind, part_pages, read, again))
+            third = second_fields(part.kind, part_pages, config.review_confidence, reading="third")
+            inputs.append(PartInput(part.kind, part_pages, read, again, third))
     verified = iter(verify_parts(inputs, review_threshold=config.review_confidence, ok_threshold=config.ok_confidence,
                                  today=today, places=address,
                                  second_threshold=config.second_reader.agree_confidence))

@@ -111,6 +111,7 @@ class PartInput:
     pages: list[PageText]
     fields: dict[str, Field]
     second: dict[str, Field] = field(default_factory=dict)  # the same values by the second reader
+    third: dict[str, Field] = field(default_factory=dict)  # by the third, where the first two differ
 
 
 @dataclass(slots=True)
@@ -245,17 +246,46 @@ def _text_source(f: Field, pages: dict[int, PageText]) -> str:
     return "pdf_text" if page is not None and page.text_source == TextSource.PDF_TEXT else "ocr"
 
 
-def _read_alike(a: str, b: str) -> bool:
+# Values that are digits with separators in a fixed pattern: the digits are the value (the
+# first reading is already normalized, say 16/06/2023, the second as read, say 1606/2023).
+_DIGIT_VALUES = (ValueType.DATE, ValueType.ID12, ValueType.ID9, ValueType.PHONE)
+
+
+def _read_alike(name: str, a: str, b: str) -> bool:
     """Two recognizers' readings of one printed value: equal letter for letter, tone marks,
-    case and punctuation included (spacing aside)."""
-    return bool(a) and " ".join(a.split()) == " ".join(b.split())
+    case and punctuation included (spacing aside); for a date or a number, digit for digit,
+    every digit (a thin slash the second reader drops is not part of the value)."""
+    if not a:
+        return False
+    if _value_type(name) in _DIGIT_VALUES:
+        digits = re.sub(r"\D", "", a)
+        return bool(digits) and digits == re.sub(r"\D", "", b) and not re.search(r"[^\d\s/.,\-+()]", b)
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _third_sides(name: str, f: Field, second: Field, third: Field | None, cfg: Thresholds) -> Field | None:
+    """Where the first two readings differ, the third (Tesseract's model for the Vietnamese
+    script, another network than `vie`) settles the value only when it reads it exactly as the
+    second reader (AsterNet) does, surely, and AsterNet is sure of every letter: two
+    unrelated designs agree. Siding with the first reader settles nothing: two Tesseract
+    models slip alike (both read a small "Sẹo" as "Seo", where AsterNet read it right).
+    """
+    if third is None or third.confidence < cfg.review_threshold or third.status == FieldStatus.INVALID:
+        return None
+    if _case_flipped(third.value):
+        return None
+    if _read_alike(name, third.value, second.value) and second.confidence >= cfg.second_threshold:
+        return _flag(replace(f, value=third.value, confidence=min(third.confidence, f.confidence),
+                             sources=("ocr2", "ocr3")), FieldStatus.OK, None,
+                     read_value=f.value, ocr2_confidence=round(second.confidence, 3))
+    return None
 
 
 def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, cfg: Thresholds,
                  rule_ok: Callable[[str, Field], bool], second: Field | None = None,
-                 settles: Callable[[str, Field, str], bool] | None = None) -> Field:
+                 settles: Callable[[str, Field, str], bool] | None = None, third: Field | None = None) -> Field:
     """Status of a value read from the page, given other sources' values for the same field
-    and the second recognizer's reading of it."""
+    and the second (and third) recognizer's reading of it."""
     agree = [src for src, v in refs if _same(name, f.value, v, src)]
     disagree = {src: v for src, v in refs if not _same(name, f.value, v, src)}
     if disagree:
@@ -284,7 +314,7 @@ def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, 
     if f.confidence < cfg.review_threshold:
         return _flag(replace(f, sources=(source,)), FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE)
     if second is not None and source == "ocr":
-        if _read_alike(f.value, second.value) and not _case_flipped(f.value):
+        if _read_alike(name, f.value, second.value) and not _case_flipped(f.value):
             if second.confidence < cfg.second_threshold:
                 # Alike, but the second reader doubted a letter: the spot where both may slip
                 # the same way (a small stacked mark, as on a photographed capital Ễ).
@@ -294,6 +324,8 @@ def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, 
                          ocr2_confidence=round(second.confidence, 3))
         if settles is not None and settles(name, f, second.value):
             return _flag(replace(f, sources=(source, "rule")), FieldStatus.OK, None, ocr2_value=second.value)
+        if (sided := _third_sides(name, f, second, third, cfg)) is not None:
+            return sided
         # Two readers that differ: one of them misread, even a value whose format is fine.
         return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.NEEDS_REVIEW, ReviewReason.SOURCES_DISAGREE,
                      ocr2_value=second.value, read_value=f.value)
@@ -414,7 +446,7 @@ def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Ident
         f = fields[name]
         source = _text_source(f, pages)
         decided = _decide_read(name, f, refs_for(_base(name)) if name == _base(name) else [], source, cfg, rule_ok,
-                               part.second.get(name), settles)
+                               part.second.get(name), settles, part.third.get(name))
         out[name] = decided
 
     # Fields only the card's own codes carry (e.g. the back: number, birth, expiry from the MRZ).
@@ -479,7 +511,7 @@ def _ordered(out: dict[str, Field], read: dict[str, Field]) -> list[str]:
 def _confirmed(f: Field) -> bool:
     """Rests on a second source (a code, the date in words), not only on readings of the
     value (one recognizer's or two) and its format."""
-    return bool(set(f.sources) - {"ocr", "ocr2", "pdf_text", "rule"})
+    return bool(set(f.sources) - {"ocr", "ocr2", "ocr3", "pdf_text", "rule"})
 
 
 def _date_in_words(out: dict[str, Field], cfg: Thresholds) -> None:

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(tesseract-ocr tesseract-ocr-vie fonts-liberation2 fonts-dejavu-core
+APT_PACKAGES=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet fonts-liberation2 fonts-dejavu-core
               fonts-noto-core fonts-ocr-b)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

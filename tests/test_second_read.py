@@ -15,7 +15,7 @@ from pipeline.config import SecondReaderConfig
 from pipeline.engines.aster import BUNDLED_FILES_SHA256, AsterRecognizer, _model_files, split_wide
 from pipeline.errors import InputRefused
 from pipeline.fields import extract_fields
-from pipeline.second_read import second_fields, value_lines
+from pipeline.second_read import second_fields, value_crop, value_starts
 from pipeline.verify import PartInput, verify_parts
 from tests.fixtures_files import vietnamese_font
 
@@ -58,6 +58,23 @@ def test_a_line_too_long_for_the_network_is_read_in_pieces_cut_between_words(ast
     assert aster.recognize(solid).text == ""
 
 
+def test_only_the_value_is_read_again_not_its_label(aster, engines):
+    text = "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng"
+    crop = _line_image(text)
+    first = engines.page_reader.recognizer.recognize(crop)
+    assert first.text.strip() == text and first.words[0] == (0, first.words[0][1], first.words[0][2])
+    start = first.text.index("Trần")
+    part, at = value_crop(crop, first.words, start)
+    assert at == start and part.shape[1] < crop.shape[1] * 0.6  # the label is left out
+    second = SecondReading(aster.recognize(part).text, 0.9, (), at)
+    assert second.text == "Trần Thị Thu Hằng" and second.joined(first.text) == text
+    # From the line's first word, or without the words' places, the whole line is read.
+    assert value_crop(crop, first.words, 0) == (crop, 0) and value_crop(crop, (), start) == (crop, 0)
+    # A start inside the label's last word (an index rounded down) keeps that word whole.
+    part, at = value_crop(crop, first.words, start - 2)
+    assert at == text.index("tên:") and aster.recognize(part).text == "tên: Trần Thị Thu Hằng"
+
+
 def test_weights_are_verified_before_use(tmp_path):
     model, vocab = _model_files(SecondReaderConfig())
     own = tmp_path / "aster"
@@ -83,13 +100,24 @@ def _page(texts, second=None):
 
 
 def test_the_lines_read_again_are_those_holding_field_values():
-    chosen = value_lines(_page(CT01), 0.8)
-    assert chosen == [2, 3, 4, 5, 6]  # not the motto, not the title
+    page = _page(CT01)
+    chosen = value_starts(page, 0.8)
+    assert list(chosen) == [2, 3, 4, 5, 6]  # not the motto, not the title
+    # From where each value starts: the label is not read again.
+    for i, start in chosen.items():
+        value_at = page.lines[i].text.index(":") + 2
+        assert start == value_at
+    # A line read below the review threshold is not read again: its values go to review anyway.
+    page.lines[3] = replace(page.lines[3], confidence=0.6)
+    assert 3 not in value_starts(page, 0.8)
 
 
 def test_a_line_keeps_its_second_reading_through_json():
     line = TextLine("Nguyễn Văn An", (1, 2, 3, 4), 0.91, SecondReading("Nguyễn Văn An", 0.87))
     assert TextLine.from_dict(line.to_dict()) == line
+    value_only = TextLine("Tên: An", (1, 2, 3, 4), 0.91, SecondReading("An", 0.87, (0.87, 0.9), 5),
+                          SecondReading("Ân", 0.93, (), 5))
+    assert TextLine.from_dict(value_only.to_dict()) == value_only
     plain = TextLine("x", (1, 2, 3, 4), 0.5)
     assert "second" not in plain.to_dict() and TextLine.from_dict(plain.to_dict()) == plain
 
@@ -104,7 +132,8 @@ def test_only_values_whose_every_line_was_read_again_count():
 def _verify(page, hand=()):
     page = replace(page, handwriting=list(hand))
     read = extract_fields(DocumentKind.CT01, [page], 0.8)
-    part = PartInput(DocumentKind.CT01, [page], read, second_fields(DocumentKind.CT01, [page], 0.8))
+    part = PartInput(DocumentKind.CT01, [page], read, second_fields(DocumentKind.CT01, [page], 0.8),
+                     second_fields(DocumentKind.CT01, [page], 0.8, reading="third"))
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
 
 
@@ -132,6 +161,23 @@ def test_a_disagreeing_second_reading_overrules_a_well_formed_confident_date():
     field = _verify(_page(CT01, {4: "2. Ngày, tháng, năm sinh: 29/02/2001"}))["ngay_sinh"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.detail["ocr2_value"] == "29/02/2001"
 
+
+
+@pytest.mark.parametrize("second, agrees", [
+    ("2. Ngày, tháng, năm sinh: 2902/2004", True),  # a thin slash dropped: the digits are the date
+    ("2. Ngày, tháng, năm sinh: 29-02-2004", True),
+    ("2. Ngày, tháng, năm sinh: 2902/2064", False),  # one digit
+    ("2. Ngày, tháng, năm sinh: 29/2/2004", True),  # the same date
+    ("2. Ngày, tháng, năm sinh: 2/02/2004", False),  # a digit missing
+    ("2. Ngày, tháng, năm sinh: 29/O2/2004", False),  # a letter for a digit
+])
+def test_a_date_agrees_digit_for_digit_whatever_its_separators(second, agrees):
+    field = _verify(_page(CT01, {4: second}))["ngay_sinh"]
+    assert field.value == "29/02/2004"
+    if agrees:
+        assert field.status == FieldStatus.OK and field.sources == ("ocr", "ocr2")
+    else:
+        assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
 
 def test_agreement_does_not_lift_a_low_confidence_reading_or_handwriting():
     page = _page(CT01, {3: CT01[3]})
@@ -219,3 +265,42 @@ def test_a_closed_vocabulary_value_stands_against_a_second_reading_outside_it():
     # A date has no such vocabulary: a second reading that differs sends it to review.
     field = _verify(_page(CT01, {4: "2. Ngày, tháng, năm sinh: 29/02/2001"}))["ngay_sinh"]
     assert field.reason == ReviewReason.SOURCES_DISAGREE
+
+
+NAME_LINE = "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng"
+
+
+def _three_readings(first: str, second: str, second_sure: float, third: str | None, third_sure: float = 0.93):
+    page = _page(CT01)
+    start = NAME_LINE.index("Trần")
+    chars = tuple([0.99] * (len(second) - 1) + [second_sure])
+    page.lines[3] = TextLine(NAME_LINE[:start] + first, page.lines[3].box, 0.95,
+                             SecondReading(second, min(chars), chars, start),
+                             SecondReading(third, third_sure, (), start) if third is not None else None)
+    return _verify(page)["ho_va_ten"]
+
+
+def test_a_third_reading_siding_with_the_second_reader_settles_a_disagreement():
+    field = _three_readings("Trần Thị Thu Hàng", "Trần Thị Thu Hằng", 0.9, "Trần Thị Thu Hằng")
+    assert field.status == FieldStatus.OK and field.value == "Trần Thị Thu Hằng"
+    assert field.sources == ("ocr2", "ocr3") and field.detail["read_value"] == "Trần Thị Thu Hàng"
+
+
+@pytest.mark.parametrize("second_sure, third, third_sure", [
+    (0.9, None, 0.0),  # no third reading
+    (0.9, "Trần Thị Thu Hàng", 0.93),  # the third sides with the first reader: two Tesseract models slip alike
+    (0.9, "Trần Thị Thu Hẳng", 0.93),  # a third value
+    (0.4, "Trần Thị Thu Hằng", 0.93),  # the second reader doubted a letter
+    (0.9, "Trần Thị Thu Hằng", 0.6),  # the third is unsure
+])
+def test_a_disagreement_the_third_reading_does_not_settle_goes_to_review(second_sure, third, third_sure):
+    field = _three_readings("Trần Thị Thu Hàng", "Trần Thị Thu Hằng", second_sure, third, third_sure)
+    assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
+    assert field.value == "Trần Thị Thu Hàng" and field.detail["ocr2_value"] == "Trần Thị Thu Hằng"
+
+
+def test_the_third_reader_is_tesseracts_model_for_the_vietnamese_script(engines):
+    third = engines.third_reader
+    assert third is not None
+    text = "Sẹo chấm C:2cm dưới trước cánh mũi phải"
+    assert third.recognize(_line_image(text)).text.strip() == text

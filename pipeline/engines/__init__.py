@@ -34,6 +34,9 @@ class Recognition:
     text: str  # NFC
     confidence: float  # 0..1
     char_confidences: tuple[float, ...] = ()  # per character of `text`, where the engine gives them
+    # Where each word of `text` lies in the crop, where the engine gives it: (first
+    # character's index in `text`, left x, right x).
+    words: tuple[tuple[int, int, int], ...] = ()
 
 
 class TextDetector(Protocol):

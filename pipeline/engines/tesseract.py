@@ -34,7 +34,8 @@ def find_tessdata(config: RecognizerConfig) -> Path:
     for path in candidates:
         if path and (Path(path) / f"{config.language}.traineddata").exists():
             return Path(path)
-    raise InputRefused(ErrorCode.MODEL_INVALID, f"{config.language}.traineddata not found (apt: tesseract-ocr-vie)")
+    raise InputRefused(ErrorCode.MODEL_INVALID, f"{config.language}.traineddata not found "
+                       "(apt: tesseract-ocr-vie, tesseract-ocr-script-viet)")
 
 
 class TesseractRecognizer:
@@ -62,7 +63,21 @@ class TesseractRecognizer:
         self._api.SetImage(Image.fromarray(grey))
         text = nfc(self._api.GetUTF8Text())
         confidence = max(0.0, float(self._api.MeanTextConf())) / 100.0 if text else 0.0
-        return Recognition(text, confidence)
+        return Recognition(text, confidence, words=self._word_spans(text) if text.strip() else ())
+
+    def _word_spans(self, text: str) -> tuple[tuple[int, int, int], ...]:
+        """Each recognized word's place in `text` and its left and right x in the crop."""
+        import tesserocr
+
+        level, spans, at = tesserocr.RIL.WORD, [], 0
+        for word in tesserocr.iterate_level(self._api.GetIterator(), level):
+            word_text, box = nfc(word.GetUTF8Text(level) or ""), word.BoundingBox(level)
+            start = text.find(word_text, at) if word_text else -1
+            if start < 0 or box is None:
+                return ()  # words and line text do not match up: no spans rather than wrong ones
+            spans.append((start, int(box[0]), int(box[2])))
+            at = start + len(word_text)
+        return tuple(spans)
 
     def close(self) -> None:
         self._api.End()
