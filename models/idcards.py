@@ -46,6 +46,27 @@ ETHNIC_GROUPS = (
     "Pu Péo", "Rơ Măm", "Brâu", "Ơ Đu",
 )
 
+# Words of "Đặc điểm nhân dạng" (identifying marks, card back): the police describe a mark by
+# its kind, its distance ("C:1cm", cách 1cm) and its place beside a feature of the face, in a
+# small formulaic vocabulary. Several-word terms keep apart words whose letters are the same
+# ("dái tai", earlobe, beside "dài", long; "đuôi mắt", eye, beside "mặt", face). Measures
+# (anything with a digit) are not words of it.
+IDENTIFYING_MARK_TERMS = (
+    # kinds of mark
+    "sẹo", "sẹo chấm", "sẹo lồi", "sẹo thâm", "sẹo dài", "nốt ruồi", "nốt", "vết", "vết chàm", "vết bớt", "bớt",
+    "chàm", "mụn cơm", "mụn ruồi", "hình xăm", "xăm", "tàn nhang", "chấm",
+    # measure and look
+    "c", "cm", "mm", "cách", "dài", "rộng", "tròn", "đường kính", "to", "nhỏ", "đen", "nâu", "màu", "đậm", "nhạt",
+    # places
+    "trên", "dưới", "trước", "sau", "giữa", "chính giữa", "ngoài", "trong", "bên", "phía", "ở", "tại", "của", "và",
+    "gần", "cạnh", "phải", "trái",
+    # features of the face and head
+    "đầu", "đuôi", "lông mày", "đầu lông mày", "đuôi lông mày", "chân mày", "đầu mày", "đuôi mày", "mày",
+    "mắt", "khóe mắt", "đuôi mắt", "mí mắt", "mũi", "cánh mũi", "sống mũi", "đầu mũi", "chóp mũi", "nhân trung",
+    "mép", "môi", "môi trên", "môi dưới", "cằm", "má", "gò má", "trán", "thái dương", "tai", "dái tai",
+    "vành tai", "cổ", "gáy", "hàm", "quai hàm", "mặt",
+)
+
 # Province codes of the 12-digit number (pre-2025 GSO codes, 3 digits; Circular 07/2016).
 # Codes not starting with 0 are country codes for births registered abroad (accepted as such).
 PROVINCE_CODES_ID12 = frozenset({

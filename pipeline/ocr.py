@@ -215,13 +215,26 @@ def _scribble(rec: Recognition, height: float, typical_height: float) -> bool:
     return rec.confidence < 0.3 or sum(c.isalnum() for c in rec.text) < 3
 
 
+@dataclass(frozen=True, slots=True)
+class LineCrop:
+    """A line's crop with the default margins and scale, whichever crop its reading came from,
+    and the reading's words placed in it (`Recognition.words`). Other recognizers read this
+    one: the crop the first reader was surest of is a choice that follows its own mistakes,
+    and a second reader given that crop is led into the same ones (a capital's stacked tilde
+    lost by both on a roomier crop, read by the second on this one)."""
+
+    image: np.ndarray
+    words: tuple[tuple[int, int, int], ...]
+    # The crop the reading came from and its words there, where it is another crop.
+    read_from: LineCrop | None = None
+
+
 @dataclass(slots=True)
 class PageOcr:
     lines: list[TextLine]
     quarter_turns: int  # counter-clockwise turns applied to read the page
     skew_degrees: float
-    crops: list[np.ndarray]  # the straightened crop each line was read from, as `lines`
-    words: list[tuple[tuple[int, int, int], ...]]  # each line's words in its crop (`Recognition.words`)
+    crops: list[LineCrop]  # each line's default crop, as `lines`
 
 
 class PageReader:
@@ -248,22 +261,29 @@ class PageReader:
         )
 
     def _recognize(self, grey: np.ndarray, quad: np.ndarray,
-                   neighbours: Sequence[np.ndarray] = ()) -> tuple[Recognition, np.ndarray]:
-        """The line's reading and the crop it was read from."""
+                   neighbours: Sequence[np.ndarray] = ()) -> tuple[Recognition, np.ndarray, LineCrop]:
+        """The line's reading, the crop it was read from, and the default crop (`LineCrop`)."""
         # The default crop first; an unsure reading is tried again through other crops
         # (neighbours left in, more room above for stacked marks such as the tilde of a
         # capital Ễ, other scales) and the reading the recognizer is surest of is kept.
-        best_crop, best = None, None
+        best_crop, best, best_height, default = None, None, 0, None
         for config, paint in self._crop_variants:
             if not paint and not neighbours:
                 continue  # the same crop as the painted one
             crop = crop_line(grey, quad, config, neighbours if paint else ())
+            if default is None:
+                default = crop
             rec = self.recognizer.recognize(crop)
             if best is None or rec.confidence > best.confidence:
-                best_crop, best = crop, rec
+                best_crop, best, best_height = crop, rec, config.target_line_height
             if best.confidence >= _SURE:
                 break
         crop, rec = best_crop, best
+        # Every variant keeps the default side margins (a share of the line's height) and
+        # scales both ways alike, so a word's place scales with the target height.
+        ratio = self.config.target_line_height / best_height
+        default_crop = LineCrop(default, tuple((c, round(x0 * ratio), round(x1 * ratio)) for c, x0, x1 in rec.words),
+                                None if crop is default else LineCrop(crop, rec.words))
         if rec.confidence < _RETRY_BELOW:
             # Blurred, speckled or faint lines: read again through stronger denoising
             # and keep whichever reading the recognizer is most sure of, if it is
@@ -275,8 +295,8 @@ class PageReader:
         if self.mrz_recognizer is not None and looks_like_mrz(rec.text):
             mrz = self.mrz_recognizer.recognize(crop)
             if len(mrz.text.replace(" ", "")) >= 20:
-                return Recognition(normalize_mrz_line(mrz.text), mrz.confidence), crop
-        return rec, crop
+                return Recognition(normalize_mrz_line(mrz.text), mrz.confidence), crop, default_crop
+        return rec, crop, default_crop
 
     def _sample_lines(self, lines: list[DetectedLine]) -> list[DetectedLine]:
         wide = [line for line in lines if line_angle(line.quad)[1] >= 3 * line_angle(line.quad)[2]]
@@ -323,27 +343,25 @@ class PageReader:
 
         skew = estimate_skew(lines)
         items: list[OrderItem] = []
-        recognized: list[tuple[np.ndarray, Recognition, np.ndarray]] = []
+        recognized: list[tuple[np.ndarray, Recognition, LineCrop]] = []
         quads = [line.quad for line in lines]
         heights = [line_angle(q)[2] for q in quads]
         typical = float(np.median(heights)) if heights else 0.0
         for k, line in enumerate(lines):
-            rec, crop = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1:])
+            rec, _, default_crop = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1:])
             if not _has_content(rec.text) or _scribble(rec, heights[k], typical):
                 continue
-            recognized.append((line.quad, rec, crop))
+            recognized.append((line.quad, rec, default_crop))
             items.append(OrderItem.from_quad(line.quad, rec.text))
 
         text_lines: list[TextLine] = []
-        crops: list[np.ndarray] = []
-        words: list[tuple[tuple[int, int, int], ...]] = []
+        crops: list[LineCrop] = []
         for index in reading_order(items, skew_degrees=skew):
             quad, rec, crop = recognized[index]
             crops.append(crop)
-            words.append(rec.words)
             points = unrotate_points(quad, turns, orig_w, orig_h)
             x0, y0 = np.floor(points.min(axis=0)).astype(int)
             x1, y1 = np.ceil(points.max(axis=0)).astype(int)
             box = (max(0, int(x0)), max(0, int(y0)), min(orig_w, int(x1)), min(orig_h, int(y1)))
             text_lines.append(TextLine(rec.text, box, rec.confidence))
-        return PageOcr(text_lines, turns % 4, skew, crops, words)
+        return PageOcr(text_lines, turns % 4, skew, crops)

@@ -79,12 +79,18 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
     page.codes = find_codes(source.image, enlarge=may_carry_card_code(page))
     second = engines.second_reader
     if second is not None:
-        from pipeline.second_read import value_crop, value_starts
+        from pipeline.second_read import doubt_unsteady, has_marked_capital, value_crop, value_starts
 
         for i, start in value_starts(page, engines.config.review_confidence).items():
-            crop, start = value_crop(ocr.crops[i], ocr.words[i], start)
+            line_crop = ocr.crops[i]
+            crop, start = value_crop(line_crop, start)
             rec = second.recognize(crop)
             line = page.lines[i]
+            if line_crop.read_from is not None and has_marked_capital(line.text[start:] + rec.text):
+                # Tesseract read this line from another crop: the value is read from that one too,
+                # and what changes between the two is doubted (`doubt_unsteady`).
+                other, _ = value_crop(line_crop.read_from, start)
+                rec = doubt_unsteady(rec, second.recognize(other))
             reading = SecondReading(rec.text, rec.confidence, rec.char_confidences, start)
             third = None
             if " ".join(reading.text.split()) != " ".join(line.text[start:].split()) and engines.third_reader:

@@ -16,18 +16,25 @@ it reads, and a label is not what is being checked.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
+from difflib import SequenceMatcher
 
 import cv2
 import numpy as np
 
 from models.document import Box, DocumentKind, Field, PageText, SecondReading, TextLine, overlap
+from pipeline.engines import Recognition
 from pipeline.classify import classify_page
 from pipeline.fields import extract_fields
-from pipeline.ocr import looks_like_mrz
+from pipeline.ocr import LineCrop, looks_like_mrz
 
-# A line belongs to a field when this share of the smaller of the two boxes overlaps.
-_OVERLAP = 0.3
+# A line belongs to a field when this share of the smaller of the two boxes overlaps. A
+# field's box is made of its lines' boxes (whole, or a part of one), so its own lines overlap
+# it wholly; on small print the detector's boxes of neighbouring lines overlap by a third or
+# more (a card's label line above its value), and a label read by the second reader is not
+# what is checked.
+_OVERLAP = 0.6
 
 
 def _lines_of(box: Box, lines: list[TextLine]) -> list[int]:
@@ -68,11 +75,12 @@ def value_starts(page: PageText, review_threshold: float) -> dict[int, int]:
             if page.lines[i].confidence >= review_threshold and not looks_like_mrz(page.lines[i].text)}
 
 
-def value_crop(crop: np.ndarray, words: tuple[tuple[int, int, int], ...], start: int) -> tuple[np.ndarray, int]:
+def value_crop(line: LineCrop, start: int) -> tuple[np.ndarray, int]:
     """The part of a line's crop from the word where its value starts (`start`, an index in the
     first reading), and that word's index in the reading; the whole crop and 0 where the words'
     places are unknown or the value starts the line. Cut in the gap before the word, with a
     little paper added on the cut side, as the second reader expects around a line."""
+    crop, words = line.image, line.words
     k = sum(1 for w in words if w[0] <= start) - 1  # the word the start lies in (words are in order)
     if k <= 0:
         return crop, 0
@@ -131,3 +139,25 @@ def value_confidence(value: str, readings: list[SecondReading]) -> float:
         chars.extend(c for ch, c in zip(reading.text[start:end], reading.char_confidences[start:end], strict=True)
                      if not ch.isspace())
     return min(chars, default=0.0)
+
+
+def has_marked_capital(text: str) -> bool:
+    """A capital letter carrying a mark (Ễ, Ủ, Ấ). Over a capital a font squeezes its marks,
+    stacked ones most, into the little room above the cap height: the smallest marks of a
+    line, which two recognizers can lose alike."""
+    return any(c.isupper() and len(unicodedata.normalize("NFD", c)) > 1 for c in text)
+
+
+def doubt_unsteady(reading: Recognition, other: Recognition) -> Recognition:
+    """`reading` with no confidence left in the characters that `other`, the same recognizer's
+    reading of another crop of the same value, reads differently: a letter that changes with
+    the crop is a guess, however sure the network was of either."""
+    if len(reading.char_confidences) != len(reading.text):
+        return reading
+    confidences = list(reading.char_confidences)
+    for op, a0, a1, _, _ in SequenceMatcher(None, reading.text, other.text, autojunk=False).get_opcodes():
+        if op != "equal":
+            for k in range(a0, max(a1, a0 + 1)):
+                if k < len(confidences):
+                    confidences[k] = 0.0
+    return replace(reading, confidence=min(confidences, default=0.0), char_confidences=tuple(confidences))

@@ -6,7 +6,8 @@ code, a card's MRZ. A field is
 - `ok` when two independent sources agree (two recognizers only letter for letter, each sure
   of every letter of the value), or when a rule validates it (MRZ check digits, a closed
   vocabulary, a date that must be a milestone birthday) on a confident read that the second
-  recognizer, where it read the value, does not contradict;
+  recognizer, where it read the value, does not contradict; or when two recognizers agree on
+  the letters and the field's closed vocabulary says which tone marks are right;
 - `invalid` when it fails a rule (impossible date, malformed number);
 - `needs_review` otherwise: low confidence, sources that disagree, nothing to check it
   against, handwriting, an address unit that cannot be placed, a value that may have been cut
@@ -23,15 +24,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any, Protocol
 
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, ReviewReason, TextSource, overlap
 from models.fields import ADDRESS_FIELDS, ADDRESS_TYPE_WORDS, ADDRESSEE_BODIES, PERSON_FIELDS, ValueType, field_spec
-from models.idcards import CAN_CUOC, CARD_NATIONALITIES, CHIP_CCCD, CMND, ETHNIC_GROUPS, CardGeneration
+from models.idcards import (
+    CAN_CUOC,
+    CARD_NATIONALITIES,
+    CHIP_CCCD,
+    CMND,
+    ETHNIC_GROUPS,
+    IDENTIFYING_MARK_TERMS,
+    CardGeneration,
+)
 from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, KindRule, Layout
-from pipeline.text import fold
 from pipeline.idcheck import (
     QrPayload,
     Td1Mrz,
@@ -47,6 +55,8 @@ from pipeline.idcheck import (
     same_name,
     same_text,
 )
+from pipeline.text import fold
+from pipeline.vocabulary import TermVocabulary, letters_of
 
 GENERATIONS: dict[DocumentKind, CardGeneration] = {
     DocumentKind.CCCD_FRONT: CHIP_CCCD, DocumentKind.CCCD_BACK: CHIP_CCCD,
@@ -101,6 +111,8 @@ def _vocabulary_key(text: str) -> str:
 
 
 _ETHNIC_KEYS = frozenset(_vocabulary_key(e) for e in ETHNIC_GROUPS)
+# Free-text fields written in a small vocabulary of terms.
+_TERM_VOCABULARIES = {"dac_diem_nhan_dang": TermVocabulary(IDENTIFYING_MARK_TERMS)}
 
 
 @dataclass(slots=True)
@@ -281,11 +293,28 @@ def _third_sides(name: str, f: Field, second: Field, third: Field | None, cfg: T
     return None
 
 
+def _marks_settled(name: str, first: str, second: str, spelled: Callable[[str, str], bool]) -> str | None:
+    """Two readings with the same letters that differ only in marks (or punctuation): the one
+    the field's vocabulary spells so, where exactly one is (`pipeline.vocabulary`)."""
+    if first == second or _case_flipped(first) or _case_flipped(second) or letters_of(first) != letters_of(second):
+        return None
+    first_spelled, second_spelled = spelled(name, first), spelled(name, second)
+    if first_spelled != second_spelled:
+        return first if first_spelled else second
+    return None
+
+
+def _never_spelled(name: str, text: str) -> bool:
+    return False
+
+
 def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, cfg: Thresholds,
                  rule_ok: Callable[[str, Field], bool], second: Field | None = None,
-                 settles: Callable[[str, Field, str], bool] | None = None, third: Field | None = None) -> Field:
-    """Status of a value read from the page, given other sources' values for the same field
-    and the second (and third) recognizer's reading of it."""
+                 settles: Callable[[str, Field, str], bool] | None = None, third: Field | None = None,
+                 spelled: Callable[[str, str], bool] = _never_spelled) -> Field:
+    """Status of a value read from the page, given other sources' values for the same field,
+    the second (and third) recognizer's reading of it, and whether a text is spelled as the
+    field's closed vocabulary spells it (`spelled`)."""
     agree = [src for src, v in refs if _same(name, f.value, v, src)]
     disagree = {src: v for src, v in refs if not _same(name, f.value, v, src)}
     if disagree:
@@ -315,15 +344,22 @@ def _decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, 
         return _flag(replace(f, sources=(source,)), FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE)
     if second is not None and source == "ocr":
         if _read_alike(name, f.value, second.value) and not _case_flipped(f.value):
-            if second.confidence < cfg.second_threshold:
-                # Alike, but the second reader doubted a letter: the spot where both may slip
-                # the same way (a small stacked mark, as on a photographed capital Ễ).
-                return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.NEEDS_REVIEW,
-                             ReviewReason.LOW_CONFIDENCE, ocr2_confidence=round(second.confidence, 3))
-            return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.OK, None,
-                         ocr2_confidence=round(second.confidence, 3))
+            if second.confidence >= cfg.second_threshold:
+                return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.OK, None,
+                             ocr2_confidence=round(second.confidence, 3))
+            if spelled(name, f.value):
+                # Both slipping alike would have to land on another spelling of the vocabulary.
+                return _flag(replace(f, sources=(source, "ocr2", "rule")), FieldStatus.OK, None,
+                             ocr2_confidence=round(second.confidence, 3))
+            # Alike, but the second reader doubted a letter: the spot where both may slip
+            # the same way (a small stacked mark, as on a photographed capital Ễ).
+            return _flag(replace(f, sources=(source, "ocr2")), FieldStatus.NEEDS_REVIEW,
+                         ReviewReason.LOW_CONFIDENCE, ocr2_confidence=round(second.confidence, 3))
         if settles is not None and settles(name, f, second.value):
             return _flag(replace(f, sources=(source, "rule")), FieldStatus.OK, None, ocr2_value=second.value)
+        if (marked := _marks_settled(name, f.value, second.value, spelled)) is not None:
+            return _flag(replace(f, value=marked, sources=(source, "ocr2", "rule")), FieldStatus.OK, None,
+                         **({"ocr2_value": second.value} if marked == f.value else {"read_value": f.value}))
         if (sided := _third_sides(name, f, second, third, cfg)) is not None:
             return sided
         # Two readers that differ: one of them misread, even a value whose format is fine.
@@ -391,20 +427,31 @@ def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Ident
             return []  # a form's address or dates are not the card's
         return holder.values.get("noi_thuong_tru" if name == "noi_cu_tru" else name, [])
 
+    def spelled(name: str, text: str) -> bool:
+        """`text` is spelled as the field's closed vocabulary spells it, tone marks and all."""
+        base = _base(name)
+        if _case_flipped(text):
+            return False  # "phƯờng": a letter's case flipped inside a word is a troubled reading
+        if base == "quoc_tich":
+            return text in CARD_NATIONALITIES
+        if base == "dan_toc":
+            return _vocabulary_key(text) in _ETHNIC_KEYS
+        if base in _TERM_VOCABULARIES:
+            return _TERM_VOCABULARIES[base].spells(text)
+        if places is not None and base in ADDRESS_FIELDS:
+            # A place written only with catalogued unit names, tone marks as catalogued
+            # (after a body, as in "Ủy ban nhân dân phường X, ..." for a place of registration).
+            return places.spelled_as_catalogued(_addressee_unit(text) or text)
+        return False
+
     def rule_ok(name: str, f: Field) -> bool:
         base = _base(name)
         if _case_flipped(f.value):
             return False  # "phƯờng": a letter's case flipped inside a word is a troubled reading
         if part.kind in OFFICIAL_KINDS:
             return f.status == FieldStatus.OK  # pipeline.official_doc applied its rules
-        if base == "quoc_tich":
-            return f.value in CARD_NATIONALITIES
-        if base == "dan_toc":
-            return _vocabulary_key(f.value) in _ETHNIC_KEYS
-        if places is not None and base in ADDRESS_FIELDS:
-            # A place written only with catalogued unit names, tone marks as catalogued
-            # (after a body, as in "Ủy ban nhân dân phường X, ..." for a place of registration).
-            return places.spelled_as_catalogued(_addressee_unit(f.value) or f.value)
+        if base in ("quoc_tich", "dan_toc") or (places is not None and base in ADDRESS_FIELDS):
+            return spelled(name, f.value)
         if places is not None and base == "kinh_gui":
             body = _addressee_unit(f.value)
             return body is not None and places.spelled_as_catalogued(body)
@@ -446,7 +493,7 @@ def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Ident
         f = fields[name]
         source = _text_source(f, pages)
         decided = _decide_read(name, f, refs_for(_base(name)) if name == _base(name) else [], source, cfg, rule_ok,
-                               part.second.get(name), settles, part.third.get(name))
+                               part.second.get(name), settles, part.third.get(name), spelled)
         out[name] = decided
 
     # Fields only the card's own codes carry (e.g. the back: number, birth, expiry from the MRZ).
@@ -476,6 +523,13 @@ def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Ident
             elif f.status == FieldStatus.OK and not _confirmed(f) and (words := misread_type_words(f.value)):
                 out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.RULE_FAILED,
                                   rule=[f"not a unit type as written: {w}" for w in words])
+        elif _base(name) == "kinh_gui" and places is not None:
+            f = out[name]
+            last = f.value.rsplit(",", 1)[-1].strip().casefold()
+            if (f.status == FieldStatus.OK and not _confirmed(f) and last.startswith(("tỉnh ", "thành phố "))
+                    and not places.ends_with_province(f.value)):
+                # "..., thành phố Hà": a province named short of its name was cut (at a wrap, a page edge).
+                out[name] = _flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.MAY_CONTINUE, no_province=True)
         f = out[name]
         if _handwritten(f, pages) and (f.status == FieldStatus.OK or f.reason in _WEAKER_THAN_HANDWRITING):
             # Never ok; and "handwritten" tells the reviewer more than "single source".

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from benchmarks.metrics import iou
 from pipeline.config import RecognizerConfig
 from pipeline.engines.contour_detector import ContourTextDetector
+from pipeline.engines import Recognition
 from pipeline.ocr import PageReader, crop_line
 
 pytestmark = pytest.mark.ocr
@@ -116,3 +117,35 @@ def test_blank_and_picture_only_pages_give_no_lines(page_reader):
     photo = np.full((800, 600, 3), 200, np.uint8)
     cv2.circle(photo, (300, 300), 150, (90, 90, 90), -1)  # a face-like blob, no text
     assert all(len(line.text) <= 3 for line in page_reader.read(photo).lines)
+
+
+class _SurestOnTallCrops:
+    """A recognizer sure of a line only when its crop is scaled taller than the default (as
+    Tesseract is of some lines): it reports one word at a fixed place in whatever it reads."""
+
+    def __init__(self, default_height: int) -> None:
+        self.default_height = default_height
+        self.seen: list[np.ndarray] = []
+
+    def recognize(self, line_image: np.ndarray) -> Recognition:
+        self.seen.append(line_image)
+        tall = line_image.shape[0] > 2 * self.default_height  # no crop at the default scale is, margins and all
+        return Recognition("Nguyễn", 0.95 if tall else 0.5, words=((0, 40, 400),))
+
+
+def test_other_readers_get_the_default_crop_not_the_one_the_first_reader_chose():
+    config = RecognizerConfig()
+    recognizer = _SurestOnTallCrops(config.target_line_height)
+    page = _page()
+    ocr = PageReader(ContourTextDetector(), recognizer, config).read(page)
+    first_line = ocr.crops[0]
+    lines = ContourTextDetector().detect(page)
+    top = min(lines, key=lambda ln: ln.quad[:, 1].min())
+    default = crop_line(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), top.quad, config,
+                        [ln.quad for ln in lines if ln is not top])
+    chosen_height = round(config.target_line_height * 4 / 3)
+    assert ocr.lines[0].confidence == 0.95  # the first reader kept its reading of the taller crop
+    assert np.array_equal(first_line.image, default)
+    # The reading's word, placed in the default crop: the same place on the line, scaled.
+    scale = config.target_line_height / chosen_height
+    assert first_line.words == ((0, round(40 * scale), round(400 * scale)),)

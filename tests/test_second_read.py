@@ -12,10 +12,12 @@ from PIL import Image, ImageDraw, ImageFont
 from models.document import DocumentKind, FieldStatus, PageText, ReviewReason, SecondReading, TextLine, TextSource
 from models.errors import ErrorCode
 from pipeline.config import SecondReaderConfig
+from pipeline.engines import Recognition
 from pipeline.engines.aster import BUNDLED_FILES_SHA256, AsterRecognizer, _model_files, split_wide
 from pipeline.errors import InputRefused
 from pipeline.fields import extract_fields
-from pipeline.second_read import second_fields, value_crop, value_starts
+from pipeline.ocr import LineCrop
+from pipeline.second_read import doubt_unsteady, has_marked_capital, second_fields, value_crop, value_starts
 from pipeline.verify import PartInput, verify_parts
 from tests.fixtures_files import vietnamese_font
 
@@ -64,14 +66,15 @@ def test_only_the_value_is_read_again_not_its_label(aster, engines):
     first = engines.page_reader.recognizer.recognize(crop)
     assert first.text.strip() == text and first.words[0] == (0, first.words[0][1], first.words[0][2])
     start = first.text.index("Trần")
-    part, at = value_crop(crop, first.words, start)
+    line = LineCrop(crop, first.words)
+    part, at = value_crop(line, start)
     assert at == start and part.shape[1] < crop.shape[1] * 0.6  # the label is left out
     second = SecondReading(aster.recognize(part).text, 0.9, (), at)
     assert second.text == "Trần Thị Thu Hằng" and second.joined(first.text) == text
     # From the line's first word, or without the words' places, the whole line is read.
-    assert value_crop(crop, first.words, 0) == (crop, 0) and value_crop(crop, (), start) == (crop, 0)
+    assert value_crop(line, 0) == (crop, 0) and value_crop(LineCrop(crop, ()), start) == (crop, 0)
     # A start inside the label's last word (an index rounded down) keeps that word whole.
-    part, at = value_crop(crop, first.words, start - 2)
+    part, at = value_crop(line, start - 2)
     assert at == text.index("tên:") and aster.recognize(part).text == "tên: Trần Thị Thu Hằng"
 
 
@@ -304,3 +307,90 @@ def test_the_third_reader_is_tesseracts_model_for_the_vietnamese_script(engines)
     assert third is not None
     text = "Sẹo chấm C:2cm dưới trước cánh mũi phải"
     assert third.recognize(_line_image(text)).text.strip() == text
+
+
+CCCD_BACK = ["Đặc điểm nhân dạng / Personal identification:", "Nốt ruồi C:1,5cm dưới sau mép phải",
+             "Ngày, tháng, năm / Date, month, year: 22/11/2022", "CỤC TRƯỞNG CỤC CẢNH SÁT"]
+
+
+def _card_back_mark(first: str, second: str, second_sure: float = 0.9):
+    page = PageText(0, 1012, 638, TextSource.OCR, [
+        TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95) for i, t in enumerate(CCCD_BACK)])
+    chars = tuple([0.99] * (len(second) - 1) + [second_sure])
+    page.lines[1] = replace(page.lines[1], text=first, second=SecondReading(second, min(chars), chars, 0))
+    read = extract_fields(DocumentKind.CCCD_BACK, [page], 0.8)
+    part = PartInput(DocumentKind.CCCD_BACK, [page], read, second_fields(DocumentKind.CCCD_BACK, [page], 0.8))
+    return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["dac_diem_nhan_dang"]
+
+
+@pytest.mark.parametrize("first, second", [
+    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruổi C:1,5cm dưới sau mép phải"),  # the second slipped
+    ("Nốt ruổi C:1,5cm dưới sau mép phải", "Nốt ruồi C:1,5cm dưới sau mép phải"),  # the first slipped
+    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruới C:1.5cm dưới sau mép phải"),  # and a decimal point
+])
+def test_readings_differing_only_in_marks_are_settled_by_the_fields_vocabulary(first, second):
+    field = _card_back_mark(first, second)
+    assert field.status == FieldStatus.OK and field.value == "Nốt ruồi C:1,5cm dưới sau mép phải"
+    assert field.sources == ("ocr", "ocr2", "rule")
+
+
+@pytest.mark.parametrize("first, second", [
+    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nối ruồi C:1,5cm dưới sau mép phải"),  # letters differ
+    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruồi C:2,5cm dưới sau mép phải"),  # a digit differs
+    ("Nốt ruổi C:1,5cm dưới sau mép phải", "Nốt ruới C:1,5cm dưới sau mép phải"),  # neither is spelled so
+    ("Nốt ruồi C:1cm ở mặt", "Nốt ruồi C:1cm ở mắt"),  # the vocabulary cannot tell mắt from mặt
+    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruồi C:1.5cm dưới sau mép phải"),  # a measure is not a word of it
+])
+def test_readings_the_vocabulary_cannot_settle_go_to_review(first, second):
+    field = _card_back_mark(first, second)
+    assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
+
+
+def test_a_doubted_letter_in_an_agreed_reading_is_lifted_only_by_the_vocabulary():
+    sure = _card_back_mark(CCCD_BACK[1], CCCD_BACK[1], second_sure=0.3)
+    assert sure.status == FieldStatus.OK and sure.sources == ("ocr", "ocr2", "rule")
+    # A name has no vocabulary: the same doubt sends it to review (test above, 0.41).
+    mark = "Nốt ruồi C:1cm ở mắt"  # the letters fit two terms
+    assert _card_back_mark(mark, mark, second_sure=0.3).reason == ReviewReason.LOW_CONFIDENCE
+
+
+def test_a_marked_capital_is_what_two_crops_are_read_for():
+    assert has_marked_capital("NGUYỄN VĂN AN") and has_marked_capital("Ủy ban")
+    assert not has_marked_capital("NGUYEN VAN AN") and not has_marked_capital("nguyễn văn an")
+
+
+def test_letters_that_change_with_the_crop_are_doubted():
+    sure = tuple([0.95] * len("NGUYỄN ĐỨC KIÊN"))
+    reading = Recognition("NGUYỄN ĐỨC KIÊN", 0.95, sure)
+    doubted = doubt_unsteady(reading, Recognition("NGUYÊN ĐỨC KIÊN", 0.6, sure))
+    assert doubted.confidence == 0.0 and doubted.char_confidences[4] == 0.0
+    assert doubted.char_confidences[:4] == sure[:4] and doubted.char_confidences[5:] == sure[5:]
+    assert doubt_unsteady(reading, Recognition("NGUYỄN ĐỨC KIÊN", 0.7, sure)) == reading
+    # A doubted letter in the value keeps the two readers' agreement from making it ok.
+    page = _page(CT01)
+    start = NAME_LINE.index("Trần")
+    value = "Trần Thị Thu Hằng"
+    chars = tuple([0.95] * len(value))
+    unsteady = doubt_unsteady(Recognition(value, 0.95, chars), Recognition("Trần Thị Thu Hăng", 0.9, chars))
+    page.lines[3] = replace(page.lines[3], second=SecondReading(value, unsteady.confidence,
+                                                                unsteady.char_confidences, start))
+    field = _verify(page)["ho_va_ten"]
+    assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.LOW_CONFIDENCE
+
+
+@pytest.mark.parametrize("addressee, status", [
+    ("Ủy ban nhân dân phường Hoàn Kiếm, thành phố Hà", FieldStatus.NEEDS_REVIEW),  # cut at the page edge
+    ("Ủy ban nhân dân phường Hoàn Kiếm, thành phố Hà Nội", FieldStatus.OK),
+    ("Công an phường Sài Gòn", FieldStatus.OK),  # no province named: nothing cut
+])
+def test_an_addressee_read_alike_but_naming_a_province_short_of_its_name_goes_to_review(addressee, status):
+    from pipeline import address
+
+    texts = [t if not t.startswith("Kính gửi") else f"Kính gửi: {addressee}" for t in CT01]
+    page = _page(texts, {2: texts[2]})
+    part = PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8),
+                     second_fields(DocumentKind.CT01, [page], 0.8))
+    field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0]["kinh_gui"]
+    assert field.value == addressee and field.status == status
+    if status == FieldStatus.NEEDS_REVIEW:
+        assert field.reason == ReviewReason.MAY_CONTINUE
