@@ -220,8 +220,9 @@ class LineCrop:
     """A line's crop with the default margins and scale, whichever crop its reading came from,
     and the reading's words placed in it (`Recognition.words`). Other recognizers read this
     one: the crop the first reader was surest of is a choice that follows its own mistakes,
-    and a second reader given that crop is led into the same ones (a capital's stacked tilde
-    lost by both on a roomier crop, read by the second on this one)."""
+    and a second reader given only that crop is led into the same ones. Neither crop is the
+    better one for every line (on tuning sets each made one capital's mark go wrong where the
+    other did not), so a value with a marked capital is read from both (`pipeline.reader`)."""
 
     image: np.ndarray
     words: tuple[tuple[int, int, int], ...]
