@@ -262,8 +262,8 @@ class PageReader:
         )
 
     def _recognize(self, grey: np.ndarray, quad: np.ndarray,
-                   neighbours: Sequence[np.ndarray] = ()) -> tuple[Recognition, np.ndarray, LineCrop]:
-        """The line's reading, the crop it was read from, and the default crop (`LineCrop`)."""
+                   neighbours: Sequence[np.ndarray] = ()) -> tuple[Recognition, LineCrop]:
+        """The line's reading and its crops (`LineCrop`: the default one, and the one read where another)."""
         # The default crop first; an unsure reading is tried again through other crops
         # (neighbours left in, more room above for stacked marks such as the tilde of a
         # capital Ễ, other scales) and the reading the recognizer is surest of is kept.
@@ -296,8 +296,8 @@ class PageReader:
         if self.mrz_recognizer is not None and looks_like_mrz(rec.text):
             mrz = self.mrz_recognizer.recognize(crop)
             if len(mrz.text.replace(" ", "")) >= 20:
-                return Recognition(normalize_mrz_line(mrz.text), mrz.confidence), crop, default_crop
-        return rec, crop, default_crop
+                return Recognition(normalize_mrz_line(mrz.text), mrz.confidence), default_crop
+        return rec, default_crop
 
     def _sample_lines(self, lines: list[DetectedLine]) -> list[DetectedLine]:
         wide = [line for line in lines if line_angle(line.quad)[1] >= 3 * line_angle(line.quad)[2]]
@@ -349,7 +349,7 @@ class PageReader:
         heights = [line_angle(q)[2] for q in quads]
         typical = float(np.median(heights)) if heights else 0.0
         for k, line in enumerate(lines):
-            rec, _, default_crop = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1:])
+            rec, default_crop = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1:])
             if not _has_content(rec.text) or _scribble(rec, heights[k], typical):
                 continue
             recognized.append((line.quad, rec, default_crop))
