@@ -512,16 +512,55 @@ def test_blue_values_found_and_printed_labels_not() -> None:
     assert hit >= 0.9 * total, (hit, total)
 
 
-def test_black_ink_joined_up_writing_found_without_false_marks() -> None:
+def found_without_false_marks(seeds: range, ink: str, kinds: tuple[str, ...]) -> tuple[int, int]:
+    """(regions of these kinds found, regions) over form pages; no mark on print on any of them."""
     hit = total = 0
-    for seed in range(3):
-        page = form_page(10 + seed, "black")
+    for seed in seeds:
+        page = form_page(seed, ink)
         marks = find_handwriting(page.image, page.lines)
         assert not printed_hits(page, marks)
         assert not stray(page, marks)
-        f, n = found(page, marks, ("cursive", "note", "signature"))
+        f, n = found(page, marks, kinds)
         hit, total = hit + f, total + n
+    return hit, total
+
+
+def test_black_ink_joined_up_writing_found_without_false_marks() -> None:
+    hit, total = found_without_false_marks(range(10, 13), "black", ("cursive", "note", "signature"))
     assert hit >= 0.5 * total, (hit, total)
+
+
+def test_black_hand_printing_found_by_its_lack_of_copies() -> None:
+    """Capitals and digits printed by hand in black have no pen colour and no joined-up strokes to
+    give them away, and keep to the line about as well as type does. But type prints each letter
+    alike every time, while no two of a hand's letters are the same shape."""
+    hit, total = found_without_false_marks(range(20, 23), "black", ("block", "digits", "cells"))
+    assert hit >= 0.5 * total, (hit, total)  # (11 of 18; none without the copies cue)
+
+
+def test_copies_of_type_are_alike_and_hand_drawn_letters_are_not() -> None:
+    from pipeline import handwriting as hw
+
+    page = form_page(20, "black")
+    ink = hw._ink(page.image, page.lines)
+    cand, _ = hw._assign(ink, page.lines)
+    hw._measure_copies(ink, cand)
+    glyph = (ink.y1 - ink.y0) * ink.f >= 25  # letter bodies, not dots and marks
+
+    def inside(boxes: list[Box]) -> np.ndarray:
+        x, y = (ink.x0 + ink.x1) * ink.f / 2, (ink.y0 + ink.y1) * ink.f / 2
+        hit = np.zeros(len(ink.x0), bool)
+        for x0, y0, x1, y1 in boxes:
+            hit |= (x >= x0) & (x < x1) & (y >= y0) & (y < y1)
+        return hit & glyph & ~np.isnan(ink.copy)
+
+    printed = ink.copy[inside(page.printed)]
+    hand_printed = [b for (b, _), k in zip(page.written, page.kinds, strict=True) if k in ("block", "digits", "cells")]
+    written = ink.copy[inside(hand_printed)]
+    assert len(printed) > 200 and len(written) > 30
+    assert np.mean(printed <= hw.COPY_SAME) > 0.5
+    assert np.mean(written <= hw.COPY_SAME) < 0.05
+    assert hw.LLR_NO_COPY * 0.5 <= ink.no_copy_llr <= hw.LLR_NO_COPY  # a clean page: missing copies tell
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -627,7 +666,7 @@ def test_blank_and_tiny_images() -> None:
 
 
 def test_fast_enough_for_an_a4_page() -> None:
-    """Budget: < 50 ms on one core for an A4 page at 300 dpi; a loose bound here (shared CI machines)."""
+    """Budget: < 80 ms on one core for an A4 page at 300 dpi; a loose bound here (shared CI machines)."""
     page = degraded(printed_page(11), 11)
     find_handwriting(page.image, page.lines)
     runs = []
