@@ -6,6 +6,9 @@ this module says *where* ink looks written by hand; the caller routes those crop
 20-60 text lines on one CPU core; OpenCV and NumPy only, no trained model.
 
 Method
+0. A page whose text is tilted by more than 1.5 degrees (a photograph; the caller passes the tilt
+   the OCR measured) is turned level first, with each line's box turned with it; the marks are
+   given back in the coordinates of the page as it lies.
 1. Ink. The page is analysed at a scale where a text line is ~35 px tall (an A4 page at 300 dpi: half
    size). A pixel is ink when it is darker than the local paper (brightest nearby 8 x 8 block mean)
    by 30 % of the paper's brightness. Seal red is not ink; long straight horizontal or vertical runs
@@ -52,7 +55,7 @@ lines under ~15 px tall are not analysed reliably.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import cv2
@@ -74,6 +77,8 @@ PRINTED_GLYPH_LENGTH = 2.2  # stroke length / height of a typical typeset glyph:
 STEM_RANGE = 27.0  # stems: edges within +-27 degrees of vertical (|gx| > 2 |gy|) ...
 STEM_BINS = 27  # ... in 2-degree bins
 STEM_MIN_HEIGHT = 12  # shorter glyphs' stems are too short to measure a tilt to a few degrees
+ANALYSIS_PIXELS = 2.6e6  # a page is analysed on at most this many pixels (an A4 page at 300 dpi: half size)
+DESKEW_DEGREES = 1.5  # a page whose text is tilted more is analysed turned level
 MAX_CLUSTER_FILL = 0.42  # outside OCR lines, a cluster with more ink in its box is a picture / code
 COPY_GRID = 12  # glyph shapes are compared on a 12 x 12 grid of ink shares ...
 COPY_SIZE_TOLERANCE = (1.0, 0.04)  # ... with glyphs of the same width and height (1 px + 4 %)
@@ -170,7 +175,7 @@ def _ink(arr: np.ndarray, lines: Sequence[TextLine]) -> _Ink:
     ref = _reference_height(arr.shape, lines)
     h, w = arr.shape[:2]
     # Work where a text line is >= ~35 px tall, on at most ~2.6 Mpx (an A4 page at 300 dpi: half scale).
-    f = int(min(4, max(1, ref // 35, math.ceil(math.sqrt(h * w / 2.6e6)))))
+    f = int(min(4, max(1, ref // 35, math.ceil(math.sqrt(h * w / ANALYSIS_PIXELS)))))
     if f > 1:  # (whole multiples of f: OpenCV's fast path for area averaging)
         small = cv2.resize(arr[:h - h % f, :w - w % f], (w // f, h // f), interpolation=cv2.INTER_AREA)
     else:
@@ -505,11 +510,54 @@ def _clusters(ink: _Ink, free: np.ndarray) -> list[np.ndarray]:
     return [g for g in groups if len(g)]
 
 
-def find_handwriting(image: np.ndarray, lines: Sequence[TextLine]) -> list[HandwritingMark]:
-    """Regions of `image` that look handwritten; see the module docstring for the method."""
+def find_handwriting(image: np.ndarray, lines: Sequence[TextLine],
+                     skew_degrees: float = 0.0) -> list[HandwritingMark]:
+    """Regions of `image` that look handwritten; see the module docstring for the method.
+
+    `skew_degrees`: the text's tilt (clockwise, as `pipeline.preprocess.estimate_skew` gives it).
+    A page tilted by more than DESKEW_DEGREES (a photograph) is analysed turned level, since
+    the cues compare glyphs' tops and bottoms along a line and a tilted line's upright box takes
+    in parts of its neighbours; the marks are given back on the page as it is."""
     arr = _as_image(image)
     if arr.shape[0] < 8 or arr.shape[1] < 8:
         return []
+    if abs(skew_degrees) > DESKEW_DEGREES:
+        return _find_level(arr, lines, skew_degrees)
+    return _find(arr, lines)
+
+
+def _find_level(arr: np.ndarray, lines: Sequence[TextLine], skew_degrees: float) -> list[HandwritingMark]:
+    theta = math.radians(skew_degrees)
+    c, s = math.cos(theta), math.sin(theta)
+    h, w = arr.shape[:2]
+    nw, nh = int(w * c + h * abs(s)) + 1, int(w * abs(s) + h * c) + 1
+    # Turn by -skew about the centre, into a canvas that holds the whole page.
+    turn = np.array([[c, s, 0.0], [-s, c, 0.0]])
+    turn[:, 2] = np.array([nw / 2, nh / 2]) - turn[:, :2] @ np.array([w / 2, h / 2])
+    level = cv2.warpAffine(arr, turn, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # A line's upright box on the tilted page holds its rectangle turned by the skew: solve for it.
+    a = abs(s)
+    level_lines = []
+    for ln in lines:
+        x0, y0, x1, y1 = ln.box
+        bw, bh = x1 - x0, y1 - y0
+        length = max((bw * c - bh * a) / (c * c - a * a), 0.5 * bw)
+        thick = max((bh * c - bw * a) / (c * c - a * a), 0.25 * bh)
+        cx, cy = turn[:, :2] @ np.array([(x0 + x1) / 2, (y0 + y1) / 2]) + turn[:, 2]
+        box = (int(cx - length / 2), int(cy - thick / 2), math.ceil(cx + length / 2), math.ceil(cy + thick / 2))
+        level_lines.append(replace(ln, box=box))
+    back = cv2.invertAffineTransform(turn)
+    marks = []
+    for m in _find(level, level_lines):
+        x0, y0, x1, y1 = m.box
+        corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64) @ back[:, :2].T + back[:, 2]
+        (bx0, by0), (bx1, by1) = corners.min(0), corners.max(0)
+        box = (max(0, int(bx0)), max(0, int(by0)), min(w, int(math.ceil(bx1))), min(h, int(math.ceil(by1))))
+        marks.append(HandwritingMark(box, m.score, m.line_index))
+    return marks
+
+
+def _find(arr: np.ndarray, lines: Sequence[TextLine]) -> list[HandwritingMark]:
     ink = _ink(arr, lines)
     cand, best = _assign(ink, lines)
     order = np.argsort(best, kind="stable")

@@ -73,7 +73,7 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
         from pipeline.handwriting import find_handwriting
 
         rgb = cv2.cvtColor(source.image, cv2.COLOR_BGR2RGB)
-        handwriting = [mark.box for mark in find_handwriting(rgb, ocr.lines)]
+        handwriting = [mark.box for mark in find_handwriting(rgb, ocr.lines, ocr.skew_degrees)]
     page = PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees,
                     handwriting=handwriting)
     page.codes = find_codes(source.image, enlarge=may_carry_card_code(page))
