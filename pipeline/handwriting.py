@@ -2,7 +2,7 @@
 
 A handwritten value must never be accepted by the OCR pipeline without a person looking at it, so
 this module says *where* ink looks written by hand; the caller routes those crops to review.
-`find_handwriting(image, lines)` is pure (no I/O) and fast: 45-70 ms for an A4 page at 300 dpi with
+`find_handwriting(image, lines)` is pure (no I/O) and fast: 50-80 ms for an A4 page at 300 dpi with
 20-60 text lines on one CPU core; OpenCV and NumPy only, no trained model.
 
 Method
