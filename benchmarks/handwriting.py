@@ -17,18 +17,11 @@ import time
 
 import numpy as np
 
-from models.document import Box, TextLine
-from pipeline.handwriting import HandwritingMark, find_handwriting
+from benchmarks.dataset import HELD_OUT_SEED
+from models.document import TextLine, overlap
+from pipeline.handwriting import find_handwriting
 
 FORMS = ("don", "ct01", "to_khai_khai_sinh", "giay_khai_sinh")
-HELD_OUT_SEED = 7301
-
-
-def _covered(box: Box, marks: list[HandwritingMark]) -> float:
-    x0, y0, x1, y1 = box
-    area = max(1, (x1 - x0) * (y1 - y0))
-    return max((max(0, min(x1, m.box[2]) - max(x0, m.box[0])) * max(0, min(y1, m.box[3]) - max(y0, m.box[1])) / area
-                for m in marks), default=0.0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                     for i, ln in enumerate(truth["lines"]):
                         if ln.get("handwritten"):
                             written += 1
-                            found += i in on_line or _covered(lines[i].box, marks) >= 0.3
+                            found += i in on_line or any(overlap(lines[i].box, m.box) >= 0.3 for m in marks)
                         else:
                             printed += 1
                             marked += i in on_line

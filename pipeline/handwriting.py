@@ -532,8 +532,8 @@ def _find_level(arr: np.ndarray, lines: Sequence[TextLine], skew_degrees: float)
     h, w = arr.shape[:2]
     nw, nh = int(w * c + h * abs(s)) + 1, int(w * abs(s) + h * c) + 1
     # Turn by -skew about the centre, into a canvas that holds the whole page.
-    turn = np.array([[c, s, 0.0], [-s, c, 0.0]])
-    turn[:, 2] = np.array([nw / 2, nh / 2]) - turn[:, :2] @ np.array([w / 2, h / 2])
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), skew_degrees, 1.0)
+    turn[:, 2] += ((nw - w) / 2, (nh - h) / 2)
     level = cv2.warpAffine(arr, turn, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # A line's upright box on the tilted page holds its rectangle turned by the skew: solve for it.
     a = abs(s)
