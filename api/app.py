@@ -23,9 +23,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from fastapi.security import APIKeyHeader
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from api import schemas
-from api.intake import ApiError, IntakeService, Principal, Role
-from api.settings import Settings
+from intake import schemas
+from intake.service import ApiError, IntakeService, Principal, Role
+from intake.settings import Settings
 from models.catalogue import load_organisation, load_procedures
 from models.errors import ErrorCode
 from storage.db import Database, DatabaseUnavailable
@@ -50,8 +50,8 @@ class Processing:
 
 
 def start_processing(settings: Settings, db: Database) -> Processing:
-    from pipeline.dispatcher import DispatchSettings, Dispatcher
-    from pipeline.ray_pool import WorkerPool, WorkerSetup, pipeline_version, start_ray
+    from intake.processing.dispatcher import DispatchSettings, Dispatcher
+    from intake.processing.ray_pool import WorkerPool, WorkerSetup, pipeline_version, start_ray
 
     start_ray(settings.ray.address, num_cpus=settings.ray.workers or None, temp_dir=settings.ray_temp_dir(),
               object_store_mb=settings.ray.object_store_mb)

@@ -42,8 +42,8 @@ def _write_json(payload: dict, out: Path | None) -> None:
 def cmd_process(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from api.settings import get_settings
-    from pipeline.preflight import preflight
+    from intake.settings import get_settings
+    from pipeline.pages.preflight import preflight
     from pipeline.reader import OcrEngines, interpret_files, read_pages
 
     settings = get_settings()
@@ -107,7 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.settings import get_settings
+    from intake.settings import get_settings
 
     app = create_app(get_settings(), process=not args.no_processing)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -116,7 +116,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run a Ray node: the head (`--head`) or a worker joining `--address`. Blocks."""
-    from pipeline.ray_pool import LOOPBACK_ENV, prepare_ray_home
+    from intake.processing.ray_pool import LOOPBACK_ENV, prepare_ray_home
 
     if not args.head and not args.address:
         print("sohoa worker: give --address HOST:PORT of the Ray head, or --head", file=sys.stderr)
@@ -145,8 +145,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_keys(args: argparse.Namespace) -> int:
     from api.app import build_service
-    from api.intake import Role
-    from api.settings import get_settings
+    from intake.service import Role
+    from intake.settings import get_settings
 
     service = build_service(get_settings())
     if args.role == "list":
@@ -168,7 +168,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 def cmd_db(_args: argparse.Namespace) -> int:
     from api.app import build_service
-    from api.settings import get_settings
+    from intake.settings import get_settings
 
     build_service(get_settings())  # migrates to head and seeds agencies and service points
     print("sohoa: database is up to date", file=sys.stderr)
@@ -177,7 +177,7 @@ def cmd_db(_args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from api.demo import run_demo
-    from api.settings import get_settings
+    from intake.settings import get_settings
 
     return run_demo(get_settings(), args.samples, args.out)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from api.intake import Role
+from intake.service import Role
 
 SAMPLE_FILES = ("cccd_front-scanned-000.jpg", "cccd_back-scanned-000.jpg", "to_khai_khai_sinh-scanned-000.jpg",
                 "pdf_born_digital-clean-000.pdf")

@@ -23,11 +23,11 @@ from benchmarks.dataset import HELD_OUT_SEED, load_set  # noqa: E402
 from benchmarks.metrics import Tally, accented_letters, aligned_rows, char_errors, char_errors_no_marks  # noqa: E402
 from models.document import DocumentKind, PageText, TextSource  # noqa: E402
 from models.fields import FIELD_SPECS  # noqa: E402
-from pipeline.classify import classify_text  # noqa: E402
-from pipeline.fields import extract_fields, normalize_value  # noqa: E402
-from pipeline.preflight import preflight  # noqa: E402
+from pipeline.fields.classify import classify_text  # noqa: E402
+from pipeline.fields.extract import extract_fields, normalize_value  # noqa: E402
+from pipeline.pages.preflight import preflight  # noqa: E402
 from pipeline.reader import OcrEngines, read_document  # noqa: E402
-from pipeline.sources import iter_pages, render_pdf_page  # noqa: E402
+from pipeline.pages.sources import iter_pages, render_pdf_page  # noqa: E402
 
 TARGET_CER = {"clean": 0.005, "scanned": 0.003, "hard": 0.015}
 CARD_FIELDS = ("so_dinh_danh", "ho_va_ten", "ngay_sinh")
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-errors", action="store_true", help="print lines that differ (synthetic data)")
     args = parser.parse_args(argv)
 
-    from api.settings import get_settings
+    from intake.settings import get_settings
 
     settings = get_settings()
     config = settings.reading

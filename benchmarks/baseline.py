@@ -10,7 +10,7 @@ from PIL import Image
 
 from models.document import TextLine
 from pipeline.config import RecognizerConfig
-from pipeline.engines.tesseract import find_tessdata
+from pipeline.ocr.engines.tesseract import find_tessdata
 from pipeline.text import nfc
 
 

@@ -26,7 +26,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 from benchmarks.dataset import HELD_OUT_SEED  # noqa: E402
 from models.document import FieldStatus  # noqa: E402
 from models.fields import FIELD_SPECS  # noqa: E402
-from pipeline.fields import normalize_value  # noqa: E402
+from pipeline.fields.extract import normalize_value  # noqa: E402
 from pipeline.reader import OcrEngines, interpret_files, read_pages  # noqa: E402
 
 KNOWN = {spec.name for spec in FIELD_SPECS}
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-wrong", action="store_true", help="print wrong ok values (synthetic data)")
     args = parser.parse_args(argv)
 
-    from api.settings import get_settings
+    from intake.settings import get_settings
     from samples.generate import generate_document, supported, sub_seed
 
     settings = get_settings()

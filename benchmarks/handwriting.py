@@ -19,7 +19,7 @@ import numpy as np
 
 from benchmarks.dataset import HELD_OUT_SEED
 from models.document import TextLine, overlap
-from pipeline.handwriting import find_handwriting
+from pipeline.ocr.handwriting import find_handwriting
 
 FORMS = ("don", "ct01", "to_khai_khai_sinh", "giay_khai_sinh")
 

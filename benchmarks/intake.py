@@ -42,13 +42,13 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from benchmarks.dataset import HELD_OUT_SEED  # noqa: E402
-from pipeline.ray_pool import PageTask, WorkerPool, WorkerSetup  # noqa: E402 - imports Ray only when used
+from intake.processing.ray_pool import PageTask, WorkerPool, WorkerSetup  # noqa: E402 - imports Ray only when used
 from samples.generate import IMAGE_KINDS, generate_document, sub_seed  # noqa: E402
 from samples.identity import make_person  # noqa: E402
 
 if TYPE_CHECKING:
-    from api.intake import IntakeService, Principal
-    from api.schemas import AgencyListPublic
+    from intake.service import IntakeService, Principal
+    from intake.schemas import AgencyListPublic
 
 PROCESSING_TARGET_S = 15.0
 LISTING_TARGET_MS = 50.0
@@ -163,11 +163,11 @@ def bench_processing(pages: int, seed: int) -> ProcessingResult:
     from sqlalchemy import select
 
     from api.app import build_service
-    from api.intake import Role
-    from api.schemas import ApplicantBase, DossierCreate
-    from api.settings import RaySettings, Settings
-    from pipeline.dispatcher import DispatchSettings, Dispatcher
-    from pipeline.ray_pool import pipeline_version, start_ray
+    from intake.service import Role
+    from intake.schemas import ApplicantBase, DossierCreate
+    from intake.settings import RaySettings, Settings
+    from intake.processing.dispatcher import DispatchSettings, Dispatcher
+    from intake.processing.ray_pool import pipeline_version, start_ray
     from storage.config import StorageSettings
     from storage.tables import DossierRow
 
@@ -361,8 +361,8 @@ def bench_listing(dossiers: int, requests: int, seed: int) -> ListingResult:
     from sqlalchemy import func, insert, select, text
 
     from api.app import build_service, create_app
-    from api.intake import Role
-    from api.settings import Settings
+    from intake.service import Role
+    from intake.settings import Settings
     from storage.config import StorageSettings
     from storage.tables import DossierRow
     from tests.pgserver import start_postgres

@@ -20,9 +20,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from benchmarks.baseline import WholePageTesseract  # noqa: E402
 from benchmarks.dataset import HELD_OUT_SEED, load_set  # noqa: E402
-from pipeline.preflight import preflight  # noqa: E402
+from pipeline.pages.preflight import preflight  # noqa: E402
 from pipeline.reader import OcrEngines, read_document  # noqa: E402
-from pipeline.sources import iter_pages  # noqa: E402
+from pipeline.pages.sources import iter_pages  # noqa: E402
 
 A4_KINDS = ["to_khai_khai_sinh", "don", "ct01", "cong_van"]
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)
 
-    from api.settings import get_settings
+    from intake.settings import get_settings
 
     settings = get_settings()
     config = settings.reading

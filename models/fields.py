@@ -81,7 +81,7 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
               "Father's full name."),
     FieldSpec("ngay_dang_ky", ValueType.DATE, ("Ngày, tháng, năm đăng ký", "Ngày đăng ký"),
               "Date of registration, DD/MM/YYYY."),
-    # Official documents (công văn, quyết định): found by layout (pipeline.official_doc), not labels.
+    # Official documents (công văn, quyết định): found by layout (pipeline.fields.official_doc), not labels.
     FieldSpec("co_quan_ban_hanh", ValueType.TEXT, (), "Issuing body of an official document."),
     FieldSpec("so_ky_hieu", ValueType.TEXT, (), "Number and symbol, e.g. 125/QĐ-UBND."),
     FieldSpec("ngay_ban_hanh", ValueType.DATE, (), "Date of issue of an official document, DD/MM/YYYY."),

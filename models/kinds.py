@@ -116,7 +116,7 @@ KIND_RULES: tuple[KindRule, ...] = (
 )
 
 RULES_BY_KIND = {rule.kind: rule for rule in KIND_RULES}
-# Official documents: fields found by layout (pipeline.official_doc), which applies their rules.
+# Official documents: fields found by layout (pipeline.fields.official_doc), which applies their rules.
 OFFICIAL_KINDS = frozenset({DocumentKind.CONG_VAN, DocumentKind.QUYET_DINH})
 
 # Classification margins: the winner must reach its minimum and lead the runner-up by

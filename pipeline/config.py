@@ -1,7 +1,7 @@
 """Typed configuration of the reading pipeline.
 
 These are plain pydantic models with safe defaults; the single settings object that
-reads them from the environment is `api.settings.Settings` (env prefix SOHOA_, nested
+reads them from the environment is `intake.settings.Settings` (env prefix SOHOA_, nested
 with "__", e.g. SOHOA_LIMITS__MAX_PAGES=200).
 """
 

@@ -15,14 +15,14 @@ from pathlib import Path
 import cv2
 
 from models.document import ComponentReading, DocumentKind, DocumentReading, PageText, SecondReading, TextSource
-from pipeline.barcodes import find_codes
-from pipeline.classify import may_carry_card_code, split_pages
+from pipeline.ocr.barcodes import find_codes
+from pipeline.fields.classify import may_carry_card_code, split_pages
 from pipeline.config import ReadingConfig
-from pipeline.engines import TextRecognizer
-from pipeline.fields import extract_fields
-from pipeline.ocr import PageReader
-from pipeline.preflight import FileInfo, preflight
-from pipeline.sources import PageSource, iter_pages, page_source
+from pipeline.ocr.engines import TextRecognizer
+from pipeline.fields.extract import extract_fields
+from pipeline.ocr.lines import PageReader
+from pipeline.pages.preflight import FileInfo, preflight
+from pipeline.pages.sources import PageSource, iter_pages, page_source
 
 
 class OcrEngines:
@@ -34,8 +34,8 @@ class OcrEngines:
 
     @cached_property
     def page_reader(self) -> PageReader:
-        from pipeline.engines.paddle_detector import PaddleTextDetector
-        from pipeline.engines.tesseract import TesseractRecognizer, mrz_recognizer
+        from pipeline.ocr.engines.paddle_detector import PaddleTextDetector
+        from pipeline.ocr.engines.tesseract import TesseractRecognizer, mrz_recognizer
 
         return PageReader(
             PaddleTextDetector(self.config.detector, self.cache_dir),
@@ -48,7 +48,7 @@ class OcrEngines:
     def second_reader(self) -> TextRecognizer | None:
         if not self.config.second_reader.enabled:
             return None
-        from pipeline.engines.aster import AsterRecognizer
+        from pipeline.ocr.engines.aster import AsterRecognizer
 
         return AsterRecognizer(self.config.second_reader)
 
@@ -57,20 +57,20 @@ class OcrEngines:
         language = self.config.second_reader.third_language
         if not self.config.second_reader.enabled or not language:
             return None
-        from pipeline.engines.tesseract import TesseractRecognizer
+        from pipeline.ocr.engines.tesseract import TesseractRecognizer
 
         return TesseractRecognizer(self.config.recognizer, language=language)
 
 
 def read_page(source: PageSource, engines: OcrEngines) -> PageText:
     if source.text_lines is not None:
-        # pypdfium2 already gave the lines in reading order (pipeline.order).
+        # pypdfium2 already gave the lines in reading order (pipeline.ocr.order).
         return PageText(source.index, source.width, source.height, TextSource.PDF_TEXT, source.text_lines)
     assert source.image is not None
     ocr = engines.page_reader.read(source.image)
     handwriting = []
     if engines.config.handwriting:
-        from pipeline.handwriting import find_handwriting
+        from pipeline.ocr.handwriting import find_handwriting
 
         rgb = cv2.cvtColor(source.image, cv2.COLOR_BGR2RGB)
         handwriting = [mark.box for mark in find_handwriting(rgb, ocr.lines, ocr.skew_degrees)]
@@ -79,7 +79,7 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
     page.codes = find_codes(source.image, enlarge=may_carry_card_code(page))
     second = engines.second_reader
     if second is not None:
-        from pipeline.second_read import doubt_unsteady, has_marked_capital, value_crop, value_starts
+        from pipeline.ocr.second_read import doubt_unsteady, has_marked_capital, value_crop, value_starts
 
         for i, start in value_starts(page, engines.config.review_confidence).items():
             line_crop = ocr.crops[i]
@@ -94,7 +94,7 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
             reading = SecondReading(rec.text, rec.confidence, rec.char_confidences, start)
             third = None
             if " ".join(reading.text.split()) != " ".join(line.text[start:].split()) and engines.third_reader:
-                # The two differ: a third reading may side with one of them (pipeline.verify).
+                # The two differ: a third reading may side with one of them (pipeline.fields.verify).
                 rec = engines.third_reader.recognize(crop)
                 third = SecondReading(rec.text.strip(), rec.confidence, (), start)
             page.lines[i] = replace(line, second=reading, third=third)
@@ -143,9 +143,9 @@ def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConf
     """Documents, kinds and verified fields of a dossier's files (pure; pages may come from
     many workers). Each file is split into documents; every document's fields are checked
     against the others' (a form against the card of the same person, a card's two sides)."""
-    from pipeline import address
-    from pipeline.second_read import second_fields
-    from pipeline.verify import PartInput, verify_parts
+    from pipeline.fields import address
+    from pipeline.ocr.second_read import second_fields
+    from pipeline.fields.verify import PartInput, verify_parts
 
     splits = [(source, pages, split_pages(pages)) for source, pages in files]
     inputs = []

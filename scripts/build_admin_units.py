@@ -1,5 +1,5 @@
 """Build models/data/admin_units_2025.json: the 2025 administrative units and the
-old-to-new ward mapping used by `pipeline.address`. Run at development time only; the
+old-to-new ward mapping used by `pipeline.fields.address`. Run at development time only; the
 pipeline reads the JSON file and downloads nothing.
 
 Sources (pinned):
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.address import _key, _tone_key, _split_type  # noqa: E402
+from pipeline.fields.address import _key, _tone_key, _split_type  # noqa: E402
 
 VP_VERSION = "2025.10.1"
 VAU_VERSION = "1.0.4"
@@ -83,7 +83,7 @@ def _norm_keyword(keyword: str) -> str:
 
 
 def _extra_keys(name: str, keywords: list[str]) -> list[str]:
-    """Aliases beyond the keys `pipeline.address` derives from the name itself."""
+    """Aliases beyond the keys `pipeline.fields.address` derives from the name itself."""
     _, short = _split_type(name)
     auto = {_key(name), _key(short)}
     out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.ray_pool import LOOPBACK_ENV
+from intake.processing.ray_pool import LOOPBACK_ENV
 
 # Before any test module imports Ray: Ray reads these at import, and without them its
 # processes listen on every interface (../shared/design/RUNNING-REAL-SERVICES.md).
@@ -68,7 +68,7 @@ def local_ray():
 
     import ray
 
-    from pipeline.ray_pool import start_ray
+    from intake.processing.ray_pool import start_ray
 
     temp_dir = Path(tempfile.mkdtemp(prefix="sohoa-ray-", dir="/tmp"))  # short: Ray's socket paths
     start_ray(None, num_cpus=2, temp_dir=temp_dir, object_store_mb=200)

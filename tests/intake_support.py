@@ -11,8 +11,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import build_service, create_app
-from api.intake import IntakeService, Role
-from api.settings import Settings
+from intake.service import IntakeService, Role
+from intake.settings import Settings
 
 BACKENDS = ("local-sqlite", "s3-postgres")
 API = "/api/v1"

@@ -1,4 +1,4 @@
-"""Addresses normalised to the 2025 administrative units (pipeline/address.py).
+"""Addresses normalised to the 2025 administrative units (pipeline/fields/address.py).
 
 Expected old-to-new mappings below were checked against the data shipped in
 models/data/admin_units_2025.json (vietnamadminunits 1.0.4) and, for the HCMC and Hà Nội
@@ -15,8 +15,8 @@ from collections import Counter
 
 import pytest
 
-from pipeline import address
-from pipeline.address import AddressResolution, data_source, provinces, resolve_address, resolve_place, wards
+from pipeline.fields import address
+from pipeline.fields.address import AddressResolution, data_source, provinces, resolve_address, resolve_place, wards
 from pipeline.text import strip_diacritics
 
 
@@ -328,7 +328,7 @@ def test_lazy_load_is_thread_safe(monkeypatch):
 
 
 def test_an_address_ends_with_its_province_or_it_is_incomplete():
-    from pipeline.address import ends_with_province
+    from pipeline.fields.address import ends_with_province
 
     assert ends_with_province("Số 5 đường Lê Lợi, phường Sài Gòn, Thành phố Hồ Chí Minh")
     assert ends_with_province("Kim Liên, Nam Đàn, Nghệ An")  # old province, no type word

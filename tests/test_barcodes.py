@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.barcodes import find_codes
+from pipeline.ocr.barcodes import find_codes
 from samples.generate import generate_document
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from api.cli import main
 from pipeline.errors import EXIT_BAD_INPUT, EXIT_OK
-from pipeline.sources import render_pdf_page
+from pipeline.pages.sources import render_pdf_page
 
 pytestmark = pytest.mark.ocr
 

@@ -6,8 +6,8 @@ import pytest
 
 from models.errors import ErrorCode
 from pipeline.config import DetectorConfig, RecognizerConfig
-from pipeline.engines.paddle_detector import BUNDLED_FILES_SHA256, prepare_model_dir, sha256_file
-from pipeline.engines.tesseract import find_tessdata
+from pipeline.ocr.engines.paddle_detector import BUNDLED_FILES_SHA256, prepare_model_dir, sha256_file
+from pipeline.ocr.engines.tesseract import find_tessdata
 from pipeline.errors import InputRefused
 
 

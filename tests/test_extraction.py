@@ -4,7 +4,7 @@ documents by kind, each field checked against the others; nothing wrong is marke
 import pytest
 
 from models.document import FieldStatus
-from pipeline.fields import normalize_value
+from pipeline.fields.extract import normalize_value
 from pipeline.reader import interpret_files, read_pages
 from samples.bundle import generate_bundle
 

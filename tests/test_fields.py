@@ -3,9 +3,9 @@
 from datetime import date
 
 from models.document import Barcode, DocumentKind, FieldStatus, PageText, ReviewReason, TextLine, TextSource
-from pipeline.classify import classify_text
-from pipeline.fields import extract_fields, id12_problems, parse_date, parse_gender
-from pipeline.verify import PartInput, verify_parts
+from pipeline.fields.classify import classify_text
+from pipeline.fields.extract import extract_fields, id12_problems, parse_date, parse_gender
+from pipeline.fields.verify import PartInput, verify_parts
 
 
 def _verified(kind, pages):
@@ -258,7 +258,7 @@ def test_a_label_word_ending_a_sentence_is_not_a_caption():
 
 
 def test_a_value_ending_with_a_word_that_needs_more_is_unfinished():
-    from pipeline.fields import ends_unfinished
+    from pipeline.fields.extract import ends_unfinished
 
     assert ends_unfinished("Số 42, ngõ 244 đường Yên Phụ, phường Tây Hồ, thành phố")
     assert ends_unfinished("Căn cước công dân số 079071703195, cấp ngày")

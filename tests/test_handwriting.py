@@ -1,4 +1,4 @@
-"""Handwriting detector (pipeline.handwriting): synthetic pages drawn here, with handwriting synthesised here.
+"""Handwriting detector (pipeline.ocr.handwriting): synthetic pages drawn here, with handwriting synthesised here.
 
 The pen strokes are made in this file, independently of the sample generator: cursive words as jittered
 Catmull-Rom splines through letter-like key points (slant, wandering baseline, variable pen width) and
@@ -19,7 +19,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from models.document import Box, TextLine
-from pipeline.handwriting import HandwritingMark, find_handwriting
+from pipeline.ocr.handwriting import HandwritingMark, find_handwriting
 
 LIB = "/usr/share/fonts/truetype/liberation2/"
 DEJAVU = "/usr/share/fonts/truetype/dejavu/"
@@ -539,7 +539,7 @@ def test_black_hand_printing_found_by_its_lack_of_copies() -> None:
 
 
 def test_copies_of_type_are_alike_and_hand_drawn_letters_are_not() -> None:
-    from pipeline import handwriting as hw
+    from pipeline.ocr import handwriting as hw
 
     page = form_page(20, "black")
     ink = hw._ink(page.image, page.lines)

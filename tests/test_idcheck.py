@@ -3,7 +3,7 @@
 from datetime import date
 
 from models.idcards import CAN_CUOC, CHIP_CCCD
-from pipeline.idcheck import (
+from pipeline.fields.idcheck import (
     card_expiry,
     date_problems,
     find_td1,
@@ -113,7 +113,7 @@ def test_names_compared_with_and_without_tone_marks():
 
 
 def test_dates_written_in_words():
-    from pipeline.idcheck import date_from_words
+    from pipeline.fields.idcheck import date_from_words
 
     assert date_from_words("Ngày mười ba, tháng tư, năm hai nghìn không trăm hai mươi ba") == date(2023, 4, 13)
     assert date_from_words("Ngày hai mươi mốt, tháng năm, năm một nghìn chín trăm chín mươi lăm") == date(1995, 5, 21)

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from api.app import build_service
-from api.intake import IntakeService
+from intake.service import IntakeService
 from models.catalogue import load_organisation, load_procedures
 from storage.db import Database
 from storage.tables import ComponentRow, DossierRow, FieldRow
@@ -97,7 +97,7 @@ def test_a_revoked_key_no_longer_opens_the_api(api, tmp_path, monkeypatch):
     assert listed and listed[0].revoked_at is not None  # still listed: who had access, until when
     # The same through the command line, on the embedded defaults of a fresh data dir.
     monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path / "cli"))
-    from api.settings import get_settings
+    from intake.settings import get_settings
 
     get_settings.cache_clear()
     try:

@@ -9,9 +9,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks.metrics import iou
 from pipeline.config import RecognizerConfig
-from pipeline.engines.contour_detector import ContourTextDetector
-from pipeline.engines import Recognition
-from pipeline.ocr import PageReader, crop_line
+from pipeline.ocr.engines.contour_detector import ContourTextDetector
+from pipeline.ocr.engines import Recognition
+from pipeline.ocr.lines import PageReader, crop_line
 
 pytestmark = pytest.mark.ocr
 
@@ -89,7 +89,7 @@ def test_contour_detector_feeds_the_same_reader(page_reader):
 
 # Known weakness (issue 4 note): a công văn's "V/v" lines under the left header block, and the
 # "Nơi nhận" / signer footer of some quyết định, are not always read block by block; fields of
-# official documents are found by position (pipeline.official_doc), not by reading order.
+# official documents are found by position (pipeline.fields.official_doc), not by reading order.
 @pytest.mark.parametrize(("kind", "seed"), [("quyet_dinh", 3), ("to_khai_khai_sinh", 424242)])
 def test_generated_scan_reads_in_the_truths_reading_order(page_reader, kind, seed):
     """Two-column header first as its left block, then its right block, then the body."""

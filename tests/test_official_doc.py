@@ -1,4 +1,4 @@
-"""Fields of a công văn / quyết định found by layout (pipeline.official_doc).
+"""Fields of a công văn / quyết định found by layout (pipeline.fields.official_doc).
 
 Hand-built pages (boxes where the generator puts them on an A4 page at 300 dpi), the
 generator's own text and boxes for many seeds, and one slow test on real OCR output."""
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from models.document import FieldStatus, PageText, TextLine, TextSource
-from pipeline.official_doc import (
+from pipeline.fields.official_doc import (
     cited_dates,
     extract_official_fields,
     normalize_symbol,
@@ -387,7 +387,7 @@ def test_fields_from_real_ocr_of_a_scanned_quyet_dinh(page_reader):
 
 def test_a_number_line_merged_with_the_place_and_date_line_goes_to_review():
     from models.document import FieldStatus, PageText, TextLine, TextSource
-    from pipeline.official_doc import extract_official_fields
+    from pipeline.fields.official_doc import extract_official_fields
 
     texts = [("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", (409, 167, 2337, 304)),
              ("PHƯỜNG BÀN CỜ", (431, 244, 1008, 333)), ("Độc lập - Tự do - Hạnh phúc", (1236, 270, 2138, 373)),

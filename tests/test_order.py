@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from pipeline.order import OrderItem, reading_order
+from pipeline.ocr.order import OrderItem, reading_order
 
 
 def _texts(items, order):

@@ -13,8 +13,8 @@ from PIL import Image
 from models.errors import ErrorCode
 from pipeline.config import InputLimits, ReadingConfig
 from pipeline.errors import InputRefused
-from pipeline.preflight import FileInfo, FileType, preflight, sniff_type
-from pipeline.sources import iter_pages
+from pipeline.pages.preflight import FileInfo, FileType, preflight, sniff_type
+from pipeline.pages.sources import iter_pages
 from tests import fixtures_files as ff
 
 LIMITS = InputLimits()

@@ -5,8 +5,8 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.engines import DetectedLine
-from pipeline.preprocess import (
+from pipeline.ocr.engines import DetectedLine
+from pipeline.ocr.preprocess import (
     estimate_skew,
     remove_rules,
     rotate_quarter,

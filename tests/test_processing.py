@@ -20,10 +20,10 @@ import ray
 from sqlalchemy import func, select
 
 from api.app import build_service
-from api.intake import Principal, Role
-from api.schemas import ApplicantBase, DossierCreate
-from pipeline.dispatcher import DispatchSettings, Dispatcher, finalize_dossier
-from pipeline.ray_pool import WorkerPool, WorkerSetup, pipeline_version
+from intake.service import Principal, Role
+from intake.schemas import ApplicantBase, DossierCreate
+from intake.processing.dispatcher import DispatchSettings, Dispatcher, finalize_dossier
+from intake.processing.ray_pool import WorkerPool, WorkerSetup, pipeline_version
 from storage.tables import DossierRow, FieldRow, JobRow, PageResultRow
 from tests.intake_support import API, make_settings, start_api, ten_page_dossier
 

@@ -20,8 +20,8 @@ from fpdf.enums import TextMode
 from PIL import Image, ImageDraw, ImageFont
 
 from models.document import Box, PageText, TextLine, TextSource
-from pipeline import searchable_pdf
-from pipeline.searchable_pdf import DEFAULT_FONT, PageImage, build_searchable_pdf
+from pipeline.output import searchable_pdf
+from pipeline.output.searchable_pdf import DEFAULT_FONT, PageImage, build_searchable_pdf
 
 pytestmark = pytest.mark.skipif(not DEFAULT_FONT.is_file(), reason="needs the fonts-dejavu-core package")
 

@@ -12,13 +12,13 @@ from PIL import Image, ImageDraw, ImageFont
 from models.document import DocumentKind, FieldStatus, PageText, ReviewReason, SecondReading, TextLine, TextSource
 from models.errors import ErrorCode
 from pipeline.config import SecondReaderConfig
-from pipeline.engines import Recognition
-from pipeline.engines.aster import BUNDLED_FILES_SHA256, AsterRecognizer, _model_files, split_wide
+from pipeline.ocr.engines import Recognition
+from pipeline.ocr.engines.aster import BUNDLED_FILES_SHA256, AsterRecognizer, _model_files, split_wide
 from pipeline.errors import InputRefused
-from pipeline.fields import extract_fields
-from pipeline.ocr import LineCrop
-from pipeline.second_read import doubt_unsteady, has_marked_capital, second_fields, value_crop, value_starts
-from pipeline.verify import PartInput, verify_parts
+from pipeline.fields.extract import extract_fields
+from pipeline.ocr.lines import LineCrop
+from pipeline.ocr.second_read import doubt_unsteady, has_marked_capital, second_fields, value_crop, value_starts
+from pipeline.fields.verify import PartInput, verify_parts
 from tests.fixtures_files import vietnamese_font
 
 TODAY = date(2026, 11, 21)
@@ -204,7 +204,7 @@ def test_a_value_that_may_be_cut_short_is_never_ok_however_alike_it_reads():
 
 
 def test_an_address_read_alike_but_stopping_short_of_its_province_goes_to_review():
-    from pipeline import address
+    from pipeline.fields import address
 
     texts = [*CT01, "8. Nơi thường trú: Số 5 đường Lê Lợi, phường Sài Gòn"]
     page = _page(texts, {7: texts[7]})
@@ -223,7 +223,7 @@ def test_an_address_read_alike_but_stopping_short_of_its_province_goes_to_review
 
 
 def test_the_second_readings_doubt_counts_only_inside_the_value():
-    from pipeline.second_read import value_confidence
+    from pipeline.ocr.second_read import value_confidence
 
     text = "1. Họ, chữ đệm và tên: NGUYỄN ĐỨC KIÊN"
     sure = [0.99] * len(text)
@@ -243,8 +243,8 @@ def test_the_second_readings_doubt_counts_only_inside_the_value():
 
 
 def test_an_address_part_opening_with_a_unit_type_misread_by_a_tone_mark_is_not_ok():
-    from pipeline import address
-    from pipeline.verify import misread_type_words
+    from pipeline.fields import address
+    from pipeline.fields.verify import misread_type_words
 
     assert misread_type_words("Tố 38, đường Quốc Hương, phường Thảo Điền, Thành phố Hồ Chí Minh") == ["Tố"]
     assert misread_type_words("Tổ 38, đường Quốc Hương, phường Thảo Điền, Thành phố Hồ Chí Minh") == []
@@ -384,7 +384,7 @@ def test_letters_that_change_with_the_crop_are_doubted():
     ("Công an phường Sài Gòn", FieldStatus.OK),  # no province named: nothing cut
 ])
 def test_an_addressee_read_alike_but_naming_a_province_short_of_its_name_goes_to_review(addressee, status):
-    from pipeline import address
+    from pipeline.fields import address
 
     texts = [t if not t.startswith("Kính gửi") else f"Kính gửi: {addressee}" for t in CT01]
     page = _page(texts, {2: texts[2]})

@@ -13,8 +13,8 @@ from PIL import Image
 
 from models.document import TextLine
 from pipeline.config import InputLimits, ReadingConfig
-from pipeline.preflight import preflight
-from pipeline.sources import PageSource, iter_pages, render_pdf_page, text_layer_usable
+from pipeline.pages.preflight import preflight
+from pipeline.pages.sources import PageSource, iter_pages, render_pdf_page, text_layer_usable
 from tests import fixtures_files as ff
 
 CONFIG = ReadingConfig()

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from models.document import Barcode, DocumentKind, FieldStatus, PageText, ReviewReason, TextLine, TextSource
-from pipeline.classify import classify_page, split_pages
-from pipeline.fields import extract_fields
-from pipeline.verify import PartInput, verify_parts
+from pipeline.fields.classify import classify_page, split_pages
+from pipeline.fields.extract import extract_fields
+from pipeline.fields.verify import PartInput, verify_parts
 from samples.identity import mrz_td1
 
 TODAY = date(2026, 11, 21)
@@ -174,7 +174,7 @@ def test_one_upload_split_into_documents_by_kind_in_order():
 
 
 def test_a_place_spelled_as_in_the_catalogue_is_validated_and_a_tone_slip_is_not():
-    from pipeline import address
+    from pipeline.fields import address
 
     card = [*CAN_CUOC_FRONT[:3], "Số / No.: 079304001122", "Quê quán / Place of origin:", "Kim Liên, Nam Đàn, Nghệ An"]
     parts = [PartInput(DocumentKind.CCCD_FRONT, [_page(card)],
@@ -225,7 +225,7 @@ def test_a_form_partly_written_by_hand_keeps_only_confirmed_values_ok():
 
 
 def test_a_reading_with_a_case_flipped_inside_a_word_is_not_ok_on_a_rule():
-    from pipeline import address
+    from pipeline.fields import address
 
     def addressee(texts):
         page = _page(texts, size=(2480, 3508))

@@ -3,7 +3,7 @@
 import pytest
 
 from models.idcards import IDENTIFYING_MARK_TERMS
-from pipeline.vocabulary import TermVocabulary, letters_of
+from pipeline.fields.vocabulary import TermVocabulary, letters_of
 
 MARKS = TermVocabulary(IDENTIFYING_MARK_TERMS)
 

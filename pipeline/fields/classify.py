@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from models.document import DocumentKind, PageText
 from models.kinds import CARD_ASPECT, KIND_RULES, LAYOUT_PENALTY, MIN_LEAD, RULES_BY_KIND, Layout
-from pipeline.idcheck import find_td1
+from pipeline.fields.idcheck import find_td1
 from pipeline.text import fold
 
 _FOLDED = [

@@ -2,7 +2,7 @@
 
 A CNN + BiLSTM + CTC network trained for Vietnamese (227 symbols, all 134 letter forms),
 unrelated to Tesseract's model: where the two read a printed value the same way, that is
-two independent readings agreeing (`pipeline.verify`). The weights ship in the pinned
+two independent readings agreeing (`pipeline.fields.verify`). The weights ship in the pinned
 `asterocr` wheel (MIT) and are verified by SHA-256 before use; the package's own loader
 is not used, since it falls back to fetching weights from a model hub.
 """
@@ -17,8 +17,8 @@ import numpy as np
 
 from models.errors import ErrorCode
 from pipeline.config import SecondReaderConfig
-from pipeline.engines import Recognition
-from pipeline.engines.weights import sha256_file, verified_bundle
+from pipeline.ocr.engines import Recognition
+from pipeline.ocr.engines.weights import sha256_file, verified_bundle
 from pipeline.errors import InputRefused
 
 # asterocr==1.0.2 (pinned in requirements.lock): asterocr/assets/.

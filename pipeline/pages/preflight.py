@@ -28,7 +28,7 @@ from pipeline.config import InputLimits
 from pipeline.errors import InputRefused
 
 # PDFium is not thread-safe, not even across documents: every pypdfium2 call in the
-# pipeline (here and in `pipeline.sources`) takes this lock. Re-entrant so helpers nest.
+# pipeline (here and in `pipeline.pages.sources`) takes this lock. Re-entrant so helpers nest.
 PDFIUM_LOCK = threading.RLock()
 
 # Truncated images must fail loudly, never decode to a half-grey page. The default is

@@ -1,7 +1,7 @@
 """The decision per field: `ok`, `needs_review` or `invalid`, from every source a dossier has.
 
 Sources of a value: the printed text as read (OCR, or a PDF's own text layer), the same
-print read by a second recognizer of unrelated design (`pipeline.second_read`), a card's QR
+print read by a second recognizer of unrelated design (`pipeline.ocr.second_read`), a card's QR
 code, a card's MRZ. A field is
 - `ok` when two independent sources agree (two recognizers only letter for letter, each sure
   of every letter of the value), or when a rule validates it (MRZ check digits, a closed
@@ -40,7 +40,7 @@ from models.idcards import (
     CardGeneration,
 )
 from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, KindRule, Layout
-from pipeline.idcheck import (
+from pipeline.fields.idcheck import (
     QrPayload,
     Td1Mrz,
     date_from_words,
@@ -56,7 +56,7 @@ from pipeline.idcheck import (
     same_text,
 )
 from pipeline.text import fold
-from pipeline.vocabulary import TermVocabulary, letters_of
+from pipeline.fields.vocabulary import TermVocabulary, letters_of
 
 GENERATIONS: dict[DocumentKind, CardGeneration] = {
     DocumentKind.CCCD_FRONT: CHIP_CCCD, DocumentKind.CCCD_BACK: CHIP_CCCD,
@@ -144,7 +144,7 @@ class Identity:
 
 
 class PlaceCatalogue(Protocol):
-    """The administrative units (pipeline.address is the real one)."""
+    """The administrative units (pipeline.fields.address is the real one)."""
 
     def resolve_address(self, text: str) -> Any: ...
 
@@ -295,7 +295,7 @@ def _third_sides(name: str, f: Field, second: Field, third: Field | None, cfg: T
 
 def _marks_settled(name: str, first: str, second: str, spelled: Callable[[str, str], bool]) -> str | None:
     """Two readings with the same letters that differ only in marks (or punctuation): the one
-    the field's vocabulary spells so, where exactly one is (`pipeline.vocabulary`)."""
+    the field's vocabulary spells so, where exactly one is (`pipeline.fields.vocabulary`)."""
     if first == second or _case_flipped(first) or _case_flipped(second) or letters_of(first) != letters_of(second):
         return None
     first_spelled, second_spelled = spelled(name, first), spelled(name, second)
@@ -449,7 +449,7 @@ def _verify_part(part: PartInput, codes: _CardCodes, identities: dict[str, Ident
         if _case_flipped(f.value):
             return False  # "phƯờng": a letter's case flipped inside a word is a troubled reading
         if part.kind in OFFICIAL_KINDS:
-            return f.status == FieldStatus.OK  # pipeline.official_doc applied its rules
+            return f.status == FieldStatus.OK  # pipeline.fields.official_doc applied its rules
         if base in ("quoc_tich", "dan_toc") or (places is not None and base in ADDRESS_FIELDS):
             return spelled(name, f.value)
         if places is not None and base == "kinh_gui":

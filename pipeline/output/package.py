@@ -21,9 +21,9 @@ from PIL import Image
 
 from models.document import Box, PageText, TextSource
 from pipeline.config import ReadingConfig
-from pipeline.preflight import FileType, preflight
-from pipeline.searchable_pdf import PageImage, build_searchable_pdf
-from pipeline.sources import page_source, render_pdf_page
+from pipeline.pages.preflight import FileType, preflight
+from pipeline.output.searchable_pdf import PageImage, build_searchable_pdf
+from pipeline.pages.sources import page_source, render_pdf_page
 
 MANIFEST_VERSION = "sohoa-package/1"
 _JPEG_QUALITY = 90

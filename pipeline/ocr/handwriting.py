@@ -514,7 +514,7 @@ def find_handwriting(image: np.ndarray, lines: Sequence[TextLine],
                      skew_degrees: float = 0.0) -> list[HandwritingMark]:
     """Regions of `image` that look handwritten; see the module docstring for the method.
 
-    `skew_degrees`: the text's tilt (clockwise, as `pipeline.preprocess.estimate_skew` gives it).
+    `skew_degrees`: the text's tilt (clockwise, as `pipeline.ocr.preprocess.estimate_skew` gives it).
     A page tilted by more than DESKEW_DEGREES (a photograph) is analysed turned level, since
     the cues compare glyphs' tops and bottoms along a line and a tilted line's upright box takes
     in parts of its neighbours; the marks are given back on the page as it is."""

@@ -28,8 +28,8 @@ from PIL import Image, ImageOps
 
 from models.document import TextLine
 from pipeline.config import ReadingConfig
-from pipeline.preflight import PDFIUM_LOCK, FileInfo, FileType, decoder_errors, open_pdf, pdf_pixels
-from pipeline.order import ordered_lines
+from pipeline.pages.preflight import PDFIUM_LOCK, FileInfo, FileType, decoder_errors, open_pdf, pdf_pixels
+from pipeline.ocr.order import ordered_lines
 from pipeline.text import ACCENTED_LETTERS, nfc
 
 # A gap wider than this many line heights splits one PDF text row into two lines, the

@@ -15,7 +15,7 @@ from PIL import Image
 
 from models.errors import ErrorCode
 from pipeline.config import RecognizerConfig
-from pipeline.engines import Recognition
+from pipeline.ocr.engines import Recognition
 from pipeline.errors import InputRefused
 from pipeline.text import nfc
 

@@ -25,8 +25,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from api import schemas
-from api.settings import Settings
+from intake import schemas
+from intake.settings import Settings
 from models.calendar import WorkCalendar, vietnam_calendar
 from models.catalogue import Organisation, ProcedureCatalogue, format_dossier_code
 from models.document import FieldStatus, PageText
@@ -34,11 +34,11 @@ from models.dossier import NationalStatus, ProcessingState, Provenance
 from models.errors import ErrorCode, error_message
 from models.fields import FIELD_SPECS, REVIEW_REASONS_VI
 from pipeline.errors import InputRefused
-from pipeline.fields import check_value
+from pipeline.fields.extract import check_value
 from pipeline.masking import mask_number
-from pipeline.package import PackageFile, build_manifest, page_jpeg, searchable_pdf
-from pipeline.preflight import FileType, preflight
-from pipeline.ray_pool import page_key, pipeline_version
+from pipeline.output.package import PackageFile, build_manifest, page_jpeg, searchable_pdf
+from pipeline.pages.preflight import FileType, preflight
+from intake.processing.ray_pool import page_key, pipeline_version
 from pipeline.text import nfc
 from storage.db import Database
 from storage.objects import ObjectStore, TooLarge, copy_hashed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.engines import DetectedLine
+from pipeline.ocr.engines import DetectedLine
 
 
 class ContourTextDetector:

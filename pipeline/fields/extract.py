@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, TextLine
 from models.fields import CONTINUING_WORDS, FIELD_SPECS, ValueType, field_spec
 from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, Layout
-from pipeline.idcheck import id12_problems
+from pipeline.fields.idcheck import id12_problems
 from pipeline.text import fold, fold_in_place, nfc, slugify
 
 # OCR puts stray spaces into digit runs ("26/05/1 992"): allowed inside the year;
@@ -417,10 +417,10 @@ _CARD_KINDS = frozenset(k for k, rule in RULES_BY_KIND.items() if rule.layout ==
 
 
 def extract_fields(kind: DocumentKind, pages: list[PageText], review_threshold: float) -> dict[str, Field]:
-    """A document's fields as read, each with its single-source status (`pipeline.verify`
+    """A document's fields as read, each with its single-source status (`pipeline.fields.verify`
     then decides with the other sources)."""
     if kind in OFFICIAL_KINDS:
-        from pipeline.official_doc import extract_official_fields
+        from pipeline.fields.official_doc import extract_official_fields
 
         # Found by layout; a công văn's "Kính gửi:" is an ordinary labelled line.
         fields = extract_official_fields(pages, review_threshold)

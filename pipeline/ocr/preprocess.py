@@ -1,7 +1,7 @@
 """Page geometry and contrast: orientation, skew, illumination, rules. Never modifies its input.
 
 Skew is not corrected by rotating the page: each detected line is cropped through its
-own rotated rectangle (pipeline.ocr), which straightens it, and reading order works in
+own rotated rectangle (pipeline.ocr.lines), which straightens it, and reading order works in
 de-rotated coordinates. Only quarter turns are applied to the picture. Illumination is
 normalized per line crop (`stretch_contrast`): across one line, shading from a lamp,
 a shadow or yellowed paper is nearly uniform, so a local stretch removes it where a
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from pipeline.engines import DetectedLine
+from pipeline.ocr.engines import DetectedLine
 
 
 def rotate_quarter(image: np.ndarray, quarter_turns_ccw: int) -> np.ndarray:

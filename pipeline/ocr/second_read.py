@@ -9,7 +9,7 @@ evidence the one alone is not.
 
 Pure helpers: which lines of a page to read again and from where (`value_starts`), the
 part of a line's crop that holds them (`value_crop`), and the fields as the second reader
-read them (`second_fields`), for `pipeline.verify` to compare. Only the values are read
+read them (`second_fields`), for `pipeline.fields.verify` to compare. Only the values are read
 again, not the labels before them: the time the second reader takes grows with the width
 it reads, and a label is not what is being checked.
 """
@@ -24,10 +24,10 @@ import cv2
 import numpy as np
 
 from models.document import Box, DocumentKind, Field, PageText, SecondReading, TextLine, overlap
-from pipeline.engines import Recognition
-from pipeline.classify import classify_page
-from pipeline.fields import extract_fields
-from pipeline.ocr import LineCrop, looks_like_mrz
+from pipeline.ocr.engines import Recognition
+from pipeline.fields.classify import classify_page
+from pipeline.fields.extract import extract_fields
+from pipeline.ocr.lines import LineCrop, looks_like_mrz
 
 # A line belongs to a field when this share of the smaller of the two boxes overlaps. A
 # field's box is made of its lines' boxes (whole, or a part of one), so its own lines overlap
@@ -43,7 +43,7 @@ def _lines_of(box: Box, lines: list[TextLine]) -> list[int]:
 
 def _start_in(line: TextLine, f: Field) -> int:
     """Where the value starts in the line's text: the value's opening as read, else where the
-    field's box starts (a share of the line's width by characters, `pipeline.fields`). A value
+    field's box starts (a share of the line's width by characters, `pipeline.fields.extract`). A value
     wrapped from the line above starts at the margin, which gives 0. Either way, an index
     too early only means more of the line is read again."""
     text, (x0, _, x1, _) = line.text, line.box

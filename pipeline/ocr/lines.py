@@ -1,7 +1,7 @@
 """OCR of one page image: detect lines, fix quarter-turn orientation, crop, recognize.
 
 Boxes come back in pixels of the page image as given (before any turn), lines in
-reading order (pipeline.order).
+reading order (pipeline.ocr.order).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import numpy as np
 
 from models.document import TextLine
 from pipeline.config import RecognizerConfig
-from pipeline.engines import DetectedLine, Recognition, TextDetector, TextRecognizer
-from pipeline.order import OrderItem, reading_order
-from pipeline.preprocess import (
+from pipeline.ocr.engines import DetectedLine, Recognition, TextDetector, TextRecognizer
+from pipeline.ocr.order import OrderItem, reading_order
+from pipeline.ocr.preprocess import (
     estimate_skew,
     line_angle,
     remove_rules,

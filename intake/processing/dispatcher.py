@@ -27,7 +27,7 @@ from models.document import PageText, TextSource
 from models.dossier import Provenance, ProcessingState
 from pipeline.config import ReadingConfig
 from pipeline.errors import InputRefused
-from pipeline.ray_pool import PageTask, WorkerPool
+from intake.processing.ray_pool import PageTask, WorkerPool
 from pipeline.reader import interpret_files
 from storage.db import Database
 from storage.tables import ComponentRow, DossierRow, FieldRow, JobRow, PageResultRow, PageRow, utcnow
