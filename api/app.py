@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
@@ -25,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from intake import schemas
 from intake.service import ApiError, IntakeService, Principal, Role
+from intake.processing.runner import start_processing
 from intake.settings import Settings
 from models.catalogue import load_organisation, load_procedures
 from models.errors import ErrorCode
@@ -35,36 +35,6 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 ERRORS = {status: {"model": schemas.ErrorPublic} for status in (400, 401, 403, 404, 409, 413, 415, 422, 503)}
-
-
-@dataclass
-class Processing:
-    """The Ray pool and the dispatcher thread, when this process runs them."""
-
-    dispatcher: object
-    pool: object
-
-    def stop(self) -> None:
-        self.dispatcher.stop()
-        self.pool.shutdown()
-
-
-def start_processing(settings: Settings, db: Database) -> Processing:
-    from intake.processing.dispatcher import DispatchSettings, Dispatcher
-    from intake.processing.ray_pool import WorkerPool, WorkerSetup, pipeline_version, start_ray
-
-    start_ray(settings.ray.address, num_cpus=settings.ray.workers or None, temp_dir=settings.ray_temp_dir(),
-              object_store_mb=settings.ray.object_store_mb)
-    import ray  # after start_ray, which sets the environment Ray reads at import
-
-    size = settings.ray.workers or int(ray.cluster_resources().get("CPU", 1))
-    setup = WorkerSetup(settings.reading, settings.storage, settings.data_dir / "objects", settings.cache_dir)
-    pool = WorkerPool(setup, size)
-    dispatcher = Dispatcher(db, pool, settings.reading, DispatchSettings(
-        pipeline_version(settings.reading), settings.processing.max_attempts,
-        settings.processing.lease_seconds, settings.processing.poll_seconds))
-    dispatcher.start()
-    return Processing(dispatcher, pool)
 
 
 def build_service(settings: Settings, db: Database | None = None) -> IntakeService:

@@ -87,8 +87,8 @@ def cmd_process(args: argparse.Namespace) -> int:
                 internal_error = True
 
     # The files of one call are one dossier: a form is checked against the card beside it.
-    documents = [doc.to_dict() for doc in interpret_files(files, config)]
-    payload: dict = {"documents": documents}
+    readings = [reading.to_dict() for reading in interpret_files(files, config)]
+    payload: dict = {"files": readings}
     if refused:
         payload["errors"] = refused
     _write_json(payload, args.out)

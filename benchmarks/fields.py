@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 pages = read_pages(data, name, config, engines)
                 pages_read += len(pages)
                 reading = interpret_files([(name, pages)], config)[0]
-                by_cell[(level, kind)].add(score_document(doc.truth, reading.components, args.show_wrong,
+                by_cell[(level, kind)].add(score_document(doc.truth, reading.parts, args.show_wrong,
                                                                 per_field, reasons))
                 print(f"\r{level} {kind} {n + 1}/{args.count}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)

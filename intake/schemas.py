@@ -92,7 +92,6 @@ class FieldPublic(BaseModel):
     page: int
     box: list[int]
     status: str
-    provenance: str
     sources: list[str] = []  # what the value rests on: ocr, pdf_text, qr, mrz, rule, reviewer
     reason: str | None = None  # why it needs review (stable code)
     reason_vi: str | None = None  # the same, for the reviewer's screen

@@ -29,8 +29,8 @@ from intake import schemas
 from intake.settings import Settings
 from models.calendar import WorkCalendar, vietnam_calendar
 from models.catalogue import Organisation, ProcedureCatalogue, format_dossier_code
-from models.document import FieldStatus, PageText
-from models.dossier import NationalStatus, ProcessingState, Provenance
+from models.document import FieldStatus, PageText, Source
+from models.dossier import NationalStatus, ProcessingState
 from models.errors import ErrorCode, error_message
 from models.fields import FIELD_SPECS, REVIEW_REASONS_VI
 from pipeline.errors import InputRefused
@@ -428,16 +428,14 @@ class IntakeService:
                     raise ApiError(404, ErrorCode.FIELD_NOT_FOUND, name)
                 # A field OCR missed: the reviewer types it from the page.
                 field = FieldRow(component_id=component.id, part=part, name=name, value="", confidence=0.0, page=0,
-                                 box=[0, 0, 0, 0], status=FieldStatus.NEEDS_REVIEW.value,
-                                 provenance=Provenance.REVIEWER.value)
+                                 box=[0, 0, 0, 0], status=FieldStatus.NEEDS_REVIEW.value)
                 s.add(field)
                 s.flush()
             edit = ReviewEditRow(field_id=field.id, reviewer=who.subject, at=utcnow(), old_value=field.value,
                                  new_value=value)
             s.add(edit)
             field.value, field.confidence = value, 1.0
-            field.status, field.provenance = FieldStatus.OK.value, Provenance.REVIEWER.value
-            field.sources, field.reason = [Provenance.REVIEWER.value], None
+            field.status, field.sources, field.reason = FieldStatus.OK.value, [Source.REVIEWER.value], None
             self._log_access(s, who, "correct", row.code, name)
             s.flush()
             s.refresh(field)
@@ -499,7 +497,7 @@ class IntakeService:
                                                              title=f"{row.code} — {c.filename}"),
                                      "application/pdf"))
             fields = {_field_key(f): {"value": f.value, "confidence": round(f.confidence, 4), "page": f.page,
-                               "box": list(f.box), "status": f.status, "provenance": f.provenance,
+                               "box": list(f.box), "status": f.status,
                                "sources": f.sources or [], "reason": f.reason, "detail": f.detail,
                                "edits": [{"reviewer": e.reviewer, "at": e.at.isoformat(), "old": e.old_value,
                                           "new": e.new_value} for e in f.edits]} for f in c.fields}
@@ -617,7 +615,7 @@ def _field_key(f: FieldRow) -> str:
 def _field_public(f: FieldRow) -> schemas.FieldPublic:
     return schemas.FieldPublic(
         part=f.part or 0, name=f.name, value=f.value, confidence=f.confidence, page=f.page, box=list(f.box),
-        status=f.status, provenance=f.provenance, sources=f.sources or [], reason=f.reason,
+        status=f.status, sources=f.sources or [], reason=f.reason,
         reason_vi=REVIEW_REASONS_VI.get(f.reason) if f.reason else None, detail=f.detail,
         edits=[schemas.ReviewEditPublic(reviewer=e.reviewer, at=e.at, old_value=e.old_value, new_value=e.new_value)
                for e in f.edits])

@@ -7,7 +7,7 @@ in these types (OCRmyPDF/paperless style: plain dataclasses between steps).
 from models.document import (
     Box,
     DocumentKind,
-    DocumentReading,
+    FileReading,
     Field,
     FieldStatus,
     PageText,
@@ -20,7 +20,7 @@ from models.fields import FIELD_SPECS, FieldSpec, ValueType, field_spec
 __all__ = [
     "Box",
     "DocumentKind",
-    "DocumentReading",
+    "FileReading",
     "ErrorCode",
     "FIELD_SPECS",
     "Field",

@@ -1,6 +1,6 @@
 """Records that flow through the reading pipeline and out of `sohoa process`.
 
-The JSON shape produced by `DocumentReading.to_dict()` is a public contract
+The JSON shape produced by `FileReading.to_dict()` is a public contract
 (README, "Output contract"); change it only additively.
 """
 
@@ -25,6 +25,21 @@ def overlap(box: Box, region: Box) -> float:
 class TextSource(StrEnum):
     OCR = "ocr"
     PDF_TEXT = "pdf_text"
+
+
+class Source(StrEnum):
+    """What a field's value rests on (a field's `sources`, strongest first)."""
+
+    OCR = "ocr"  # the printed text as read by the first recognizer
+    OCR2 = "ocr2"  # the second recognizer, of unrelated design
+    OCR3 = "ocr3"  # the third recognizer, reading only where the first two differ
+    PDF_TEXT = "pdf_text"  # a PDF's own text layer: read exactly
+    QR = "qr"
+    MRZ = "mrz"
+    IN_WORDS = "in_words"  # a date written in words beside the figures
+    IN_FIGURES = "in_figures"
+    RULE = "rule"  # a rule validated it (closed vocabulary, check digits, milestone date)
+    REVIEWER = "reviewer"  # typed or confirmed by a reviewer: final
 
 
 class FieldStatus(StrEnum):
@@ -64,8 +79,9 @@ class Barcode(NamedTuple):
         return cls(str(data["format"]), str(data["text"]), (x0, y0, x1, y1))
 
 
-class SecondReading(NamedTuple):
-    """The same line read by another, independent recognizer (lines carrying field values)."""
+class Rereading(NamedTuple):
+    """A line read again by another, independent recognizer (the second or the third reader of
+    the lines carrying field values)."""
 
     text: str  # NFC
     confidence: float  # of its least sure character
@@ -85,9 +101,9 @@ class TextLine:
     text: str  # NFC
     box: Box
     confidence: float  # 0..1
-    second: SecondReading | None = None
+    second: Rereading | None = None
     # A third reading, by a third recognizer, of a line where the first two differ.
-    third: SecondReading | None = None
+    third: Rereading | None = None
 
     def to_dict(self) -> dict:
         out = {"text": self.text, "box": list(self.box), "confidence": round(self.confidence, 4)}
@@ -103,9 +119,9 @@ class TextLine:
     def from_dict(cls, data: dict) -> TextLine:
         x0, y0, x1, y1 = (int(v) for v in data["box"])
 
-        def reading(key: str) -> SecondReading | None:
+        def reading(key: str) -> Rereading | None:
             d = data.get(key)
-            return SecondReading(d["text"], float(d["confidence"]), tuple(float(c) for c in d.get("chars", ())),
+            return Rereading(d["text"], float(d["confidence"]), tuple(float(c) for c in d.get("chars", ())),
                                  int(d.get("start", 0))) if d else None
 
         return cls(data["text"], (x0, y0, x1, y1), float(data["confidence"]), reading("second"), reading("third"))
@@ -172,8 +188,7 @@ class Field:
     page: int
     box: Box
     status: FieldStatus
-    # What the value rests on: "ocr" (with "ocr2", "ocr3": the second and third recognizers),
-    # "pdf_text", "qr", "mrz", "rule".
+    # What the value rests on (`Source` values), strongest first.
     sources: tuple[str, ...] = ()
     reason: ReviewReason | None = None  # why it is not ok
     detail: dict | None = None  # what the checks found (other sources' values, normalized unit, ...)
@@ -194,7 +209,7 @@ class Field:
 
 
 @dataclass(slots=True)
-class ComponentReading:
+class PartReading:
     """One document inside a file (a scanned PDF may hold a card's two sides and a form)."""
 
     kind: DocumentKind
@@ -212,15 +227,15 @@ class ComponentReading:
 
 
 @dataclass(slots=True)
-class DocumentReading:
-    """Everything read from one source file. `kind` and `fields` are its first component's
-    (the whole file when it holds one document); `components` lists every document in it."""
+class FileReading:
+    """Everything read from one source file. `kind` and `fields` are its first part's
+    (the whole file when it holds one document); `parts` lists every document in it."""
 
     source: str
     kind: DocumentKind
     pages: list[PageText] = field(default_factory=list)
     fields: dict[str, Field] = field(default_factory=dict)
-    components: list[ComponentReading] = field(default_factory=list)
+    parts: list[PartReading] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -228,5 +243,5 @@ class DocumentReading:
             "kind": str(self.kind),
             "pages": [p.to_dict() for p in self.pages],
             "fields": {name: f.to_dict() for name, f in self.fields.items()},
-            "components": [c.to_dict() for c in self.components],
+            "parts": [p.to_dict() for p in self.parts],
         }

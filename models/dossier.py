@@ -8,11 +8,9 @@ review, hand-over) is a separate dimension, as the domain brief asks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from models.document import Box, DocumentKind, FieldStatus
 
 
 class NationalStatus(IntEnum):
@@ -69,14 +67,6 @@ class ComponentSource(StrEnum):
     BORN_DIGITAL = "born_digital"  # a born-digital PDF
 
 
-class Provenance(StrEnum):
-    OCR = "ocr"
-    PDF_TEXT = "pdf_text"
-    QR = "qr"
-    MRZ = "mrz"
-    REVIEWER = "reviewer"
-
-
 @dataclass(frozen=True, slots=True)
 class ServicePoint:
     """A counter location (điểm tiếp nhận) of a Public Administrative Service Center."""
@@ -92,71 +82,3 @@ class Agency:
 
     code: str
     name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Applicant:
-    full_name: str  # NFC, tone marks kept
-    id_number: str | None = None  # personal data: masked in logs (pipeline.masking)
-    phone: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewEdit:
-    """A reviewer's correction of a field: who, when, from what, to what."""
-
-    field_name: str
-    reviewer: str
-    at: datetime
-    old_value: str
-    new_value: str
-
-
-@dataclass(slots=True)
-class DossierField:
-    name: str
-    value: str
-    confidence: float
-    page: int  # index within the component
-    box: Box
-    status: FieldStatus
-    provenance: Provenance
-    edits: list[ReviewEdit] = field(default_factory=list)
-
-    @property
-    def reviewed(self) -> bool:
-        """A reviewer's value is final: reprocessing never overwrites it."""
-        return self.provenance == Provenance.REVIEWER
-
-
-@dataclass(slots=True)
-class DossierPage:
-    index: int
-    sha256: str  # content hash of the page image or source file page
-    width: int
-    height: int
-
-
-@dataclass(slots=True)
-class Component:
-    """One document of a dossier (thành phần hồ sơ): a kind, its pages and its fields."""
-
-    kind: DocumentKind
-    source: ComponentSource
-    file_sha256: str  # the original, stored content-addressed and never overwritten
-    pages: list[DossierPage] = field(default_factory=list)
-    fields: dict[str, DossierField] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Dossier:
-    code: str  # mã hồ sơ, issued at submission, immutable
-    procedure_code: str  # mã TTHC, e.g. 2.000635
-    service_point: ServicePoint  # where it was received
-    agency: Agency  # who decides it (may be anywhere in the city)
-    applicant: Applicant
-    received_at: datetime
-    due_at: datetime | None
-    status: NationalStatus = NationalStatus.DUOC_TIEP_NHAN
-    state: ProcessingState = ProcessingState.DRAFT
-    components: list[Component] = field(default_factory=list)

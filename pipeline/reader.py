@@ -14,7 +14,7 @@ from pathlib import Path
 
 import cv2
 
-from models.document import ComponentReading, DocumentKind, DocumentReading, PageText, SecondReading, TextSource
+from models.document import PartReading, DocumentKind, FileReading, PageText, Rereading, TextSource
 from pipeline.ocr.barcodes import find_codes
 from pipeline.fields.classify import may_carry_card_code, split_pages
 from pipeline.config import ReadingConfig
@@ -91,12 +91,12 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
                 # and what changes between the two is doubted (`doubt_unsteady`).
                 other, _ = value_crop(line_crop.read_from, start)
                 rec = doubt_unsteady(rec, second.recognize(other))
-            reading = SecondReading(rec.text, rec.confidence, rec.char_confidences, start)
+            reading = Rereading(rec.text, rec.confidence, rec.char_confidences, start)
             third = None
             if " ".join(reading.text.split()) != " ".join(line.text[start:].split()) and engines.third_reader:
                 # The two differ: a third reading may side with one of them (pipeline.fields.verify).
                 rec = engines.third_reader.recognize(crop)
-                third = SecondReading(rec.text.strip(), rec.confidence, (), start)
+                third = Rereading(rec.text.strip(), rec.confidence, (), start)
             page.lines[i] = replace(line, second=reading, third=third)
     return page
 
@@ -127,7 +127,7 @@ def read_document(
     engines: OcrEngines,
     info: FileInfo | None = None,
     on_page: Callable[[PageText], None] | None = None,
-) -> DocumentReading:
+) -> FileReading:
     """Read and interpret one file on its own."""
     return interpret_files([(source, read_pages(data, source, config, engines, info, on_page))], config)[0]
 
@@ -139,7 +139,7 @@ def read_one_page(data: bytes, filename: str, index: int, config: ReadingConfig,
 
 
 def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConfig,
-                    today: date | None = None) -> list[DocumentReading]:
+                    today: date | None = None) -> list[FileReading]:
     """Documents, kinds and verified fields of a dossier's files (pure; pages may come from
     many workers). Each file is split into documents; every document's fields are checked
     against the others' (a form against the card of the same person, a card's two sides)."""
@@ -161,8 +161,8 @@ def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConf
                                  second_threshold=config.second_reader.agree_confidence))
     readings = []
     for source, pages, parts in splits:
-        components = [ComponentReading(part.kind, part.confidence, tuple(pages[i].index for i in part.pages),
+        parts_read = [PartReading(part.kind, part.confidence, tuple(pages[i].index for i in part.pages),
                                        next(verified)) for part in parts]
-        first = components[0] if components else ComponentReading(DocumentKind.OTHER, 0.0, ())
-        readings.append(DocumentReading(source, first.kind, pages, first.fields, components))
+        first = parts_read[0] if parts_read else PartReading(DocumentKind.OTHER, 0.0, ())
+        readings.append(FileReading(source, first.kind, pages, first.fields, parts_read))
     return readings

@@ -137,6 +137,8 @@ class ComponentRow(Base):
     kind: Mapped[str | None] = mapped_column(String(32))  # the first document's kind
     # Documents found in the file, in order: [{"kind", "confidence", "pages": [index, ...]}].
     parts: Mapped[list | None] = mapped_column(JSON)
+    # The preflight result (pipeline.pages.preflight.FileInfo.to_dict()): the file is checked once.
+    file_info: Mapped[dict | None] = mapped_column(JSON)
     uploaded_by: Mapped[str] = mapped_column(String(128))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -191,8 +193,7 @@ class FieldRow(Base):
     page: Mapped[int] = mapped_column(Integer)
     box: Mapped[list] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
-    provenance: Mapped[str] = mapped_column(String(16))
-    sources: Mapped[list | None] = mapped_column(JSON)  # what the value rests on: ocr, qr, mrz, rule, ...
+    sources: Mapped[list | None] = mapped_column(JSON)  # what the value rests on: ocr, qr, mrz, rule, reviewer, ...
     reason: Mapped[str | None] = mapped_column(String(32))  # why it needs review (ReviewReason)
     detail: Mapped[dict | None] = mapped_column(JSON)  # other sources' values, normalized unit, ...
 
@@ -206,6 +207,8 @@ class ReviewEditRow(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     field_id: Mapped[int] = mapped_column(ForeignKey("fields.id", ondelete="CASCADE"), index=True)
     reviewer: Mapped[str] = mapped_column(String(128))
+    # "correct": the reviewer typed another value; "confirm": the value read was checked and kept.
+    action: Mapped[str] = mapped_column(String(16), default="correct", server_default="correct")
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     old_value: Mapped[str] = mapped_column(Text)
     new_value: Mapped[str] = mapped_column(Text)
@@ -243,3 +246,16 @@ class CodeCounterRow(Base):
     unit: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdempotencyKeyRow(Base):
+    """A create request's `Idempotency-Key`: a retry with the same body gets the first answer again."""
+
+    __tablename__ = "idempotency_keys"
+    principal: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(300))  # method and route
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request runs
+    response: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -37,8 +37,8 @@ def card_run(tmp_path_factory):
 def test_card_fields_are_read_exactly(card_run):
     cards, (code, payload) = card_run
     assert code == EXIT_OK
-    assert [doc["source"] for doc in payload["documents"]] == [str(p) for p in cards]
-    for path, doc in zip(cards, payload["documents"]):
+    assert [doc["source"] for doc in payload["files"]] == [str(p) for p in cards]
+    for path, doc in zip(cards, payload["files"]):
         truth = _truth(path)
         assert doc["kind"] == "cccd_front"
         for name in CARD_FIELDS:
@@ -50,10 +50,10 @@ def test_card_fields_are_read_exactly(card_run):
 
 def test_output_follows_the_contract(card_run):
     _cards, (_code, payload) = card_run
-    for doc in payload["documents"]:
-        assert set(doc) == {"source", "kind", "pages", "fields", "components"}
-        assert [c["kind"] for c in doc["components"]] == [doc["kind"]]
-        assert doc["components"][0]["fields"] == doc["fields"]
+    for doc in payload["files"]:
+        assert set(doc) == {"source", "kind", "pages", "fields", "parts"}
+        assert [c["kind"] for c in doc["parts"]] == [doc["kind"]]
+        assert doc["parts"][0]["fields"] == doc["fields"]
         for page in doc["pages"]:
             assert set(page) == {"index", "width", "height", "text_source", "lines", "codes", "handwriting"}
             assert [code["format"] for code in page["codes"]] == ["QRCode"]  # the card's QR code
@@ -81,7 +81,7 @@ def test_pdfs_are_read_page_by_page_and_a_bad_file_loses_nothing(tmp_path):
     assert payload["errors"][0]["code"] == "CORRUPT_FILE"
     assert payload["errors"][0]["message"]  # Vietnamese message for the counter
 
-    by_source = {doc["source"]: doc for doc in payload["documents"]}
+    by_source = {doc["source"]: doc for doc in payload["files"]}
     born_doc = by_source[str(born)]
     assert [p["text_source"] for p in born_doc["pages"]] == ["pdf_text", "pdf_text"]
     truth = _truth(born)
@@ -102,5 +102,5 @@ def test_only_bad_files_still_write_json_and_exit_non_zero(tmp_path):
     empty.write_bytes(b"")
     code, payload = _run(tmp_path, empty, tmp_path / "missing.png")
     assert code == EXIT_BAD_INPUT
-    assert payload["documents"] == []
+    assert payload["files"] == []
     assert [e["code"] for e in payload["errors"]] == ["FILE_EMPTY", "FILE_UNREADABLE"]

@@ -17,14 +17,14 @@ def test_a_scanned_bundle_is_split_by_kind_and_cross_checked(engines, reading_co
     pages = read_pages(doc.pdf_bytes, "bundle.pdf", reading_config, engines)
     (reading,) = interpret_files([("bundle.pdf", pages)], reading_config)
     truth = doc.truth["components"]
-    assert [str(c.kind) for c in reading.components] == [t["kind"] for t in truth] == parts
-    assert [list(c.pages) for c in reading.components] == [t["pages"] for t in truth]
-    for component, want in zip(reading.components, truth, strict=True):
+    assert [str(c.kind) for c in reading.parts] == [t["kind"] for t in truth] == parts
+    assert [list(c.pages) for c in reading.parts] == [t["pages"] for t in truth]
+    for component, want in zip(reading.parts, truth, strict=True):
         for name, spec in want["fields"].items():
             field = component.fields.get(name)
             if field is not None and field.status == FieldStatus.OK:
                 assert field.value == normalize_value(name, spec["value"]), (component.kind, name)
-    front, _back, form = reading.components
+    front, _back, form = reading.parts
     # The card's number is confirmed by its own codes (QR, or the back's MRZ for a căn cước) ...
     assert front.fields["so_dinh_danh"].status == FieldStatus.OK
     assert {"qr", "mrz"} & set(front.fields["so_dinh_danh"].sources)

@@ -237,14 +237,14 @@ def test_reviewer_gets_page_images_and_typed_corrections_are_checked(api):
     bad = api.client.put(f"{field_url}/ngay_sinh", json={"value": "31/02/1990"}, headers=reviewer)
     assert bad.status_code == 422 and bad.json()["code"] == "FIELD_VALUE_INVALID"
     good = api.client.put(f"{field_url}/ngay_sinh", json={"value": "1/2/1990"}, headers=reviewer).json()
-    assert good["value"] == "01/02/1990" and good["provenance"] == "reviewer"
+    assert good["value"] == "01/02/1990" and good["sources"] == ["reviewer"]
     unknown = api.client.put(f"{field_url}/khong_co_truong_nay", json={"value": "x"}, headers=reviewer)
     assert unknown.status_code == 404 and unknown.json()["code"] == "FIELD_NOT_FOUND"
 
     # A field's crop: its box on its page and a margin, for the reviewer to compare with.
     with api.service.db.transaction() as s:
         s.add(FieldRow(component_id=component["id"], part=0, name="ho_va_ten", value="Nguyễn Văn A", confidence=0.5,
-                       page=0, box=[100, 100, 300, 140], status="needs_review", provenance="ocr",
+                       page=0, box=[100, 100, 300, 140], status="needs_review",
                        sources=["ocr"], reason="handwritten"))
     crop = api.client.get(f"{field_url}/ho_va_ten/crop", headers=reviewer)
     assert crop.status_code == 200 and crop.headers["content-type"] == "image/jpeg"

@@ -54,7 +54,7 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
         card_fields = {field["name"]: field for field in card["fields"]}
         for name in ("so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh"):
             assert card_fields[name]["value"] == card_truth[name]
-            assert card_fields[name]["provenance"] == "ocr"
+            assert card_fields[name]["sources"][0] == "ocr"
             x0, y0, x1, y1 = card_fields[name]["box"]
             assert 0 <= x0 < x1 and 0 <= y0 < y1
         born_digital = components[0]
@@ -67,7 +67,7 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
         assert corrected.status_code == 200, corrected.text
         edit = corrected.json()["edits"][-1]
         assert edit["reviewer"] == "kt.kiemtra" and edit["old_value"] == card_truth["ho_va_ten"]
-        assert edit["new_value"] == "NGUYỄN THỊ HIỀN" and corrected.json()["provenance"] == "reviewer"
+        assert edit["new_value"] == "NGUYỄN THỊ HIỀN" and corrected.json()["sources"] == ["reviewer"]
 
         approved = api.client.post(f"{API}/review/dossiers/{code}/approve", headers=api.headers("reviewer"))
         assert approved.status_code == 200 and approved.json()["state"] == "validated"
@@ -81,8 +81,8 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
         assert len(manifest["components"]) == len(files)
         fields = manifest["components"][2]["fields"]
         assert fields["ho_va_ten"]["value"] == "NGUYỄN THỊ HIỀN"
-        assert fields["ho_va_ten"]["provenance"] == "reviewer" and fields["ho_va_ten"]["edits"]
-        assert fields["so_dinh_danh"]["provenance"] == "ocr"
+        assert fields["ho_va_ten"]["sources"] == ["reviewer"] and fields["ho_va_ten"]["edits"]
+        assert fields["so_dinh_danh"]["sources"][0] == "ocr"
         assert {c["original"]["sha256"] for c in manifest["components"]} == {
             hashlib.sha256(f.data).hexdigest() for f in files}
         downloaded = {}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from models.document import DocumentKind, FieldStatus, PageText, ReviewReason, SecondReading, TextLine, TextSource
+from models.document import DocumentKind, FieldStatus, PageText, ReviewReason, Rereading, TextLine, TextSource
 from models.errors import ErrorCode
 from pipeline.config import SecondReaderConfig
 from pipeline.ocr.engines import Recognition
@@ -69,7 +69,7 @@ def test_only_the_value_is_read_again_not_its_label(aster, engines):
     line = LineCrop(crop, first.words)
     part, at = value_crop(line, start)
     assert at == start and part.shape[1] < crop.shape[1] * 0.6  # the label is left out
-    second = SecondReading(aster.recognize(part).text, 0.9, (), at)
+    second = Rereading(aster.recognize(part).text, 0.9, (), at)
     assert second.text == "Trần Thị Thu Hằng" and second.joined(first.text) == text
     # From the line's first word, or without the words' places, the whole line is read.
     assert value_crop(line, 0) == (crop, 0) and value_crop(LineCrop(crop, ()), start) == (crop, 0)
@@ -98,7 +98,7 @@ def _page(texts, second=None):
     """A form page; `second` maps a line index to the second recognizer's text."""
     second = second or {}
     lines = [TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95,
-                      SecondReading(second[i], 0.9) if i in second else None) for i, t in enumerate(texts)]
+                      Rereading(second[i], 0.9) if i in second else None) for i, t in enumerate(texts)]
     return PageText(0, 2480, 3508, TextSource.OCR, lines)
 
 
@@ -116,10 +116,10 @@ def test_the_lines_read_again_are_those_holding_field_values():
 
 
 def test_a_line_keeps_its_second_reading_through_json():
-    line = TextLine("Nguyễn Văn An", (1, 2, 3, 4), 0.91, SecondReading("Nguyễn Văn An", 0.87))
+    line = TextLine("Nguyễn Văn An", (1, 2, 3, 4), 0.91, Rereading("Nguyễn Văn An", 0.87))
     assert TextLine.from_dict(line.to_dict()) == line
-    value_only = TextLine("Tên: An", (1, 2, 3, 4), 0.91, SecondReading("An", 0.87, (0.87, 0.9), 5),
-                          SecondReading("Ân", 0.93, (), 5))
+    value_only = TextLine("Tên: An", (1, 2, 3, 4), 0.91, Rereading("An", 0.87, (0.87, 0.9), 5),
+                          Rereading("Ân", 0.93, (), 5))
     assert TextLine.from_dict(value_only.to_dict()) == value_only
     plain = TextLine("x", (1, 2, 3, 4), 0.5)
     assert "second" not in plain.to_dict() and TextLine.from_dict(plain.to_dict()) == plain
@@ -229,13 +229,13 @@ def test_the_second_readings_doubt_counts_only_inside_the_value():
     sure = [0.99] * len(text)
     label_doubt = list(sure)
     label_doubt[text.index("tên")] = 0.2
-    assert value_confidence("NGUYỄN ĐỨC KIÊN", [SecondReading(text, 0.2, tuple(label_doubt))]) == 0.99
+    assert value_confidence("NGUYỄN ĐỨC KIÊN", [Rereading(text, 0.2, tuple(label_doubt))]) == 0.99
     value_doubt = list(sure)
     value_doubt[text.index("Ễ")] = 0.41
-    assert value_confidence("NGUYỄN ĐỨC KIÊN", [SecondReading(text, 0.41, tuple(value_doubt))]) == 0.41
+    assert value_confidence("NGUYỄN ĐỨC KIÊN", [Rereading(text, 0.41, tuple(value_doubt))]) == 0.41
     # Readings alike, but the second reader doubted a letter: where both may slip the same way.
     page = _page(CT01, {3: CT01[3]})
-    page.lines[3] = replace(page.lines[3], second=SecondReading(CT01[3], 0.41, tuple(
+    page.lines[3] = replace(page.lines[3], second=Rereading(CT01[3], 0.41, tuple(
         0.41 if ch == "ằ" else 0.99 for ch in CT01[3])))
     field = _verify(page)["ho_va_ten"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.LOW_CONFIDENCE
@@ -278,8 +278,8 @@ def _three_readings(first: str, second: str, second_sure: float, third: str | No
     start = NAME_LINE.index("Trần")
     chars = tuple([0.99] * (len(second) - 1) + [second_sure])
     page.lines[3] = TextLine(NAME_LINE[:start] + first, page.lines[3].box, 0.95,
-                             SecondReading(second, min(chars), chars, start),
-                             SecondReading(third, third_sure, (), start) if third is not None else None)
+                             Rereading(second, min(chars), chars, start),
+                             Rereading(third, third_sure, (), start) if third is not None else None)
     return _verify(page)["ho_va_ten"]
 
 
@@ -317,7 +317,7 @@ def _card_back_mark(first: str, second: str, second_sure: float = 0.9):
     page = PageText(0, 1012, 638, TextSource.OCR, [
         TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95) for i, t in enumerate(CCCD_BACK)])
     chars = tuple([0.99] * (len(second) - 1) + [second_sure])
-    page.lines[1] = replace(page.lines[1], text=first, second=SecondReading(second, min(chars), chars, 0))
+    page.lines[1] = replace(page.lines[1], text=first, second=Rereading(second, min(chars), chars, 0))
     read = extract_fields(DocumentKind.CCCD_BACK, [page], 0.8)
     part = PartInput(DocumentKind.CCCD_BACK, [page], read, second_fields(DocumentKind.CCCD_BACK, [page], 0.8))
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["dac_diem_nhan_dang"]
@@ -372,7 +372,7 @@ def test_letters_that_change_with_the_crop_are_doubted():
     value = "Trần Thị Thu Hằng"
     chars = tuple([0.95] * len(value))
     unsteady = doubt_unsteady(Recognition(value, 0.95, chars), Recognition("Trần Thị Thu Hăng", 0.9, chars))
-    page.lines[3] = replace(page.lines[3], second=SecondReading(value, unsteady.confidence,
+    page.lines[3] = replace(page.lines[3], second=Rereading(value, unsteady.confidence,
                                                                 unsteady.char_confidences, start))
     field = _verify(page)["ho_va_ten"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.LOW_CONFIDENCE

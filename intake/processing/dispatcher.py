@@ -23,8 +23,8 @@ from datetime import timedelta
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models.document import PageText, TextSource
-from models.dossier import Provenance, ProcessingState
+from models.document import PageText, Source
+from models.dossier import ProcessingState
 from pipeline.config import ReadingConfig
 from pipeline.errors import InputRefused
 from intake.processing.ray_pool import PageTask, WorkerPool
@@ -246,23 +246,18 @@ def finalize_dossier(s: Session, dossier: DossierRow, reading_config: ReadingCon
     for component, reading in zip(components, interpret_files(files, reading_config), strict=True):
         component.kind = str(reading.kind)
         component.parts = [{"kind": str(c.kind), "confidence": c.confidence, "pages": list(c.pages)}
-                           for c in reading.components]
+                           for c in reading.parts]
         existing = {(f.part, f.name): f for f in component.fields}
-        sources = {p.index: p.text_source for p in reading.pages}
-        for part, found_fields in enumerate(c.fields for c in reading.components):
+        for part, found_fields in enumerate(c.fields for c in reading.parts):
             for name, found in found_fields.items():
-                text_source = sources.get(found.page)
-                provenance = Provenance.PDF_TEXT if text_source == TextSource.PDF_TEXT else Provenance.OCR
-                if found.sources and found.sources[0] in (Provenance.QR.value, Provenance.MRZ.value):
-                    provenance = Provenance(found.sources[0])
                 row = existing.get((part, name))
-                if row is not None and row.provenance == Provenance.REVIEWER.value:
+                if row is not None and Source.REVIEWER in (row.sources or []):
                     continue  # a reviewer's value is final
                 if row is None:
                     row = FieldRow(name=name, part=part)
                     component.fields.append(row)
                 row.value, row.confidence, row.page = found.value, found.confidence, found.page
-                row.box, row.status, row.provenance = list(found.box), str(found.status), str(provenance)
+                row.box, row.status = list(found.box), str(found.status)
                 row.sources, row.reason, row.detail = list(found.sources), found.reason, found.detail
     if failed:
         dossier.state = ProcessingState.NEEDS_ATTENTION.value

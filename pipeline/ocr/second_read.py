@@ -23,7 +23,7 @@ from difflib import SequenceMatcher
 import cv2
 import numpy as np
 
-from models.document import Box, DocumentKind, Field, PageText, SecondReading, TextLine, overlap
+from models.document import Box, DocumentKind, Field, PageText, Rereading, TextLine, overlap
 from pipeline.ocr.engines import Recognition
 from pipeline.fields.classify import classify_page
 from pipeline.fields.extract import extract_fields
@@ -126,7 +126,7 @@ def second_fields(kind: DocumentKind, pages: list[PageText], review_threshold: f
     return out
 
 
-def value_confidence(value: str, readings: list[SecondReading]) -> float:
+def value_confidence(value: str, readings: list[Rereading]) -> float:
     """The probability of the value's least sure character (a doubtful letter in the label
     does not make the value doubtful; one in the value does). From where the value starts on
     its first line to its end, or to the end of each line it wraps over."""

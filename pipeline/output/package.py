@@ -1,7 +1,7 @@
 """The validated digital dossier package (pure: bytes and records in, bytes and dicts out).
 
 A package is:
-- `manifest.json`: dossier metadata, components, fields with provenance, and the SHA-256
+- `manifest.json`: dossier metadata, components, fields with their sources, and the SHA-256
   of every file in the package;
 - one searchable PDF per component: the page images with an invisible text layer
   (a born-digital PDF whose every page was read from its own text layer is already
