@@ -50,3 +50,18 @@ def fold_in_place(text: str) -> str:
         folded = strip_diacritics(char).casefold()
         out.append(folded[0] if len(folded) >= 1 else char)
     return "".join(out)
+
+
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng (combining)
+
+
+def tone_key(text: str) -> str:
+    """Case-insensitive key that keeps every mark but not where a tone mark sits on its
+    syllable: "UỶ BAN" == "Ủy ban" (old and new tone placement), "BẠN" != "BAN"."""
+    out = []
+    for word in nfc(text).split(" "):
+        chars = unicodedata.normalize("NFD", word)
+        tones = "".join(sorted(c for c in chars if c in _TONES))
+        base = unicodedata.normalize("NFC", "".join(c for c in chars if c not in _TONES)).casefold()
+        out.append(base + tones)
+    return " ".join(out)
