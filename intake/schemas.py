@@ -78,6 +78,7 @@ class DossierPublic(BaseModel):
 
 
 class ReviewEditPublic(BaseModel):
+    action: str = Field(description="correct: another value typed; confirm: the value read was checked and kept.")
     reviewer: str
     at: datetime
     old_value: str
@@ -163,3 +164,82 @@ class ProcedurePublic(BaseModel):
     processing_days: int
     cutoff: str | None
     green_lane: bool
+
+
+# --- the package manifest (pipeline.output.package.build_manifest) ------------------------
+
+
+class ManifestFile(BaseModel):
+    name: str
+    sha256: str
+    size: int
+    media_type: str
+
+
+class ManifestEdit(BaseModel):
+    action: str
+    reviewer: str
+    at: datetime
+    old: str
+    new: str
+
+
+class ManifestField(BaseModel):
+    value: str
+    confidence: float
+    page: int
+    box: list[int]
+    status: str = Field(description="ok, or confirmed/corrected by a reviewer (see edits).")
+    sources: list[str]
+    reason: str | None
+    detail: dict | None
+    edits: list[ManifestEdit]
+
+
+class ManifestOriginal(BaseModel):
+    filename: str
+    sha256: str
+    size: int
+    media_type: str
+
+
+class ManifestComponent(BaseModel):
+    position: int
+    kind: str | None
+    source: str
+    original: ManifestOriginal
+    searchable_pdf: str
+    page_count: int
+    fields: dict[str, ManifestField]
+
+
+class ManifestParty(BaseModel):
+    code: str
+    name: str
+
+
+class ManifestCatalogue(BaseModel):
+    locality: str
+    version: str
+
+
+class ManifestDossier(BaseModel):
+    code: str
+    procedure_code: str
+    procedure_name: str | None
+    catalogue: ManifestCatalogue
+    service_point: ManifestParty
+    agency: ManifestParty
+    applicant: ApplicantBase
+    received_at: datetime | None
+    due_date: date | None
+    national_status: int
+    pipeline_version: str
+
+
+class ManifestPublic(BaseModel):
+    manifest_version: str
+    generated_at: datetime
+    dossier: ManifestDossier
+    components: list[ManifestComponent]
+    files: list[ManifestFile] = Field(description="Every file of the package but the manifest, with its SHA-256.")

@@ -40,6 +40,10 @@ class ErrorCode(StrEnum):
     FILE_NOT_FOUND = "FILE_NOT_FOUND"
     INVALID_CURSOR = "INVALID_CURSOR"
     STATUS_NOT_ALLOWED = "STATUS_NOT_ALLOWED"
+    FIELDS_UNRESOLVED = "FIELDS_UNRESOLVED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 
@@ -115,6 +119,17 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.INVALID_CURSOR: ("Con trỏ phân trang không hợp lệ.", "Invalid pagination cursor."),
     ErrorCode.STATUS_NOT_ALLOWED: ("Trạng thái {detail} không được phép ở bước này.",
                                    "Status {detail} is not allowed here."),
+    ErrorCode.FIELDS_UNRESOLVED: (
+        "Còn {detail} trường thông tin chưa được kiểm tra. Vui lòng xác nhận hoặc sửa từng trường trước khi duyệt.",
+        "{detail} field(s) still need a reviewer's confirmation or correction.",
+    ),
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: (
+        "Mã yêu cầu (Idempotency-Key) này đã được dùng cho một yêu cầu khác. Vui lòng tạo mã mới.",
+        "This Idempotency-Key was used for a different request.",
+    ),
+    ErrorCode.ROUTE_NOT_FOUND: ("Không có địa chỉ này trong hệ thống ({detail}).", "No such route ({detail})."),
+    ErrorCode.METHOD_NOT_ALLOWED: ("Thao tác {detail} không dùng được ở địa chỉ này.",
+                                   "Method {detail} is not allowed here."),
     ErrorCode.STORAGE_UNAVAILABLE: (
         "Kho lưu trữ tạm thời không truy cập được. Hồ sơ chưa bị thay đổi; vui lòng thử lại sau ít phút.",
         "Object storage is unavailable; nothing was changed. Retry later.",

@@ -256,6 +256,5 @@ class IdempotencyKeyRow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     operation: Mapped[str] = mapped_column(String(300))  # method and route
     request_sha256: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request runs
-    response: Mapped[dict | None] = mapped_column(JSON)
+    response: Mapped[dict] = mapped_column(JSON)  # the first answer's body, given again to a retry
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -4,6 +4,7 @@ generated 10-page dossier goes from the counter through Ray OCR and review to th
 from __future__ import annotations
 
 import hashlib
+import json
 
 import httpx
 import pypdfium2 as pdfium
@@ -69,7 +70,27 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
         assert edit["reviewer"] == "kt.kiemtra" and edit["old_value"] == card_truth["ho_va_ten"]
         assert edit["new_value"] == "NGUYỄN THỊ HIỀN" and corrected.json()["sources"] == ["reviewer"]
 
-        approved = api.client.post(f"{API}/review/dossiers/{code}/approve", headers=api.headers("reviewer"))
+        # Approval waits until every doubtful field was confirmed or corrected by a person.
+        approve_url = f"{API}/review/dossiers/{code}/approve"
+        doubtful = [(c["id"], f) for c in review["components"] for f in c["fields"]
+                    if f["status"] != "ok" and not (c["id"] == card["id"] and f["name"] == "ho_va_ten")]
+        assert doubtful, "a 10-page dossier with forms and cards always leaves something to review"
+        refused = api.client.post(approve_url, headers=api.headers("reviewer"))
+        assert refused.status_code == 409 and refused.json()["code"] == "FIELDS_UNRESOLVED"
+        assert str(len(doubtful)) in refused.json()["message"]
+        confirmed = 0
+        for component_id, f in doubtful:
+            url = f"{API}/review/dossiers/{code}/components/{component_id}/fields/{f['name']}"
+            answer = api.client.post(f"{url}/confirm", params={"part": f["part"]}, headers=api.headers("reviewer"))
+            if answer.status_code == 422:  # a value that fails its rule cannot be confirmed, only corrected
+                assert answer.json()["code"] == "FIELD_VALUE_INVALID"
+                answer = api.client.put(url, params={"part": f["part"]}, json={"value": "01/01/2000"},
+                                        headers=api.headers("reviewer"))
+            else:
+                confirmed += 1
+                assert answer.json()["value"] == f["value"] and answer.json()["edits"][-1]["action"] == "confirm"
+            assert answer.status_code == 200 and answer.json()["status"] == "ok", answer.text
+        approved = api.client.post(approve_url, headers=api.headers("reviewer"))
         assert approved.status_code == 200 and approved.json()["state"] == "validated"
 
         # The competent agency lists it, reads the manifest and downloads every file.
@@ -98,6 +119,16 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
             assert hashlib.sha256(content).hexdigest() == entry["sha256"]
             downloaded[entry["name"]] = content
 
+        # fields.json: each value with its status, sources and who confirmed or corrected it.
+        delivered = json.loads(downloaded["fields.json"])
+        card_key = next(k for k in delivered if k.startswith("03-"))
+        assert delivered[card_key]["ho_va_ten"]["value"] == "NGUYỄN THỊ HIỀN"
+        assert delivered[card_key]["ho_va_ten"]["reviewed_by"]["reviewer"] == "kt.kiemtra"
+        assert delivered[card_key]["ho_va_ten"]["reviewed_by"]["action"] == "correct"
+        every = [f for doc in delivered.values() for f in doc.values()]
+        assert all(f["status"] == "ok" for f in every)
+        assert sum(1 for f in every if f["reviewed_by"] and f["reviewed_by"]["action"] == "confirm") == confirmed
+
         # Each component PDF is searchable: the card's text layer holds what was read.
         pdf_names = sorted(name for name in downloaded if name.endswith(".pdf"))
         assert len(pdf_names) == len(files)
@@ -124,7 +155,7 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
 
         with api.service.db.transaction() as s:
             actions = {(row.principal, row.action) for row in s.scalars(select(AccessLogRow))}
-            assert len(s.scalars(select(ReviewEditRow)).all()) == 1
+            assert len(s.scalars(select(ReviewEditRow)).all()) == 1 + len(doubtful)
         assert {("kt.kiemtra", "view"), ("kt.kiemtra", "approve"), ("000.00.20.H26", "manifest"),
                 ("000.00.20.H26", "export")} <= actions
 

@@ -29,8 +29,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), primary_key=True),
         sa.Column("operation", sa.String(length=300), nullable=False),
         sa.Column("request_sha256", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("response", sa.JSON(), nullable=True),
+        sa.Column("response", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
 

@@ -1,0 +1,169 @@
+"""The counter's work: create a dossier, attach the citizen's files, submit it (valid receipt:
+code, appointment date, page jobs), follow its progress.
+
+Nothing is recorded before the bytes it refers to are safely stored.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+import uuid
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from intake import schemas
+from intake.auth import Principal
+from intake.codes import issue_code
+from intake.context import IntakeContext
+from intake.errors import ServiceError
+from intake.idempotency import IdempotentRequest, run_once
+from intake.processing.jobs import JobState
+from intake.processing.ray_pool import page_key
+from intake.records import component_public, dossier_public, find_dossier, require_state
+from models.dossier import NationalStatus, ProcessingState
+from models.errors import ErrorCode
+from pipeline.errors import InputRefused
+from pipeline.masking import mask_number
+from pipeline.pages.preflight import FileInfo, FileType, preflight
+from pipeline.text import nfc
+from storage.objects import TooLarge, copy_hashed
+from storage.tables import ComponentRow, DossierRow, JobRow, PageRow
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = {FileType.PDF: "application/pdf", FileType.JPEG: "image/jpeg", FileType.PNG: "image/png",
+               FileType.TIFF: "image/tiff"}
+
+
+class Dossiers:
+    def __init__(self, ctx: IntakeContext) -> None:
+        self.ctx = ctx
+
+    def create(self, who: Principal, body: schemas.DossierCreate,
+               idempotency_key: str | None = None) -> schemas.DossierPublic:
+        procedure = self.ctx.catalogue.get(body.procedure_code)
+        if procedure is None:
+            raise ServiceError(ErrorCode.PROCEDURE_UNKNOWN, body.procedure_code)
+        if body.service_point_code not in self.ctx.organisation.service_points:
+            raise ServiceError(ErrorCode.SERVICE_POINT_UNKNOWN, body.service_point_code)
+        agency = body.agency_code or procedure.agency
+        if agency not in self.ctx.organisation.agencies:
+            raise ServiceError(ErrorCode.AGENCY_UNKNOWN, agency)
+
+        def work(s: Session) -> schemas.DossierPublic:
+            row = DossierRow(public_id=str(uuid.uuid4()), procedure_code=procedure.code,
+                             service_point_code=body.service_point_code, agency_code=agency,
+                             applicant_name=body.applicant.full_name, applicant_id_number=body.applicant.id_number,
+                             applicant_phone=body.applicant.phone, created_by=who.subject,
+                             state=ProcessingState.DRAFT.value, national_status=int(NationalStatus.DUOC_TIEP_NHAN))
+            s.add(row)
+            s.flush()
+            log.info("dossier %s created by %s for %s", row.public_id, who.subject,
+                     mask_number(body.applicant.id_number or ""))
+            return dossier_public(s, row, self.ctx.catalogue)
+
+        request = IdempotentRequest.of(idempotency_key, "POST /dossiers", body.model_dump_json())
+        return run_once(self.ctx.db, who, request, schemas.DossierPublic, work)
+
+    def _receive(self, stream: BinaryIO, filename: str) -> tuple[bytes, FileInfo]:
+        """The upload's bytes, size-capped while read, and the preflight result (kept with the file)."""
+        limits = self.ctx.settings.reading.limits
+        max_bytes = min(limits.max_bytes, self.ctx.settings.intake.max_upload_bytes)
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
+            try:
+                copy_hashed(stream, spool, max_bytes)
+            except TooLarge as exc:
+                raise ServiceError(ErrorCode.FILE_TOO_LARGE, f"tối đa {max_bytes / (1 << 20):.0f} MB") from exc
+            spool.seek(0)
+            data = spool.read()
+        try:
+            return data, preflight(data, filename, limits, pdf_dpi=self.ctx.settings.reading.pdf_dpi)
+        except InputRefused as err:
+            raise ServiceError(err.code, err.detail) from err
+
+    def add_file(self, who: Principal, ref: str, filename: str, stream: BinaryIO, source: str | None = None,
+                 idempotency_key: str | None = None) -> schemas.ComponentPublic:
+        """Store an uploaded file and attach it to a draft dossier; the same file twice is kept once."""
+        filename = nfc(filename or "tep-khong-ten")[:255]
+        with self.ctx.db.transaction() as s:
+            require_state(find_dossier(s, ref), ProcessingState.DRAFT)
+        data, info = self._receive(stream, filename)
+        stored = self.ctx.store.put_original(io.BytesIO(data))  # StorageUnavailable: nothing recorded
+        kind_of_source = source or ("upload" if info.file_type is FileType.PDF else "scan")
+
+        def work(s: Session) -> schemas.ComponentPublic:
+            row = find_dossier(s, ref, lock=True)
+            require_state(row, ProcessingState.DRAFT)
+            existing = s.scalar(select(ComponentRow).where(ComponentRow.dossier_id == row.id,
+                                                           ComponentRow.file_sha256 == stored.sha256))
+            if existing is not None:
+                return component_public(existing, created=False)
+            position = (s.scalar(select(func.max(ComponentRow.position))
+                                 .where(ComponentRow.dossier_id == row.id)) or 0) + 1
+            component = ComponentRow(dossier_id=row.id, position=position, filename=filename,
+                                     file_sha256=stored.sha256, object_key=stored.key,
+                                     media_type=MEDIA_TYPES[info.file_type], size_bytes=info.size_bytes,
+                                     source=kind_of_source, page_count=info.page_count, file_info=info.to_dict(),
+                                     uploaded_by=who.subject)
+            s.add(component)
+            s.flush()
+            return component_public(component)
+
+        request = IdempotentRequest.of(idempotency_key, f"POST /dossiers/{ref}/files",
+                                       f"{stored.sha256}\n{filename}\n{kind_of_source}")
+        return run_once(self.ctx.db, who, request, schemas.ComponentPublic, work)
+
+    def submit(self, who: Principal, ref: str) -> schemas.DossierPublic:
+        """Valid receipt: issue the code and appointment date, queue every page for OCR."""
+        for attempt in range(3):
+            try:
+                return self._submit_once(who, ref)
+            except IntegrityError:  # two first-of-the-day codes raced; the counter row now exists
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _submit_once(self, who: Principal, ref: str) -> schemas.DossierPublic:
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, ref, lock=True)
+            if row.code is not None and row.state != ProcessingState.DRAFT.value:
+                return dossier_public(s, row, self.ctx.catalogue)  # submitting twice is harmless
+            require_state(row, ProcessingState.DRAFT)
+            if not row.components:
+                raise ServiceError(ErrorCode.DOSSIER_EMPTY)
+            local = self.ctx.clock.now()
+            unit = self.ctx.organisation.service_points[row.service_point_code].receiving_unit
+            row.code = issue_code(s, self.ctx.settings.intake.dossier_code_format, unit, local.date())
+            row.received_at = local
+            procedure = self.ctx.catalogue.get(row.procedure_code)
+            if procedure is None:  # the catalogue changed since the dossier was created
+                raise ServiceError(ErrorCode.PROCEDURE_UNKNOWN, row.procedure_code)
+            due = procedure.appointment_date(self.ctx.calendar, local.replace(tzinfo=None),
+                                             self.ctx.settings.intake.green_lane_share)
+            row.due_date = due.isoformat()
+            row.state = ProcessingState.QUEUED.value
+            self._queue_pages(s, row)
+            log.info("dossier %s submitted by %s, due %s", row.code, who.subject, row.due_date)
+            return dossier_public(s, row, self.ctx.catalogue)
+
+    @staticmethod
+    def _queue_pages(s: Session, row: DossierRow) -> None:
+        for component in row.components:
+            for index in range(component.page_count):
+                page = PageRow(component_id=component.id, index=index,
+                               page_key=page_key(component.file_sha256, index))
+                s.add(page)
+                s.flush()
+                s.add(JobRow(dossier_id=row.id, page_id=page.id, state=JobState.QUEUED.value))
+        s.flush()
+
+    def status(self, who: Principal, ref: str) -> schemas.DossierPublic:
+        """For counter staff and reviewers (agencies have their own, filtered endpoints)."""
+        with self.ctx.db.transaction() as s:
+            return dossier_public(s, find_dossier(s, ref), self.ctx.catalogue)
+

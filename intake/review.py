@@ -1,0 +1,212 @@
+"""The reviewer's work: the queue by due date, a dossier with its pages, lines and fields,
+confirming or correcting each doubtful field, and approval, which hands the dossier to its
+agency. A dossier is approved only when no field is left doubtful: every `needs_review` or
+`invalid` value was confirmed or corrected by a person, recorded with who and when."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from intake import schemas
+from intake.auth import Principal
+from intake.context import IntakeContext
+from intake.errors import ServiceError
+from intake.packaging import build_package, file_info
+from intake.processing.jobs import JobState
+from intake.records import (
+    STATE_LABELS,
+    component_public,
+    dossier_public,
+    field_public,
+    find_component,
+    find_dossier,
+    log_access,
+    page_texts,
+    require_state,
+)
+from models.document import FieldStatus, Source
+from models.dossier import ProcessingState
+from models.errors import ErrorCode
+from models.fields import FIELD_SPECS
+from pipeline.fields.extract import check_value
+from pipeline.output.package import page_jpeg
+from pipeline.text import nfc
+from storage.tables import ComponentRow, DossierRow, FieldRow, JobRow, ReviewEditRow
+
+log = logging.getLogger(__name__)
+
+UNRESOLVED = (FieldStatus.NEEDS_REVIEW.value, FieldStatus.INVALID.value)
+REVIEWABLE = (ProcessingState.NEEDS_REVIEW, ProcessingState.NEEDS_ATTENTION)
+
+
+class Review:
+    def __init__(self, ctx: IntakeContext) -> None:
+        self.ctx = ctx
+
+    def queue(self, who: Principal, limit: int = 50) -> list[schemas.QueueItemPublic]:
+        to_review = (select(func.count()).select_from(FieldRow).join(ComponentRow)
+                     .where(ComponentRow.dossier_id == DossierRow.id, FieldRow.status.in_(UNRESOLVED))
+                     .correlate(DossierRow).scalar_subquery())
+        with self.ctx.db.transaction() as s:
+            rows = s.execute(
+                select(DossierRow, to_review)
+                .where(DossierRow.state.in_([state.value for state in REVIEWABLE]))
+                .order_by(DossierRow.due_date, DossierRow.received_at).limit(limit)).all()
+            return [schemas.QueueItemPublic(code=r.code, procedure_code=r.procedure_code, state=r.state,
+                                            due_date=date.fromisoformat(r.due_date) if r.due_date else None,
+                                            received_at=r.received_at, fields_to_review=n) for r, n in rows]
+
+    def dossier(self, who: Principal, ref: str) -> schemas.ReviewDossierPublic:
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, ref, whole=True)
+            log_access(s, who, "view", row.code or row.public_id)
+            texts = page_texts(s, row, self.ctx.version)
+            components = []
+            for c in row.components:
+                pages = []
+                for p in c.pages:
+                    text = texts.get(p.page_key)
+                    pages.append(schemas.PagePublic(
+                        index=p.index, width=text.width if text else None, height=text.height if text else None,
+                        text_source=str(text.text_source) if text else None,
+                        lines=[schemas.LinePublic(text=ln.text, box=list(ln.box), confidence=ln.confidence)
+                               for ln in (text.lines if text else [])]))
+                components.append(schemas.ReviewComponentPublic(
+                    **component_public(c).model_dump(), pages=pages, fields=[field_public(f) for f in c.fields]))
+            return schemas.ReviewDossierPublic(
+                dossier=dossier_public(s, row, self.ctx.catalogue),
+                applicant=schemas.ApplicantBase(full_name=row.applicant_name, id_number=row.applicant_id_number,
+                                                phone=row.applicant_phone),
+                components=components)
+
+    def _page(self, component: ComponentRow, index: int, crop: tuple[int, int, int, int] | None = None) -> bytes:
+        with self.ctx.store.open(component.object_key) as stream:
+            original = stream.read()
+        return page_jpeg(original, file_info(self.ctx, component, original), index, self.ctx.settings.reading,
+                         crop=crop)
+
+    def page_image(self, who: Principal, ref: str, component_id: int, index: int) -> bytes:
+        """A page as JPEG, in the same pixels as its lines' and fields' boxes."""
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, ref)
+            component = find_component(s, row, component_id, ErrorCode.FILE_NOT_FOUND, f"{component_id}/{index}")
+            if not 0 <= index < component.page_count:
+                raise ServiceError(ErrorCode.FILE_NOT_FOUND, f"{component_id}/{index}")
+            log_access(s, who, "view_page", row.code or row.public_id, f"{component_id}/{index}")
+        return self._page(component, index)
+
+    def field_crop(self, who: Principal, ref: str, component_id: int, name: str, part: int = 0) -> bytes:
+        """The part of the page a field was read from (a handwritten value, a doubtful reading)."""
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, ref)
+            component = find_component(s, row, component_id, ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
+            field = self._field(s, component, name, part)
+            if field is None or not 0 <= field.page < component.page_count or field.box[2] <= field.box[0]:
+                raise ServiceError(ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
+            log_access(s, who, "view_page", row.code or row.public_id, f"{component_id}/{field.page}/{name}")
+            page, box = field.page, (field.box[0], field.box[1], field.box[2], field.box[3])
+        return self._page(component, page, crop=box)
+
+    @staticmethod
+    def _field(s: Session, component: ComponentRow, name: str, part: int) -> FieldRow | None:
+        return s.scalar(select(FieldRow).where(FieldRow.component_id == component.id, FieldRow.part == part,
+                                               FieldRow.name == name))
+
+    def correct_field(self, who: Principal, ref: str, component_id: int, name: str,
+                      value: str, part: int = 0) -> schemas.FieldPublic:
+        """A reviewer's value: recorded with who, when, old and new; final for reprocessing."""
+        value, valid = check_value(name, nfc(value).strip())
+        if valid is False:
+            raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, name)
+        with self.ctx.db.transaction() as s:
+            row, component = self._reviewable(s, ref, component_id, name)
+            field = self._field(s, component, name, part)
+            if field is None:
+                if name not in {spec.name for spec in FIELD_SPECS}:
+                    raise ServiceError(ErrorCode.FIELD_NOT_FOUND, name)
+                # A field OCR missed: the reviewer types it from the page.
+                field = FieldRow(component_id=component.id, part=part, name=name, value="", confidence=0.0, page=0,
+                                 box=[0, 0, 0, 0], status=FieldStatus.NEEDS_REVIEW.value)
+                s.add(field)
+                s.flush()
+            self._resolve(s, who, field, "correct", value, [Source.REVIEWER.value])
+            log_access(s, who, "correct", row.code, name)
+            s.flush()
+            s.refresh(field)
+            return field_public(field)
+
+    def confirm_field(self, who: Principal, ref: str, component_id: int, name: str,
+                      part: int = 0) -> schemas.FieldPublic:
+        """The reviewer checked the value against the page and keeps it as read: recorded like a
+        correction (who, when, the value kept). A value that fails its field's rule cannot be
+        confirmed, only corrected."""
+        with self.ctx.db.transaction() as s:
+            row, component = self._reviewable(s, ref, component_id, name)
+            field = self._field(s, component, name, part)
+            if field is None:
+                raise ServiceError(ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
+            value, valid = check_value(name, field.value)
+            if valid is False or not value:
+                raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, name)
+            sources = [Source.REVIEWER.value, *(x for x in field.sources or [] if x != Source.REVIEWER.value)]
+            self._resolve(s, who, field, "confirm", value, sources)
+            log_access(s, who, "confirm", row.code, name)
+            s.flush()
+            s.refresh(field)
+            return field_public(field)
+
+    def _reviewable(self, s: Session, ref: str, component_id: int, name: str) -> tuple[DossierRow, ComponentRow]:
+        row = find_dossier(s, ref, lock=True)
+        require_state(row, *REVIEWABLE)
+        return row, find_component(s, row, component_id, ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
+
+    def _resolve(self, s: Session, who: Principal, field: FieldRow, action: str, value: str,
+                 sources: list[str]) -> None:
+        s.add(ReviewEditRow(field_id=field.id, reviewer=who.subject, action=action, at=self.ctx.clock.now(),
+                            old_value=field.value, new_value=value))
+        field.value, field.confidence = value, 1.0
+        field.status, field.sources, field.reason = FieldStatus.OK.value, sources, None
+
+    def retry_failed_pages(self, who: Principal, ref: str) -> schemas.DossierPublic:
+        """After the cause of a page failure is fixed: read the failed pages again."""
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, ref, lock=True)
+            require_state(row, ProcessingState.NEEDS_ATTENTION)
+            s.execute(update(JobRow).where(JobRow.dossier_id == row.id, JobRow.state == JobState.FAILED.value)
+                      .values(state=JobState.QUEUED.value, attempts=0, last_error=None))
+            row.state, row.attention_reason = ProcessingState.QUEUED.value, None
+            log_access(s, who, "retry", row.code)
+            s.flush()
+            return dossier_public(s, row, self.ctx.catalogue)
+
+    def _check_approvable(self, s: Session, row: DossierRow) -> None:
+        if row.state in (ProcessingState.QUEUED.value, ProcessingState.PROCESSING.value):
+            raise ServiceError(ErrorCode.DOSSIER_NOT_READY, STATE_LABELS[ProcessingState(row.state)].lower())
+        require_state(row, ProcessingState.NEEDS_REVIEW)
+        unresolved = s.scalar(select(func.count()).select_from(FieldRow).join(ComponentRow)
+                              .where(ComponentRow.dossier_id == row.id, FieldRow.status.in_(UNRESOLVED)))
+        if unresolved:
+            raise ServiceError(ErrorCode.FIELDS_UNRESOLVED, str(unresolved))
+
+    def approve(self, who: Principal, ref: str) -> schemas.DossierPublic:
+        """Build and store the validated package, then hand the dossier to its agency."""
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, ref)
+            if row.state == ProcessingState.VALIDATED.value:
+                return dossier_public(s, row, self.ctx.catalogue)
+            self._check_approvable(s, row)
+            code = row.code
+        assert code is not None  # a dossier waiting for review was submitted
+        prefix = build_package(self.ctx, code)  # outside any transaction: may take seconds
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, code, lock=True)
+            self._check_approvable(s, row)
+            row.state = ProcessingState.VALIDATED.value
+            row.package_prefix, row.approved_by, row.approved_at = prefix, who.subject, self.ctx.clock.now()
+            log_access(s, who, "approve", code)
+            s.flush()
+            return dossier_public(s, row, self.ctx.catalogue)
