@@ -30,11 +30,12 @@ import unicodedata
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.fields.address import _key, _tone_key, _split_type  # noqa: E402
+from pipeline.fields.address import lookup_key, split_unit_type, tone_lookup_key  # noqa: E402
 
 VP_VERSION = "2025.10.1"
 VAU_VERSION = "1.0.4"
@@ -68,7 +69,7 @@ def _read_vau(wheel: Path | None) -> tuple[dict[str, dict], dict[str, str]]:
         if dist.version != VAU_VERSION:
             sys.exit(f"installed vietnamadminunits is {dist.version}, expected {VAU_VERSION}")
         for name in VAU_FILES:
-            raw[name] = Path(dist.locate_file(f"vietnamadminunits/data/{name}")).read_bytes()
+            raw[name] = Path(str(dist.locate_file(f"vietnamadminunits/data/{name}"))).read_bytes()
     data = {name: json.loads(blob) for name, blob in raw.items()}
     digests = {name: hashlib.sha256(blob).hexdigest() for name, blob in raw.items()}
     return data, digests
@@ -84,8 +85,8 @@ def _norm_keyword(keyword: str) -> str:
 
 def _extra_keys(name: str, keywords: list[str]) -> list[str]:
     """Aliases beyond the keys `pipeline.fields.address` derives from the name itself."""
-    _, short = _split_type(name)
-    auto = {_key(name), _key(short)}
+    _, short = split_unit_type(name)
+    auto = {lookup_key(name), lookup_key(short)}
     out = []
     for kw in keywords:
         kw = _norm_keyword(kw)
@@ -94,7 +95,11 @@ def _extra_keys(name: str, keywords: list[str]) -> list[str]:
     return sorted(out)
 
 
-def build(wheel: Path | None) -> dict:
+Row = list[Any]
+VauData = dict[str, Any]
+
+
+def build(wheel: Path | None) -> dict[str, Any]:
     import vietnam_provinces
 
     if vietnam_provinces.__version__ != VP_VERSION:
@@ -103,7 +108,36 @@ def build(wheel: Path | None) -> dict:
     vau, digests = _read_vau(wheel)
     conv, legacy, new = vau["converter_2025.json"], vau["parser_legacy.json"], vau["parser_from_2025.json"]
 
-    # --- 2025 units (vietnam-provinces) ---------------------------------------------
+    provinces, wards, ward_by_name = _units_2025(vp)
+    new_code = _join_new_wards(new, wards, ward_by_name)
+    legacy_provinces, old_prov_code = _legacy_provinces(conv, legacy, new)
+    mapping = _old_to_new_wards(conv, new_code)
+    legacy_districts, district_code = _legacy_districts(legacy, mapping, old_prov_code)
+    legacy_wards = _legacy_wards(legacy, mapping, district_code)
+    district_groups = _district_groups(legacy, district_code, old_prov_code)
+
+    legacy_wards.sort(key=lambda r: r[0])
+    legacy_districts.sort(key=lambda r: r[0])
+    counts = {
+        "provinces": len(provinces),
+        "wards": len(wards),
+        "legacy_provinces": len(legacy_provinces),
+        "legacy_districts": len(legacy_districts),
+        "legacy_wards": len(legacy_wards),
+    }
+    return {
+        "_source": _source_header(vietnam_provinces.__data_version__, digests, counts, legacy_wards),
+        "provinces": provinces,
+        "wards": wards,
+        "legacy_provinces": legacy_provinces,
+        "legacy_districts": legacy_districts,
+        "legacy_wards": legacy_wards,
+        "district_groups": district_groups,
+    }
+
+
+def _units_2025(vp: list[dict[str, Any]]) -> tuple[list[Row], list[Row], dict[tuple[str, str], list[str]]]:
+    """The 2025 units (vietnam-provinces), and the ward codes by (province code, name key)."""
     provinces, wards = [], []
     ward_by_name: dict[tuple[str, str], list[str]] = defaultdict(list)
     for p in vp:
@@ -115,12 +149,18 @@ def build(wheel: Path | None) -> dict:
         for w in p["wards"]:
             wcode = f"{w['code']:05d}"
             wards.append([wcode, _nfc(w["name"]), code, []])
-            ward_by_name[(code, _tone_key(w["name"]))].append(wcode)
+            ward_by_name[(code, tone_lookup_key(w["name"]))].append(wcode)
     assert len(provinces) == 34 and len(wards) == 3321, (len(provinces), len(wards))
     assert all(len(v) == 1 for v in ward_by_name.values()), "2025 ward names must be unique per province"
-    ward_row = {w[0]: w for w in wards}
+    return provinces, wards, ward_by_name
 
-    # vietnamadminunits new ward key -> official code, joined by (province code, name)
+
+def _join_new_wards(
+    new: VauData, wards: list[Row], ward_by_name: dict[tuple[str, str], list[str]]
+) -> dict[tuple[str, str], str]:
+    """vietnamadminunits new ward key -> official code, joined by (province code, name); its
+    keywords become the ward rows' extra lookup keys."""
+    ward_row = {w[0]: w for w in wards}
     vau_new_prov = {pk: v["provinceCode"] for pk, v in new["DICT_PROVINCE"].items()}
     new_code: dict[tuple[str, str], str] = {}
     unjoined = []
@@ -128,7 +168,7 @@ def build(wheel: Path | None) -> dict:
         for pk, ws in new[src].items():
             pcode = vau_new_prov[pk]
             for wk, w in ws.items():
-                hit = ward_by_name.get((pcode, _tone_key(w["ward"])))
+                hit = ward_by_name.get((pcode, tone_lookup_key(w["ward"])))
                 if not hit:
                     unjoined.append((pk, w["ward"]))
                     continue
@@ -137,11 +177,14 @@ def build(wheel: Path | None) -> dict:
                 ward_row[hit[0]][3] = sorted(set(ward_row[hit[0]][3]) | set(extra))
     assert not unjoined, f"new wards not found in vietnam-provinces: {unjoined[:20]}"
     assert len(set(new_code.values())) == 3321
+    return new_code
 
-    # --- pre-2025 units (vietnamadminunits parser_legacy) -----------------------------
+
+def _legacy_provinces(conv: VauData, legacy: VauData, new: VauData) -> tuple[list[Row], dict[str, str]]:
+    """The 63 provinces before 2025 (vietnamadminunits parser_legacy), and their codes by key."""
     old_to_new_prov = {o: n for n, olds in conv["DICT_PROVINCE"].items() for o in olds}
     new_prov_code = {pk: v["provinceCode"] for pk, v in new["DICT_PROVINCE"].items()}
-    legacy_provinces, legacy_districts, legacy_wards, district_groups = [], [], [], []
+    legacy_provinces = []
     old_prov_code = {}
     for pk, p in legacy["DICT_PROVINCE"].items():
         code = p["provinceCode"]
@@ -149,8 +192,11 @@ def build(wheel: Path | None) -> dict:
         keys = _extra_keys(p["province"], p["provinceKeywords"]) + EXTRA_LEGACY_PROVINCE_KEYS.get(code, [])
         legacy_provinces.append([code, _nfc(p["province"]), new_prov_code[old_to_new_prov[pk]], sorted(set(keys))])
     assert len(legacy_provinces) == 63
+    return legacy_provinces, old_prov_code
 
-    # old ward key ("province_district_ward") -> new ward codes; whole merges first
+
+def _old_to_new_wards(conv: VauData, new_code: dict[tuple[str, str], str]) -> dict[str, list[str]]:
+    """Old ward key ("province_district_ward") -> new ward codes; whole merges first."""
     mapping: dict[str, list[str]] = {}
     for npk, d in conv["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
         for nwk, olds in d.items():
@@ -162,7 +208,14 @@ def build(wheel: Path | None) -> dict:
             assert o not in mapping, o
             mapping[o] = sorted({new_code[(npk, part["newWardKey"])] for part in parts})
             assert len(mapping[o]) >= 2, o
+    return mapping
 
+
+def _legacy_districts(
+    legacy: VauData, mapping: dict[str, list[str]], old_prov_code: dict[str, str]
+) -> tuple[list[Row], dict[tuple[str, str], str]]:
+    """The old districts, and their codes by (province key, district key)."""
+    legacy_districts = []
     district_code = {}
     for pk, ds in legacy["DICT_PROVINCE_DISTRICT"].items():
         for dk, d in ds.items():
@@ -177,6 +230,14 @@ def build(wheel: Path | None) -> dict:
                     direct[0] if direct else None,
                 ]
             )
+    return legacy_districts, district_code
+
+
+def _legacy_wards(
+    legacy: VauData, mapping: dict[str, list[str]], district_code: dict[tuple[str, str], str]
+) -> list[Row]:
+    """The old wards with the 2025 wards each went to; every mapped old ward is among them."""
+    legacy_wards = []
     seen_wards = set()
     for src in (
         "DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED",
@@ -203,65 +264,58 @@ def build(wheel: Path | None) -> dict:
                     )
     unmapped = [k for k in mapping if k not in seen_wards and not k.endswith("_")]
     assert not unmapped, unmapped[:10]
+    return legacy_wards
 
-    # Old district names that no longer exist or are shared by two districts
-    # (e.g. "Kỳ Anh" is a huyện and a thị xã): the ward decides among the members.
+
+def _district_groups(
+    legacy: VauData, district_code: dict[tuple[str, str], str], old_prov_code: dict[str, str]
+) -> list[Row]:
+    """Old district names that no longer exist or are shared by two districts (e.g. "Kỳ Anh"
+    is a huyện and a thị xã): the ward decides among the members."""
+    district_groups = []
     for pk, groups in legacy["DICT_PROVINCE_DISTRICT_DIVIDED"].items():
         for _, g in groups.items():
             members = sorted(district_code[(pk, dk)] for dk in g["districts"])
             keys = sorted({_norm_keyword(k) for k in g["dividedDistrictKeywords"]})
             district_groups.append([old_prov_code[pk], keys, members])
+    return district_groups
 
-    legacy_wards.sort(key=lambda r: r[0])
-    legacy_districts.sort(key=lambda r: r[0])
+
+def _source_header(data_version: str, digests: dict[str, str], counts: dict[str, int],
+                   legacy_wards: list[Row]) -> dict[str, Any]:
+    """The `_source` key: what the file holds, from which package versions and files, under which licences."""
     stats = Counter("split" if len(r[3]) > 1 else "whole" for r in legacy_wards)
     return {
-        "_source": {
-            "what": "Vietnam's administrative units from 1/7/2025 (34 provinces, 3,321 communes, no district level) "
-            "and the pre-2025 units (63 provinces, districts, wards) with the old-to-new ward mapping.",
-            "effective_from": "2025-07-01",
-            "built_by": "scripts/build_admin_units.py",
-            "new_units": {
-                "package": f"vietnam-provinces=={VP_VERSION}",
-                "data_version": vietnam_provinces.__data_version__,
-                "file": "vietnam_provinces/data/nested-divisions.json",
-                "upstream": "https://github.com/sunshine-tech/VietnamProvinces (official lists of the GSO/NSO)",
-                "licence": "no licence in the 2025.10.1 wheel metadata; the upstream repository declares "
-                "GPL-3.0-or-later. Only facts (official names and codes, Decision 19/2025/QĐ-TTg) are copied.",
-            },
-            "mapping": {
-                "package": f"vietnamadminunits=={VAU_VERSION}",
-                "files": {f"vietnamadminunits/data/{k}": f"sha256:{v}" for k, v in digests.items()},
-                "upstream": "https://github.com/tranngocminhhieu/vietnamadminunits",
-                "licence": "MIT, Copyright (c) 2025 Tran Ngoc Minh Hieu",
-            },
-            "join": "new wards of vietnamadminunits are matched to vietnam-provinces by (province code, name); "
-            "its draft ward codes are not used",
-            "counts": {
-                "provinces": len(provinces),
-                "wards": len(wards),
-                "legacy_provinces": len(legacy_provinces),
-                "legacy_districts": len(legacy_districts),
-                "legacy_wards": len(legacy_wards),
-                "legacy_wards_whole": stats["whole"],
-                "legacy_wards_split": stats["split"],
-            },
-            "rows": {
-                "provinces": "[code, name, extra lookup keys]",
-                "wards": "[code, name, province code, extra lookup keys]",
-                "legacy_provinces": "[old code, name, 2025 province code, extra lookup keys]",
-                "legacy_districts": "[old code, name, old province code, extra lookup keys, 2025 ward code if the "
-                "district had no wards]",
-                "legacy_wards": "[old code, name, old district code, 2025 ward codes (2+ = split), extra lookup keys]",
-                "district_groups": "[old province code, lookup keys, old district codes]",
-            },
+        "what": "Vietnam's administrative units from 1/7/2025 (34 provinces, 3,321 communes, no district level) "
+        "and the pre-2025 units (63 provinces, districts, wards) with the old-to-new ward mapping.",
+        "effective_from": "2025-07-01",
+        "built_by": "scripts/build_admin_units.py",
+        "new_units": {
+            "package": f"vietnam-provinces=={VP_VERSION}",
+            "data_version": data_version,
+            "file": "vietnam_provinces/data/nested-divisions.json",
+            "upstream": "https://github.com/sunshine-tech/VietnamProvinces (official lists of the GSO/NSO)",
+            "licence": "no licence in the 2025.10.1 wheel metadata; the upstream repository declares "
+            "GPL-3.0-or-later. Only facts (official names and codes, Decision 19/2025/QĐ-TTg) are copied.",
         },
-        "provinces": provinces,
-        "wards": wards,
-        "legacy_provinces": legacy_provinces,
-        "legacy_districts": legacy_districts,
-        "legacy_wards": legacy_wards,
-        "district_groups": district_groups,
+        "mapping": {
+            "package": f"vietnamadminunits=={VAU_VERSION}",
+            "files": {f"vietnamadminunits/data/{k}": f"sha256:{v}" for k, v in digests.items()},
+            "upstream": "https://github.com/tranngocminhhieu/vietnamadminunits",
+            "licence": "MIT, Copyright (c) 2025 Tran Ngoc Minh Hieu",
+        },
+        "join": "new wards of vietnamadminunits are matched to vietnam-provinces by (province code, name); "
+        "its draft ward codes are not used",
+        "counts": {**counts, "legacy_wards_whole": stats["whole"], "legacy_wards_split": stats["split"]},
+        "rows": {
+            "provinces": "[code, name, extra lookup keys]",
+            "wards": "[code, name, province code, extra lookup keys]",
+            "legacy_provinces": "[old code, name, 2025 province code, extra lookup keys]",
+            "legacy_districts": "[old code, name, old province code, extra lookup keys, 2025 ward code if the "
+            "district had no wards]",
+            "legacy_wards": "[old code, name, old district code, 2025 ward codes (2+ = split), extra lookup keys]",
+            "district_groups": "[old province code, lookup keys, old district codes]",
+        },
     }
 
 

@@ -1,4 +1,4 @@
-"""Addresses normalised to the 2025 administrative units (pipeline/fields/address.py).
+"""Addresses normalised to the 2025 administrative units (pipeline/fields/address/).
 
 Expected old-to-new mappings below were checked against the data shipped in
 models/data/admin_units_2025.json (vietnamadminunits 1.0.4) and, for the HCMC and Hà Nội
@@ -280,10 +280,10 @@ def test_2025_ward_written_with_its_old_district():
 
 
 def test_every_old_ward_maps_as_the_data_says():
-    db = address._db()
-    for w in db.old_wards.values():
-        d = db.districts[w.parent]
-        p = db.old_provinces[d.parent]
+    units = address.catalogue()
+    for w in units.old_wards.values():
+        d = units.districts[w.parent]
+        p = units.old_provinces[d.parent]
         r = resolve_address(f"Số 1, {w.name}, {d.name}, {p.name}")
         got = (r.ward.code,) if r.status == "exact" else tuple(sorted(c.code for c in r.candidates))
         assert got == tuple(sorted(w.targets)), (w.name, d.name, p.name, r.detail)
@@ -309,12 +309,14 @@ def test_results_are_frozen():
         r.ward.name = "x"
 
 
-def test_lazy_load_is_thread_safe(monkeypatch):
-    monkeypatch.setattr(address, "_DB", None)
+def test_concurrent_first_use_gives_every_thread_the_same_answer():
+    address.catalogue.cache_clear()  # the next call is the first use
+    start = threading.Barrier(8)
     results, errors = [], []
 
     def work():
         try:
+            start.wait()
             results.append(resolve_address("Phường 5, Quận 3, TP. Hồ Chí Minh").ward.code)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -324,7 +326,19 @@ def test_lazy_load_is_thread_safe(monkeypatch):
         t.start()
     for t in threads:
         t.join()
-    assert not errors and len(set(results)) == 1 and len(results) == 8
+    assert not errors and results == ["27160"] * 8
+    assert address.catalogue() is address.catalogue()  # kept after first use, not read again
+
+
+def test_public_keys_for_the_data_builder():
+    # scripts/build_admin_units.py derives the data's extra keys with these
+    assert address.lookup_key("Phường 05") == "phuong5" and address.lookup_key("Ðống Đa") == "dongda"
+    assert address.tone_lookup_key("Phường Thuỷ Biều") == address.tone_lookup_key("phường thủy-biều")
+    assert address.tone_lookup_key("Ea H'leo") == address.tone_lookup_key("Ea Hleo")
+    assert address.tone_lookup_key("Phường 05") == address.tone_lookup_key("Phường 5")
+    assert address.tone_lookup_key("Cẩm Giang") != address.tone_lookup_key("Cẩm Giàng")
+    assert address.split_unit_type("Thị trấn Nam Đàn") == (address.THI_TRAN, "Nam Đàn")
+    assert address.split_unit_type("Nam Đàn") == ("", "Nam Đàn")
 
 
 def test_an_address_ends_with_its_province_or_it_is_incomplete():

@@ -130,3 +130,29 @@ def test_api_docs_load_nothing_from_outside(api):
     manifest = schema["paths"][f"{API}/agency/dossiers/{{code}}/manifest"]["get"]["responses"]["200"]
     ref = manifest["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert {"dossier", "components", "files"} <= set(schema["components"]["schemas"][ref]["properties"])
+
+
+def test_a_file_is_preflighted_once_at_upload(api, monkeypatch):
+    import intake.dossiers
+    import intake.packaging
+
+    calls = []
+    real = intake.dossiers.preflight
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake.dossiers, "preflight", counted)
+    monkeypatch.setattr(intake.packaging, "preflight", counted)
+    code = _submit(api, _png(420, 310))["code"]
+    component = api.client.get(f"{API}/dossiers/{code}", headers=api.headers("counter")).json()["components"][0]
+    url = f"{API}/review/dossiers/{code}/components/{component['id']}/pages/0/image"
+    for _ in range(2):
+        image = api.client.get(url, headers=api.headers("reviewer"))
+        assert image.status_code == 200 and Image.open(io.BytesIO(image.content)).size == (420, 310)
+    assert calls == ["a.png"]  # the upload's check; the page images use the result stored with the file
+    with api.service.db.transaction() as s:
+        stored = s.scalar(select(ComponentRow.file_info))
+    assert stored == {"file_type": "png", "page_count": 1, "size_bytes": len(_png(420, 310)),
+                      "sha256": component["sha256"]}
