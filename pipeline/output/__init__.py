@@ -1,0 +1,1 @@
+"""What leaves the pipeline: searchable PDFs, page images for reviewers, package manifests."""
