@@ -10,13 +10,13 @@ a two-block layout with a centred side (the header and the signature block).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from models.document import TextLine
+from pipeline.ocr.geometry import LevelBox, Levelling, merged_spans, rows, span_overlap
 
 _MIN_GUTTER = 1.5  # x median line height: narrower horizontal gaps are word spacing
 _ROW_ALIGNED_SHARE = 0.6
@@ -28,61 +28,23 @@ class OrderItem:
     text: str = ""
 
     @classmethod
-    def from_quad(cls, quad: np.ndarray, text: str = "") -> "OrderItem":
+    def from_quad(cls, quad: np.ndarray, text: str = "") -> OrderItem:
         return cls(np.asarray(quad, dtype=np.float32).reshape(-1, 2), text)
 
     @classmethod
-    def from_box(cls, box: Sequence[float], text: str = "") -> "OrderItem":
+    def from_box(cls, box: Sequence[float], text: str = "") -> OrderItem:
         x0, y0, x1, y1 = box
         return cls(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32), text)
 
 
-@dataclass(frozen=True, slots=True)
-class _Box:
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    text: str
-
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.y0 + self.y1) / 2
-
-    @property
-    def height(self) -> float:
-        return self.y1 - self.y0
+def _level(items: Sequence[OrderItem], skew_degrees: float) -> list[LevelBox]:
+    levelling = Levelling.of(skew_degrees)
+    return [levelling.quad(item.quad) for item in items]
 
 
-def _level(items: Sequence[OrderItem], skew_degrees: float) -> list[_Box]:
-    theta = math.radians(skew_degrees)
-    rot = np.array([[math.cos(theta), math.sin(theta)], [-math.sin(theta), math.cos(theta)]], dtype=np.float32)
-    boxes = []
-    for item in items:
-        pts = item.quad @ rot.T
-        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
-        boxes.append(_Box(float(x0), float(y0), float(x1), float(y1), item.text))
-    return boxes
-
-
-def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Union of 1-D intervals, sorted."""
-    out: list[list[float]] = []
-    for start, end in sorted(spans):
-        if out and start <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], end)
-        else:
-            out.append([start, end])
-    return [(a, b) for a, b in out]
-
-
-def _bands(idx: list[int], boxes: list[_Box]) -> list[list[int]]:
+def _bands(idx: list[int], boxes: list[LevelBox]) -> list[list[int]]:
     """Lines grouped into horizontal bands separated by any empty horizontal strip."""
-    spans = _merged([(boxes[i].y0, boxes[i].y1) for i in idx])
+    spans = merged_spans((boxes[i].y0, boxes[i].y1) for i in idx)
     groups: list[list[int]] = [[] for _ in spans]
     for i in idx:
         k = next(n for n, (y0, y1) in enumerate(spans) if y0 <= boxes[i].cy <= y1)
@@ -90,13 +52,14 @@ def _bands(idx: list[int], boxes: list[_Box]) -> list[list[int]]:
     return [g for g in groups if g]
 
 
-def _gutters(idx: list[int], boxes: list[_Box], min_gutter: float) -> list[tuple[float, float]]:
+def _gutters(idx: list[int], boxes: list[LevelBox], min_gutter: float) -> list[tuple[float, float]]:
     """Empty vertical strips at least `min_gutter` wide between a band's lines."""
-    spans = _merged([(boxes[i].x0, boxes[i].x1) for i in idx])
-    return [(a[1], b[0]) for a, b in zip(spans, spans[1:]) if b[0] - a[1] >= min_gutter]
+    spans = merged_spans((boxes[i].x0, boxes[i].x1) for i in idx)
+    return [(a[1], b[0]) for a, b in zip(spans, spans[1:], strict=False) if b[0] - a[1] >= min_gutter]
 
 
-def _common(gutters_a: list[tuple[float, float]], gutters_b: list[tuple[float, float]], min_gutter: float):
+def _common(gutters_a: list[tuple[float, float]], gutters_b: list[tuple[float, float]],
+            min_gutter: float) -> list[tuple[float, float]]:
     """Gutters shared by two bands (intersections still wide enough)."""
     out = []
     for a0, a1 in gutters_a:
@@ -107,7 +70,7 @@ def _common(gutters_a: list[tuple[float, float]], gutters_b: list[tuple[float, f
     return out
 
 
-def _is_centred_block(group: list[int], boxes: list[_Box]) -> bool:
+def _is_centred_block(group: list[int], boxes: list[LevelBox]) -> bool:
     if len(group) < 2:
         return False
     centres = np.array([boxes[i].cx for i in group])
@@ -118,13 +81,13 @@ def _is_centred_block(group: list[int], boxes: list[_Box]) -> bool:
     return float(np.ptp(centres)) < 0.15 * float(widths.max()) and np.ptp(centres) < np.ptp(lefts)
 
 
-def _row_aligned(a: list[int], b: list[int], boxes: list[_Box], line_h: float) -> bool:
+def _row_aligned(a: list[int], b: list[int], boxes: list[LevelBox], line_h: float) -> bool:
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     paired = sum(any(abs(boxes[i].cy - boxes[j].cy) < 0.25 * line_h for j in large) for i in small)
     return paired >= _ROW_ALIGNED_SHARE * len(small)
 
 
-def _columns_ok(groups: list[list[int]], boxes: list[_Box], line_h: float) -> bool:
+def _columns_ok(groups: list[list[int]], boxes: list[LevelBox], line_h: float) -> bool:
     """Whether a block with gutters reads column by column.
 
     Row-aligned sides are label/value pairs or table cells (read by rows), except in a
@@ -136,26 +99,23 @@ def _columns_ok(groups: list[list[int]], boxes: list[_Box], line_h: float) -> bo
         return not _row_aligned(left, right, boxes, line_h) or (
             _is_centred_block(left, boxes) or _is_centred_block(right, boxes)
         )
-    return not any(_row_aligned(a, b, boxes, line_h) for a, b in zip(groups, groups[1:]))
+    return not any(_row_aligned(a, b, boxes, line_h) for a, b in zip(groups, groups[1:], strict=False))
 
 
-def _rows(idx: list[int], boxes: list[_Box]) -> list[int]:
-    rows: list[list[int]] = []
-    for i in sorted(idx, key=lambda k: boxes[k].cy):
-        b = boxes[i]
-        if rows:
-            row = rows[-1]
-            top = min(boxes[k].y0 for k in row)
-            bottom = max(boxes[k].y1 for k in row)
-            overlap = min(bottom, b.y1) - max(top, b.y0)
-            if overlap >= 0.5 * min(b.height, bottom - top):
-                row.append(i)
-                continue
-        rows.append([i])
-    return [i for row in rows for i in sorted(row, key=lambda k: boxes[k].x0)]
+def _rows(idx: list[int], boxes: list[LevelBox]) -> list[int]:
+    """Rows top to bottom, each left to right: a line joins the row above when they overlap
+    vertically by at least half the lower of their heights."""
+
+    def same_row(row: list[int], i: int) -> bool:
+        top = min(boxes[k].y0 for k in row)
+        bottom = max(boxes[k].y1 for k in row)
+        return span_overlap(top, bottom, boxes[i].y0, boxes[i].y1) >= 0.5 * min(boxes[i].height, bottom - top)
+
+    grouped = rows(idx, lambda k: boxes[k].cy, same_row)
+    return [i for row in grouped for i in sorted(row, key=lambda k: boxes[k].x0)]
 
 
-def _order(idx: list[int], boxes: list[_Box], line_h: float) -> list[int]:
+def _order(idx: list[int], boxes: list[LevelBox], line_h: float) -> list[int]:
     """Bands top to bottom; consecutive bands that share a column gutter form a block that
     is read column by column (each column again in this order), unless its two sides are
     row-aligned label/value pairs, which read row by row."""
@@ -182,7 +142,7 @@ def _order(idx: list[int], boxes: list[_Box], line_h: float) -> list[int]:
     return out
 
 
-def _columns(block: list[int], boxes: list[_Box], gutters: list[tuple[float, float]]) -> list[list[int]]:
+def _columns(block: list[int], boxes: list[LevelBox], gutters: list[tuple[float, float]]) -> list[list[int]]:
     cuts = sorted((a + b) / 2 for a, b in gutters)
     groups: list[list[int]] = [[] for _ in range(len(cuts) + 1)]
     for i in block:
