@@ -3,14 +3,13 @@
 Acceptance is location-independent (phi địa giới): the service point that received a
 dossier and the agency competent to decide it are separate. Business status follows the
 national 10-value catalogue (TrangThaiHoSo, DVCQG); our own processing state (OCR,
-review, hand-over) is a separate dimension, as the domain brief asks.
+review, hand-over) is a separate dimension (docs/DOMAIN.md#dossier-statuses).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-
 
 
 class NationalStatus(IntEnum):
