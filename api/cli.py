@@ -115,8 +115,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run a Ray node: the head (`--head`) or a worker joining `--address`. Blocks."""
+    """Run a Ray node: the head (`--head`) or a worker joining `--address`. Blocks until stopped
+    (SIGTERM, Ctrl-C); then none of the node's processes is left running."""
     from intake.processing.ray_pool import LOOPBACK_ENV, prepare_ray_home
+    from intake.processing.ray_processes import run_ray_node
 
     if not args.head and not args.address:
         print("sohoa worker: give --address HOST:PORT of the Ray head, or --head", file=sys.stderr)
@@ -139,38 +141,39 @@ def cmd_worker(args: argparse.Namespace) -> int:
         env.update(LOOPBACK_ENV)  # a loopback-only cluster (tests, one machine)
     ray_bin = Path(sys.executable).parent / "ray"
     command[0] = str(ray_bin) if ray_bin.exists() else "ray"
-    os.execvpe(command[0], command, env)
-    return EXIT_INTERNAL  # not reached
+    # A child, not exec: `ray start` leaves its agents running for a while after it ends.
+    code = run_ray_node(command, env, Path(args.temp_dir) if args.temp_dir else None)
+    return EXIT_OK if code == 0 else EXIT_INTERNAL
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from api.app import build_service
-    from intake.service import Role
+    from intake.service import open_service
+    from intake.auth import Role
     from intake.settings import get_settings
 
-    service = build_service(get_settings())
+    service = open_service(get_settings())
     if args.role == "list":
-        for row in service.list_api_keys():
+        for row in service.keys.list():
             revoked = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
             print(f"{row.id:>5}  {row.role:<9} {row.subject:<24} created {row.created_at:%Y-%m-%d %H:%M}  {revoked}")
         return EXIT_OK
     if args.role == "revoke":
-        if not (args.subject or "").isdigit() or not service.revoke_api_key(int(args.subject)):
+        if not (args.subject or "").isdigit() or not service.keys.revoke(int(args.subject)):
             print(f"sohoa keys revoke: no key with id {args.subject!r} (see `sohoa keys list`)", file=sys.stderr)
             return EXIT_BAD_INPUT
         return EXIT_OK
     if not args.subject:
         print("sohoa keys: give the staff user name, or the agency's code", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(service.create_api_key(Role(args.role), args.subject))
+    print(service.keys.create(Role(args.role), args.subject))
     return EXIT_OK
 
 
 def cmd_db(_args: argparse.Namespace) -> int:
-    from api.app import build_service
+    from intake.service import open_service
     from intake.settings import get_settings
 
-    build_service(get_settings())  # migrates to head and seeds agencies and service points
+    open_service(get_settings())  # migrates to head and seeds agencies and service points
     print("sohoa: database is up to date", file=sys.stderr)
     return EXIT_OK
 

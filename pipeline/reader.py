@@ -132,9 +132,11 @@ def read_document(
     return interpret_files([(source, read_pages(data, source, config, engines, info, on_page))], config)[0]
 
 
-def read_one_page(data: bytes, filename: str, index: int, config: ReadingConfig, engines: OcrEngines) -> PageText:
-    """Read page `index` of a file alone: the unit of work a Ray worker does for a page job."""
-    info = preflight(data, filename, config.limits, pdf_dpi=config.pdf_dpi)
+def read_one_page(data: bytes, filename: str, index: int, config: ReadingConfig, engines: OcrEngines,
+                  info: FileInfo | None = None) -> PageText:
+    """Read page `index` of a file alone: the unit of work a worker does for a page job.
+    `info` is the file's preflight result when it is known (kept at upload): no second check."""
+    info = info or preflight(data, filename, config.limits, pdf_dpi=config.pdf_dpi)
     return read_page(page_source(data, info, config, index), engines)
 
 

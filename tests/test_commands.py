@@ -1,6 +1,7 @@
 """The production commands, as docker-compose.yml runs them, without Docker: a Ray head
 (`sohoa worker --head`), the migration job (`sohoa db`), API keys (`sohoa keys`) and the
-API (`sohoa serve`) joining that cluster by address; a dossier goes through over HTTP."""
+API (`sohoa serve`) joining that cluster by address; a dossier goes through over HTTP.
+And `sohoa demo`, the whole flow on a local Ray. No command leaves a Ray process behind."""
 
 from __future__ import annotations
 
@@ -17,12 +18,38 @@ from pathlib import Path
 import httpx
 import pytest
 
+from loopback.ports import free_port
 from tests.intake_support import ten_page_dossier
-from tests.ports import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
+
+
+def _processes_using(directory: Path) -> list[str]:
+    """Processes whose command line names `directory`, or that hold a file or work in it (Ray's
+    agents and workers rename themselves, but their log files lie in the session directory)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            targets = [os.readlink(proc / "cwd")] + [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+        except OSError:  # ended meanwhile, or a zombie
+            continue
+        if str(directory) in command or any(t.startswith(f"{directory}/") for t in targets):
+            found.append(f"{proc.name} {command[:120]}")
+    return found
+
+
+def _kill_left(lines: list[str]) -> None:
+    """Clean up after a failed assertion: these processes were started by this test."""
+    for line in lines:
+        try:
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -83,4 +110,25 @@ def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
         if api is not None:
             _stop(api)
         _stop(head)
+        left = _processes_using(ray_dir)
+        _kill_left(left)
         shutil.rmtree(ray_dir, ignore_errors=True)
+    assert not left, "the stopped Ray head left processes behind:\n" + "\n".join(left)
+
+
+def test_demo_runs_the_whole_flow_and_leaves_no_ray_process(tmp_path):
+    ray_dir = Path(tempfile.mkdtemp(prefix="sohoa-rd-", dir="/tmp"))  # short: Ray's socket paths
+    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_CACHE_DIR": str(tmp_path / "cache"),
+           "SOHOA_RAY__TEMP_DIR": str(ray_dir), "SOHOA_RAY__WORKERS": "2"}
+    out = tmp_path / "agency"
+    try:
+        demo = subprocess.run([SOHOA, "demo", "--out", str(out)], env=env, cwd=Path(__file__).parents[1],
+                              capture_output=True, text=True, timeout=900)
+    finally:
+        left = _processes_using(ray_dir)
+        _kill_left(left)
+        shutil.rmtree(ray_dir, ignore_errors=True)
+    assert not left, "sohoa demo left Ray processes behind:\n" + "\n".join(left)
+    assert demo.returncode == 0, demo.stderr[-4000:]
+    packages = list(out.iterdir())
+    assert len(packages) == 1 and (packages[0] / "manifest.json").is_file()

@@ -7,7 +7,8 @@
 - a page that keeps failing: bounded retries, then the dossier is flagged for attention
   while its other pages complete;
 - page results are reused by content and pipeline version; a reviewer's value survives
-  reprocessing.
+  reprocessing;
+- a multi-page PDF is downloaded once per actor, not once per page.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ import pytest
 import ray
 from sqlalchemy import func, select
 
-from api.app import build_service
-from intake.service import Principal, Role
+from intake.auth import Principal, Role
+from intake.processing.dispatcher import Dispatcher, DispatchSettings
+from intake.processing.finalize import finalize_dossier
+from intake.processing.jobs import JobState, pipeline_version
+from intake.processing.pool import WorkerSetup
+from intake.processing.ray_pool import WorkerPool
 from intake.schemas import ApplicantBase, DossierCreate
-from intake.processing.dispatcher import DispatchSettings, Dispatcher, finalize_dossier
-from intake.processing.ray_pool import WorkerPool, WorkerSetup, pipeline_version
+from intake.service import open_service
 from storage.tables import DossierRow, FieldRow, JobRow, PageResultRow
-from tests.intake_support import API, make_settings, start_api, ten_page_dossier
+from tests.intake_support import API, GeneratedFile, make_settings, start_api, ten_page_dossier
 
 pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
 
@@ -36,7 +40,7 @@ REVIEWER = Principal(Role.REVIEWER, "kt.kiemtra")
 @pytest.fixture
 def env(request, tmp_path, local_ray):
     settings = make_settings("local-sqlite", request, tmp_path, processing={"lease_seconds": 3})
-    service = build_service(settings)
+    service = open_service(settings)
     pools: list[WorkerPool] = []
 
     def dispatcher(max_attempts: int = 3) -> Dispatcher:
@@ -52,11 +56,11 @@ def env(request, tmp_path, local_ray):
 
 
 def _submit(service, files) -> str:  # noqa: ANN001
-    dossier = service.create_dossier(CLERK, DossierCreate(
+    dossier = service.dossiers.create(CLERK, DossierCreate(
         procedure_code="2.000200", service_point_code="HN-HOANKIEM", applicant=ApplicantBase(full_name="Mẫu")))
     for f in files:
-        service.add_file(CLERK, dossier.id, f.name, io.BytesIO(f.data))
-    return service.submit(CLERK, dossier.id).code
+        service.dossiers.add_file(CLERK, dossier.id, f.name, io.BytesIO(f.data))
+    return service.dossiers.submit(CLERK, dossier.id).code
 
 
 def _state(service, code: str) -> str:  # noqa: ANN001
@@ -86,7 +90,7 @@ def test_killed_actor_does_not_stop_the_dossier(env):
     ray.kill(victim, no_restart=False)  # the process dies mid-page; Ray restarts the actor
     assert dispatcher.run_until(_finished(service, code), timeout=240)
     assert _state(service, code) == "needs_review"
-    assert all(job.state == "done" for job in _jobs(service, code))
+    assert all(job.state == JobState.DONE for job in _jobs(service, code))
     assert ray.get(victim.pid.remote()) not in pids  # it is a new process
 
 
@@ -98,13 +102,13 @@ def test_crashed_dispatcher_jobs_are_taken_back_and_read_once(env):
     crashed.step()  # claims two pages, then "dies": no stop, its leases stay behind
     for actor in crashed.pool.actors:
         ray.kill(actor, no_restart=True)
-    assert {job.state for job in _jobs(service, code)} == {"running", "queued"}
+    assert {job.state for job in _jobs(service, code)} == {JobState.RUNNING, JobState.QUEUED}
 
     survivor = make_dispatcher()
     assert survivor.run_until(_finished(service, code), timeout=240)
     assert _state(service, code) == "needs_review"
     jobs = _jobs(service, code)
-    assert all(job.state == "done" for job in jobs) and max(job.attempts for job in jobs) <= 2
+    assert all(job.state == JobState.DONE for job in jobs) and max(job.attempts for job in jobs) <= 2
     with service.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(PageResultRow)) == len(files)
 
@@ -112,7 +116,7 @@ def test_crashed_dispatcher_jobs_are_taken_back_and_read_once(env):
 def test_api_restart_resumes_processing(request, tmp_path, local_ray):
     settings = make_settings("local-sqlite", request, tmp_path)
     files = [f for f in ten_page_dossier() if not f.name.endswith(".pdf")][:4]
-    service = build_service(settings)
+    service = open_service(settings)
     with start_api(settings, service=service) as api:
         dossier = api.new_dossier()
         for f in files:
@@ -120,7 +124,7 @@ def test_api_restart_resumes_processing(request, tmp_path, local_ray):
         code = api.client.post(f"{API}/dossiers/{dossier['id']}/submit", headers=api.headers("counter")).json()["code"]
     # The API went down right after the submit; a new process on the same database and storage:
     assert _state(service, code) in ("queued", "processing")
-    with start_api(settings, service=build_service(settings)) as api:
+    with start_api(settings, service=open_service(settings)) as api:
         done = api.wait_processed(code)
     assert done["state"] == "needs_review" and done["progress"]["pages_done"] == 4
 
@@ -139,17 +143,17 @@ def test_a_page_that_keeps_failing_flags_the_dossier_and_the_others_complete(env
     assert dispatcher.run_until(_finished(service, code), timeout=240)
     assert _state(service, code) == "needs_attention"
     good, bad = _jobs(service, code)
-    assert good.state == "done"
-    assert bad.state == "failed" and bad.attempts == 2 and "CORRUPT_FILE" in bad.last_error
-    status = service.status(CLERK, code)
+    assert good.state == JobState.DONE
+    assert bad.state == JobState.FAILED and bad.attempts == 2 and "CORRUPT_FILE" in (bad.last_error or "")
+    status = service.dossiers.status(CLERK, code)
     assert files[1].name in status.attention_reason and status.progress.pages_failed == 1
 
     # Once the file is restored, a reviewer has the failed page read again.
     damaged.write_bytes(files[1].data)
-    assert service.retry_failed_pages(REVIEWER, code).state == "queued"
+    assert service.review.retry_failed_pages(REVIEWER, code).state == "queued"
     assert dispatcher.run_until(_finished(service, code), timeout=240)
     assert _state(service, code) == "needs_review"
-    assert [job.state for job in _jobs(service, code)] == ["done", "done"]
+    assert [job.state for job in _jobs(service, code)] == [JobState.DONE, JobState.DONE]
 
 
 def test_page_results_are_reused_and_reviewed_values_survive_reprocessing(env):
@@ -166,17 +170,30 @@ def test_page_results_are_reused_and_reviewed_values_survive_reprocessing(env):
     with service.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(PageResultRow)) == 1
 
-    review = service.review_dossier(REVIEWER, first)
+    review = service.review.dossier(REVIEWER, first)
     component = review.components[0]
-    service.correct_field(REVIEWER, first, component.id, "ho_va_ten", "TRẦN THỊ SỬA")
+    service.review.correct_field(REVIEWER, first, component.id, "ho_va_ten", "TRẦN THỊ SỬA")
     with service.db.transaction() as s:
         dossier = s.scalar(select(DossierRow).where(DossierRow.code == first))
         finalize_dossier(s, dossier, settings.reading, pipeline_version(settings.reading))
     with service.db.transaction() as s:
-        names = dict(s.execute(select(FieldRow.name, FieldRow.value).where(FieldRow.component_id == component.id)).all())
+        names = dict(s.execute(select(FieldRow.name, FieldRow.value)
+                               .where(FieldRow.component_id == component.id)).all())
     assert names["ho_va_ten"] == "TRẦN THỊ SỬA"
     assert names["so_dinh_danh"] == card.truth_fields["so_dinh_danh"]
 
+
+def test_a_multi_page_pdf_is_downloaded_once_per_actor(env):
+    from samples.generate import generate_document
+
+    _settings, service, make_dispatcher = env
+    pdf = generate_document("pdf_born_digital", "clean", 0).pdf_bytes
+    code = _submit(service, [GeneratedFile("cong-van.pdf", pdf or b"", 3, "pdf_born_digital", {})])
+    dispatcher = make_dispatcher()
+    assert dispatcher.run_until(_finished(service, code), timeout=120)
+    assert [job.state for job in _jobs(service, code)] == [JobState.DONE] * 3
+    # Two actors, three pages: each actor fetched the file once.
+    assert ray.get([actor.downloads.remote() for actor in dispatcher.pool.actors]) == [1, 1]
 
 
 def test_local_ray_listens_on_loopback_only(local_ray):

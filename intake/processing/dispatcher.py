@@ -1,4 +1,4 @@
-"""The job loop between the database and the Ray worker pool.
+"""The job loop between the database and a page pool (Ray actors, or threads of this process).
 
 Job state lives in the database (queued, running, done, failed, attempts), so a crash or
 restart neither loses nor repeats work:
@@ -19,18 +19,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.orm import Session
 
-from models.document import PageText, Source
+from intake.processing.finalize import describe_failure, finalize_dossier
+from intake.processing.jobs import OPEN_JOB_STATES, JobState, PageTask
+from intake.processing.pool import PagePool
 from models.dossier import ProcessingState
 from pipeline.config import ReadingConfig
-from pipeline.errors import InputRefused
-from intake.processing.ray_pool import PageTask, WorkerPool
-from pipeline.reader import interpret_files
+from pipeline.pages.preflight import FileInfo
 from storage.db import Database
-from storage.tables import ComponentRow, DossierRow, FieldRow, JobRow, PageResultRow, PageRow, utcnow
+from storage.tables import ComponentRow, DossierRow, JobRow, PageResultRow, PageRow, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class DispatchSettings:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, pool: WorkerPool, reading: ReadingConfig, settings: DispatchSettings) -> None:
+    def __init__(self, db: Database, pool: PagePool, reading: ReadingConfig, settings: DispatchSettings) -> None:
         self.db = db
         self.pool = pool
         self.reading = reading
@@ -67,8 +68,8 @@ class Dispatcher:
             self._thread.join(timeout)
         try:
             with self.db.transaction() as s:
-                s.execute(update(JobRow).where(JobRow.state == "running", JobRow.lease_owner == self.owner)
-                          .values(state="queued", lease_owner=None, lease_until=None,
+                s.execute(update(JobRow).where(JobRow.state == JobState.RUNNING.value, JobRow.lease_owner == self.owner)
+                          .values(state=JobState.QUEUED.value, lease_owner=None, lease_until=None,
                                   attempts=case((JobRow.attempts > 0, JobRow.attempts - 1), else_=0)))
         except Exception:  # noqa: BLE001 - database gone: the leases run out by themselves
             log.warning("could not release running jobs; they return to the queue when their lease ends")
@@ -110,10 +111,10 @@ class Dispatcher:
             progressed = True
         for task, result, error in self.pool.wait(timeout=self.settings.poll_seconds):
             progressed = True
-            if error is None:
+            if error is None and result is not None:
                 self._record_success(task.job_id, result)
             else:
-                self._record_failure(task.job_id, error)
+                self._record_failure(task.job_id, error or RuntimeError("the pool returned no page"))
         return progressed
 
     def _renew_and_reclaim(self) -> bool:
@@ -125,9 +126,9 @@ class Dispatcher:
                 s.execute(update(JobRow).where(JobRow.id.in_(in_flight), JobRow.lease_owner == self.owner)
                           .values(lease_until=lease))
             # Jobs of a dispatcher that stopped renewing (crash, restart) go back to the queue.
-            taken = s.execute(update(JobRow).where(JobRow.state == "running", JobRow.lease_until < now)
-                              .values(state="queued", lease_owner=None, lease_until=None))
-            return bool(taken.rowcount)
+            lapsed = (update(JobRow).where(JobRow.state == JobState.RUNNING.value, JobRow.lease_until < now)
+                      .values(state=JobState.QUEUED.value, lease_owner=None, lease_until=None))
+            return bool(cast(CursorResult, s.execute(lapsed)).rowcount)
 
     def _claim(self, slots: int) -> list[tuple[int, PageTask]]:
         if slots <= 0:
@@ -136,21 +137,21 @@ class Dispatcher:
         lease = utcnow() + timedelta(seconds=self.settings.lease_seconds)
         with self.db.transaction() as s:
             rows = s.execute(
-                select(JobRow.id, ComponentRow.object_key, ComponentRow.filename, PageRow.index)
+                select(JobRow.id, ComponentRow.object_key, ComponentRow.filename, PageRow.index, ComponentRow.file_info)
                 .join(PageRow, PageRow.id == JobRow.page_id)
                 .join(ComponentRow, ComponentRow.id == PageRow.component_id)
                 .join(DossierRow, DossierRow.id == JobRow.dossier_id)
-                .where(JobRow.state == "queued")
+                .where(JobRow.state == JobState.QUEUED.value)
                 .order_by(DossierRow.due_date, JobRow.id)  # earliest appointment first
                 .limit(slots)
             ).all()
-            for job_id, key, filename, index in rows:
+            for job_id, key, filename, index, stored_info in rows:
                 # Conditional update: only one dispatcher wins a job.
-                won = s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.state == "queued")
-                                .values(state="running", lease_owner=self.owner, lease_until=lease,
-                                        attempts=JobRow.attempts + 1))
-                if won.rowcount:
-                    claimed.append((job_id, PageTask(job_id, key, filename, index)))
+                take = (update(JobRow).where(JobRow.id == job_id, JobRow.state == JobState.QUEUED.value)
+                        .values(state=JobState.RUNNING.value, lease_owner=self.owner, lease_until=lease,
+                                attempts=JobRow.attempts + 1))
+                if cast(CursorResult, s.execute(take)).rowcount:
+                    claimed.append((job_id, PageTask(job_id, key, filename, index, stored_file_info(stored_info))))
         return claimed
 
     def _finish_from_cache(self, job_id: int) -> bool:
@@ -164,6 +165,8 @@ class Dispatcher:
             if cached is None:
                 return False
             job = s.get(JobRow, job_id)
+            if job is None:
+                return False
             job.attempts = max(0, job.attempts - 1)  # no reading happened
             self._mark_done(s, job)
             return True
@@ -174,11 +177,13 @@ class Dispatcher:
             if job is None:
                 return
             page = s.get(PageRow, job.page_id)
+            if page is None:
+                return
             key = (page.page_key, self.settings.pipeline_version)
             if s.get(PageResultRow, key) is None:  # kept even if the job was taken back: no re-read
                 s.add(PageResultRow(page_key=key[0], pipeline_version=key[1], result=result))
                 s.flush()
-            if job.state != "running" or job.lease_owner != self.owner:
+            if job.state != JobState.RUNNING or job.lease_owner != self.owner:
                 return  # taken back meanwhile (lease ran out): its new owner finds the result cached
             self._mark_done(s, job)
 
@@ -187,82 +192,42 @@ class Dispatcher:
         log.warning("page job %s failed: %s", job_id, reason)
         with self.db.transaction() as s:
             job = s.get(JobRow, job_id)
-            if job is None or job.state != "running" or job.lease_owner != self.owner:
+            if job is None or job.state != JobState.RUNNING or job.lease_owner != self.owner:
                 return
             job.last_error = reason
             job.lease_owner = job.lease_until = None
             if job.attempts < self.settings.max_attempts:
-                job.state = "queued"  # bounded retry
+                job.state = JobState.QUEUED.value  # bounded retry
                 return
-            job.state = "failed"
+            job.state = JobState.FAILED.value
             s.flush()
             self._maybe_finish_dossier(s, job.dossier_id)
 
     def _mark_done(self, s: Session, job: JobRow) -> None:
-        job.state = "done"
+        job.state = JobState.DONE.value
         job.lease_owner = job.lease_until = None
         s.flush()
         self._maybe_finish_dossier(s, job.dossier_id)
 
     def _maybe_finish_dossier(self, s: Session, dossier_id: int) -> None:
         open_jobs = s.scalar(select(func.count()).select_from(JobRow).where(
-            JobRow.dossier_id == dossier_id, or_(JobRow.state == "queued", JobRow.state == "running")))
+            JobRow.dossier_id == dossier_id, JobRow.state.in_([state.value for state in OPEN_JOB_STATES])))
         if open_jobs:
             s.execute(update(DossierRow).where(DossierRow.id == dossier_id,
                                                DossierRow.state == ProcessingState.QUEUED.value)
                       .values(state=ProcessingState.PROCESSING.value))
             return
         dossier = s.get(DossierRow, dossier_id)
-        finalize_dossier(s, dossier, self.reading, self.settings.pipeline_version)
+        if dossier is not None:
+            finalize_dossier(s, dossier, self.reading, self.settings.pipeline_version)
 
 
-def describe_failure(error: BaseException) -> str:
-    """What a person reads in the dossier's attention reason: the root cause, not Ray's wrapper."""
-    cause = getattr(error, "cause", None) or error  # RayTaskError carries the worker's exception
-    if isinstance(cause, InputRefused):
-        return f"{cause.code}: {cause.message_vi}"
-    first_line = (str(cause).strip().splitlines() or [""])[0]
-    return f"{type(cause).__name__}: {first_line[:300]}"
-
-
-def finalize_dossier(s: Session, dossier: DossierRow, reading_config: ReadingConfig, version: str) -> None:
-    """Kind and fields of every component from its pages' results; then the dossier waits for
-    review, or for attention if a page could not be read. Reviewed fields are never touched."""
-    failed = s.execute(select(JobRow.last_error, PageRow.index, ComponentRow.filename)
-                       .join(PageRow, PageRow.id == JobRow.page_id)
-                       .join(ComponentRow, ComponentRow.id == PageRow.component_id)
-                       .where(JobRow.dossier_id == dossier.id, JobRow.state == "failed")).all()
-    # All files at once: a form is checked against the card in another file of the dossier.
-    files, components = [], []
-    for component in dossier.components:
-        pages = []
-        for page in component.pages:
-            row = s.get(PageResultRow, (page.page_key, version))
-            if row is not None:
-                pages.append(PageText.from_dict(row.result))
-        if pages:
-            files.append((component.filename, pages))
-            components.append(component)
-    for component, reading in zip(components, interpret_files(files, reading_config), strict=True):
-        component.kind = str(reading.kind)
-        component.parts = [{"kind": str(c.kind), "confidence": c.confidence, "pages": list(c.pages)}
-                           for c in reading.parts]
-        existing = {(f.part, f.name): f for f in component.fields}
-        for part, found_fields in enumerate(c.fields for c in reading.parts):
-            for name, found in found_fields.items():
-                row = existing.get((part, name))
-                if row is not None and Source.REVIEWER in (row.sources or []):
-                    continue  # a reviewer's value is final
-                if row is None:
-                    row = FieldRow(name=name, part=part)
-                    component.fields.append(row)
-                row.value, row.confidence, row.page = found.value, found.confidence, found.page
-                row.box, row.status = list(found.box), str(found.status)
-                row.sources, row.reason, row.detail = list(found.sources), found.reason, found.detail
-    if failed:
-        dossier.state = ProcessingState.NEEDS_ATTENTION.value
-        dossier.attention_reason = "; ".join(f"{name} trang {index + 1}: {err}" for err, index, name in failed)
-    else:
-        dossier.state = ProcessingState.NEEDS_REVIEW.value
-        dossier.attention_reason = None
-
+def stored_file_info(stored: dict | None) -> FileInfo | None:
+    """The preflight result kept with the file; None (the worker checks the file) when absent or unreadable."""
+    if not stored:
+        return None
+    try:
+        return FileInfo.from_dict(stored)
+    except (KeyError, TypeError, ValueError):
+        log.warning("ignoring a malformed stored file_info: %r", stored)
+        return None

@@ -13,7 +13,7 @@ import io
 import math
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -55,6 +55,21 @@ class FileInfo:
     page_count: int
     size_bytes: int
     sha256: str
+
+    def to_dict(self) -> dict[str, str | int]:
+        """JSON-safe form, as stored with the file (`components.file_info`) and passed in page jobs."""
+        return {"file_type": str(self.file_type), "page_count": self.page_count, "size_bytes": self.size_bytes,
+                "sha256": self.sha256}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> FileInfo:
+        """The inverse of `to_dict`; raises ValueError (or KeyError) on anything else."""
+        file_type, page_count, size_bytes = data["file_type"], data["page_count"], data["size_bytes"]
+        sha256 = data["sha256"]
+        if not (isinstance(file_type, str) and isinstance(page_count, int) and isinstance(size_bytes, int)
+                and isinstance(sha256, str)):
+            raise ValueError(f"not a stored FileInfo: {dict(data)!r}")
+        return cls(FileType(file_type), page_count, size_bytes, sha256)
 
 
 _EXTENSIONS: dict[str, FileType] = {
