@@ -15,13 +15,31 @@ from enum import StrEnum
 
 class ValueType(StrEnum):
     TEXT = "text"
-    NAME = "name"  # person's name: letters and spaces, upper-cased on cards
+    NAME = "name"  # person's name: letters and spaces, in capitals on cards (canonical forms below)
     DATE = "date"  # DD/MM/YYYY
     ID12 = "id12"  # 12-digit personal identification number
     ID9 = "id9"  # 9-digit number of the old CMND
     GENDER = "gender"  # Nam | Nữ
     PHONE = "phone"  # Vietnamese phone number, stored as digits
     EMAIL = "email"
+
+
+# Canonical forms: a value takes one form whatever source gave it (the print as read by OCR,
+# a PDF's text layer, a card's QR code, its MRZ), so that the same person or place reads the
+# same in every output (`pipeline.fields.verify.canonical` applies them):
+# - a person's name (ValueType.NAME) as the document prints it: in CAPITALS on an identity card
+#   ("PHẠM THỊ THUỴ", though the card's QR code writes "Phạm Thị Thuỵ"), as written on a form or
+#   a certificate ("Trần Thị Thu Hằng"). Tone marks stay where the document puts them (the old
+#   "Thuỵ" and the new "Thụy" are not made alike); the MRZ's unmarked capitals are only a check,
+#   never the value;
+# - a place (ADDRESS_FIELDS, "kinh_gui") as the document prints it, letters and case; where a
+#   card's QR code carries the same place, its punctuation (the code's is exact, a reading's may
+#   not be);
+# - a date (ValueType.DATE) DD/MM/YYYY, normalized where its digits are unambiguous ("20/1 1/1978"
+#   read with a stray space is 20/11/1978), or "Không thời hạn" for a card that never expires; a
+#   date in any other shape is never `ok`.
+# Values of the sex: the closed vocabulary of ValueType.GENDER.
+GENDER_VALUES = ("Nam", "Nữ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +58,7 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
     FieldSpec("ho_va_ten", ValueType.NAME,
               ("Họ và tên", "Họ, chữ đệm và tên khai sinh", "Họ, chữ đệm và tên", "Họ, chữ đệm, tên", "Họ tên",
                "Tôi tên là", "Full name"),
-              "Full name with tone marks, as printed."),
+              "Full name with tone marks, as printed (in capitals on a card)."),
     FieldSpec("so_cmnd", ValueType.ID9, ("Số CMND", "Số chứng minh nhân dân"),
               "9-digit number of the old CMND (chứng minh nhân dân)."),
     FieldSpec("ngay_sinh", ValueType.DATE,

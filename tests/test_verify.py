@@ -71,7 +71,7 @@ def test_a_form_is_checked_against_the_card_of_the_same_person():
 
 def test_card_front_without_qr_is_confirmed_by_the_back_mrz_with_tone_marks_kept():
     front = _page(CAN_CUOC_FRONT)
-    back = _page([l for l in CAN_CUOC_BACK if "Nơi" not in l], index=0)
+    back = _page([line for line in CAN_CUOC_BACK if "Nơi" not in line], index=0)
     fields, back_fields = _verify((DocumentKind.CAN_CUOC_FRONT, front), (DocumentKind.CAN_CUOC_BACK, back))
     assert fields["so_dinh_danh"].status == FieldStatus.OK and "mrz" in fields["so_dinh_danh"].sources
     assert fields["ngay_sinh"].status == FieldStatus.OK
@@ -141,7 +141,8 @@ class _Resolution:
 
 def test_an_ambiguous_ward_goes_to_review_with_its_candidates_and_the_text_kept():
     def resolver(text):
-        return _Resolution("ambiguous", candidates=(_Unit("26734", "Phường Sài Gòn"), _Unit("26740", "Phường Bến Thành")))
+        return _Resolution("ambiguous",
+                           candidates=(_Unit("26734", "Phường Sài Gòn"), _Unit("26740", "Phường Bến Thành")))
     back = _page(CAN_CUOC_BACK, codes=[Barcode("QRCode", QR, (700, 20, 990, 300))])
     (fields,) = _verify((DocumentKind.CAN_CUOC_BACK, back), resolver=resolver)
     address = fields["noi_cu_tru"]

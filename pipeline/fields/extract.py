@@ -23,9 +23,11 @@ from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, Layout
 from pipeline.fields.idcheck import id12_problems
 from pipeline.text import fold, fold_in_place, nfc, slugify
 
-# OCR puts stray spaces into digit runs ("26/05/1 992"): allowed inside the year;
-# and read a slash as '!' or '|'.
-_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-!|]\s*(\d{1,2})\s*[/.\-!|]\s*(\d(?: ?\d){3})(?!\d)")
+# OCR puts stray spaces into digit runs ("26/05/1 992", "20/1 1/1978"): one space is allowed
+# between the digits of a part, the separators keeping the parts apart; and reads a slash as
+# '!' or '|'. A date does not start inside a run of spaced digits ("1 20/11/1978"): which
+# digits are the day would be a guess.
+_DATE = re.compile(r"(?<!\d)(?<!\d )(\d(?: ?\d)?)\s*[/.\-!|]\s*(\d(?: ?\d)?)\s*[/.\-!|]\s*(\d(?: ?\d){3})(?!\d)")
 _DIGIT_RUN = re.compile(r"(?<![\dA-Za-z<])(\d[\d .]{7,16}\d)(?![\dA-Za-z<])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-zđ]|[IVX]{1,4})[.)]\s*", re.IGNORECASE)
@@ -80,9 +82,10 @@ def _clean_value(text: str) -> str:
 # --------------------------------------------------------------------------- values
 
 
-def parse_date(text: str) -> tuple[str, bool] | None:
-    """First DD/MM/YYYY-like date: (normalized 'DD/MM/YYYY', is a real calendar date)."""
-    match = _DATE.search(text)
+def parse_date(text: str, whole: bool = False) -> tuple[str, bool] | None:
+    """First DD/MM/YYYY-like date (`whole`: the text is that date and nothing else):
+    (normalized 'DD/MM/YYYY', is a real calendar date)."""
+    match = _DATE.fullmatch(text.strip()) if whole else _DATE.search(text)
     if not match:
         return None
     d, m, y = (int(g.replace(" ", "")) for g in match.groups())
@@ -376,7 +379,7 @@ def key_value_candidates(pages: Iterable[PageText], allow_short_labels: bool = F
                 elif k + 1 == len(labels):
                     # Card layout: the caption on one line, the value under it.
                     below = _line_below(lines, line, page.skew_degrees, pitch)
-                    if _is_continuation(below, allow_short_labels):
+                    if below is not None and _is_continuation(below, allow_short_labels):
                         found.append((_candidate(name, below, 0, len(below.text), page.index), below))
             for cand, last in found:
                 last_on_line = cand is found[-1][0]
@@ -423,11 +426,11 @@ def extract_fields(kind: DocumentKind, pages: list[PageText], review_threshold: 
         from pipeline.fields.official_doc import extract_official_fields
 
         # Found by layout; a công văn's "Kính gửi:" is an ordinary labelled line.
-        fields = extract_official_fields(pages, review_threshold)
+        official = extract_official_fields(pages, review_threshold)
         for cand in key_value_candidates(pages):
-            if cand.name == "kinh_gui" and "kinh_gui" not in fields and (made := make_field(cand, review_threshold)):
-                fields["kinh_gui"] = made
-        return fields
+            if cand.name == "kinh_gui" and "kinh_gui" not in official and (made := make_field(cand, review_threshold)):
+                official["kinh_gui"] = made
+        return official
     is_card = kind in _CARD_KINDS
     candidates = key_value_candidates(pages, allow_short_labels=is_card)
     rule = RULES_BY_KIND.get(kind)

@@ -70,27 +70,40 @@ def date_problems(birth: date | None, issue: date | None, expiry: date | None, t
         if birth.year < 1900:
             problems.append("birth date before 1900")
     if issue is not None:
-        if issue > today:
-            problems.append("issue date in the future")
-        if birth is not None and issue <= birth:
-            problems.append("issue date not after birth date")
-        if generation is not None:
-            if issue < generation.issued_from or (generation.issued_until and issue > generation.issued_until):
-                problems.append(f"issue date outside the {generation.name} issuing period")
-            youngest = generation.min_age_at_issue
-            if birth is not None and youngest and issue < _add_years(birth, youngest):
-                problems.append("holder too young for this card at issue")
+        problems += _issue_problems(birth, issue, today, generation)
     if expiry is not None:
-        if issue is not None and expiry <= issue:
-            problems.append("expiry date not after issue date")
-        if birth is not None and expiry <= birth:
-            problems.append("expiry date not after birth date")
-        if generation is not None and birth is not None:
-            if issue is not None:
-                if card_expiry(birth, issue, generation) != expiry:
-                    problems.append("expiry date does not follow from birth and issue dates")
-            elif not expiry_is_milestone(birth, expiry, generation):
-                problems.append("expiry date is not a milestone birthday")
+        problems += _expiry_problems(birth, issue, expiry, generation)
+    return problems
+
+
+def _issue_problems(birth: date | None, issue: date, today: date, generation: CardGeneration | None) -> list[str]:
+    problems = []
+    if issue > today:
+        problems.append("issue date in the future")
+    if birth is not None and issue <= birth:
+        problems.append("issue date not after birth date")
+    if generation is not None:
+        if issue < generation.issued_from or (generation.issued_until and issue > generation.issued_until):
+            problems.append(f"issue date outside the {generation.name} issuing period")
+        youngest = generation.min_age_at_issue
+        if birth is not None and youngest and issue < _add_years(birth, youngest):
+            problems.append("holder too young for this card at issue")
+    return problems
+
+
+def _expiry_problems(birth: date | None, issue: date | None, expiry: date,
+                     generation: CardGeneration | None) -> list[str]:
+    problems = []
+    if issue is not None and expiry <= issue:
+        problems.append("expiry date not after issue date")
+    if birth is not None and expiry <= birth:
+        problems.append("expiry date not after birth date")
+    if generation is not None and birth is not None:
+        if issue is not None:
+            if card_expiry(birth, issue, generation) != expiry:
+                problems.append("expiry date does not follow from birth and issue dates")
+        elif not expiry_is_milestone(birth, expiry, generation):
+            problems.append("expiry date is not a milestone birthday")
     return problems
 
 

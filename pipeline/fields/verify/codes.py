@@ -1,0 +1,162 @@
+"""A card's machine-readable parts (QR code, MRZ) and what they say about its holder.
+
+Every card record of a dossier, by ID number, is an `Identity`: a form is checked against the
+card of the same person, a card's front against its back's MRZ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from models.document import Box, Field, FieldStatus, PageText
+from models.fields import PERSON_FIELDS
+from pipeline.fields.idcheck import QrPayload, Td1Mrz, find_td1, format_date, id12_century, id12_problems, parse_card_qr
+from pipeline.fields.verify.common import base_name
+from pipeline.fields.verify.inputs import PartInput
+
+# What a card's codes say that only the card itself prints (the QR's address is the residence).
+CARD_ONLY_FIELDS = frozenset({"noi_thuong_tru", "noi_cu_tru", "ngay_cap", "co_gia_tri_den", "so_cmnd"})
+
+
+@dataclass(slots=True)
+class Identity:
+    """What a card's machine-readable parts say about its holder: field -> (source, value)."""
+
+    id12: str
+    values: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def add(self, name: str, source: str, value: str) -> None:
+        if value and (source, value) not in self.values.get(name, []):
+            self.values.setdefault(name, []).append((source, value))
+
+    def merge(self, other: Identity) -> None:
+        for name, values in other.values.items():
+            for source, value in values:
+                self.add(name, source, value)
+
+
+@dataclass(frozen=True, slots=True)
+class CardCodes:
+    """A document's own machine-readable parts, and what they say about its holder."""
+
+    qr: QrPayload | None
+    qr_box: Box | None
+    qr_page: int
+    mrz: Td1Mrz | None
+    identities: list[Identity]
+
+
+def codes_of(part: PartInput) -> CardCodes:
+    qr, qr_box, qr_page = _qr_of(part.pages)
+    mrz = _mrz_of(part.pages)
+    return CardCodes(qr, qr_box, qr_page, mrz, _identities(qr, mrz))
+
+
+def _qr_of(pages: list[PageText]) -> tuple[QrPayload | None, Box | None, int]:
+    for page in pages:
+        for code in page.codes:
+            parsed = parse_card_qr(code.text)
+            if parsed is not None:
+                return parsed, code.box, page.index
+    return None, None, 0
+
+
+def _mrz_of(pages: list[PageText]) -> Td1Mrz | None:
+    for page in pages:
+        found = find_td1([line.text for line in page.lines])
+        if found is not None:
+            return found
+    return None
+
+
+def _identities(qr: QrPayload | None, mrz: Td1Mrz | None) -> list[Identity]:
+    out: dict[str, Identity] = {}
+    if qr is not None and qr.valid:
+        ident = out.setdefault(qr.values["so_dinh_danh"], Identity(qr.values["so_dinh_danh"]))
+        for name, value in qr.values.items():
+            ident.add(name, "qr", value)
+    if mrz is not None and mrz.valid and mrz.id12 and not id12_problems(mrz.id12):
+        ident = out.setdefault(mrz.id12, Identity(mrz.id12))
+        ident.add("so_dinh_danh", "mrz", mrz.id12)
+        birth = mrz.birth_date(id12_century(mrz.id12))
+        if birth is not None:
+            ident.add("ngay_sinh", "mrz", format_date(birth))
+        expiry = mrz.expiry_date()
+        if expiry is not None:
+            ident.add("co_gia_tri_den", "mrz", format_date(expiry))
+        # Sex is outside every MRZ check digit: it counts only when the number's digit agrees.
+        if mrz.sex and not id12_problems(mrz.id12, sex=mrz.sex):
+            ident.add("gioi_tinh", "mrz", mrz.sex)
+        ident.add("ho_va_ten", "mrz", mrz.name)
+    return list(out.values())
+
+
+def dossier_identities(codes: list[CardCodes]) -> dict[str, Identity]:
+    """Every card record of the dossier, by ID number (a card's two sides merged)."""
+    identities: dict[str, Identity] = {}
+    for ident in (i for c in codes for i in c.identities):
+        identities.setdefault(ident.id12, Identity(ident.id12)).merge(ident)
+    return identities
+
+
+def holder_of(part: PartInput, codes: CardCodes, identities: dict[str, Identity]) -> Identity | None:
+    """The card record this document is about: its own codes, else its printed number."""
+    qr, mrz = codes.qr, codes.mrz
+    for candidate in (qr.values.get("so_dinh_danh") if qr and qr.valid else None,
+                      mrz.id12 if mrz and mrz.valid else None,
+                      part.fields["so_dinh_danh"].value if "so_dinh_danh" in part.fields else None):
+        if candidate and candidate in identities:
+            return identities[candidate]
+    return None
+
+
+def holder_values(holder: Identity | None, name: str, on_card: bool) -> list[tuple[str, str]]:
+    """Values the holder's card codes give for field `name` of a document (`on_card`: a card's
+    own side); a form's address or dates are not the card's."""
+    if holder is None or name != base_name(name):
+        return []
+    if not (name in PERSON_FIELDS or (name in CARD_ONLY_FIELDS and on_card)):
+        return []
+    return holder.values.get("noi_thuong_tru" if name == "noi_cu_tru" else name, [])
+
+
+def from_codes(name: str, refs: list[tuple[str, str]], box: Box, page: int) -> Field | None:
+    """A field only the card's codes carry (the MRZ's number on a card back)."""
+    by_source = dict(refs)
+    if "qr" in by_source:
+        return Field(by_source["qr"], 1.0, page, box, FieldStatus.OK, ("qr",))
+    if "mrz" in by_source and base_name(name) != "ho_va_ten":  # never the stripped name as a value
+        return Field(by_source["mrz"], 1.0, page, box, FieldStatus.OK, ("mrz",))
+    return None
+
+
+def mrz_place(pages: list[PageText]) -> tuple[Box, int] | None:
+    """Where the MRZ's three lines lie, and on which page."""
+    for page in pages:
+        rows = [ln for ln in page.lines if len(ln.text.replace(" ", "")) == 30 and "<" in ln.text]
+        if rows:
+            return (min(r.box[0] for r in rows), min(r.box[1] for r in rows), max(r.box[2] for r in rows),
+                    max(r.box[3] for r in rows)), page.index
+    return None
+
+
+def code_only_fields(fields_of_kind: tuple[str, ...], part: PartInput, codes: CardCodes,
+                     decided: dict[str, Field]) -> dict[str, Field]:
+    """Fields the card's own codes carry that its print did not give (e.g. the back: number,
+    birth, expiry from the MRZ), placed on the code they come from."""
+    if not codes.identities:
+        return {}
+    out: dict[str, Field] = {}
+    where_mrz = mrz_place(part.pages)
+    for name in fields_of_kind:
+        refs = codes.identities[0].values.get(name, [])
+        if name in decided or not refs:
+            continue
+        if "qr" in dict(refs) and codes.qr_box:
+            box, page = codes.qr_box, codes.qr_page
+        else:
+            box, page = where_mrz or ((0, 0, 0, 0), 0)
+        made = from_codes(name, refs, box, page)
+        if made is not None:
+            out[name] = made
+    return out
