@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
@@ -35,7 +35,8 @@ from models.errors import ErrorCode
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-ERRORS = {status: {"model": schemas.ErrorPublic} for status in (400, 401, 403, 404, 409, 413, 415, 422, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": schemas.ErrorPublic} for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 503)}
 NO_STORE = {"Cache-Control": "private, no-store"}  # personal data: no shared caches
 
 

@@ -43,7 +43,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from intake.settings import get_settings
-    from pipeline.pages.preflight import preflight
+    from pipeline.pages.preflight import FileInfo, preflight
     from pipeline.reader import OcrEngines, interpret_files, read_pages
 
     settings = get_settings()
@@ -52,7 +52,7 @@ def cmd_process(args: argparse.Namespace) -> int:
 
     # Preflight everything first: bad files are reported at once, and the progress
     # bar knows the number of pages.
-    accepted: list[tuple[str, bytes, object]] = []
+    accepted: list[tuple[str, bytes, FileInfo]] = []
     refused: list[dict] = []
     for path in args.paths:
         source = str(path)
@@ -81,9 +81,9 @@ def cmd_process(args: argparse.Namespace) -> int:
                 print(f"sohoa: {source}: {err.code}: {err.message_vi}", file=sys.stderr)
             except Exception as exc:  # one broken file must not lose the others
                 log.exception("internal error on %s", source)
-                err = InputRefused(ErrorCode.INTERNAL, type(exc).__name__)
-                refused.append(_refusal(source, err))
-                print(f"sohoa: {source}: {err.code}: {err.message_vi}", file=sys.stderr)
+                internal = InputRefused(ErrorCode.INTERNAL, type(exc).__name__)
+                refused.append(_refusal(source, internal))
+                print(f"sohoa: {source}: {internal.code}: {internal.message_vi}", file=sys.stderr)
                 internal_error = True
 
     # The files of one call are one dossier: a form is checked against the card beside it.
@@ -147,8 +147,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from intake.service import open_service
     from intake.auth import Role
+    from intake.service import open_service
     from intake.settings import get_settings
 
     service = open_service(get_settings())

@@ -134,7 +134,7 @@ class Review:
                 s.add(field)
                 s.flush()
             self._resolve(s, who, field, "correct", value, [Source.REVIEWER.value])
-            log_access(s, who, "correct", row.code, name)
+            log_access(s, who, "correct", row.code or row.public_id, name)
             s.flush()
             s.refresh(field)
             return field_public(field)
@@ -154,7 +154,7 @@ class Review:
                 raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, name)
             sources = [Source.REVIEWER.value, *(x for x in field.sources or [] if x != Source.REVIEWER.value)]
             self._resolve(s, who, field, "confirm", value, sources)
-            log_access(s, who, "confirm", row.code, name)
+            log_access(s, who, "confirm", row.code or row.public_id, name)
             s.flush()
             s.refresh(field)
             return field_public(field)
@@ -179,7 +179,7 @@ class Review:
             s.execute(update(JobRow).where(JobRow.dossier_id == row.id, JobRow.state == JobState.FAILED.value)
                       .values(state=JobState.QUEUED.value, attempts=0, last_error=None))
             row.state, row.attention_reason = ProcessingState.QUEUED.value, None
-            log_access(s, who, "retry", row.code)
+            log_access(s, who, "retry", row.code or row.public_id)
             s.flush()
             return dossier_public(s, row, self.ctx.catalogue)
 
