@@ -163,6 +163,26 @@ def test_ocr_spacing_slips_in_number_and_date():
     assert (f["so_ky_hieu"].value, f["so_ky_hieu"].status) == ("125/QĐ-UBND", OK)
 
 
+def test_a_date_in_figures_read_with_a_stray_space_is_normalised_or_never_ok():
+    # "2 1/11/2025" is the 21st: read from its last digit on, it would be 01/11/2025, in the
+    # right shape and wrong.
+    dated = "Hà Nội, ngày 05 tháng 3 năm 2026"
+    for read, value in (("Hà Nội, 2 1/11/2025", "21/11/2025"), ("Hà Nội, ngày 20/1 1/2025", "20/11/2025"),
+                        ("Hà Nội, 20/0 1/2026", "20/01/2026")):
+        f = _fields(_with(QD, dated, read))
+        assert (f["ngay_ban_hanh"].value, f["ngay_ban_hanh"].status) == (value, OK), read
+    # Which digits are the day is a guess: the date as read, for a person to settle.
+    f = _fields(_with(QD, dated, "Hà Nội, 1 20/11/2025"))
+    assert (f["ngay_ban_hanh"].value, f["ngay_ban_hanh"].status) == ("1 20/11/2025", REVIEW)
+    # A cited date likewise: the 21st of March is after the document's 5th, so one of the two
+    # is misread (the 1st of March would pass).
+    basis = "Căn cứ Luật Tổ chức chính quyền địa phương ngày 16 tháng 6 năm 2025;"
+    cited = _with(QD, basis, "Căn cứ Tờ trình số 12/TTr-VP ngày 2 1/3/2026;")
+    assert cited_dates([cited]) == [date(2026, 3, 21)]
+    assert _fields(cited)["ngay_ban_hanh"].status == REVIEW
+    assert cited_dates([_with(QD, basis, "Căn cứ Tờ trình số 12/TTr-VP ngày 1 20/3/2026;")]) == []
+
+
 def test_impossible_future_and_too_early_dates_are_invalid():
     for text in ("Hà Nội, ngày 31 tháng 02 năm 2026", "Hà Nội, ngày 05 tháng 13 năm 2026",
                  "Hà Nội, ngày 05 tháng 7 năm 2026", "Hà Nội, ngày 02 tháng 9 năm 1944"):

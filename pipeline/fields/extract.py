@@ -8,7 +8,6 @@ confident read; issue-4 cross-checks (QR, MRZ) refine them later.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from models.document import Box, DocumentKind, Field, FieldStatus, PageText, Tex
 from models.fields import CONTINUING_WORDS, FIELD_SPECS, ValueType, field_spec
 from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, Layout
 from pipeline.fields.idcheck import id12_problems
+from pipeline.ocr.geometry import LevelBox, Levelling
 from pipeline.text import fold, fold_in_place, nfc, slugify
 
 # OCR puts stray spaces into digit runs ("26/05/1 992", "20/1 1/1978"): one space is allowed
@@ -234,21 +234,9 @@ def _generic_pairs(line: TextLine) -> list[tuple[str, int, int]]:
     return [(slugify(label), colon + 1, len(text))]
 
 
-@dataclass(frozen=True, slots=True)
-class _Level:
-    """A line's box seen with the page's skew taken out: centre height and true text height."""
-
-    cy: float
-    height: float
-
-
-def _level(line: TextLine, skew_degrees: float) -> _Level:
-    x0, y0, x1, y1 = line.box
-    sin, cos = math.sin(math.radians(skew_degrees)), math.cos(math.radians(skew_degrees))
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    # An axis-aligned box round a sloping line is taller than the text by width * |sin|.
-    height = max((y1 - y0) - (x1 - x0) * abs(sin), 0.3 * (y1 - y0), 1.0)
-    return _Level(-cx * sin + cy * cos, height)
+def _level(line: TextLine, skew_degrees: float) -> LevelBox:
+    """A line's box with the page's skew taken out: its centre height and true text height."""
+    return Levelling.of(skew_degrees).line(line.box)
 
 
 def _below(lines: list[TextLine], line: TextLine, skew: float) -> list[tuple[float, TextLine]]:

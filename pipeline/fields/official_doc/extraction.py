@@ -70,7 +70,10 @@ def _issue_date_field(placed: list[PlacedPage], number: PlacedLine | None, today
     dated = find_date(placed[0], number)
     if dated is None:
         return None
-    value, (d, mo, y) = dated
+    value, parts = dated
+    if parts is None:  # which date it is is a guess
+        return to_field(value, FieldStatus.NEEDS_REVIEW, review_threshold)
+    d, mo, y = parts
     status = date_status(d, mo, y, today)
     if status == FieldStatus.OK and any(c > date(y, mo, d) for c in dates_cited(placed) if c <= today):
         status = FieldStatus.NEEDS_REVIEW  # issued before a law it cites: one of the two misread

@@ -6,9 +6,12 @@ as one line); and the dates its legal basis cites.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 
 from models.document import FieldStatus, PageText
+from pipeline.fields.extract import parse_date
 from pipeline.fields.official_doc.layout import Found, PlacedLine, PlacedPage, place_pages
 from pipeline.fields.official_doc.terms import DOC_TYPE_KEYS
 from pipeline.text import fold, fold_in_place, nfc
@@ -31,7 +34,9 @@ _SYMBOL_LOST_SLASH = re.compile(r"(\d(?:\s?\d)*)\s*[Il%]?(?=[A-ZĐ]{2})([A-ZĐ0-
 # "ngày 05 tháng 3 năm 2026" on folded text; the words as OCR bends them ("thúng").
 VN_DATE = re.compile(r"\bn?g[a-z]{1,3}\s*(\d(?:\s?\d)?)\s*t[a-z]{2,4}\s*(\d(?:\s?\d)?)"
                      r"\s*n[a-z]{1,2}\s*(\d(?:\s?\d){3})")
-_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d(?: ?\d){3})(?!\d)")
+# A date in figures as OCR may read it, stray spaces in its digit runs and all ("2 1/11/2024");
+# `parse_date` says which date it is, if its digits say one unambiguously.
+_NUMERIC_DATE = re.compile(r"(?<!\d)\d(?: ?\d)*\s*[/.\-]\s*\d(?: ?\d)*\s*[/.\-]\s*\d(?: ?\d){3}(?!\d)")
 _BASIS_OPENINGS = ("can cu", "theo de nghi", "xet de nghi")  # folded
 
 
@@ -82,25 +87,48 @@ def find_number(page: PlacedPage) -> tuple[Found, PlacedLine] | None:
     return Found(value, (ln,), ln.sub_box(match.start(), match.end()), repaired or merged), ln
 
 
-def find_date(page: PlacedPage, number: PlacedLine | None) -> tuple[Found, tuple[int, int, int]] | None:
+@dataclass(frozen=True, slots=True)
+class DateRead:
+    """A date written in a line: where, and what it says."""
+
+    span: tuple[int, int]
+    value: str  # DD/MM/YYYY; as read where its digits do not say one date
+    parts: tuple[int, int, int] | None  # (day, month, year) as read; None: which date is a guess
+
+
+def dates_read(text: str) -> Iterator[DateRead]:
+    """The dates written in `text`, in words ("ngày 05 tháng 3 năm 2026") then in figures."""
+    for m in VN_DATE.finditer(fold_in_place(text)):
+        d, mo, y = (int(g.replace(" ", "")) for g in m.groups())
+        yield DateRead(m.span(), f"{d:02d}/{mo:02d}/{y:04d}", (d, mo, y))
+    for m in _NUMERIC_DATE.finditer(text):
+        shaped = parse_date(m.group(), whole=True)
+        if shaped is None:  # "1 20/11/2024": the day could be 20 or 12, or 1 with a stray digit
+            yield DateRead(m.span(), nfc(m.group()), None)
+            continue
+        d, mo, y = (int(part) for part in shaped[0].split("/"))
+        yield DateRead(m.span(), shaped[0], (d, mo, y))
+
+
+def find_date(page: PlacedPage, number: PlacedLine | None) -> tuple[Found, tuple[int, int, int] | None] | None:
     """The place-and-date line of the header: the date nearest to the "Số:" line's level;
-    with (day, month, year) as read."""
+    with (day, month, year) as read, None where which date it is is a guess (the value then
+    as read, never ok)."""
     limit = number.cy + 4 * number.h if number else page.header_bottom
     best = None
     for ln in page.lines:
         if ln.cy > limit or ln is number:
             continue
-        m = VN_DATE.search(fold_in_place(ln.text)) or _NUMERIC_DATE.search(ln.text)
-        if m is None:
+        read = next(dates_read(ln.text), None)
+        if read is None:
             continue
-        parts = tuple(int(g.replace(" ", "")) for g in m.groups())
         rank = abs(ln.cy - number.cy) if number else ln.cy
         if best is None or rank < best[0]:
-            best = (rank, ln, parts, m.span())
+            best = (rank, ln, read)
     if best is None:
         return None
-    _, ln, (d, mo, y), (s, e) = best
-    return Found(f"{d:02d}/{mo:02d}/{y:04d}", (ln,), ln.sub_box(s, e)), (d, mo, y)
+    _, ln, read = best
+    return Found(read.value, (ln,), ln.sub_box(*read.span), read.parts is None), read.parts
 
 
 def date_status(day: int, month: int, year: int, today: date) -> FieldStatus:
@@ -137,10 +165,12 @@ def dates_cited(placed: list[PlacedPage]) -> list[date]:
 
 
 def _full_dates(text: str) -> list[date]:
-    """The real calendar dates written in `text`, in words then in figures."""
+    """The real calendar dates written in `text` (none whose digits leave it a guess)."""
     out: list[date] = []
-    for m in [*VN_DATE.finditer(fold_in_place(text)), *_NUMERIC_DATE.finditer(text)]:
-        d, mo, y = (int(g.replace(" ", "")) for g in m.groups())
+    for read in dates_read(text):
+        if read.parts is None:
+            continue
+        d, mo, y = read.parts
         try:
             out.append(date(y, mo, d))
         except ValueError:
