@@ -2,13 +2,14 @@
 
 A clerk creates a dossier and uploads the committed specimen pages, submits it and gets
 the dossier code and appointment date; a local Ray reads the pages (progress bar); a
-reviewer approves; the competent agency lists it, fetches the manifest, downloads the
+reviewer corrects or confirms every flagged field, then approves; the competent agency lists it, fetches the manifest, downloads the
 package and checks every file's SHA-256.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import sys
 import threading
@@ -69,6 +70,26 @@ def run_demo(settings, samples_dir: Path, out_dir: Path, timeout: float = 600.0)
             print("sohoa demo: the API did not stop in time; Ray may still be running", file=sys.stderr)
 
 
+def _settle_flagged_fields(http: httpx.Client, reviewer: dict, code: str, review: dict, samples_dir: Path) -> None:
+    """The demo's reviewer settles every flagged field before approval, as a person does from the
+    page crop: it knows the specimens' true values (their truth files), corrects a value read
+    wrong and confirms a value read right."""
+    for component in review["components"]:
+        truth_file = samples_dir / Path(component["filename"]).with_suffix(".json").name
+        truth = json.loads(truth_file.read_text(encoding="utf-8")).get("fields", {}) if truth_file.exists() else {}
+        for field in component["fields"]:
+            if field["status"] == "ok":
+                continue
+            url = f"/review/dossiers/{code}/components/{component['id']}/fields/{field['name']}"
+            right = (truth.get(field["name"]) or {}).get("value") if field["part"] == 0 else None
+            if right and right != field["value"]:
+                _check(http.put(url, params={"part": field["part"]}, json={"value": right}, headers=reviewer))
+                print(f"  người kiểm tra sửa {field['name']}: {field['value']} → {right}", file=sys.stderr)
+            else:
+                _check(http.post(f"{url}/confirm", params={"part": field["part"]}, headers=reviewer))
+                print(f"  người kiểm tra xác nhận {field['name']}: {field['value']}", file=sys.stderr)
+
+
 def _flow(http: httpx.Client, service, keys: dict, samples_dir: Path, out_dir: Path,  # noqa: ANN001
           timeout: float, tqdm) -> int:  # noqa: ANN001
     counter = {"X-API-Key": keys[Role.COUNTER]}
@@ -108,14 +129,7 @@ def _flow(http: httpx.Client, service, keys: dict, samples_dir: Path, out_dir: P
     if dossier["state"] != "needs_review":
         print(f"\nHồ sơ cần xử lý thủ công: {dossier['attention_reason']}", file=sys.stderr)
         return 1
-    # A reviewer settles every flagged field before approval; the demo's reviewer keeps each value
-    # as read (at a real counter, after comparing it with the field's crop of the page).
-    for component in review["components"]:
-        for field in component["fields"]:
-            if field["status"] != "ok":
-                url = f"/review/dossiers/{code}/components/{component['id']}/fields/{field['name']}/confirm"
-                _check(http.post(url, params={"part": field["part"]}, headers=reviewer))
-                print(f"  người kiểm tra xác nhận: {field['name']} = {field['value']}", file=sys.stderr)
+    _settle_flagged_fields(http, reviewer, code, review, samples_dir)
     _check(http.post(f"/review/dossiers/{code}/approve", headers=reviewer))
 
     agency_key = service.keys.create(Role.AGENCY, dossier["agency_code"])
@@ -133,7 +147,7 @@ def _flow(http: httpx.Client, service, keys: dict, samples_dir: Path, out_dir: P
         path = target / entry["name"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(response.content)
-    (target / "manifest.json").write_text(__import__("json").dumps(manifest, ensure_ascii=False, indent=2),
+    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
                                           encoding="utf-8")
     _check(http.post(f"/agency/dossiers/{code}/ack", headers=agency))
     print(f"\nCơ quan {dossier['agency_code']} đã nhận gói hồ sơ {code}: {len(manifest['files'])} tệp, "
