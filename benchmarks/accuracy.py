@@ -16,18 +16,20 @@ import sys
 import time
 from collections import defaultdict
 
+# One Tesseract thread, as in production; set before the engines are imported, which read it once.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from benchmarks.baseline import WholePageTesseract  # noqa: E402
-from benchmarks.dataset import HELD_OUT_SEED, load_set  # noqa: E402
-from benchmarks.metrics import Tally, accented_letters, aligned_rows, char_errors, char_errors_no_marks  # noqa: E402
-from models.document import DocumentKind, PageText, TextSource  # noqa: E402
-from models.fields import FIELD_SPECS  # noqa: E402
-from pipeline.fields.classify import classify_text  # noqa: E402
-from pipeline.fields.extract import extract_fields, normalize_value  # noqa: E402
-from pipeline.pages.preflight import preflight  # noqa: E402
-from pipeline.reader import OcrEngines, read_document  # noqa: E402
-from pipeline.pages.sources import iter_pages, render_pdf_page  # noqa: E402
+from benchmarks.baseline import WholePageTesseract
+from benchmarks.dataset import HELD_OUT_SEED, load_set
+from benchmarks.metrics import Tally, accented_letters, aligned_rows, char_errors, char_errors_no_marks
+from models.document import DocumentKind, PageText, TextSource
+from models.fields import FIELD_SPECS
+from pipeline.config import ReadingConfig
+from pipeline.fields.classify import classify_text
+from pipeline.fields.extract import extract_fields, normalize_value
+from pipeline.pages.preflight import preflight
+from pipeline.pages.sources import iter_pages, render_pdf_page
+from pipeline.reader import OcrEngines, read_document
 
 TARGET_CER = {"clean": 0.005, "scanned": 0.003, "hard": 0.015}
 CARD_FIELDS = ("so_dinh_danh", "ho_va_ten", "ngay_sinh")
@@ -73,7 +75,7 @@ def _truth_pages(truth: dict) -> list[list]:
     return [[(ln["text"], ln["box"]) for ln in page["lines"]] for page in truth["pages"]]
 
 
-def _baseline_document(baseline: WholePageTesseract, data: bytes, name: str, config) -> list[PageText]:
+def _baseline_document(baseline: WholePageTesseract, data: bytes, name: str, config: ReadingConfig) -> list[PageText]:
     info = preflight(data, name, config.limits)
     pages = []
     for src in iter_pages(data, info, config):
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         data = sample.path.read_bytes()
         truth_texts = _truth_pages(sample.truth)
         doc = read_document(data, sample.path.name, config, engines).to_dict()
-        for page, truth_lines in zip(doc["pages"], truth_texts):
+        for page, truth_lines in zip(doc["pages"], truth_texts, strict=True):
             lines = [(ln["text"], ln["box"]) for ln in page["lines"]]
             key = "born-digital PDF" if page["text_source"] == "pdf_text" else sample.level
             wrong = ours[key].add_page(truth_lines, lines)
@@ -123,12 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         ours[sample.level].add_fields(sample.kind, sample.truth.get("fields", {}), doc["fields"])
         if baseline is not None:
             pages = _baseline_document(baseline, data, sample.path.name, config)
-            for page, truth_lines in zip(pages, truth_texts):
+            for page, truth_lines in zip(pages, truth_texts, strict=True):
                 lines = [(ln.text, ln.box) for ln in page.lines]
                 source = doc["pages"][page.index]["text_source"] if page.index < len(doc["pages"]) else "ocr"
                 base["born-digital PDF" if source == "pdf_text" else sample.level].add_page(truth_lines, lines)
-            kind, _ = classify_text("\n".join(p.text for p in pages))
-            fields = {k: v.to_dict() for k, v in extract_fields(kind, pages, config.review_confidence).items()}
+            base_kind, _ = classify_text("\n".join(p.text for p in pages))
+            fields = {k: v.to_dict() for k, v in extract_fields(base_kind, pages, config.review_confidence).items()}
             base[sample.level].add_fields(sample.kind, sample.truth.get("fields", {}), fields)
         print(f"\r{n}/{len(samples)} documents", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)

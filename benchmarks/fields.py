@@ -21,13 +21,14 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+# One Tesseract thread, as in production; set before the engines are imported, which read it once.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from benchmarks.dataset import HELD_OUT_SEED  # noqa: E402
-from models.document import FieldStatus  # noqa: E402
-from models.fields import FIELD_SPECS  # noqa: E402
-from pipeline.fields.extract import normalize_value  # noqa: E402
-from pipeline.reader import OcrEngines, interpret_files, read_pages  # noqa: E402
+from benchmarks.dataset import HELD_OUT_SEED
+from models.document import FieldStatus
+from models.fields import FIELD_SPECS
+from pipeline.fields.extract import normalize_value
+from pipeline.reader import OcrEngines, interpret_files, read_pages
 
 KNOWN = {spec.name for spec in FIELD_SPECS}
 CARD_KINDS = ("cccd_front", "cccd_back", "can_cuoc_front", "can_cuoc_back", "cmnd_front")
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from intake.settings import get_settings
-    from samples.generate import generate_document, supported, sub_seed
+    from samples.generate import generate_document, sub_seed, supported
 
     settings = get_settings()
     config = settings.reading

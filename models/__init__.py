@@ -7,9 +7,9 @@ in these types (OCRmyPDF/paperless style: plain dataclasses between steps).
 from models.document import (
     Box,
     DocumentKind,
-    FileReading,
     Field,
     FieldStatus,
+    FileReading,
     PageText,
     TextLine,
     TextSource,

@@ -109,10 +109,11 @@ class TextLine:
         out = {"text": self.text, "box": list(self.box), "confidence": round(self.confidence, 4)}
         for key, reading in (("second", self.second), ("third", self.third)):
             if reading is not None:
-                out[key] = {"text": reading.text, "confidence": round(reading.confidence, 4),
-                            "chars": [round(c, 3) for c in reading.char_confidences]}
+                entry: dict[str, object] = {"text": reading.text, "confidence": round(reading.confidence, 4),
+                                            "chars": [round(c, 3) for c in reading.char_confidences]}
                 if reading.start:
-                    out[key]["start"] = reading.start
+                    entry["start"] = reading.start
+                out[key] = entry
         return out
 
     @classmethod

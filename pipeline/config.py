@@ -80,7 +80,8 @@ class SecondReaderConfig(BaseModel):
     third_language: str | None = Field(
         "Vietnamese",
         description="Tesseract model that reads a value a third time where the first two readings differ "
-        "(Debian tesseract-ocr-script-viet: Vietnamese.traineddata, another network than `vie`); none: no third reading.",
+        "(Debian tesseract-ocr-script-viet: Vietnamese.traineddata, another network than `vie`); "
+        "none: no third reading.",
     )
     agree_confidence: float = Field(
         0.5,  # its reading of every letter more likely than all others together (tuning seeds 1000, 2000)

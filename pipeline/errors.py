@@ -18,7 +18,7 @@ class InputRefused(Exception):
         self.detail = detail
         super().__init__(f"{code}: {error_message(code, detail, lang='en')}")
 
-    def __reduce__(self):  # noqa: ANN204 - crosses process boundaries (Ray workers) intact
+    def __reduce__(self) -> tuple[type[InputRefused], tuple[ErrorCode, str]]:  # crosses to Ray workers intact
         return (type(self), (self.code, self.detail))
 
     @property

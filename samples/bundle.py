@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from fpdf import FPDF
@@ -27,8 +27,20 @@ from PIL import Image, ImageDraw
 
 from samples.canvas import A4_PX, Canvas
 from samples.degrade import LEVELS, map_box
-from samples.generate import (CARD_KINDS, GENERATOR, IMAGE_KINDS, GeneratedDocument, _add_fields, _base_truth,
-                              _degrade_page, _page_truth, encode_jpeg, encode_png, render_kind, sub_seed)
+from samples.generate import (
+    CARD_KINDS,
+    GENERATOR,
+    IMAGE_KINDS,
+    GeneratedDocument,
+    add_field_truth,
+    base_truth,
+    degrade_page,
+    encode_jpeg,
+    encode_png,
+    page_truth,
+    render_kind,
+    sub_seed,
+)
 from samples.identity import CITY_ID_PROVINCES, Person, make_person, with_can_cuoc, with_old_cmnd
 from samples.pdfdoc import SPECIMEN_NOTE
 
@@ -42,12 +54,12 @@ BUNDLE_COMBOS: tuple[tuple[tuple[str, ...], float], ...] = (
 PARTABLE = tuple(k for k in IMAGE_KINDS if k not in ("cong_van", "quyet_dinh"))  # documents about a person
 BUNDLE_BIRTHS = (1970, 2004)  # a card of either generation has an expiry; old enough to be a parent
 _PT_PER_PX = 72 / 300
-_FIXED_DATE = datetime(2025, 12, 5, 0, 0, 0, tzinfo=timezone.utc)
+_FIXED_DATE = datetime(2025, 12, 5, 0, 0, 0, tzinfo=UTC)
 
 
 def choose_parts(kind: str, seed: int) -> list[str]:
     rng = random.Random(sub_seed(seed, kind, "parts"))
-    combos, weights = zip(*BUNDLE_COMBOS)
+    combos, weights = zip(*BUNDLE_COMBOS, strict=True)
     combo = rng.choices(combos, weights=weights)[0]
     return [rng.choice(BUNDLE_FORMS) if p == "<form>" else p for p in combo]
 
@@ -115,7 +127,7 @@ def generate_bundle(parts: list[str], level: str, seed: int, *, handwriting: flo
     newest = can_cuoc_holder if any(p.startswith("can_cuoc") for p in parts) else cccd_holder
     place_rng = random.Random(sub_seed(seed, kind, "placement"))
 
-    truth = _base_truth(kind, level, seed, 0, "", {})
+    truth = base_truth(kind, level, seed, 0, "", {})
     truth["parts"] = list(parts)
     truth["components"] = []
     images: list[Image.Image] = []
@@ -132,15 +144,15 @@ def generate_bundle(parts: list[str], level: str, seed: int, *, handwriting: flo
         for canvas in rendered.pages:
             if card and level != "photo":
                 canvas = _card_on_glass(canvas, place_rng)
-            d, h = _degrade_page(canvas, level, noise_rng, 0, card and level == "photo")
+            d, h = degrade_page(canvas, level, noise_rng, 0, card and level == "photo")
             w, hh = d.image.size
             mapper = lambda b, h=h, w=w, hh=hh: map_box(b, h, w, hh)  # noqa: E731 - bind per page
             data = encode_png(d.image) if d.jpeg_quality is None else encode_jpeg(d.image, d.jpeg_quality)
             index = len(images)
             images.append(Image.open(io.BytesIO(data)).convert("RGB"))
             pdf_pages.append((data, (w, hh)))
-            truth["pages"].append(_page_truth(canvas, index, mapper, (w, hh), False))
-            _add_fields(truth, canvas, index, mapper)
+            truth["pages"].append(page_truth(canvas, index, mapper, (w, hh), False))
+            add_field_truth(truth, canvas, index, mapper)
             component["pages"].append(index)
             for name, f in canvas.fields.items():
                 component["fields"].setdefault(name, {"value": f["value"], "page": index, "box": mapper(f["box"])})

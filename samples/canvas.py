@@ -7,8 +7,10 @@ lets `samples.pdfdoc` replay the same page as a born-digital PDF.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from PIL import Image, ImageDraw
 
@@ -116,7 +118,7 @@ class Canvas:
         gap = (x1 - x0 - sum(widths)) / max(1, len(words) - 1)
         x = float(x0)
         boxes = []
-        for w, wd in zip(words, widths):
+        for w, wd in zip(words, widths, strict=True):
             boxes.append(self._run(round(x), y, w, font, fill))
             x += wd + gap
         box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
@@ -179,7 +181,7 @@ class LayoutOverflow(Exception):
     """The content did not fit the page; the renderer retries with tighter type."""
 
 
-def fit_retry(render, *args, rng, **kwargs):  # type: ignore[no-untyped-def]
+def fit_retry(render: Callable[..., Rendered], *args: Any, rng: random.Random, **kwargs: Any) -> Rendered:
     """Call `render(..., rng=rng, shrink=k)` for k = 0, 1, 2, ... until it fits.
 
     The rng state is restored before each try, so the content (names, dates, wording) is the

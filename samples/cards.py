@@ -22,7 +22,7 @@ MARKS = (
 )
 
 
-def _card_canvas(rng: random.Random, front: bool) -> Canvas:
+def card_canvas(rng: random.Random, front: bool) -> Canvas:
     c = Canvas(*CARD_PX)
     base = (238, 243, 232) if front else (236, 238, 244)
     bg = graphics.guilloche(CARD_PX, rng, base, (212, 226, 214) if front else (214, 218, 232))
@@ -30,7 +30,7 @@ def _card_canvas(rng: random.Random, front: bool) -> Canvas:
     return c
 
 
-def _fit(c: Canvas, text: str, font: FontSpec, width: int, min_size: int) -> FontSpec:
+def fit_font(c: Canvas, text: str, font: FontSpec, width: int, min_size: int) -> FontSpec:
     """Shrink the font until the text fits `width` (card fields have fixed room)."""
     while font.size > min_size and c.length(text, font) > width:
         font = font.with_(size=font.size - 1)
@@ -39,7 +39,7 @@ def _fit(c: Canvas, text: str, font: FontSpec, width: int, min_size: int) -> Fon
 
 def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
     family = pick_family(rng, CARD_FAMILIES)
-    c = _card_canvas(rng, front=True)
+    c = card_canvas(rng, front=True)
     reg = FontSpec(family, "", 22)
     bold = FontSpec(family, "B", 22)
     payload = qr_payload(person)
@@ -53,9 +53,9 @@ def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
     cx = (172 + qr_left) // 2
     room = qr_left - 180
     c.text(cx, 50, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-           _fit(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, room, 16), align="center", fill=DARK)
+           fit_font(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, room, 16), align="center", fill=DARK)
     c.text(cx, 82, "Độc lập - Tự do - Hạnh phúc", FontSpec(family, "B", 21), align="center", fill=DARK)
-    c.text(cx, 134, "CĂN CƯỚC CÔNG DÂN", _fit(c, "CĂN CƯỚC CÔNG DÂN", FontSpec(family, "B", 40), room, 28),
+    c.text(cx, 134, "CĂN CƯỚC CÔNG DÂN", fit_font(c, "CĂN CƯỚC CÔNG DÂN", FontSpec(family, "B", 40), room, 28),
            align="center", fill=RED)
     c.text(cx, 168, "Citizen Identity Card", FontSpec(family, "", 22), align="center", fill=DARK)
 
@@ -65,17 +65,17 @@ def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
     right = CARD_PX[0] - 24
     c.labelled(x, 232, "Số / No.:", person.id12, FontSpec(family, "B", 30), field_name="so_dinh_danh", fill=DARK)
     c.text(x, 272, "Họ và tên / Full name:", reg, fill=DARK)
-    name_font = _fit(c, person.name_upper, FontSpec(family, "B", 32), right - x, 22)
+    name_font = fit_font(c, person.name_upper, FontSpec(family, "B", 32), right - x, 22)
     c.field("ho_va_ten", person.name_upper, c.text(x, 312, person.name_upper, name_font, fill=DARK))
     c.labelled(x, 350, "Ngày sinh / Date of birth:", ddmmyyyy(person.birth), reg, field_name="ngay_sinh", fill=DARK)
     sex_box = c.labelled(x, 388, "Giới tính / Sex:", person.sex, reg, field_name="gioi_tinh", fill=DARK)
     nat_x = max(sex_box[2] + 40, 560)
-    nat_font = _fit(c, "Quốc tịch / Nationality: Việt Nam", reg, right - nat_x, 16)
+    nat_font = fit_font(c, "Quốc tịch / Nationality: Việt Nam", reg, right - nat_x, 16)
     c.labelled(nat_x, 388, "Quốc tịch / Nationality:", "Việt Nam", nat_font, field_name="quoc_tich", fill=DARK)
 
     c.text(x, 426, "Quê quán / Place of origin:", reg, fill=DARK)
     origin = person.hometown.card
-    ofont = _fit(c, origin, FontSpec(family, "", 23), right - x, 17)
+    ofont = fit_font(c, origin, FontSpec(family, "", 23), right - x, 17)
     c.field("que_quan", origin, c.text(x, 460, origin, ofont, fill=DARK))
 
     c.text(x, 498, "Nơi thường trú / Place of residence:", reg, fill=DARK)
@@ -92,7 +92,7 @@ def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
     if person.card_expiry is None:
         raise ValueError("card holder without an expiry date")
     expiry = ddmmyyyy(person.card_expiry)
-    exp_font = _fit(c, f"Có giá trị đến: {expiry}", FontSpec(family, "", 19), 250, 14)
+    exp_font = fit_font(c, f"Có giá trị đến: {expiry}", FontSpec(family, "", 19), 250, 14)
     c.labelled(30, 540, "Có giá trị đến:", expiry, exp_font, field_name="co_gia_tri_den", fill=DARK)
     c.text(30, 618, "MẪU / SPECIMEN", FontSpec(family, "B", 18), fill=RED)
     return Rendered([c], family, {"qr_payload": payload})
@@ -100,7 +100,7 @@ def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
 
 def render_cccd_back(person: Person, rng: random.Random) -> Rendered:
     family = pick_family(rng, CARD_FAMILIES)
-    c = _card_canvas(rng, front=False)
+    c = card_canvas(rng, front=False)
     nrng = np.random.default_rng(rng.randrange(2**32))
     small = FontSpec(family, "", 17)
 
@@ -115,18 +115,18 @@ def render_cccd_back(person: Person, rng: random.Random) -> Rendered:
 
     x, right = 480, CARD_PX[0] - 24
     lab = FontSpec(family, "", 19)
-    c.text(x, 52, "Đặc điểm nhân dạng / Personal identification:", _fit(c, "Đặc điểm nhân dạng / Personal "
+    c.text(x, 52, "Đặc điểm nhân dạng / Personal identification:", fit_font(c, "Đặc điểm nhân dạng / Personal "
            "identification:", lab, right - x, 14), fill=DARK)
     mark = rng.choice(MARKS)
-    mfont = _fit(c, mark, FontSpec(family, "", 22), right - x, 15)
+    mfont = fit_font(c, mark, FontSpec(family, "", 22), right - x, 15)
     c.field("dac_diem_nhan_dang", mark, c.text(x, 86, mark, mfont, fill=DARK))
     issue = ddmmyyyy(person.card_issue)
-    dfont = _fit(c, f"Ngày, tháng, năm / Date, month, year: {issue}", lab, right - x, 14)
+    dfont = fit_font(c, f"Ngày, tháng, năm / Date, month, year: {issue}", lab, right - x, 14)
     c.labelled(x, 130, "Ngày, tháng, năm / Date, month, year:", issue, dfont, field_name="ngay_cap", fill=DARK)
     cx = (x + right) // 2
     tfont = FontSpec(family, "B", 19)
     t2 = "QUẢN LÝ HÀNH CHÍNH VỀ TRẬT TỰ XÃ HỘI"
-    tfont = _fit(c, t2, tfont, right - x, 14)
+    tfont = fit_font(c, t2, tfont, right - x, 14)
     c.text(cx, 172, "CỤC TRƯỞNG CỤC CẢNH SÁT", tfont, align="center", fill=DARK)
     c.text(cx, 198, t2, tfont, align="center", fill=DARK)
     graphics.seal(c.image, cx - 70, 282, 62)
@@ -191,11 +191,11 @@ def render_cmnd_front(person: Person, rng: random.Random) -> Rendered:
     cx = (x + right) // 2
     bold = FontSpec(family, "B", 22)
     c.text(cx, 48, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-           _fit(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, right - x, 16), align="center", fill=DARK)
+           fit_font(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, right - x, 16), align="center", fill=DARK)
     motto = c.text(cx, 80, "Độc lập - Tự do - Hạnh phúc", FontSpec(family, "B", 21), align="center", fill=DARK)
     c.hline(motto[0] + 20, motto[2] - 20, motto[3] + 6, width=2, fill=DARK)
     c.text(cx, 140, "GIẤY CHỨNG MINH NHÂN DÂN",
-           _fit(c, "GIẤY CHỨNG MINH NHÂN DÂN", FontSpec(family, "B", 38), right - x, 26), align="center", fill=RED)
+           fit_font(c, "GIẤY CHỨNG MINH NHÂN DÂN", FontSpec(family, "B", 38), right - x, 26), align="center", fill=RED)
     num_font = FontSpec(family, "B", 40)
     so = "SỐ"
     sw = c.length(f"{so} {person.old_cmnd}", num_font)

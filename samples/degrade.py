@@ -7,6 +7,7 @@ to the image. Photometric steps (noise, blur, faint ink, JPEG) do not move anyth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -62,7 +63,7 @@ def degrade(img: Image.Image, level: str, rng: np.random.Generator, *, card: boo
     raise ValueError(f"unknown level {level!r}; expected one of {LEVELS}")
 
 
-def _rotation(arr: np.ndarray, angle: float, border: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+def _rotation(arr: np.ndarray, angle: float, border: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     h, w = arr.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     out = cv2.warpAffine(arr, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
@@ -138,7 +139,7 @@ def _photo(arr: np.ndarray, rng: np.random.Generator, *, card: bool) -> Degraded
     cv2.rectangle(mask, (radius, 0), (pw - radius, ph), 255, -1)
     cv2.rectangle(mask, (0, radius), (pw, ph - radius), 255, -1)
     for cx, cy in ((radius, radius), (pw - radius, radius), (radius, ph - radius), (pw - radius, ph - radius)):
-        cv2.circle(mask, (cx, cy), radius, 255, -1)
+        cv2.circle(mask, (cx, cy), radius, (255,), -1)
     warped = cv2.warpPerspective(arr, h, (out_w, out_h), flags=cv2.INTER_AREA)
     wmask = cv2.warpPerspective(mask, h, (out_w, out_h), flags=cv2.INTER_LINEAR).astype(np.float32) / 255
     shadow = cv2.GaussianBlur(np.roll(wmask, (14, 10), axis=(0, 1)), (0, 0), 12)

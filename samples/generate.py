@@ -22,9 +22,9 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 from PIL import Image
@@ -118,23 +118,23 @@ def _line_truth(line: dict, mapper: Callable[[list[int]], list[int]]) -> dict:
     return out
 
 
-def _page_truth(canvas: Canvas, index: int, mapper: Callable[[list[int]], list[int]], size: tuple[int, int],
+def page_truth(canvas: Canvas, index: int, mapper: Callable[[list[int]], list[int]], size: tuple[int, int],
                 text_layer: bool) -> dict:
     return {"index": index, "image": None, "width": size[0], "height": size[1], "text_layer": text_layer,
             "lines": [_line_truth(ln, mapper) for ln in canvas.lines]}
 
 
-def _add_fields(truth: dict, canvas: Canvas, page: int, mapper: Callable[[list[int]], list[int]]) -> None:
+def add_field_truth(truth: dict, canvas: Canvas, page: int, mapper: Callable[[list[int]], list[int]]) -> None:
     for name, f in canvas.fields.items():
         truth["fields"].setdefault(name, {"value": f["value"], "page": page, "box": mapper(f["box"])})
 
 
-def _base_truth(kind: str, level: str, seed: int, orientation: int, font: str, extra: dict) -> dict:
+def base_truth(kind: str, level: str, seed: int, orientation: int, font: str, extra: dict) -> dict:
     return {"specimen": True, "generator": GENERATOR, "seed": seed, "kind": kind, "level": level,
             "orientation": orientation, "font": font, "pages": [], "fields": {}, **extra}
 
 
-def _degrade_page(canvas: Canvas, level: str, rng: np.random.Generator, orientation: int,
+def degrade_page(canvas: Canvas, level: str, rng: np.random.Generator, orientation: int,
                   card: bool) -> tuple[Degraded, np.ndarray]:
     img, h0 = orient(canvas.image, orientation)
     d = degrade(img, level, rng, card=card)
@@ -190,28 +190,32 @@ def generate_document(kind: str, level: str, seed: int, *, orientation: int = 0,
 
 def _image_document(kind: str, level: str, seed: int, orientation: int, rendered: Rendered,
                     noise_rng: np.random.Generator) -> GeneratedDocument:
-    truth = _base_truth(kind, level, seed, orientation, rendered.font, rendered.extra)
+    truth = base_truth(kind, level, seed, orientation, rendered.font, rendered.extra)
     pages, files = [], []
     for i, canvas in enumerate(rendered.pages):
-        d, h = _degrade_page(canvas, level, noise_rng, orientation, kind in CARD_KINDS)
+        d, h = degrade_page(canvas, level, noise_rng, orientation, kind in CARD_KINDS)
         w, hh = d.image.size
         mapper = lambda b, h=h, w=w, hh=hh: map_box(b, h, w, hh)  # noqa: E731 - bind per page
         data = encode_png(d.image) if d.jpeg_quality is None else encode_jpeg(d.image, d.jpeg_quality)
         files.append(data)
         pages.append(Image.open(io.BytesIO(data)).convert("RGB"))
-        truth["pages"].append(_page_truth(canvas, i, mapper, (w, hh), False))
-        _add_fields(truth, canvas, i, mapper)
+        truth["pages"].append(page_truth(canvas, i, mapper, (w, hh), False))
+        add_field_truth(truth, canvas, i, mapper)
     return GeneratedDocument(kind, level, seed, pages, None, truth, files)
+
+
+def _same_place(box: list[int]) -> list[int]:
+    """The box mapper of a page drawn into the PDF as text: it sits exactly where the canvas drew it."""
+    return list(box)
 
 
 def _born_digital(seed: int, rng: random.Random) -> GeneratedDocument:
     rendered = render_cong_van(rng, pages=rng.choice((2, 3)), family=PDF_FAMILY)
     pdf = write_pdf(rendered.pages, "Công văn (mẫu tổng hợp)")
-    truth = _base_truth("pdf_born_digital", "clean", seed, 0, PDF_FAMILY, rendered.extra)
-    ident = lambda b: list(b)  # noqa: E731 - PDF text sits exactly where the canvas drew it
+    truth = base_truth("pdf_born_digital", "clean", seed, 0, PDF_FAMILY, rendered.extra)
     for i, canvas in enumerate(rendered.pages):
-        truth["pages"].append(_page_truth(canvas, i, ident, (canvas.width, canvas.height), True))
-        _add_fields(truth, canvas, i, ident)
+        truth["pages"].append(page_truth(canvas, i, _same_place, (canvas.width, canvas.height), True))
+        add_field_truth(truth, canvas, i, _same_place)
     return GeneratedDocument("pdf_born_digital", "clean", seed, [replay_raster(c) for c in rendered.pages], pdf, truth)
 
 
@@ -221,21 +225,23 @@ def _mixed(level: str, seed: int, person: Person, rng: random.Random,
     letter = render_don(person, rng, family=PDF_FAMILY)
     form = (render_ct01 if rng.random() < 0.5 else render_to_khai_khai_sinh)(person, rng)
     scan_level = "scanned" if level == "clean" else level  # page 2 is a scan whatever the level
-    d, h = _degrade_page(form.pages[0], scan_level, noise_rng, 0, False)
+    d, h = degrade_page(form.pages[0], scan_level, noise_rng, 0, False)
     # The image fills the A4 page, so its pixels scale onto the 300-dpi page grid.
     canvas = form.pages[0]
     h = np.diag([canvas.width / d.image.width, canvas.height / d.image.height, 1.0]) @ h
     jpeg = encode_jpeg(d.image, d.jpeg_quality or 90)
     pdf = write_pdf([letter.pages[0], jpeg], "Hồ sơ (mẫu tổng hợp)")
-    truth = _base_truth("pdf_mixed", level, seed, 0, PDF_FAMILY, {})
+    truth = base_truth("pdf_mixed", level, seed, 0, PDF_FAMILY, {})
     truth["scan_font"] = form.font
-    ident = lambda b: list(b)  # noqa: E731
-    mapper = lambda b: map_box(b, h, canvas.width, canvas.height)  # noqa: E731
-    truth["pages"].append(_page_truth(letter.pages[0], 0, ident, (canvas.width, canvas.height), True))
-    truth["pages"].append(_page_truth(canvas, 1, mapper, (canvas.width, canvas.height), False))
-    _add_fields(truth, letter.pages[0], 0, ident)
-    _add_fields(truth, canvas, 1, mapper)
-    page2 = Image.open(io.BytesIO(jpeg)).convert("RGB").resize((canvas.width, canvas.height), Image.BILINEAR)
+
+    def scanned_place(box: list[int]) -> list[int]:
+        return map_box(box, h, canvas.width, canvas.height)
+
+    truth["pages"].append(page_truth(letter.pages[0], 0, _same_place, (canvas.width, canvas.height), True))
+    truth["pages"].append(page_truth(canvas, 1, scanned_place, (canvas.width, canvas.height), False))
+    add_field_truth(truth, letter.pages[0], 0, _same_place)
+    add_field_truth(truth, canvas, 1, scanned_place)
+    page2 = Image.open(io.BytesIO(jpeg)).convert("RGB").resize((canvas.width, canvas.height), Image.Resampling.BILINEAR)
     return GeneratedDocument("pdf_mixed", level, seed, [replay_raster(letter.pages[0]), page2], pdf, truth)
 
 
@@ -265,7 +271,7 @@ def write_document(doc: GeneratedDocument, out_dir: Path, stem: str, *, tiff: bo
             p["image"] = f"{name}#page={p['index'] + 1}"
     else:
         names = [name] if len(doc.page_files) == 1 else [f"{stem}-p{i + 1}.{ext}" for i in range(len(doc.page_files))]
-        for n, data, p in zip(names, doc.page_files, doc.truth["pages"]):
+        for n, data, p in zip(names, doc.page_files, doc.truth["pages"], strict=True):
             (out_dir / n).write_bytes(data)
             p["image"] = n
     (out_dir / f"{stem}.json").write_text(json.dumps(doc.truth, ensure_ascii=False, indent=1) + "\n",

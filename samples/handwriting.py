@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -61,12 +61,12 @@ class Pen:
 
     @staticmethod
     def random(rng: random.Random) -> Pen:
-        fonts, fw = zip(*HAND_FONTS)
-        inks, iw = zip(*INKS)
+        fonts, fw = zip(*HAND_FONTS, strict=True)
+        inks, iw = zip(*INKS, strict=True)
         font = str(rng.choices(fonts, weights=fw)[0])
-        ink = tuple(max(0, min(255, v + rng.randint(-10, 10))) for v in rng.choices(inks, weights=iw)[0])
+        red, green, blue = (max(0, min(255, v + rng.randint(-10, 10))) for v in rng.choices(inks, weights=iw)[0])
         slant = rng.uniform(0.12, 0.32) if font in _UPRIGHT else rng.uniform(-0.1, 0.12)
-        return Pen(font, ink, rng.uniform(0.95, 1.05), slant, rng.uniform(3.0, 4.4),  # type: ignore[arg-type]
+        return Pen(font, (red, green, blue), rng.uniform(0.95, 1.05), slant, rng.uniform(3.0, 4.4),
                    rng.uniform(2.0, 4.0), rng.uniform(0.03, 0.06), rng.uniform(0.02, 0.045), rng.uniform(0.9, 1.0),
                    rng.uniform(1.0, 1.5), rng.uniform(0.6, 1.3))
 
@@ -151,14 +151,13 @@ def _glyph_alpha(g: _Glyph, pen: Pen, size: int, nrng: np.random.Generator) -> t
     for grid in (sx, sy):
         grid += _smooth_noise(nrng, h, w, cell) * amp
     warped = cv2.remap(np.ascontiguousarray(mask), sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                       borderValue=0)
+                       borderValue=(0,))
     # No smoothing and a lowish threshold: stacked diacritics stay apart and thin hairlines stay
     # (a merged or lost tilde / circumflex changes the word).
     skeleton = cv2.ximgproc.thinning(np.where(warped > 0.35, 255, 0).astype(np.uint8))
     k = max(2, round(g.stroke * ss))
     trace = cv2.dilate(skeleton, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(np.float32) / 255
-    trace = cv2.GaussianBlur(trace, (0, 0), 0.7 * ss)
-    trace = np.clip(trace * 1.25, 0, 1)
+    trace = np.clip(cv2.GaussianBlur(trace, (0, 0), 0.7 * ss) * 1.25, 0, 1)
     # Uneven pressure along the stroke: a slow field between ~0.7 and 1.
     field = _smooth_noise(nrng, h, w, cell)
     field = (field - field.min()) / (float(np.ptp(field)) + 1e-6)
@@ -258,7 +257,7 @@ class HandFill:
     def size(self, font: FontSpec) -> int:
         return round(font.size * self.pen.size_factor)
 
-    def _write(self, c: Canvas, x: float, y: float, text: str, font: FontSpec, **kw) -> Box:  # type: ignore[no-untyped-def]
+    def _write(self, c: Canvas, x: float, y: float, text: str, font: FontSpec, **kw: Any) -> Box:
         assert self.rng is not None
         return write(c, x, y, text, self.size(font), self.pen, self.rng, self.nrng, **kw)
 

@@ -11,9 +11,9 @@ import random
 
 from samples import graphics
 from samples.canvas import CARD_PX, Canvas, Rendered, union
-from samples.cards import DARK, RED, _card_canvas, _fit
+from samples.cards import DARK, RED, card_canvas, fit_font
 from samples.fonts import CARD_FAMILIES, FontSpec, pick_family
-from samples.identity import (Person, birth_registration_place, can_cuoc_qr_payload, card_mrz, ddmmyyyy)
+from samples.identity import Person, birth_registration_place, can_cuoc_qr_payload, card_mrz, ddmmyyyy
 
 NO_EXPIRY = "Không thời hạn"
 
@@ -41,7 +41,7 @@ def qr_extra_fields(person: Person) -> tuple[str, ...]:
 
 def render_can_cuoc_front(person: Person, rng: random.Random) -> Rendered:
     family = pick_family(rng, CARD_FAMILIES)
-    c = _card_canvas(rng, front=True)
+    c = card_canvas(rng, front=True)
     w = CARD_PX[0]
     bold = FontSpec(family, "B", 22)
     lab = FontSpec(family, "", 19)
@@ -50,7 +50,7 @@ def render_can_cuoc_front(person: Person, rng: random.Random) -> Rendered:
     cx = (176 + w - 24) // 2
     room = w - 24 - 176
     c.text(cx, 50, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-           _fit(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, room, 16), align="center", fill=DARK)
+           fit_font(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, room, 16), align="center", fill=DARK)
     motto = c.text(cx, 82, "Độc lập - Tự do - Hạnh phúc", FontSpec(family, "B", 21), align="center", fill=DARK)
     c.hline(motto[0] + 30, motto[2] - 30, motto[3] + 6, width=2, fill=DARK)
     c.text(cx, 142, "CĂN CƯỚC", FontSpec(family, "B", 46), align="center", fill=RED)
@@ -61,19 +61,19 @@ def render_can_cuoc_front(person: Person, rng: random.Random) -> Rendered:
 
     x, right = 276, w - 26
     c.text(x, 226, "Số định danh cá nhân / Personal identification number:",
-           _fit(c, "Số định danh cá nhân / Personal identification number:", lab, right - x, 14), fill=DARK)
+           fit_font(c, "Số định danh cá nhân / Personal identification number:", lab, right - x, 14), fill=DARK)
     c.field("so_dinh_danh", person.id12, c.text(x, 268, person.id12, FontSpec(family, "B", 36), fill=RED))
     c.text(x, 310, "Họ, chữ đệm và tên khai sinh / Full name:",
-           _fit(c, "Họ, chữ đệm và tên khai sinh / Full name:", lab, right - x, 14), fill=DARK)
-    name_font = _fit(c, person.name_upper, FontSpec(family, "B", 32), right - x, 20)
+           fit_font(c, "Họ, chữ đệm và tên khai sinh / Full name:", lab, right - x, 14), fill=DARK)
+    name_font = fit_font(c, person.name_upper, FontSpec(family, "B", 32), right - x, 20)
     c.field("ho_va_ten", person.name_upper, c.text(x, 350, person.name_upper, name_font, fill=DARK))
     reg = FontSpec(family, "", 22)
     c.labelled(x, 396, "Ngày, tháng, năm sinh / Date of birth:", ddmmyyyy(person.birth),
-               _fit(c, f"Ngày, tháng, năm sinh / Date of birth: {ddmmyyyy(person.birth)}", reg, right - x, 15),
+               fit_font(c, f"Ngày, tháng, năm sinh / Date of birth: {ddmmyyyy(person.birth)}", reg, right - x, 15),
                field_name="ngay_sinh", fill=DARK)
     sex_box = c.labelled(x, 440, "Giới tính / Sex:", person.sex, reg, field_name="gioi_tinh", fill=DARK)
     nat_x = max(sex_box[2] + 36, 560)
-    nat_font = _fit(c, "Quốc tịch / Nationality: Việt Nam", reg, right - nat_x, 15)
+    nat_font = fit_font(c, "Quốc tịch / Nationality: Việt Nam", reg, right - nat_x, 15)
     c.labelled(nat_x, 440, "Quốc tịch / Nationality:", "Việt Nam", nat_font, field_name="quoc_tich", fill=DARK)
     c.text(x, 612, "MẪU / SPECIMEN", FontSpec(family, "B", 18), fill=RED)
     return Rendered([c], family)
@@ -81,7 +81,7 @@ def render_can_cuoc_front(person: Person, rng: random.Random) -> Rendered:
 
 def render_can_cuoc_back(person: Person, rng: random.Random) -> Rendered:
     family = pick_family(rng, CARD_FAMILIES)
-    c = _card_canvas(rng, front=False)
+    c = card_canvas(rng, front=False)
     w = CARD_PX[0]
     payload = can_cuoc_qr_payload(person, qr_extra_fields(person))
     qr = graphics.qr_image(payload, 200)
@@ -102,7 +102,7 @@ def render_can_cuoc_back(person: Person, rng: random.Random) -> Rendered:
     expiry = ddmmyyyy(person.card_expiry) if person.card_expiry else NO_EXPIRY
     dates_right = 600
     y += 16
-    dfont = _fit(c, f"Ngày, tháng, năm hết hạn / Date of expiry: {expiry}", lab, dates_right - x, 14)
+    dfont = fit_font(c, f"Ngày, tháng, năm hết hạn / Date of expiry: {expiry}", lab, dates_right - x, 14)
     c.labelled(x, y, "Ngày, tháng, năm cấp / Date of issue:", issue, dfont, field_name="ngay_cap", fill=DARK)
     c.labelled(x, y + 36, "Ngày, tháng, năm hết hạn / Date of expiry:", expiry, dfont, field_name="co_gia_tri_den",
                fill=DARK)
@@ -111,7 +111,7 @@ def render_can_cuoc_back(person: Person, rng: random.Random) -> Rendered:
     icx = (dates_right + w - 20) // 2
     ty = max(y - 20, 252)
     c.text(icx, ty, "BỘ CÔNG AN", FontSpec(family, "B", 22), align="center", fill=DARK)
-    c.text(icx, ty + 26, "MINISTRY OF PUBLIC SECURITY", _fit(c, "MINISTRY OF PUBLIC SECURITY",
+    c.text(icx, ty + 26, "MINISTRY OF PUBLIC SECURITY", fit_font(c, "MINISTRY OF PUBLIC SECURITY",
            FontSpec(family, "", 16), w - 20 - dates_right, 12), align="center", fill=DARK)
     graphics.seal(c.image, icx - 40, ty + 100, 56)
     graphics.signature(c.image, (icx - 20, ty + 50, icx + 150, ty + 140), rng, width=3)

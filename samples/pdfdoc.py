@@ -7,7 +7,8 @@ Coordinates are the canvas's 300-dpi pixels times 72/300, so the truth boxes of 
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from fpdf import FPDF
 from PIL import Image, ImageDraw
@@ -17,7 +18,7 @@ from samples.canvas import Canvas, LineOp, TextOp
 PT_PER_PX = 72 / 300
 SPECIMEN_NOTE = "SPECIMEN - synthetic data, sohoa"
 # Fixed dates keep the file byte-identical for a given seed.
-_FIXED_DATE = datetime(2025, 12, 5, 0, 0, 0, tzinfo=timezone.utc)
+_FIXED_DATE = datetime(2025, 12, 5, 0, 0, 0, tzinfo=UTC)
 
 
 def _new_pdf(title: str) -> FPDF:
@@ -58,7 +59,7 @@ def _draw_canvas(pdf: FPDF, canvas: Canvas, loaded: set[tuple[str, str]]) -> Non
             pdf.line(op.x0 * PT_PER_PX, op.y0 * PT_PER_PX, op.x1 * PT_PER_PX, op.y1 * PT_PER_PX)
 
 
-def write_pdf(pages: list[Canvas | bytes], title: str) -> bytes:
+def write_pdf(pages: Sequence[Canvas | bytes], title: str) -> bytes:
     """Pages are canvases (text layer) or JPEG bytes (an image-only scanned page, full A4)."""
     pdf = _new_pdf(title)
     loaded: set[tuple[str, str]] = set()

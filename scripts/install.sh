@@ -11,7 +11,7 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-# The tests start a real PostgreSQL server on loopback (tests/pgserver.py).
+# The tests start a real PostgreSQL server on loopback (loopback/pgserver.py).
 if [ "${1:-}" = "--test" ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   missing+=(postgresql)
 fi

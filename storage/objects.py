@@ -16,10 +16,13 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, TYPE_CHECKING, BinaryIO, Protocol, cast
+
+if TYPE_CHECKING:
+    from minio import Minio
 
 _CHUNK = 1 << 20
 
@@ -66,7 +69,7 @@ class TooLarge(ValueError):
         self.limit = limit
 
 
-def copy_hashed(stream: BinaryIO, sink: BinaryIO, max_bytes: int | None) -> tuple[str, int]:
+def copy_hashed(stream: IO[bytes], sink: IO[bytes], max_bytes: int | None) -> tuple[str, int]:
     """Copy `stream` into `sink` in chunks: (SHA-256 hex, size). Refuses past `max_bytes`."""
     digest = hashlib.sha256()
     size = 0
@@ -163,7 +166,7 @@ class S3ObjectStore:
     503 until the server is back.
     """
 
-    def __init__(self, client, bucket: str) -> None:  # client: minio.Minio
+    def __init__(self, client: Minio, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
         self._bucket_ready = False
@@ -224,7 +227,8 @@ class S3ObjectStore:
                 return StoredObject(key, size, sha, created=False)
             spool.seek(0)
             with self._reachable():
-                self.client.put_object(self.bucket, key, spool, size, metadata={"sha256": sha})
+                # A binary file object that typeshed types as IO[bytes], minio as BinaryIO.
+                self.client.put_object(self.bucket, key, cast(BinaryIO, spool), size, metadata={"sha256": sha})
         return StoredObject(key, size, sha, created=True)
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
@@ -236,7 +240,8 @@ class S3ObjectStore:
 
     def open(self, key: str) -> BinaryIO:
         with self._reachable():
-            return self.client.get_object(self.bucket, key)
+            # urllib3's response is a readable binary stream (io.IOBase with read, close, with-block).
+            return cast(BinaryIO, self.client.get_object(self.bucket, key))
 
     def exists(self, key: str) -> bool:
         try:

@@ -38,7 +38,7 @@ def page_reader(engines):
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
-    from tests.s3server import start_s3_server
+    from loopback.s3server import start_s3_server
 
     server = start_s3_server(tmp_path_factory.mktemp("s3"))
     yield server
@@ -50,7 +50,7 @@ def postgres_server():
     import shutil
     import tempfile
 
-    from tests.pgserver import start_postgres
+    from loopback.pgserver import start_postgres
 
     # Not under pytest's 0700 tmp root: the server runs as the `postgres` user.
     workdir = Path(tempfile.mkdtemp(prefix="sohoa-pg-", dir="/tmp"))

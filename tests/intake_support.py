@@ -10,8 +10,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.app import build_service, create_app
-from intake.service import IntakeService, Role
+from api.app import create_app
+from intake.auth import Role
+from intake.service import IntakeService, open_service
 from intake.settings import Settings
 
 BACKENDS = ("local-sqlite", "s3-postgres")
@@ -75,11 +76,11 @@ class RunningApi:
 def start_api(settings: Settings, *, process: bool = True, service: IntakeService | None = None,
               keys: bool = True):  # noqa: ANN201
     """A context manager: the API (with Ray processing unless told not) and keys for each role."""
-    service = service or build_service(settings)
-    keys = {"counter": service.create_api_key(Role.COUNTER, "nv.tiepnhan"),
-            "reviewer": service.create_api_key(Role.REVIEWER, "kt.kiemtra"),
-            "agency": service.create_api_key(Role.AGENCY, "000.00.20.H26"),
-            "other_agency": service.create_api_key(Role.AGENCY, "000.00.30.H26")} if keys else {}
+    service = service or open_service(settings)
+    keys = {"counter": service.keys.create(Role.COUNTER, "nv.tiepnhan"),
+            "reviewer": service.keys.create(Role.REVIEWER, "kt.kiemtra"),
+            "agency": service.keys.create(Role.AGENCY, "000.00.20.H26"),
+            "other_agency": service.keys.create(Role.AGENCY, "000.00.30.H26")} if keys else {}
 
     class _Context:
         def __enter__(self) -> RunningApi:

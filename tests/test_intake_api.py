@@ -4,20 +4,18 @@ and listing. Runs on both backend sets; processing (Ray) is off here."""
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
-from api.app import build_service
-from intake.service import IntakeService
+from intake.service import IntakeService, open_service
+from loopback.ports import free_port
 from models.catalogue import load_organisation, load_procedures
 from storage.db import Database
 from storage.tables import ComponentRow, DossierRow, FieldRow
 from tests.fixtures_files import encrypted_pdf, text_pdf
 from tests.intake_support import API, BACKENDS, make_settings, start_api
-from tests.ports import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
 
@@ -89,11 +87,11 @@ def test_a_revoked_key_no_longer_opens_the_api(api, tmp_path, monkeypatch):
     from api.cli import main
 
     assert api.client.get(f"{API}/review/queue", headers=api.headers("reviewer")).status_code == 200
-    key_id = next(row.id for row in api.service.list_api_keys() if row.role == "reviewer")
-    assert api.service.revoke_api_key(key_id) and not api.service.revoke_api_key(10**9)
+    key_id = next(row.id for row in api.service.keys.list() if row.role == "reviewer")
+    assert api.service.keys.revoke(key_id) and not api.service.keys.revoke(10**9)
     response = api.client.get(f"{API}/review/queue", headers=api.headers("reviewer"))
     assert response.status_code == 401 and response.json()["code"] == "AUTH_INVALID"
-    listed = [row for row in api.service.list_api_keys() if row.id == key_id]
+    listed = [row for row in api.service.keys.list() if row.id == key_id]
     assert listed and listed[0].revoked_at is not None  # still listed: who had access, until when
     # The same through the command line, on the embedded defaults of a fresh data dir.
     monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path / "cli"))
@@ -135,7 +133,7 @@ def test_submit_issues_daily_codes_and_locks_the_dossier(api):
         assert body["state"] == "queued" and body["progress"]["pages_total"] == 1
         late = api.upload(dossier["id"], "b.png", _png(500))
         assert late.status_code == 409 and late.json()["code"] == "DOSSIER_NOT_EDITABLE"
-    day = date.today().strftime("%y%m%d")
+    day = api.service.ctx.clock.now().strftime("%y%m%d")  # Vietnam time, as the codes are
     assert codes == [f"000.00.01.H26-{day}-0001", f"000.00.01.H26-{day}-0002"]
     # Submitting twice answers the same code and queues nothing more.
     again = api.client.post(f"{API}/dossiers/{codes[1]}/submit", headers=api.headers("counter")).json()
@@ -196,7 +194,7 @@ def test_storage_down_is_503_and_nothing_is_recorded_then_retry_works(request, t
     down = make_settings("local-sqlite", request, tmp_path, storage={
         "backend": "s3", "s3_endpoint": f"127.0.0.1:{free_port()}", "s3_secret_key": "khong-co",
         "timeout_seconds": 1.0})
-    service = build_service(down)
+    service = open_service(down)
     with start_api(down, process=False, service=service) as api:
         dossier = api.new_dossier()
         response = api.upload(dossier["id"], "a.png", _png())
@@ -205,7 +203,7 @@ def test_storage_down_is_503_and_nothing_is_recorded_then_retry_works(request, t
         with service.db.transaction() as s:
             assert s.scalars(select(ComponentRow)).all() == []
     # The clerk retries once storage is back: the same dossier takes the file.
-    service.store = settings.object_store()
+    service = open_service(settings, db=service.db)
     with start_api(settings, process=False, service=service) as api:
         assert api.upload(dossier["id"], "a.png", _png()).status_code == 201
 

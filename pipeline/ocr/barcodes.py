@@ -16,11 +16,12 @@ from pipeline.text import nfc
 
 _RETRY_SCALES = (1.5, 2.0)
 _MAX_RETRY_PIXELS = 40_000_000  # an enlarged A4 page at 300 dpi is ~35 Mpx: the limit of a retry
+_QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 def _decode(image: np.ndarray, scale: float) -> list[Barcode]:
     found = []
-    for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=True):
+    for result in zxingcpp.read_barcodes(image, formats=_QR_ONLY, try_rotate=True):
         if not result.valid or not result.text:
             continue
         pos = result.position

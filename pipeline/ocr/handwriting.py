@@ -55,8 +55,8 @@ lines under ~15 px tall are not analysed reliably.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -190,7 +190,7 @@ def _ink(arr: np.ndarray, lines: Sequence[TextLine]) -> _Ink:
     ink = cv2.compare(dark, cv2.LUT(bg, _INK_STEP), cv2.CMP_GT)
     if colour:
         r, g, b = cv2.split(small)
-        red = cv2.compare(cv2.subtract(r, cv2.max(g, b)), RED_EXCESS, cv2.CMP_GT)
+        red = np.where(cv2.subtract(r, cv2.max(g, b)) > RED_EXCESS, np.uint8(255), np.uint8(0))
         ink = cv2.bitwise_and(ink, cv2.bitwise_not(red))
     lh = ref / f
     # Rules: straight runs longer than 1.5 line heights. Thickening across the run first lets a rule
@@ -500,7 +500,7 @@ def _clusters(ink: _Ink, free: np.ndarray) -> list[np.ndarray]:
     gx1 = ((ink.x1[free] + pad) // cell).astype(int)
     gy0 = ((cy - q) // cell).clip(0).astype(int)
     gy1 = ((cy + q) // cell).astype(int)
-    for a, b, c, d in zip(gx0, gy0, gx1, gy1):
+    for a, b, c, d in zip(gx0, gy0, gx1, gy1, strict=True):
         grid[b:d + 1, a:c + 1] = 1
     _, glab = cv2.connectedComponents(grid, connectivity=8)
     cl = glab[((ink.y0[free] + ink.y1[free]) // 2 // cell).astype(int),
@@ -532,7 +532,7 @@ def _find_level(arr: np.ndarray, lines: Sequence[TextLine], skew_degrees: float)
     h, w = arr.shape[:2]
     nw, nh = int(w * c + h * abs(s)) + 1, int(w * abs(s) + h * c) + 1
     # Turn by -skew about the centre, into a canvas that holds the whole page.
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), skew_degrees, 1.0)
+    turn = np.asarray(cv2.getRotationMatrix2D((w / 2, h / 2), skew_degrees, 1.0), np.float64)
     turn[:, 2] += ((nw - w) / 2, (nh - h) / 2)
     level = cv2.warpAffine(arr, turn, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # A line's upright box on the tilted page holds its rectangle turned by the skew: solve for it.
@@ -566,7 +566,7 @@ def _find(arr: np.ndarray, lines: Sequence[TextLine]) -> list[HandwritingMark]:
     skew = _skew(ink, groups)
     _measure_copies(ink, cand)
     found: list[tuple[Box, float, int | None]] = []
-    for i, (ln, comps) in enumerate(zip(lines, groups)):
+    for i, (ln, comps) in enumerate(zip(lines, groups, strict=True)):
         if len(comps):
             found += _analyse(ink, comps, (ln.box[3] - ln.box[1]) / ink.f, skew, i)
     free = cand[order[cut[0]:cut[1]]]

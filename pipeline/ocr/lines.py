@@ -135,19 +135,19 @@ def _neighbour_mask(region: np.ndarray, own: np.ndarray, neighbours: list[np.nda
     """Pixels of the region to paint out: neighbouring boxes, less our own box, less ink
     components that are our tone marks (small, outside the neighbour's core, right next to
     our letters)."""
-    paint = np.zeros(region.shape, np.uint8)
+    paint: np.ndarray = np.zeros(region.shape, np.uint8)
     for other in neighbours:
-        cv2.fillPoly(paint, [np.round(other).astype(np.int32)], 1)
-    own_mask = np.zeros(region.shape, np.uint8)
-    cv2.fillPoly(own_mask, [np.round(own).astype(np.int32)], 1)
+        cv2.fillPoly(paint, [np.round(other).astype(np.int32)], (1,))
+    own_mask: np.ndarray = np.zeros(region.shape, np.uint8)
+    cv2.fillPoly(own_mask, [np.round(own).astype(np.int32)], (1,))
     paint[own_mask > 0] = 0
     _, ink = cv2.threshold(region, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     contested = ink & paint
     if not contested.any():
         return paint
-    cores = np.zeros(region.shape, np.uint8)
+    cores: np.ndarray = np.zeros(region.shape, np.uint8)
     for other in neighbours:
-        cv2.fillPoly(cores, [np.round(_core(other)).astype(np.int32)], 1)
+        cv2.fillPoly(cores, [np.round(_core(other)).astype(np.int32)], (1,))
     own_height = float(np.linalg.norm(own[3] - own[0]))
     gap = max(2, int(round(_MARK_GAP * own_height)))
     # Our letters, grown by the small gap a mark keeps from them.
@@ -267,7 +267,10 @@ class PageReader:
         # The default crop first; an unsure reading is tried again through other crops
         # (neighbours left in, more room above for stacked marks such as the tilde of a
         # capital Ễ, other scales) and the reading the recognizer is surest of is kept.
-        best_crop, best, best_height, default = None, None, 0, None
+        best_crop: np.ndarray | None = None
+        best: Recognition | None = None
+        best_height = 0
+        default: np.ndarray | None = None
         for config, paint in self._crop_variants:
             if not paint and not neighbours:
                 continue  # the same crop as the painted one
@@ -279,6 +282,8 @@ class PageReader:
                 best_crop, best, best_height = crop, rec, config.target_line_height
             if best.confidence >= _SURE:
                 break
+        # The first variant (the default crop, painted) is never skipped: there is always a reading.
+        assert best_crop is not None and best is not None and default is not None
         crop, rec = best_crop, best
         # Every variant keeps the default side margins (a share of the line's height) and
         # scales both ways alike, so a word's place scales with the target height.

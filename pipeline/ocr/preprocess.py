@@ -106,7 +106,7 @@ def remove_rules(grey: np.ndarray, line_height: float) -> np.ndarray:
         if count > 1:
             joined = cv2.dilate(horizontal, np.ones((5, 5), np.uint8)) > 0
             touching = np.unique(labels[joined & (short > 0)])
-            vertical |= np.isin(labels, touching[touching > 0]).astype(np.uint8) * 255
+            vertical = cv2.bitwise_or(vertical, np.isin(labels, touching[touching > 0]).astype(np.uint8) * 255)
     rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
     if not rules.any():
         return grey

@@ -24,9 +24,9 @@ import cv2
 import numpy as np
 
 from models.document import Box, DocumentKind, Field, PageText, Rereading, TextLine, overlap
-from pipeline.ocr.engines import Recognition
 from pipeline.fields.classify import classify_page
 from pipeline.fields.extract import extract_fields
+from pipeline.ocr.engines import Recognition
 from pipeline.ocr.lines import LineCrop, looks_like_mrz
 
 # A line belongs to a field when this share of the smaller of the two boxes overlaps. A

@@ -21,8 +21,8 @@ from PIL import Image
 
 from models.document import Box, PageText, TextSource
 from pipeline.config import ReadingConfig
-from pipeline.pages.preflight import FileType, preflight
 from pipeline.output.searchable_pdf import PageImage, build_searchable_pdf
+from pipeline.pages.preflight import FileInfo, FileType
 from pipeline.pages.sources import page_source, render_pdf_page
 
 MANIFEST_VERSION = "sohoa-package/1"
@@ -58,10 +58,10 @@ def _usable_as_is(original: bytes, file_type: FileType) -> bool:
         return im.mode in ("RGB", "L", "1", "P", "RGBA")
 
 
-def searchable_pdf(original: bytes, filename: str, pages: list[PageText], config: ReadingConfig,
+def searchable_pdf(original: bytes, info: FileInfo, pages: list[PageText], config: ReadingConfig,
                    title: str | None = None) -> bytes:
-    """One component's searchable PDF, with the OCR text of `pages` laid invisibly over the images."""
-    info = preflight(original, filename, config.limits, pdf_dpi=config.pdf_dpi)
+    """One component's searchable PDF, with the OCR text of `pages` laid invisibly over the images.
+    `info` is the file's preflight result, kept from its upload (the file is not checked again)."""
     pages = sorted(pages, key=lambda p: p.index)
     if info.file_type is FileType.PDF and all(p.text_source == TextSource.PDF_TEXT for p in pages):
         return original
@@ -73,6 +73,7 @@ def searchable_pdf(original: bytes, filename: str, pages: list[PageText], config
             images.append(PageImage(_jpeg(image), page, float(config.pdf_dpi)))
             continue
         source = page_source(original, info, config, page.index)
+        assert source.image is not None  # an image file's page is always decoded pixels
         dpi = source.dpi or 300.0
         if info.page_count == 1 and _usable_as_is(original, info.file_type):
             images.append(PageImage(original, page, dpi))
@@ -81,14 +82,16 @@ def searchable_pdf(original: bytes, filename: str, pages: list[PageText], config
     return build_searchable_pdf(images, title=title)
 
 
-def page_jpeg(original: bytes, filename: str, index: int, config: ReadingConfig, crop: Box | None = None) -> bytes:
+def page_jpeg(original: bytes, info: FileInfo, index: int, config: ReadingConfig, crop: Box | None = None) -> bytes:
     """One page as a JPEG in the pixel frame of its lines' and fields' boxes (reviewer screens);
-    with `crop`, only that box and a margin of about one text line around it (a field's crop)."""
-    info = preflight(original, filename, config.limits, pdf_dpi=config.pdf_dpi)
+    with `crop`, only that box and a margin of about one text line around it (a field's crop).
+    `info` is the file's preflight result, kept from its upload."""
     if info.file_type is FileType.PDF:
         image = render_pdf_page(original, index, config.pdf_dpi)
     else:
-        image = page_source(original, info, config, index).image
+        source = page_source(original, info, config, index)
+        assert source.image is not None  # an image file's page is always decoded pixels
+        image = source.image
     if crop is not None:
         x0, y0, x1, y1 = crop
         margin = max(8, (y1 - y0) // 2)

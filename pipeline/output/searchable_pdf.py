@@ -19,6 +19,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import TextMode
+from fpdf.fonts import TTFFont
 from PIL import Image, ImageOps
 
 from models.document import PageText, TextLine
@@ -80,8 +81,9 @@ def build_searchable_pdf(
     # cannot encode ư, ơ, đ or the stacked tone marks.
     pdf.add_font(_FONT_NAME, fname=str(font))
     pdf.set_font(_FONT_NAME)
-    assert pdf.current_font is not None
-    desc = pdf.current_font.desc
+    ttf = pdf.current_font
+    assert isinstance(ttf, TTFFont)  # the TrueType file just added, never a core font
+    desc = ttf.desc
     # Viewers draw a selection (and PDFium's loose char boxes run) from the font's descent
     # to its ascent: sizing the font so that this span equals the box height makes the
     # highlight cover the box. For DejaVuSans, size = 0.86 x box height.
@@ -107,7 +109,7 @@ def _add_page(pdf: FPDF, page: PageImage, em_height: float, descent: float) -> N
 
 def _embeddable(data: bytes, size: tuple[int, int], index: int) -> bytes | Image.Image:
     """The bytes themselves where possible: fpdf2 copies a JPEG's bytes as they are (DCTDecode)."""
-    image = Image.open(BytesIO(data))  # reads the header only
+    image: Image.Image = Image.open(BytesIO(data))  # reads the header only
     if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
         # The pipeline reads such a photo turned upright (pipeline.pages.sources), so the boxes are
         # on the turned picture; PDF viewers ignore EXIF. Embed the turned pixels (losslessly

@@ -16,7 +16,7 @@ import io
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -28,8 +28,8 @@ from PIL import Image, ImageOps
 
 from models.document import TextLine
 from pipeline.config import ReadingConfig
-from pipeline.pages.preflight import PDFIUM_LOCK, FileInfo, FileType, decoder_errors, open_pdf, pdf_pixels
 from pipeline.ocr.order import ordered_lines
+from pipeline.pages.preflight import PDFIUM_LOCK, FileInfo, FileType, decoder_errors, open_pdf, pdf_pixels
 from pipeline.text import ACCENTED_LETTERS, nfc
 
 # A gap wider than this many line heights splits one PDF text row into two lines, the
@@ -129,8 +129,10 @@ def _image_page(im: Image.Image, index: int) -> PageSource:
 
 
 def _image_dpi(dpi: object) -> float | None:
+    if not isinstance(dpi, Iterable):
+        return None
     try:
-        x, y = (float(v) for v in dpi)  # type: ignore[union-attr]
+        x, y = (float(v) for v in dpi)
     except (TypeError, ValueError):
         return None
     value = (x + y) / 2
@@ -318,15 +320,15 @@ def _scan_content(page: pdfium.PdfPage) -> _Content:
     page_area = max(width * height, 1.0)
     invisible = covered = seen_text = False
     largest = 0.0
-    l, b, r, t = (ctypes.c_float() for _ in range(4))
+    x0, y0, x1, y1 = (ctypes.c_float() for _ in range(4))  # left, bottom, right, top
     for i in range(pdfium_c.FPDFPage_CountObjects(page)):
         top = pdfium_c.FPDFPage_GetObject(page, i)
         has_text, has_invisible, has_image = _subtree_kinds(top)
         invisible |= has_invisible
         # Bounds inside a form XObject are in the form's space: use the top-level
         # object's bounds (an over-estimate for forms, which errs towards OCR).
-        if has_image and pdfium_c.FPDFPageObj_GetBounds(top, l, b, r, t):
-            share = min(abs(r.value - l.value) * abs(t.value - b.value) / page_area, 1.0)
+        if has_image and pdfium_c.FPDFPageObj_GetBounds(top, x0, y0, x1, y1):
+            share = min(abs(x1.value - x0.value) * abs(y1.value - y0.value) / page_area, 1.0)
             largest = max(largest, share)
             covered |= seen_text and share >= _SCAN_IMAGE_SHARE
         seen_text |= has_text

