@@ -539,12 +539,13 @@ def test_black_hand_printing_found_by_its_lack_of_copies() -> None:
 
 
 def test_copies_of_type_are_alike_and_hand_drawn_letters_are_not() -> None:
-    from pipeline.ocr import handwriting as hw
+    from pipeline.ocr.handwriting import ink as hw_ink
+    from pipeline.ocr.handwriting import params
 
     page = form_page(20, "black")
-    ink = hw._ink(page.image, page.lines)
-    cand, _ = hw._assign(ink, page.lines)
-    hw._measure_copies(ink, cand)
+    ink = hw_ink.measure_ink(page.image, page.lines)
+    cand, _ = hw_ink.assign_to_lines(ink, page.lines)
+    hw_ink.measure_copies(ink, cand)
     glyph = (ink.y1 - ink.y0) * ink.f >= 25  # letter bodies, not dots and marks
 
     def inside(boxes: list[Box]) -> np.ndarray:
@@ -558,9 +559,9 @@ def test_copies_of_type_are_alike_and_hand_drawn_letters_are_not() -> None:
     hand_printed = [b for (b, _), k in zip(page.written, page.kinds, strict=True) if k in ("block", "digits", "cells")]
     written = ink.copy[inside(hand_printed)]
     assert len(printed) > 200 and len(written) > 30
-    assert np.mean(printed <= hw.COPY_SAME) > 0.5
-    assert np.mean(written <= hw.COPY_SAME) < 0.05
-    assert hw.LLR_NO_COPY * 0.5 <= ink.no_copy_llr <= hw.LLR_NO_COPY  # a clean page: missing copies tell
+    assert np.mean(printed <= params.COPY_SAME) > 0.5
+    assert np.mean(written <= params.COPY_SAME) < 0.05
+    assert params.LLR_NO_COPY * 0.5 <= ink.no_copy_llr <= params.LLR_NO_COPY  # a clean page: missing copies tell
 
 
 @pytest.mark.parametrize("angle", [6.0, -8.0])
