@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": schemas.ErrorPublic} for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 503)}
+    status: {"model": schemas.ErrorPublic} for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 503)
+}
 NO_STORE = {"Cache-Control": "private, no-store"}  # personal data: no shared caches
 
 
@@ -53,8 +54,12 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
             if app.state.processing is not None:
                 app.state.processing.stop()
 
-    app = FastAPIOffline(title="Số Hóa API", version="1", lifespan=lifespan,
-                         description="Tiếp nhận, số hóa và bàn giao hồ sơ thủ tục hành chính.")
+    app = FastAPIOffline(
+        title="Số Hóa API",
+        version="1",
+        lifespan=lifespan,
+        description="Tiếp nhận, số hóa và bàn giao hồ sơ thủ tục hành chính.",
+    )
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -79,8 +84,10 @@ def get_service(request: Request) -> IntakeService:
 
 
 Service = Annotated[IntakeService, Depends(get_service)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
-                                              description="Gửi lại cùng mã → nhận lại đúng kết quả lần đầu.")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="Gửi lại cùng mã → nhận lại đúng kết quả lần đầu."),
+]
 
 
 def require(*roles: Role) -> Callable[..., Principal]:
@@ -111,22 +118,35 @@ def _routes() -> APIRouter:
 def _catalogue_routes(router: APIRouter) -> None:
     @router.get("/procedures", tags=["catalogue"], response_model=list[schemas.ProcedurePublic])
     def procedures(service: Service, _who: Staff) -> list[schemas.ProcedurePublic]:
-        return [schemas.ProcedurePublic(code=p.code, name=p.name, agency=p.agency,
-                                        processing_days=p.processing_days,
-                                        cutoff=p.cutoff.strftime("%H:%M") if p.cutoff else None,
-                                        green_lane=p.green_lane) for p in service.ctx.catalogue.procedures.values()]
+        return [
+            schemas.ProcedurePublic(
+                code=p.code,
+                name=p.name,
+                agency=p.agency,
+                processing_days=p.processing_days,
+                cutoff=p.cutoff.strftime("%H:%M") if p.cutoff else None,
+                green_lane=p.green_lane,
+            )
+            for p in service.ctx.catalogue.procedures.values()
+        ]
 
 
 def _counter_routes(router: APIRouter) -> None:
     @router.post("/dossiers", tags=["counter"], status_code=201, response_model=schemas.DossierPublic)
-    def create_dossier(body: schemas.DossierCreate, service: Service, who: Counter,
-                       idempotency_key: IdempotencyKey = None) -> schemas.DossierPublic:
+    def create_dossier(
+        body: schemas.DossierCreate, service: Service, who: Counter, idempotency_key: IdempotencyKey = None
+    ) -> schemas.DossierPublic:
         return service.dossiers.create(who, body, idempotency_key)
 
     @router.post("/dossiers/{ref}/files", tags=["counter"], status_code=201, response_model=schemas.ComponentPublic)
-    def upload_file(ref: str, service: Service, who: Counter, file: Annotated[UploadFile, File()],
-                    source: Annotated[str | None, Form(pattern="^(scan|upload|born_digital)$")] = None,
-                    idempotency_key: IdempotencyKey = None) -> schemas.ComponentPublic | JSONResponse:
+    def upload_file(
+        ref: str,
+        service: Service,
+        who: Counter,
+        file: Annotated[UploadFile, File()],
+        source: Annotated[str | None, Form(pattern="^(scan|upload|born_digital)$")] = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> schemas.ComponentPublic | JSONResponse:
         component = service.dossiers.add_file(who, ref, file.filename or "", file.file, source, idempotency_key)
         if not component.created:
             return JSONResponse(component.model_dump(mode="json"), status_code=200)
@@ -145,37 +165,56 @@ def _review_routes(router: APIRouter) -> None:
     field_path = "/review/dossiers/{ref}/components/{component_id}/fields/{name}"
 
     @router.get("/review/queue", tags=["reviewer"], response_model=list[schemas.QueueItemPublic])
-    def review_queue(service: Service, who: Reviewer,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[schemas.QueueItemPublic]:
+    def review_queue(
+        service: Service, who: Reviewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    ) -> list[schemas.QueueItemPublic]:
         return service.review.queue(who, limit)
 
     @router.get("/review/dossiers/{ref}", tags=["reviewer"], response_model=schemas.ReviewDossierPublic)
     def review_dossier(ref: str, service: Service, who: Reviewer) -> schemas.ReviewDossierPublic:
         return service.review.dossier(who, ref)
 
-    @router.get("/review/dossiers/{ref}/components/{component_id}/pages/{index}/image", tags=["reviewer"],
-                response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
+    @router.get(
+        "/review/dossiers/{ref}/components/{component_id}/pages/{index}/image",
+        tags=["reviewer"],
+        response_class=Response,
+        responses={200: {"content": {"image/jpeg": {}}}},
+    )
     def page_image(ref: str, component_id: int, index: int, service: Service, who: Reviewer) -> Response:
-        return Response(service.review.page_image(who, ref, component_id, index), media_type="image/jpeg",
-                        headers=NO_STORE)
+        return Response(
+            service.review.page_image(who, ref, component_id, index), media_type="image/jpeg", headers=NO_STORE
+        )
 
-    @router.get(field_path + "/crop", tags=["reviewer"], response_class=Response,
-                responses={200: {"content": {"image/jpeg": {}}}})
+    @router.get(
+        field_path + "/crop",
+        tags=["reviewer"],
+        response_class=Response,
+        responses={200: {"content": {"image/jpeg": {}}}},
+    )
     def field_crop(ref: str, component_id: int, name: str, service: Service, who: Reviewer, part: int = 0) -> Response:
         """The field's region of its page, as JPEG: what the reviewer compares the value with."""
-        return Response(service.review.field_crop(who, ref, component_id, name, part), media_type="image/jpeg",
-                        headers=NO_STORE)
+        return Response(
+            service.review.field_crop(who, ref, component_id, name, part), media_type="image/jpeg", headers=NO_STORE
+        )
 
     @router.put(field_path, tags=["reviewer"], response_model=schemas.FieldPublic)
-    def correct_field(ref: str, component_id: int, name: str, body: schemas.FieldUpdate, service: Service,
-                      who: Reviewer, part: int = 0) -> schemas.FieldPublic:
+    def correct_field(
+        ref: str,
+        component_id: int,
+        name: str,
+        body: schemas.FieldUpdate,
+        service: Service,
+        who: Reviewer,
+        part: int = 0,
+    ) -> schemas.FieldPublic:
         """Another value, typed from the page. `part`: which document of the file, when one upload
         holds several (see the component's parts)."""
         return service.review.correct_field(who, ref, component_id, name, body.value, part)
 
     @router.post(field_path + "/confirm", tags=["reviewer"], response_model=schemas.FieldPublic)
-    def confirm_field(ref: str, component_id: int, name: str, service: Service, who: Reviewer,
-                      part: int = 0) -> schemas.FieldPublic:
+    def confirm_field(
+        ref: str, component_id: int, name: str, service: Service, who: Reviewer, part: int = 0
+    ) -> schemas.FieldPublic:
         """The value as read is right: kept, and recorded as confirmed (who, when)."""
         return service.review.confirm_field(who, ref, component_id, name, part)
 
@@ -191,18 +230,27 @@ def _review_routes(router: APIRouter) -> None:
 
 def _agency_routes(router: APIRouter) -> None:
     @router.get("/agency/dossiers", tags=["agency"], response_model=schemas.AgencyListPublic)
-    def agency_list(service: Service, who: AgencyUser, cursor: str | None = None,
-                    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                    include_delivered: bool = False) -> schemas.AgencyListPublic:
+    def agency_list(
+        service: Service,
+        who: AgencyUser,
+        cursor: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        include_delivered: bool = False,
+    ) -> schemas.AgencyListPublic:
         return service.agency.list(who, cursor, limit, include_delivered)
 
     @router.get("/agency/dossiers/{code}/manifest", tags=["agency"], response_model=schemas.ManifestPublic)
     def manifest(code: str, service: Service, who: AgencyUser) -> dict:
         return service.agency.manifest(who, code)
 
-    @router.get("/agency/dossiers/{code}/files/{name:path}", tags=["agency"],
-                responses={307: {"description": "Redirect to a short-lived presigned URL (S3)"},
-                           200: {"description": "The file, streamed (local storage)"}})
+    @router.get(
+        "/agency/dossiers/{code}/files/{name:path}",
+        tags=["agency"],
+        responses={
+            307: {"description": "Redirect to a short-lived presigned URL (S3)"},
+            200: {"description": "The file, streamed (local storage)"},
+        },
+    )
     def download(code: str, name: str, service: Service, who: AgencyUser) -> Response:
         key, url, media_type = service.agency.package_file(who, code, name)
         if url is not None:
@@ -215,14 +263,18 @@ def _agency_routes(router: APIRouter) -> None:
                     yield chunk
 
         filename = name.rsplit("/", 1)[-1]
-        return StreamingResponse(chunks(), media_type=media_type,
-                                 headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE})
+        return StreamingResponse(
+            chunks(),
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+        )
 
     @router.post("/agency/dossiers/{code}/ack", tags=["agency"], response_model=schemas.DossierPublic)
     def acknowledge(code: str, service: Service, who: AgencyUser) -> schemas.DossierPublic:
         return service.agency.acknowledge(who, code)
 
     @router.post("/agency/dossiers/{code}/status", tags=["agency"], response_model=schemas.DossierPublic)
-    def report_status(code: str, body: schemas.StatusReport, service: Service, who: AgencyUser,
-                      idempotency_key: IdempotencyKey = None) -> schemas.DossierPublic:
+    def report_status(
+        code: str, body: schemas.StatusReport, service: Service, who: AgencyUser, idempotency_key: IdempotencyKey = None
+    ) -> schemas.DossierPublic:
         return service.agency.report_status(who, code, body, idempotency_key)

@@ -70,12 +70,14 @@ def cmd_process(args: argparse.Namespace) -> int:
     files: list[tuple[str, list]] = []
     internal_error = False
     total = sum(info.page_count for _, _, info in accepted)
-    with tqdm(total=total, unit="trang", desc="Đang đọc", file=sys.stderr,
-              disable=args.quiet or total <= 1, leave=False) as bar:
+    with tqdm(
+        total=total, unit="trang", desc="Đang đọc", file=sys.stderr, disable=args.quiet or total <= 1, leave=False
+    ) as bar:
         for source, data, info in accepted:
             try:
-                files.append((source, read_pages(data, source, config, engines, info=info,
-                                                 on_page=lambda _p: bar.update(1))))
+                files.append(
+                    (source, read_pages(data, source, config, engines, info=info, on_page=lambda _p: bar.update(1)))
+                )
             except InputRefused as err:
                 refused.append(_refusal(source, err))
                 print(f"sohoa: {source}: {err.code}: {err.message_vi}", file=sys.stderr)
@@ -213,11 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--temp-dir", help="Ray's temp dir (keep it short)")
     worker.set_defaults(func=cmd_worker)
 
-    keys = sub.add_parser("keys", help="create an API key (printed once; only its hash is stored), "
-                                       "list keys, or revoke one: keys revoke ID")
+    keys = sub.add_parser(
+        "keys",
+        help="create an API key (printed once; only its hash is stored), list keys, or revoke one: keys revoke ID",
+    )
     keys.add_argument("role", choices=["counter", "reviewer", "agency", "admin", "list", "revoke"])
-    keys.add_argument("subject", nargs="?", help="staff user name, the agency's code for role agency, "
-                                                "or the key id to revoke")
+    keys.add_argument(
+        "subject", nargs="?", help="staff user name, the agency's code for role agency, or the key id to revoke"
+    )
     keys.set_defaults(func=cmd_keys)
 
     db = sub.add_parser("db", help="migrate the database to the newest schema and load reference data")

@@ -2,8 +2,8 @@
 
 A clerk creates a dossier and uploads the committed specimen pages, submits it and gets
 the dossier code and appointment date; a local Ray reads the pages (progress bar); a
-reviewer corrects or confirms every flagged field, then approves; the competent agency lists it, fetches the manifest, downloads the
-package and checks every file's SHA-256.
+reviewer corrects or confirms every flagged field, then approves; the competent agency
+lists it, fetches the manifest, downloads the package and checks every file's SHA-256.
 """
 
 from __future__ import annotations
@@ -20,8 +20,12 @@ import httpx
 
 from intake.auth import Role
 
-SAMPLE_FILES = ("cccd_front-scanned-000.jpg", "cccd_back-scanned-000.jpg", "to_khai_khai_sinh-scanned-000.jpg",
-                "pdf_born_digital-clean-000.pdf")
+SAMPLE_FILES = (
+    "cccd_front-scanned-000.jpg",
+    "cccd_back-scanned-000.jpg",
+    "to_khai_khai_sinh-scanned-000.jpg",
+    "pdf_born_digital-clean-000.pdf",
+)
 
 
 def _free_port() -> int:
@@ -33,8 +37,10 @@ def _free_port() -> int:
 def _check(response: httpx.Response) -> dict:
     if response.status_code >= 400:
         body = response.json()
-        raise SystemExit(f"sohoa demo: {response.request.method} {response.request.url.path}: "
-                         f"{body.get('code')}: {body.get('message')}")
+        raise SystemExit(
+            f"sohoa demo: {response.request.method} {response.request.url.path}: "
+            f"{body.get('code')}: {body.get('message')}"
+        )
     return response.json()
 
 
@@ -46,11 +52,14 @@ def run_demo(settings, samples_dir: Path, out_dir: Path, timeout: float = 600.0)
     from intake.service import open_service
 
     service = open_service(settings)
-    keys = {role: service.keys.create(role, subject) for role, subject in
-            ((Role.COUNTER, "demo.tiepnhan"), (Role.REVIEWER, "demo.kiemtra"))}
+    keys = {
+        role: service.keys.create(role, subject)
+        for role, subject in ((Role.COUNTER, "demo.tiepnhan"), (Role.REVIEWER, "demo.kiemtra"))
+    }
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, service=service), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, service=service), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -90,18 +99,34 @@ def _settle_flagged_fields(http: httpx.Client, reviewer: dict, code: str, review
                 print(f"  người kiểm tra xác nhận {field['name']}: {field['value']}", file=sys.stderr)
 
 
-def _flow(http: httpx.Client, service, keys: dict, samples_dir: Path, out_dir: Path,  # noqa: ANN001
-          timeout: float, tqdm) -> int:  # noqa: ANN001
+def _flow(
+    http: httpx.Client,
+    service,
+    keys: dict,
+    samples_dir: Path,
+    out_dir: Path,  # noqa: ANN001
+    timeout: float,
+    tqdm,
+) -> int:  # noqa: ANN001
     counter = {"X-API-Key": keys[Role.COUNTER]}
-    dossier = _check(http.post("/dossiers", headers=counter, json={
-        "procedure_code": "2.000635", "service_point_code": "HN-HOANKIEM",
-        "applicant": {"full_name": "Huỳnh Ngọc Bảo Trang (MẪU)"}}))
+    dossier = _check(
+        http.post(
+            "/dossiers",
+            headers=counter,
+            json={
+                "procedure_code": "2.000635",
+                "service_point_code": "HN-HOANKIEM",
+                "applicant": {"full_name": "Huỳnh Ngọc Bảo Trang (MẪU)"},
+            },
+        )
+    )
     print(f"Tiếp nhận: thủ tục {dossier['procedure_code']} — {dossier['procedure_name']}", file=sys.stderr)
     for name in SAMPLE_FILES:
         path = samples_dir / name
         with path.open("rb") as fh:
-            component = _check(http.post(f"/dossiers/{dossier['id']}/files", headers=counter,
-                                         files={"file": (name, fh)}))
+            component = _check(
+                http.post(f"/dossiers/{dossier['id']}/files", headers=counter, files={"file": (name, fh)})
+            )
         print(f"  đã nhận {name}: {component['page_count']} trang", file=sys.stderr)
     dossier = _check(http.post(f"/dossiers/{dossier['id']}/submit", headers=counter))
     code = dossier["code"]
@@ -147,9 +172,11 @@ def _flow(http: httpx.Client, service, keys: dict, samples_dir: Path, out_dir: P
         path = target / entry["name"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(response.content)
-    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
-                                          encoding="utf-8")
+    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     _check(http.post(f"/agency/dossiers/{code}/ack", headers=agency))
-    print(f"\nCơ quan {dossier['agency_code']} đã nhận gói hồ sơ {code}: {len(manifest['files'])} tệp, "
-          f"SHA-256 khớp. Gói tải về: {target}", file=sys.stderr)
+    print(
+        f"\nCơ quan {dossier['agency_code']} đã nhận gói hồ sơ {code}: {len(manifest['files'])} tệp, "
+        f"SHA-256 khớp. Gói tải về: {target}",
+        file=sys.stderr,
+    )
     return 0

@@ -66,7 +66,8 @@ class Scores:
         if kind == DocumentKind.CCCD_FRONT:
             ok = all(
                 fields.get(n) is not None and fields[n]["value"] == truth_fields[n]["value"]
-                for n in CARD_FIELDS if n in truth_fields
+                for n in CARD_FIELDS
+                if n in truth_fields
             )
             self.cards.add((int(ok), 1))
 
@@ -120,8 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                 ours[key].pdf_exact.add((int(not wrong), 1))
             if args.show_errors:
                 for truth_text, text in wrong:
-                    print(f"  {sample.path.name}: T: {truth_text}\n  {' ' * len(sample.path.name)}  O: {text}",
-                          file=sys.stderr)
+                    print(
+                        f"  {sample.path.name}: T: {truth_text}\n  {' ' * len(sample.path.name)}  O: {text}",
+                        file=sys.stderr,
+                    )
         ours[sample.level].add_fields(sample.kind, sample.truth.get("fields", {}), doc["fields"])
         if baseline is not None:
             pages = _baseline_document(baseline, data, sample.path.name, config)
@@ -137,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Accuracy, seed {args.seed}, {len(samples)} documents, {time.perf_counter() - started:.0f} s")
     print("ours = PP-OCR detection + Tesseract vie per line; tess = whole-page Tesseract vie\n")
-    header = (f"{'level':<17}{'CER ours':>9}{'tess':>8}{'target':>8}  {'CER no marks':>12}{'tess':>8}"
-              f"  {'accents ok':>10}{'tess':>8}  {'fields':>7}{'tess':>7}  {'cards':>8}{'tess':>8}")
+    header = (
+        f"{'level':<17}{'CER ours':>9}{'tess':>8}{'target':>8}  {'CER no marks':>12}{'tess':>8}"
+        f"  {'accents ok':>10}{'tess':>8}  {'fields':>7}{'tess':>7}  {'cards':>8}{'tess':>8}"
+    )
     print(header)
     print("-" * len(header))
     for level in [*levels, "born-digital PDF"]:
@@ -146,11 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         o, b = ours[level], base.get(level, Scores())
         target = TARGET_CER.get(level)
-        print(f"{level:<17}{_pct(o.cer.rate):>9}{_pct(b.cer.rate):>8}{_pct(target) if target else '':>8}  "
-              f"{_pct(o.cer_plain.rate):>12}{_pct(b.cer_plain.rate):>8}  "
-              f"{_pct(_share(o.accents)):>10}{_pct(_share(b.accents)):>8}  "
-              f"{_pct(_share(o.fields)):>7}{_pct(_share(b.fields)):>7}  "
-              f"{_pct(_share(o.cards)):>8}{_pct(_share(b.cards)):>8}")
+        print(
+            f"{level:<17}{_pct(o.cer.rate):>9}{_pct(b.cer.rate):>8}{_pct(target) if target else '':>8}  "
+            f"{_pct(o.cer_plain.rate):>12}{_pct(b.cer_plain.rate):>8}  "
+            f"{_pct(_share(o.accents)):>10}{_pct(_share(b.accents)):>8}  "
+            f"{_pct(_share(o.fields)):>7}{_pct(_share(b.fields)):>7}  "
+            f"{_pct(_share(o.cards)):>8}{_pct(_share(b.cards)):>8}"
+        )
     kinds = sorted({k for k, _ in by_kind})
     print(f"\nCER ours by kind: {'kind':<20}" + "".join(f"{lv:>10}" for lv in levels))
     for kind in kinds:
@@ -159,8 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     pdf = ours.get("born-digital PDF")
     if pdf:
         print(f"\nborn-digital PDF pages with exact text: {pdf.pdf_exact.errors}/{pdf.pdf_exact.total}")
-    print("\nTargets: CER ≤ 0.5 % clean, ≤ 0.3 % scanned, ≤ 1.5 % hard; accents ≥ 99.5 %;"
-          " CCCD front (số định danh, họ và tên, ngày sinh exact) ≥ 98 % of cards")
+    print(
+        "\nTargets: CER ≤ 0.5 % clean, ≤ 0.3 % scanned, ≤ 1.5 % hard; accents ≥ 99.5 %;"
+        " CCCD front (số định danh, họ và tên, ngày sinh exact) ≥ 98 % of cards"
+    )
     return 0
 
 

@@ -21,8 +21,12 @@ class WholePageTesseract:
 
         config = config or RecognizerConfig()
         self._tesserocr = tesserocr
-        self._api = tesserocr.PyTessBaseAPI(path=str(find_tessdata(config)) + os.sep, lang=config.language,
-                                            psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY)
+        self._api = tesserocr.PyTessBaseAPI(
+            path=str(find_tessdata(config)) + os.sep,
+            lang=config.language,
+            psm=tesserocr.PSM.AUTO,
+            oem=tesserocr.OEM.LSTM_ONLY,
+        )
 
     def read(self, image: np.ndarray) -> list[TextLine]:
         """Lines with boxes, as Tesseract segments the page."""

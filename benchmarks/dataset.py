@@ -35,8 +35,19 @@ def load_set(seed: int, count: int, kinds: list[str] | None, levels: list[str]) 
     manifest = out / "manifest.json"
     if not manifest.exists():
         # In a child process: generating pages must not count in the benchmark's memory.
-        command = [sys.executable, "-m", "samples.generate", "--out", str(out), "--seed", str(seed),
-                   "--count", str(count), "--levels", ",".join(levels)]
+        command = [
+            sys.executable,
+            "-m",
+            "samples.generate",
+            "--out",
+            str(out),
+            "--seed",
+            str(seed),
+            "--count",
+            str(count),
+            "--levels",
+            ",".join(levels),
+        ]
         if kinds:
             command += ["--kinds", ",".join(kinds)]
         subprocess.run(command, check=True)

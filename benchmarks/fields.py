@@ -63,13 +63,22 @@ def truth_components(truth: dict) -> list[dict]:
     """[{kind, fields}] in page order (a bundle lists several)."""
     if "components" in truth:
         return truth["components"]
-    return [{"kind": truth["kind"], "fields": truth.get("fields", {}),
-             "handwritten_fields": truth.get("handwritten_fields", [])}]
+    return [
+        {
+            "kind": truth["kind"],
+            "fields": truth.get("fields", {}),
+            "handwritten_fields": truth.get("handwritten_fields", []),
+        }
+    ]
 
 
-def score_document(truth: dict, components: list, show_wrong: bool,
-                   per_field: dict[str, Tally] | None = None,
-                   reasons: dict[str, Counter] | None = None) -> Tally:
+def score_document(
+    truth: dict,
+    components: list,
+    show_wrong: bool,
+    per_field: dict[str, Tally] | None = None,
+    reasons: dict[str, Counter] | None = None,
+) -> Tally:
     t = Tally()
     expected = truth_components(truth)
     for k, want in enumerate(expected):
@@ -91,13 +100,19 @@ def score_document(truth: dict, components: list, show_wrong: bool,
                 f.ok += 1
                 f.handwritten_ok += int(is_hand)
                 if is_hand and show_wrong:
-                    print(f"  HANDWRITTEN ok: {want['kind']} {name}: {field.value!r} sources={field.sources} "
-                          f"conf={field.confidence:.3f} box={field.box}", file=sys.stderr)
+                    print(
+                        f"  HANDWRITTEN ok: {want['kind']} {name}: {field.value!r} sources={field.sources} "
+                        f"conf={field.confidence:.3f} box={field.box}",
+                        file=sys.stderr,
+                    )
                 right = field.value == normalize_value(name, spec["value"])
                 f.ok_right += int(right)
                 if not right and show_wrong:
-                    print(f"  WRONG ok: {want['kind']} {name}: {field.value!r} != {spec['value']!r} "
-                          f"conf={field.confidence:.3f} sources={field.sources}", file=sys.stderr)
+                    print(
+                        f"  WRONG ok: {want['kind']} {name}: {field.value!r} != {spec['value']!r} "
+                        f"conf={field.confidence:.3f} sources={field.sources}",
+                        file=sys.stderr,
+                    )
             elif reasons is not None:
                 why = "missing" if field is None else str(field.reason or field.status)
                 reasons[f"{want['kind']}.{name}"][why] += 1
@@ -123,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     config = settings.reading
     engines = OcrEngines(config, settings.cache_dir)
-    kinds = args.kinds.split(",") if args.kinds else [*CARD_KINDS, *FORM_KINDS, "cong_van", "quyet_dinh",
-                                                         "bundle_card_form"]
+    kinds = (
+        args.kinds.split(",")
+        if args.kinds
+        else [*CARD_KINDS, *FORM_KINDS, "cong_van", "quyet_dinh", "bundle_card_form"]
+    )
     by_cell: dict[tuple[str, str], Tally] = defaultdict(Tally)
     per_field: dict[str, Tally] = defaultdict(Tally)
     reasons: dict[str, Counter] = defaultdict(Counter)
@@ -142,23 +160,33 @@ def main(argv: list[str] | None = None) -> int:
                 pages = read_pages(data, name, config, engines)
                 pages_read += len(pages)
                 reading = interpret_files([(name, pages)], config)[0]
-                by_cell[(level, kind)].add(score_document(doc.truth, reading.parts, args.show_wrong,
-                                                                per_field, reasons))
+                by_cell[(level, kind)].add(
+                    score_document(doc.truth, reading.parts, args.show_wrong, per_field, reasons)
+                )
                 print(f"\r{level} {kind} {n + 1}/{args.count}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     elapsed = time.perf_counter() - started
 
-    header = f"{'level':8} {'kind':18} {'docs':>4} {'kind acc':>9} {'fields':>6} {'ok share':>9} " \
-             f"{'ok prec':>9} {'wrong unflagged':>15}"
+    header = (
+        f"{'level':8} {'kind':18} {'docs':>4} {'kind acc':>9} {'fields':>6} {'ok share':>9} "
+        f"{'ok prec':>9} {'wrong unflagged':>15}"
+    )
     print(header)
     print("-" * len(header))
     totals: dict[str, Tally] = defaultdict(Tally)
     for (level, kind), t in sorted(by_cell.items()):
-        print(f"{level:8} {kind:18} {t.docs:4d} {_pct(t.kind_right, t.docs)} {t.fields:6d} {_pct(t.ok, t.fields)} "
-              f"{_pct(t.ok_right, t.ok)} {t.wrong_unflagged:15d}")
+        print(
+            f"{level:8} {kind:18} {t.docs:4d} {_pct(t.kind_right, t.docs)} {t.fields:6d} {_pct(t.ok, t.fields)} "
+            f"{_pct(t.ok_right, t.ok)} {t.wrong_unflagged:15d}"
+        )
         totals["all"].add(t)
-        group = (kind.rsplit("_", 1)[0] if kind in CARD_KINDS  # cccd (chip, 2021-24), can_cuoc, cmnd
-                 else "forms" if kind in FORM_KINDS else "other")
+        group = (
+            kind.rsplit("_", 1)[0]
+            if kind in CARD_KINDS  # cccd (chip, 2021-24), can_cuoc, cmnd
+            else "forms"
+            if kind in FORM_KINDS
+            else "other"
+        )
         totals[f"{group}/{level}"].add(t)
     print()
     print(f"{'field (all levels)':40} {'count':>5} {'ok share':>9} {'ok prec':>9}  why not ok")
@@ -173,8 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     for group in sorted(totals):
         if group.startswith(("cccd/", "can_cuoc/", "cmnd/", "forms/")):
             t = totals[group]
-            target = {"cccd": "target ≥ 90 % (scanned)", "can_cuoc": "target ≥ 90 % (scanned)",
-                      "forms": "target ≥ 80 % (typed)", "cmnd": "(old 9-digit CMND: no target)"}[group.split("/")[0]]
+            target = {
+                "cccd": "target ≥ 90 % (scanned)",
+                "can_cuoc": "target ≥ 90 % (scanned)",
+                "forms": "target ≥ 80 % (typed)",
+                "cmnd": "(old 9-digit CMND: no target)",
+            }[group.split("/")[0]]
             print(f"ok share, {group:14}: {_pct(t.ok, t.fields)}   {target}")
     if everything.handwritten:
         print(f"handwritten values marked ok: {everything.handwritten_ok} of {everything.handwritten}   target 0")
@@ -184,5 +216,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-

@@ -39,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         for kind in (*FORMS, "cong_van"):
             for n in range(args.count):
                 seed = sub_seed(args.seed, kind, n) % 2**63
-                doc = (generate_document(kind, level, seed, handwriting=0.5) if kind in FORMS
-                       else generate_document(kind, level, seed))
+                doc = (
+                    generate_document(kind, level, seed, handwriting=0.5)
+                    if kind in FORMS
+                    else generate_document(kind, level, seed)
+                )
                 for truth, image in zip(doc.truth["pages"], doc.pages, strict=True):
                     lines = [TextLine(ln["text"], tuple(ln["box"]), 0.9) for ln in truth["lines"]]
                     start = time.perf_counter()
@@ -55,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
                         else:
                             printed += 1
                             marked += i in on_line
-        print(f"{level}: handwritten lines found {found} of {written} ({100 * found / max(written, 1):.1f} %); "
-              f"printed lines marked {marked} of {printed}; {1000 * seconds / max(pages, 1):.0f} ms per page "
-              f"({pages} pages)")
+        print(
+            f"{level}: handwritten lines found {found} of {written} ({100 * found / max(written, 1):.1f} %); "
+            f"printed lines marked {marked} of {printed}; {1000 * seconds / max(pages, 1):.0f} ms per page "
+            f"({pages} pages)"
+        )
     return 0
 
 

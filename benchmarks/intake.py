@@ -178,14 +178,20 @@ def bench_processing(pages: int, seed: int) -> ProcessingResult:
     expected_kinds = [name.split("-", 1)[1].rsplit(".", 1)[0] for name, _ in measured]
 
     with _scratch("sohoa-bench-") as data_dir, _scratch("sohoa-ray-") as ray_dir:
-        settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'sohoa.db'}",
-                            storage=StorageSettings(backend="local"),
-                            ray=RaySettings(address=None, workers=WORKERS, temp_dir=ray_dir))
+        settings = Settings(
+            data_dir=data_dir,
+            database_url=f"sqlite:///{data_dir / 'sohoa.db'}",
+            storage=StorageSettings(backend="local"),
+            ray=RaySettings(address=None, workers=WORKERS, temp_dir=ray_dir),
+        )
         service = open_service(settings)
         counter = service.keys.authenticate(service.keys.create(Role.COUNTER, "bench.tiepnhan"))
         person = make_person(random.Random(sub_seed(seed, "intake-bench", "applicant")))
-        body = DossierCreate(procedure_code=PROCEDURE, service_point_code=SERVICE_POINT,
-                             applicant=ApplicantBase(full_name=person.full_name, id_number=person.id12))
+        body = DossierCreate(
+            procedure_code=PROCEDURE,
+            service_point_code=SERVICE_POINT,
+            applicant=ApplicantBase(full_name=person.full_name, id_number=person.id12),
+        )
 
         def state_of(public_id: str) -> str:
             with service.db.transaction() as s:
@@ -211,11 +217,20 @@ def bench_processing(pages: int, seed: int) -> ProcessingResult:
             # As api.app.start_processing, but the dispatcher runs in this thread (run_until),
             # so that the clock stops the moment the last page is recorded.
             start_ray(None, num_cpus=WORKERS, temp_dir=ray_dir, object_store_mb=settings.ray.object_store_mb)
-            pool = TimedPool(WorkerSetup(settings.reading, settings.storage, data_dir / "objects",
-                                         settings.cache_dir), WORKERS)
-            dispatcher = Dispatcher(service.db, pool, settings.reading, DispatchSettings(
-                pipeline_version(settings.reading), settings.processing.max_attempts,
-                settings.processing.lease_seconds, settings.processing.poll_seconds))
+            pool = TimedPool(
+                WorkerSetup(settings.reading, settings.storage, data_dir / "objects", settings.cache_dir), WORKERS
+            )
+            dispatcher = Dispatcher(
+                service.db,
+                pool,
+                settings.reading,
+                DispatchSettings(
+                    pipeline_version(settings.reading),
+                    settings.processing.max_attempts,
+                    settings.processing.lease_seconds,
+                    settings.processing.poll_seconds,
+                ),
+            )
 
             # Warm-up 1: both page jobs are claimed in the first dispatcher step, one per idle
             # actor, so each actor starts and loads its models here. Warm-up 2 confirms it:
@@ -239,8 +254,9 @@ def bench_processing(pages: int, seed: int) -> ProcessingResult:
 
             ray.shutdown()
             service.db.dispose()
-    return ProcessingResult(len(measured), upload_s, submit_s, processing_s, state, kinds_right,
-                            (warm[0], warm[1]), page_s)
+    return ProcessingResult(
+        len(measured), upload_s, submit_s, processing_s, state, kinds_right, (warm[0], warm[1]), page_s
+    )
 
 
 # --- (b) agency listing --------------------------------------------------------------------
@@ -289,7 +305,8 @@ def _dossier_rows(count: int, seed: int, service: IntakeService) -> list[dict]:
     days = [d for d in (today - timedelta(days=n) for n in range(180, 0, -1)) if ctx.calendar.is_working_day(d)]
     received = sorted(
         datetime.combine(rng.choice(days), clock(7, 30), zone) + timedelta(seconds=rng.randrange(9 * 3600))
-        for _ in range(count))
+        for _ in range(count)
+    )
     sequence: dict[tuple[str, date], int] = {}
     rows = []
     for at in received:
@@ -298,8 +315,9 @@ def _dossier_rows(count: int, seed: int, service: IntakeService) -> list[dict]:
         point = rng.choice(points)
         key = (point.receiving_unit, at.date())
         sequence[key] = sequence.get(key, 0) + 1
-        code = format_dossier_code(ctx.settings.intake.dossier_code_format, point.receiving_unit, at.date(),
-                                   sequence[key])
+        code = format_dossier_code(
+            ctx.settings.intake.dossier_code_format, point.receiving_unit, at.date(), sequence[key]
+        )
         state = rng.choices([s for s, _ in STATE_SHARES], [w for _, w in STATE_SHARES])[0]
         person = make_person(rng)
         received_utc = at.astimezone(UTC)
@@ -307,20 +325,32 @@ def _dossier_rows(count: int, seed: int, service: IntakeService) -> list[dict]:
         acknowledged: datetime | None = None
         if approved is not None and state == "delivered":  # a delivered dossier was approved first
             acknowledged = approved + timedelta(hours=rng.randrange(1, 72))
-        rows.append({
-            "public_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "code": code, "procedure_code": procedure.code, "service_point_code": point.point.code,
-            "agency_code": agency, "applicant_name": person.full_name, "applicant_id_number": person.id12,
-            "applicant_phone": person.phone, "created_by": "bench.tiepnhan",
-            "created_at": received_utc - timedelta(minutes=rng.randrange(2, 30)), "received_at": received_utc,
-            "due_date": procedure.appointment_date(ctx.calendar, at.replace(tzinfo=None),
-                                                   ctx.settings.intake.green_lane_share).isoformat(),
-            "national_status": rng.choice((2, 4, 9)) if state == "delivered" else 2,
-            "state": state, "attention_reason": None,
-            "approved_by": "bench.kiemtra" if approved else None, "approved_at": approved,
-            "package_prefix": f"packages/{code}/" if approved else None, "acknowledged_at": acknowledged,
-            "updated_at": acknowledged or approved or received_utc,
-        })
+        rows.append(
+            {
+                "public_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "code": code,
+                "procedure_code": procedure.code,
+                "service_point_code": point.point.code,
+                "agency_code": agency,
+                "applicant_name": person.full_name,
+                "applicant_id_number": person.id12,
+                "applicant_phone": person.phone,
+                "created_by": "bench.tiepnhan",
+                "created_at": received_utc - timedelta(minutes=rng.randrange(2, 30)),
+                "received_at": received_utc,
+                "due_date": procedure.appointment_date(
+                    ctx.calendar, at.replace(tzinfo=None), ctx.settings.intake.green_lane_share
+                ).isoformat(),
+                "national_status": rng.choice((2, 4, 9)) if state == "delivered" else 2,
+                "state": state,
+                "attention_reason": None,
+                "approved_by": "bench.kiemtra" if approved else None,
+                "approved_at": approved,
+                "package_prefix": f"packages/{code}/" if approved else None,
+                "acknowledged_at": acknowledged,
+                "updated_at": acknowledged or approved or received_utc,
+            }
+        )
     return rows
 
 
@@ -347,8 +377,14 @@ def _listing_plan(service: IntakeService, principal: Principal) -> list[str]:
 
     captured: list[tuple[str, Sequence[Any] | Mapping[str, Any]]] = []
 
-    def capture(_conn: object, _cursor: object, statement: str, parameters: Sequence[Any] | Mapping[str, Any],
-                _context: object, _many: bool) -> None:
+    def capture(
+        _conn: object,
+        _cursor: object,
+        statement: str,
+        parameters: Sequence[Any] | Mapping[str, Any],
+        _context: object,
+        _many: bool,
+    ) -> None:
         if statement.lstrip().upper().startswith("SELECT") and "FROM dossiers" in statement:
             captured.append((statement, parameters))
 
@@ -387,7 +423,7 @@ def bench_listing(dossiers: int, requests: int, seed: int) -> ListingResult:
             rows = _dossier_rows(dossiers, seed, service)
             with service.db.engine.begin() as conn:
                 for start in range(0, len(rows), 1000):
-                    conn.execute(insert(DossierRow), rows[start:start + 1000])
+                    conn.execute(insert(DossierRow), rows[start : start + 1000])
             with service.db.engine.begin() as conn:
                 conn.execute(text("ANALYZE"))  # the planner must know the table as production would
             seed_s = time.perf_counter() - t0
@@ -395,8 +431,12 @@ def bench_listing(dossiers: int, requests: int, seed: int) -> ListingResult:
             # The busiest agency: the longest listing to walk.
             with service.db.transaction() as s:
                 agency, listed = s.execute(
-                    select(DossierRow.agency_code, func.count()).where(DossierRow.state == "validated")
-                    .group_by(DossierRow.agency_code).order_by(func.count().desc()).limit(1)).one()
+                    select(DossierRow.agency_code, func.count())
+                    .where(DossierRow.state == "validated")
+                    .group_by(DossierRow.agency_code)
+                    .order_by(func.count().desc())
+                    .limit(1)
+                ).one()
             key = service.keys.create(Role.AGENCY, agency)
             principal = service.keys.authenticate(key)
 
@@ -410,8 +450,9 @@ def bench_listing(dossiers: int, requests: int, seed: int) -> ListingResult:
                 page, walk_pages = service_page(page.next_cursor), walk_pages + 1
                 seen += [item.code for item in page.items]
             if len(seen) != listed or len(set(seen)) != listed:
-                raise SystemExit(f"benchmarks.intake: walk listed {len(seen)} ({len(set(seen))} distinct), "
-                                 f"expected {listed}")
+                raise SystemExit(
+                    f"benchmarks.intake: walk listed {len(seen)} ({len(set(seen))} distinct), expected {listed}"
+                )
             plan = _listing_plan(service, principal)
 
             app = create_app(settings, process=False, service=service)
@@ -424,8 +465,9 @@ def bench_listing(dossiers: int, requests: int, seed: int) -> ListingResult:
                         params["cursor"] = cursor
                     response = client.get("/api/v1/agency/dossiers", params=params, headers=headers)
                     if response.status_code != 200:
-                        raise SystemExit(f"benchmarks.intake: listing answered {response.status_code}: "
-                                         f"{response.text[:200]}")
+                        raise SystemExit(
+                            f"benchmarks.intake: listing answered {response.status_code}: {response.text[:200]}"
+                        )
                     return response.json()["next_cursor"]
 
                 http = _timed_walk(over_http, requests)
@@ -441,8 +483,19 @@ def bench_listing(dossiers: int, requests: int, seed: int) -> ListingResult:
 
 
 def _command(args: argparse.Namespace) -> str:
-    argv = [".venv/bin/python", "-m", "benchmarks.intake", "--pages", str(args.pages), "--seed", str(args.seed),
-            "--dossiers", str(args.dossiers), "--requests", str(args.requests)]
+    argv = [
+        ".venv/bin/python",
+        "-m",
+        "benchmarks.intake",
+        "--pages",
+        str(args.pages),
+        "--seed",
+        str(args.seed),
+        "--dossiers",
+        str(args.dossiers),
+        "--requests",
+        str(args.requests),
+    ]
     argv += ["--skip-processing"] * args.skip_processing + ["--skip-listing"] * args.skip_listing
     return shlex.join(argv)
 
@@ -468,29 +521,49 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_processing:
         print(f"\n(a) Processing: {args.pages} scanned pages, {WORKERS} Ray actors on {WORKERS} CPUs, SQLite")
         r = bench_processing(args.pages, args.seed)
-        print(f"  warm-up (2 pages each): {r.warmup_s[0]:.1f} s with actor start and model load, "
-              f"then {r.warmup_s[1]:.1f} s warm")
+        print(
+            f"  warm-up (2 pages each): {r.warmup_s[0]:.1f} s with actor start and model load, "
+            f"then {r.warmup_s[1]:.1f} s warm"
+        )
         print(f"  {f'create + upload {r.pages} files':<26}: {r.upload_s:6.2f} s")
         print(f"  {'submit call':<26}: {r.submit_s:6.2f} s")
-        print(f"  {f'submit → {r.state}':<26}: {r.processing_s:6.2f} s = {r.pages_per_s:.2f} pages/s"
-              f"   target ≤ {PROCESSING_TARGET_S:.0f} s: {_verdict(r.ok)}")
-        print(f"  {'page at an actor':<26}: mean {statistics.mean(r.page_s):.2f} s, max {max(r.page_s):.2f} s;"
-              f" actors busy {r.busy:.0%} of the wall")
+        print(
+            f"  {f'submit → {r.state}':<26}: {r.processing_s:6.2f} s = {r.pages_per_s:.2f} pages/s"
+            f"   target ≤ {PROCESSING_TARGET_S:.0f} s: {_verdict(r.ok)}"
+        )
+        print(
+            f"  {'page at an actor':<26}: mean {statistics.mean(r.page_s):.2f} s, max {max(r.page_s):.2f} s;"
+            f" actors busy {r.busy:.0%} of the wall"
+        )
         print(f"  {'kinds classified right':<26}: {r.kinds_right}/{r.pages};  {_load()}")
-        summary.append((f"(a) {r.pages}-page scan, submit → review, {WORKERS} cores", f"{r.processing_s:.2f} s",
-                        f"≤ {PROCESSING_TARGET_S:.0f} s", _verdict(r.ok)))
+        summary.append(
+            (
+                f"(a) {r.pages}-page scan, submit → review, {WORKERS} cores",
+                f"{r.processing_s:.2f} s",
+                f"≤ {PROCESSING_TARGET_S:.0f} s",
+                _verdict(r.ok),
+            )
+        )
 
     if not args.skip_listing:
         print(f"\n(b) Agency listing: {args.dossiers:,} dossiers in PostgreSQL, pages of {LIST_PAGE}")
         listing = bench_listing(args.dossiers, args.requests, args.seed)
-        print(f"  seeded and analysed in {listing.seed_s:.1f} s; agency {listing.agency}: "
-              f"{listing.listed} validated dossiers = {listing.walk_pages} pages, each listed once")
+        print(
+            f"  seeded and analysed in {listing.seed_s:.1f} s; agency {listing.agency}: "
+            f"{listing.listed} validated dossiers = {listing.walk_pages} pages, each listed once"
+        )
         print("  plan: " + "\n        ".join(listing.plan))
         for name, lat in (("HTTP (TestClient)", listing.http), ("service call only", listing.service)):
             print(f"  {name:<18}: {len(lat.seconds)} requests ({lat.first_pages} first pages)  {_fmt_ms(lat.p)}")
         print(f"  target p95 ≤ {LISTING_TARGET_MS:.0f} ms over HTTP: {_verdict(listing.ok)};  {_load()}")
-        summary.append((f"(b) agency listing p95, HTTP, {args.dossiers:,} dossiers",
-                        f"{listing.http.p['p95']:.1f} ms", f"≤ {LISTING_TARGET_MS:.0f} ms", _verdict(listing.ok)))
+        summary.append(
+            (
+                f"(b) agency listing p95, HTTP, {args.dossiers:,} dossiers",
+                f"{listing.http.p['p95']:.1f} ms",
+                f"≤ {LISTING_TARGET_MS:.0f} ms",
+                _verdict(listing.ok),
+            )
+        )
         summary.append(("    same, service call only", f"{listing.service.p['p95']:.1f} ms", "", ""))
 
     if summary:

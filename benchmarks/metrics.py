@@ -91,7 +91,7 @@ def accented_letters(truth: str, predicted: str) -> tuple[int, int]:
     exact = 0
     for block in Levenshtein.opcodes(t, p):
         if block.tag == "equal":
-            exact += sum(c in ACCENTED_LETTERS for c in t[block.src_start:block.src_end])
+            exact += sum(c in ACCENTED_LETTERS for c in t[block.src_start : block.src_end])
     return exact, total
 
 

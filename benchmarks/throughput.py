@@ -81,11 +81,15 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Throughput, seed {args.seed}: {pages} scanned A4 pages {sorted(dims)} px (300 dpi)")
     print(f"  models loaded in {load_s:.1f} s, RSS after load {rss_after_load:.0f} MB")
-    print(f"  ours : {ocr_s / pages:.2f} s/page = {60 * pages / ocr_s:.1f} pages/min/core"
-          f"   (target ≥ 40)   peak RSS {peak:.0f} MB (target ≤ 1024)")
+    print(
+        f"  ours : {ocr_s / pages:.2f} s/page = {60 * pages / ocr_s:.1f} pages/min/core"
+        f"   (target ≥ 40)   peak RSS {peak:.0f} MB (target ≤ 1024)"
+    )
     if pdf_pages:
-        print(f"  born-digital PDF text pages: {pdf_pages} in {pdf_s:.2f} s = {pdf_pages / pdf_s:.1f} pages/s"
-              f" (target ≥ 20)")
+        print(
+            f"  born-digital PDF text pages: {pdf_pages} in {pdf_s:.2f} s = {pdf_pages / pdf_s:.1f} pages/s"
+            f" (target ≥ 20)"
+        )
 
     if not args.no_baseline:
         baseline = WholePageTesseract(config.recognizer)
@@ -100,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         for image in images:
             baseline.read(image)
         base_s = time.perf_counter() - started
-        print(f"  tess : {base_s / len(images):.2f} s/page = {60 * len(images) / base_s:.1f} pages/min/core"
-              f" (whole-page Tesseract vie, same pages)")
+        print(
+            f"  tess : {base_s / len(images):.2f} s/page = {60 * len(images) / base_s:.1f} pages/min/core"
+            f" (whole-page Tesseract vie, same pages)"
+        )
     return 0
 
 

@@ -53,23 +53,34 @@ class AgencyDesk:
             raise ServiceError(ErrorCode.DOSSIER_NOT_FOUND, code)
         return row
 
-    def list(self, who: Principal, cursor: str | None, limit: int,
-             include_delivered: bool = False) -> schemas.AgencyListPublic:
+    def list(
+        self, who: Principal, cursor: str | None, limit: int, include_delivered: bool = False
+    ) -> schemas.AgencyListPublic:
         after = decode_cursor(cursor) if cursor else 0
         states = list(HANDED_OVER) if include_delivered else [ProcessingState.VALIDATED.value]
         with self.ctx.db.transaction() as s:
-            rows = s.scalars(select(DossierRow)
-                             .where(DossierRow.agency_code == who.subject, DossierRow.state.in_(states),
-                                    DossierRow.id > after)
-                             .order_by(DossierRow.id).limit(limit + 1)).all()
+            rows = s.scalars(
+                select(DossierRow)
+                .where(DossierRow.agency_code == who.subject, DossierRow.state.in_(states), DossierRow.id > after)
+                .order_by(DossierRow.id)
+                .limit(limit + 1)
+            ).all()
         more = len(rows) > limit
         rows = rows[:limit]
         return schemas.AgencyListPublic(
-            items=[schemas.AgencyDossierPublic(
-                code=r.code, procedure_code=r.procedure_code, received_at=r.received_at,
-                due_date=date.fromisoformat(r.due_date) if r.due_date else None,
-                national_status=r.national_status, approved_at=r.approved_at) for r in rows],
-            next_cursor=encode_cursor(rows[-1].id) if more else None)
+            items=[
+                schemas.AgencyDossierPublic(
+                    code=r.code,
+                    procedure_code=r.procedure_code,
+                    received_at=r.received_at,
+                    due_date=date.fromisoformat(r.due_date) if r.due_date else None,
+                    national_status=r.national_status,
+                    approved_at=r.approved_at,
+                )
+                for r in rows
+            ],
+            next_cursor=encode_cursor(rows[-1].id) if more else None,
+        )
 
     def _package(self, who: Principal, code: str, action: str, detail: str | None = None) -> tuple[str, dict]:
         """(package prefix, manifest) of an agency's dossier; the access is logged."""
@@ -103,8 +114,9 @@ class AgencyDesk:
             s.flush()
             return dossier_public(s, row, self.ctx.catalogue)
 
-    def report_status(self, who: Principal, code: str, report: schemas.StatusReport,
-                      idempotency_key: str | None = None) -> schemas.DossierPublic:
+    def report_status(
+        self, who: Principal, code: str, report: schemas.StatusReport, idempotency_key: str | None = None
+    ) -> schemas.DossierPublic:
         try:
             status = NationalStatus(report.status)
         except ValueError as exc:
@@ -117,11 +129,19 @@ class AgencyDesk:
             if row.state != ProcessingState.DELIVERED.value:
                 raise ServiceError(ErrorCode.DOSSIER_NOT_READY, "chưa xác nhận đã nhận hồ sơ")
             row.national_status = int(status)
-            s.add(StatusReportRow(dossier_id=row.id, status=int(status), note=report.note, reported_by=who.subject,
-                                  at=self.ctx.clock.now()))
+            s.add(
+                StatusReportRow(
+                    dossier_id=row.id,
+                    status=int(status),
+                    note=report.note,
+                    reported_by=who.subject,
+                    at=self.ctx.clock.now(),
+                )
+            )
             s.flush()
             return dossier_public(s, row, self.ctx.catalogue)
 
-        request = IdempotentRequest.of(idempotency_key, f"POST /agency/dossiers/{code}/status",
-                                       report.model_dump_json())
+        request = IdempotentRequest.of(
+            idempotency_key, f"POST /agency/dossiers/{code}/status", report.model_dump_json()
+        )
         return run_once(self.ctx.db, who, request, schemas.DossierPublic, work)

@@ -36,16 +36,21 @@ from storage.tables import ComponentRow, DossierRow, JobRow, PageRow
 
 log = logging.getLogger(__name__)
 
-MEDIA_TYPES = {FileType.PDF: "application/pdf", FileType.JPEG: "image/jpeg", FileType.PNG: "image/png",
-               FileType.TIFF: "image/tiff"}
+MEDIA_TYPES = {
+    FileType.PDF: "application/pdf",
+    FileType.JPEG: "image/jpeg",
+    FileType.PNG: "image/png",
+    FileType.TIFF: "image/tiff",
+}
 
 
 class Dossiers:
     def __init__(self, ctx: IntakeContext) -> None:
         self.ctx = ctx
 
-    def create(self, who: Principal, body: schemas.DossierCreate,
-               idempotency_key: str | None = None) -> schemas.DossierPublic:
+    def create(
+        self, who: Principal, body: schemas.DossierCreate, idempotency_key: str | None = None
+    ) -> schemas.DossierPublic:
         procedure = self.ctx.catalogue.get(body.procedure_code)
         if procedure is None:
             raise ServiceError(ErrorCode.PROCEDURE_UNKNOWN, body.procedure_code)
@@ -56,15 +61,26 @@ class Dossiers:
             raise ServiceError(ErrorCode.AGENCY_UNKNOWN, agency)
 
         def work(s: Session) -> schemas.DossierPublic:
-            row = DossierRow(public_id=str(uuid.uuid4()), procedure_code=procedure.code,
-                             service_point_code=body.service_point_code, agency_code=agency,
-                             applicant_name=body.applicant.full_name, applicant_id_number=body.applicant.id_number,
-                             applicant_phone=body.applicant.phone, created_by=who.subject,
-                             state=ProcessingState.DRAFT.value, national_status=int(NationalStatus.DUOC_TIEP_NHAN))
+            row = DossierRow(
+                public_id=str(uuid.uuid4()),
+                procedure_code=procedure.code,
+                service_point_code=body.service_point_code,
+                agency_code=agency,
+                applicant_name=body.applicant.full_name,
+                applicant_id_number=body.applicant.id_number,
+                applicant_phone=body.applicant.phone,
+                created_by=who.subject,
+                state=ProcessingState.DRAFT.value,
+                national_status=int(NationalStatus.DUOC_TIEP_NHAN),
+            )
             s.add(row)
             s.flush()
-            log.info("dossier %s created by %s for %s", row.public_id, who.subject,
-                     mask_number(body.applicant.id_number or ""))
+            log.info(
+                "dossier %s created by %s for %s",
+                row.public_id,
+                who.subject,
+                mask_number(body.applicant.id_number or ""),
+            )
             return dossier_public(s, row, self.ctx.catalogue)
 
         request = IdempotentRequest.of(idempotency_key, "POST /dossiers", body.model_dump_json())
@@ -86,8 +102,15 @@ class Dossiers:
         except InputRefused as err:
             raise ServiceError(err.code, err.detail) from err
 
-    def add_file(self, who: Principal, ref: str, filename: str, stream: BinaryIO, source: str | None = None,
-                 idempotency_key: str | None = None) -> schemas.ComponentPublic:
+    def add_file(
+        self,
+        who: Principal,
+        ref: str,
+        filename: str,
+        stream: BinaryIO,
+        source: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> schemas.ComponentPublic:
         """Store an uploaded file and attach it to a draft dossier; the same file twice is kept once."""
         filename = nfc(filename or "tep-khong-ten")[:255]
         with self.ctx.db.transaction() as s:
@@ -99,23 +122,34 @@ class Dossiers:
         def work(s: Session) -> schemas.ComponentPublic:
             row = find_dossier(s, ref, lock=True)
             require_state(row, ProcessingState.DRAFT)
-            existing = s.scalar(select(ComponentRow).where(ComponentRow.dossier_id == row.id,
-                                                           ComponentRow.file_sha256 == stored.sha256))
+            existing = s.scalar(
+                select(ComponentRow).where(ComponentRow.dossier_id == row.id, ComponentRow.file_sha256 == stored.sha256)
+            )
             if existing is not None:
                 return component_public(existing, created=False)
-            position = (s.scalar(select(func.max(ComponentRow.position))
-                                 .where(ComponentRow.dossier_id == row.id)) or 0) + 1
-            component = ComponentRow(dossier_id=row.id, position=position, filename=filename,
-                                     file_sha256=stored.sha256, object_key=stored.key,
-                                     media_type=MEDIA_TYPES[info.file_type], size_bytes=info.size_bytes,
-                                     source=kind_of_source, page_count=info.page_count, file_info=info.to_dict(),
-                                     uploaded_by=who.subject)
+            position = (
+                s.scalar(select(func.max(ComponentRow.position)).where(ComponentRow.dossier_id == row.id)) or 0
+            ) + 1
+            component = ComponentRow(
+                dossier_id=row.id,
+                position=position,
+                filename=filename,
+                file_sha256=stored.sha256,
+                object_key=stored.key,
+                media_type=MEDIA_TYPES[info.file_type],
+                size_bytes=info.size_bytes,
+                source=kind_of_source,
+                page_count=info.page_count,
+                file_info=info.to_dict(),
+                uploaded_by=who.subject,
+            )
             s.add(component)
             s.flush()
             return component_public(component)
 
-        request = IdempotentRequest.of(idempotency_key, f"POST /dossiers/{ref}/files",
-                                       f"{stored.sha256}\n{filename}\n{kind_of_source}")
+        request = IdempotentRequest.of(
+            idempotency_key, f"POST /dossiers/{ref}/files", f"{stored.sha256}\n{filename}\n{kind_of_source}"
+        )
         return run_once(self.ctx.db, who, request, schemas.ComponentPublic, work)
 
     def submit(self, who: Principal, ref: str) -> schemas.DossierPublic:
@@ -143,8 +177,9 @@ class Dossiers:
             procedure = self.ctx.catalogue.get(row.procedure_code)
             if procedure is None:  # the catalogue changed since the dossier was created
                 raise ServiceError(ErrorCode.PROCEDURE_UNKNOWN, row.procedure_code)
-            due = procedure.appointment_date(self.ctx.calendar, local.replace(tzinfo=None),
-                                             self.ctx.settings.intake.green_lane_share)
+            due = procedure.appointment_date(
+                self.ctx.calendar, local.replace(tzinfo=None), self.ctx.settings.intake.green_lane_share
+            )
             row.due_date = due.isoformat()
             row.state = ProcessingState.QUEUED.value
             self._queue_pages(s, row)
@@ -155,8 +190,7 @@ class Dossiers:
     def _queue_pages(s: Session, row: DossierRow) -> None:
         for component in row.components:
             for index in range(component.page_count):
-                page = PageRow(component_id=component.id, index=index,
-                               page_key=page_key(component.file_sha256, index))
+                page = PageRow(component_id=component.id, index=index, page_key=page_key(component.file_sha256, index))
                 s.add(page)
                 s.flush()
                 s.add(JobRow(dossier_id=row.id, page_id=page.id, state=JobState.QUEUED.value))
@@ -166,4 +200,3 @@ class Dossiers:
         """For counter staff and reviewers (agencies have their own, filtered endpoints)."""
         with self.ctx.db.transaction() as s:
             return dossier_public(s, find_dossier(s, ref), self.ctx.catalogue)
-

@@ -16,5 +16,8 @@ class ServiceError(Exception):
 
     def body(self) -> dict[str, str]:
         """The error as every API answer carries it: code, Vietnamese message, English gloss."""
-        return {"code": str(self.code), "message": error_message(self.code, self.detail),
-                "message_en": error_message(self.code, self.detail, lang="en")}
+        return {
+            "code": str(self.code),
+            "message": error_message(self.code, self.detail),
+            "message_en": error_message(self.code, self.detail, lang="en"),
+        }

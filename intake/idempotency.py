@@ -49,8 +49,13 @@ def _stored(s: Session, who: Principal, request: IdempotentRequest) -> dict | No
     return row.response
 
 
-def run_once(db: Database, who: Principal, request: IdempotentRequest | None, answer_type: type[Answer],
-             work: Callable[[Session], Answer]) -> Answer:
+def run_once(
+    db: Database,
+    who: Principal,
+    request: IdempotentRequest | None,
+    answer_type: type[Answer],
+    work: Callable[[Session], Answer],
+) -> Answer:
     """`work` in one transaction, at most once per idempotency key (when there is one)."""
     if request is None:
         with db.transaction() as s:
@@ -62,9 +67,15 @@ def run_once(db: Database, who: Principal, request: IdempotentRequest | None, an
                 if stored is not None:
                     return answer_type.model_validate(stored)
                 answer = work(s)
-                s.add(IdempotencyKeyRow(principal=who.subject, key=request.key, operation=request.operation,
-                                        request_sha256=request.request_sha256,
-                                        response=answer.model_dump(mode="json")))
+                s.add(
+                    IdempotencyKeyRow(
+                        principal=who.subject,
+                        key=request.key,
+                        operation=request.operation,
+                        request_sha256=request.request_sha256,
+                        response=answer.model_dump(mode="json"),
+                    )
+                )
                 s.flush()
                 return answer
         except IntegrityError:

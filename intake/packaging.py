@@ -15,10 +15,20 @@ from storage.tables import AgencyRow, ComponentRow, FieldRow, ServicePointRow, u
 def _field_record(f: FieldRow) -> dict:
     """A field as the agency receives it: value, status, sources, and the reviewer who
     confirmed or corrected it (each edit: who, when, old and new value)."""
-    return {"value": f.value, "confidence": round(f.confidence, 4), "page": f.page, "box": list(f.box),
-            "status": f.status, "sources": f.sources or [], "reason": f.reason, "detail": f.detail,
-            "edits": [{"action": e.action, "reviewer": e.reviewer, "at": e.at.isoformat(), "old": e.old_value,
-                       "new": e.new_value} for e in f.edits]}
+    return {
+        "value": f.value,
+        "confidence": round(f.confidence, 4),
+        "page": f.page,
+        "box": list(f.box),
+        "status": f.status,
+        "sources": f.sources or [],
+        "reason": f.reason,
+        "detail": f.detail,
+        "edits": [
+            {"action": e.action, "reviewer": e.reviewer, "at": e.at.isoformat(), "old": e.old_value, "new": e.new_value}
+            for e in f.edits
+        ],
+    }
 
 
 def _reviewed_by(f: FieldRow) -> dict | None:
@@ -50,35 +60,63 @@ def build_package(ctx: IntakeContext, code: str) -> str:
             original = stream.read()
         name = f"{c.position:02d}-{c.kind or 'other'}"
         pdf_name = f"components/{name}.pdf"
-        pdf = searchable_pdf(original, file_info(ctx, c, original), pages, ctx.settings.reading,
-                             title=f"{row.code} — {c.filename}")
+        pdf = searchable_pdf(
+            original, file_info(ctx, c, original), pages, ctx.settings.reading, title=f"{row.code} — {c.filename}"
+        )
         files.append(PackageFile(pdf_name, pdf, "application/pdf"))
         fields = {field_key(f): _field_record(f) for f in c.fields}
-        all_fields[name] = {field_key(f): {"value": f.value, "status": f.status, "sources": f.sources or [],
-                                           "reviewed_by": _reviewed_by(f)} for f in c.fields}
-        components.append({"position": c.position, "kind": c.kind, "source": c.source,
-                           "original": {"filename": c.filename, "sha256": c.file_sha256, "size": c.size_bytes,
-                                        "media_type": c.media_type},
-                           "searchable_pdf": pdf_name, "page_count": c.page_count, "fields": fields})
+        all_fields[name] = {
+            field_key(f): {
+                "value": f.value,
+                "status": f.status,
+                "sources": f.sources or [],
+                "reviewed_by": _reviewed_by(f),
+            }
+            for f in c.fields
+        }
+        components.append(
+            {
+                "position": c.position,
+                "kind": c.kind,
+                "source": c.source,
+                "original": {
+                    "filename": c.filename,
+                    "sha256": c.file_sha256,
+                    "size": c.size_bytes,
+                    "media_type": c.media_type,
+                },
+                "searchable_pdf": pdf_name,
+                "page_count": c.page_count,
+                "fields": fields,
+            }
+        )
     procedure = ctx.catalogue.get(row.procedure_code)
     dossier = {
-        "code": row.code, "procedure_code": row.procedure_code,
+        "code": row.code,
+        "procedure_code": row.procedure_code,
         "procedure_name": procedure.name if procedure else None,
         "catalogue": {"locality": ctx.catalogue.locality, "version": ctx.catalogue.version},
         "service_point": {"code": point.code, "name": point.name},
         "agency": {"code": agency.code, "name": agency.name},
-        "applicant": {"full_name": row.applicant_name, "id_number": row.applicant_id_number,
-                      "phone": row.applicant_phone},
-        "received_at": row.received_at.isoformat() if row.received_at else None, "due_date": row.due_date,
-        "national_status": row.national_status, "pipeline_version": ctx.version,
+        "applicant": {
+            "full_name": row.applicant_name,
+            "id_number": row.applicant_id_number,
+            "phone": row.applicant_phone,
+        },
+        "received_at": row.received_at.isoformat() if row.received_at else None,
+        "due_date": row.due_date,
+        "national_status": row.national_status,
+        "pipeline_version": ctx.version,
     }
-    files.append(PackageFile("fields.json", json.dumps(all_fields, ensure_ascii=False, indent=2).encode(),
-                             "application/json"))
+    files.append(
+        PackageFile("fields.json", json.dumps(all_fields, ensure_ascii=False, indent=2).encode(), "application/json")
+    )
     manifest = build_manifest(dossier, components, files, utcnow().isoformat())
     prefix = f"packages/{row.code}/"
     for f in files:
         ctx.store.put(prefix + f.name, f.data, f.media_type)
     # The manifest goes last: a package without one was never finished.
-    ctx.store.put(prefix + "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode(),
-                  "application/json")
+    ctx.store.put(
+        prefix + "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode(), "application/json"
+    )
     return prefix

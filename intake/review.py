@@ -48,17 +48,32 @@ class Review:
         self.ctx = ctx
 
     def queue(self, who: Principal, limit: int = 50) -> list[schemas.QueueItemPublic]:
-        to_review = (select(func.count()).select_from(FieldRow).join(ComponentRow)
-                     .where(ComponentRow.dossier_id == DossierRow.id, FieldRow.status.in_(UNRESOLVED))
-                     .correlate(DossierRow).scalar_subquery())
+        to_review = (
+            select(func.count())
+            .select_from(FieldRow)
+            .join(ComponentRow)
+            .where(ComponentRow.dossier_id == DossierRow.id, FieldRow.status.in_(UNRESOLVED))
+            .correlate(DossierRow)
+            .scalar_subquery()
+        )
         with self.ctx.db.transaction() as s:
             rows = s.execute(
                 select(DossierRow, to_review)
                 .where(DossierRow.state.in_([state.value for state in REVIEWABLE]))
-                .order_by(DossierRow.due_date, DossierRow.received_at).limit(limit)).all()
-            return [schemas.QueueItemPublic(code=r.code, procedure_code=r.procedure_code, state=r.state,
-                                            due_date=date.fromisoformat(r.due_date) if r.due_date else None,
-                                            received_at=r.received_at, fields_to_review=n) for r, n in rows]
+                .order_by(DossierRow.due_date, DossierRow.received_at)
+                .limit(limit)
+            ).all()
+            return [
+                schemas.QueueItemPublic(
+                    code=r.code,
+                    procedure_code=r.procedure_code,
+                    state=r.state,
+                    due_date=date.fromisoformat(r.due_date) if r.due_date else None,
+                    received_at=r.received_at,
+                    fields_to_review=n,
+                )
+                for r, n in rows
+            ]
 
     def dossier(self, who: Principal, ref: str) -> schemas.ReviewDossierPublic:
         with self.ctx.db.transaction() as s:
@@ -70,24 +85,37 @@ class Review:
                 pages = []
                 for p in c.pages:
                     text = texts.get(p.page_key)
-                    pages.append(schemas.PagePublic(
-                        index=p.index, width=text.width if text else None, height=text.height if text else None,
-                        text_source=str(text.text_source) if text else None,
-                        lines=[schemas.LinePublic(text=ln.text, box=list(ln.box), confidence=ln.confidence)
-                               for ln in (text.lines if text else [])]))
-                components.append(schemas.ReviewComponentPublic(
-                    **component_public(c).model_dump(), pages=pages, fields=[field_public(f) for f in c.fields]))
+                    pages.append(
+                        schemas.PagePublic(
+                            index=p.index,
+                            width=text.width if text else None,
+                            height=text.height if text else None,
+                            text_source=str(text.text_source) if text else None,
+                            lines=[
+                                schemas.LinePublic(text=ln.text, box=list(ln.box), confidence=ln.confidence)
+                                for ln in (text.lines if text else [])
+                            ],
+                        )
+                    )
+                components.append(
+                    schemas.ReviewComponentPublic(
+                        **component_public(c).model_dump(), pages=pages, fields=[field_public(f) for f in c.fields]
+                    )
+                )
             return schemas.ReviewDossierPublic(
                 dossier=dossier_public(s, row, self.ctx.catalogue),
-                applicant=schemas.ApplicantBase(full_name=row.applicant_name, id_number=row.applicant_id_number,
-                                                phone=row.applicant_phone),
-                components=components)
+                applicant=schemas.ApplicantBase(
+                    full_name=row.applicant_name, id_number=row.applicant_id_number, phone=row.applicant_phone
+                ),
+                components=components,
+            )
 
     def _page(self, component: ComponentRow, index: int, crop: tuple[int, int, int, int] | None = None) -> bytes:
         with self.ctx.store.open(component.object_key) as stream:
             original = stream.read()
-        return page_jpeg(original, file_info(self.ctx, component, original), index, self.ctx.settings.reading,
-                         crop=crop)
+        return page_jpeg(
+            original, file_info(self.ctx, component, original), index, self.ctx.settings.reading, crop=crop
+        )
 
     def page_image(self, who: Principal, ref: str, component_id: int, index: int) -> bytes:
         """A page as JPEG, in the same pixels as its lines' and fields' boxes."""
@@ -113,11 +141,13 @@ class Review:
 
     @staticmethod
     def _field(s: Session, component: ComponentRow, name: str, part: int) -> FieldRow | None:
-        return s.scalar(select(FieldRow).where(FieldRow.component_id == component.id, FieldRow.part == part,
-                                               FieldRow.name == name))
+        return s.scalar(
+            select(FieldRow).where(FieldRow.component_id == component.id, FieldRow.part == part, FieldRow.name == name)
+        )
 
-    def correct_field(self, who: Principal, ref: str, component_id: int, name: str,
-                      value: str, part: int = 0) -> schemas.FieldPublic:
+    def correct_field(
+        self, who: Principal, ref: str, component_id: int, name: str, value: str, part: int = 0
+    ) -> schemas.FieldPublic:
         """A reviewer's value: recorded with who, when, old and new; final for reprocessing."""
         value, valid = check_value(name, nfc(value).strip())
         if valid is False:
@@ -129,8 +159,16 @@ class Review:
                 if name not in {spec.name for spec in FIELD_SPECS}:
                     raise ServiceError(ErrorCode.FIELD_NOT_FOUND, name)
                 # A field OCR missed: the reviewer types it from the page.
-                field = FieldRow(component_id=component.id, part=part, name=name, value="", confidence=0.0, page=0,
-                                 box=[0, 0, 0, 0], status=FieldStatus.NEEDS_REVIEW.value)
+                field = FieldRow(
+                    component_id=component.id,
+                    part=part,
+                    name=name,
+                    value="",
+                    confidence=0.0,
+                    page=0,
+                    box=[0, 0, 0, 0],
+                    status=FieldStatus.NEEDS_REVIEW.value,
+                )
                 s.add(field)
                 s.flush()
             self._resolve(s, who, field, "correct", value, [Source.REVIEWER.value])
@@ -139,8 +177,9 @@ class Review:
             s.refresh(field)
             return field_public(field)
 
-    def confirm_field(self, who: Principal, ref: str, component_id: int, name: str,
-                      part: int = 0) -> schemas.FieldPublic:
+    def confirm_field(
+        self, who: Principal, ref: str, component_id: int, name: str, part: int = 0
+    ) -> schemas.FieldPublic:
         """The reviewer checked the value against the page and keeps it as read: recorded like a
         correction (who, when, the value kept). A value that fails its field's rule cannot be
         confirmed, only corrected."""
@@ -164,10 +203,19 @@ class Review:
         require_state(row, *REVIEWABLE)
         return row, find_component(s, row, component_id, ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
 
-    def _resolve(self, s: Session, who: Principal, field: FieldRow, action: str, value: str,
-                 sources: list[str]) -> None:
-        s.add(ReviewEditRow(field_id=field.id, reviewer=who.subject, action=action, at=self.ctx.clock.now(),
-                            old_value=field.value, new_value=value))
+    def _resolve(
+        self, s: Session, who: Principal, field: FieldRow, action: str, value: str, sources: list[str]
+    ) -> None:
+        s.add(
+            ReviewEditRow(
+                field_id=field.id,
+                reviewer=who.subject,
+                action=action,
+                at=self.ctx.clock.now(),
+                old_value=field.value,
+                new_value=value,
+            )
+        )
         field.value, field.confidence = value, 1.0
         field.status, field.sources, field.reason = FieldStatus.OK.value, sources, None
 
@@ -176,8 +224,11 @@ class Review:
         with self.ctx.db.transaction() as s:
             row = find_dossier(s, ref, lock=True)
             require_state(row, ProcessingState.NEEDS_ATTENTION)
-            s.execute(update(JobRow).where(JobRow.dossier_id == row.id, JobRow.state == JobState.FAILED.value)
-                      .values(state=JobState.QUEUED.value, attempts=0, last_error=None))
+            s.execute(
+                update(JobRow)
+                .where(JobRow.dossier_id == row.id, JobRow.state == JobState.FAILED.value)
+                .values(state=JobState.QUEUED.value, attempts=0, last_error=None)
+            )
             row.state, row.attention_reason = ProcessingState.QUEUED.value, None
             log_access(s, who, "retry", row.code or row.public_id)
             s.flush()
@@ -187,8 +238,12 @@ class Review:
         if row.state in (ProcessingState.QUEUED.value, ProcessingState.PROCESSING.value):
             raise ServiceError(ErrorCode.DOSSIER_NOT_READY, STATE_LABELS[ProcessingState(row.state)].lower())
         require_state(row, ProcessingState.NEEDS_REVIEW)
-        unresolved = s.scalar(select(func.count()).select_from(FieldRow).join(ComponentRow)
-                              .where(ComponentRow.dossier_id == row.id, FieldRow.status.in_(UNRESOLVED)))
+        unresolved = s.scalar(
+            select(func.count())
+            .select_from(FieldRow)
+            .join(ComponentRow)
+            .where(ComponentRow.dossier_id == row.id, FieldRow.status.in_(UNRESOLVED))
+        )
         if unresolved:
             raise ServiceError(ErrorCode.FIELDS_UNRESOLVED, str(unresolved))
 

@@ -48,8 +48,9 @@ class ComponentPublic(BaseModel):
     source: str
     page_count: int
     kind: str | None
-    parts: list[dict] = Field(default_factory=list,
-                              description="Documents found in the file, in order: kind, confidence, pages.")
+    parts: list[dict] = Field(
+        default_factory=list, description="Documents found in the file, in order: kind, confidence, pages."
+    )
     created: bool = Field(description="False when the same file was already in the dossier.")
 
 

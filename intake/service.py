@@ -25,14 +25,28 @@ from storage.tables import AgencyRow, ServicePointRow
 
 
 class IntakeService:
-    def __init__(self, settings: Settings, db: Database, store: ObjectStore, catalogue: ProcedureCatalogue,
-                 organisation: Organisation, calendar: WorkCalendar | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        store: ObjectStore,
+        catalogue: ProcedureCatalogue,
+        organisation: Organisation,
+        calendar: WorkCalendar | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         clock = clock or SystemClock(ZoneInfo(settings.intake.timezone))
         year = clock.now().year
-        self.ctx = IntakeContext(settings, db, store, catalogue, organisation,
-                                 calendar or vietnam_calendar(range(year - 1, year + 3)), clock,
-                                 pipeline_version(settings.reading))
+        self.ctx = IntakeContext(
+            settings,
+            db,
+            store,
+            catalogue,
+            organisation,
+            calendar or vietnam_calendar(range(year - 1, year + 3)),
+            clock,
+            pipeline_version(settings.reading),
+        )
         self.keys = ApiKeys(self.ctx)
         self.dossiers = Dossiers(self.ctx)
         self.review = Review(self.ctx)
@@ -52,15 +66,27 @@ class IntakeService:
             for agency in self.ctx.organisation.agencies.values():
                 s.merge(AgencyRow(code=agency.code, name=agency.name))
             for entry in self.ctx.organisation.service_points.values():
-                s.merge(ServicePointRow(code=entry.point.code, name=entry.point.name,
-                                        receiving_unit=entry.receiving_unit, ward_code=entry.point.ward_code))
+                s.merge(
+                    ServicePointRow(
+                        code=entry.point.code,
+                        name=entry.point.name,
+                        receiving_unit=entry.receiving_unit,
+                        ward_code=entry.point.ward_code,
+                    )
+                )
 
 
 def open_service(settings: Settings, db: Database | None = None, clock: Clock | None = None) -> IntakeService:
     """The service on the configured database (migrated) and object store, organisation loaded."""
     db = db or Database(settings.resolved_database_url)
     db.upgrade()
-    service = IntakeService(settings, db, settings.object_store(), load_procedures(settings.intake.procedures_file),
-                            load_organisation(settings.intake.organisation_file), clock=clock)
+    service = IntakeService(
+        settings,
+        db,
+        settings.object_store(),
+        load_procedures(settings.intake.procedures_file),
+        load_organisation(settings.intake.organisation_file),
+        clock=clock,
+    )
     service.seed_organisation()
     return service

@@ -37,14 +37,16 @@ class PostgresServer:
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def stop(self) -> None:
-        subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(self.datadir), "-m", "fast", "stop"]),
-                       check=False, capture_output=True)
+        subprocess.run(
+            _as_postgres([_bin("pg_ctl"), "-D", str(self.datadir), "-m", "fast", "stop"]),
+            check=False,
+            capture_output=True,
+        )
 
 
 def start_postgres(workdir: Path) -> PostgresServer:
@@ -56,10 +58,44 @@ def start_postgres(workdir: Path) -> PostgresServer:
         shutil.chown(workdir, "postgres")
         shutil.chown(datadir, "postgres")
     datadir.chmod(0o700)
-    subprocess.run(_as_postgres([_bin("initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                                 "--locale=C.UTF-8", "--no-sync"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [
+                _bin("initdb"),
+                "-D",
+                str(datadir),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {datadir} -c fsync=off -c max_connections=100"
-    subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(datadir), "-l", str(datadir / "server.log"), "-w",
-                                 "-t", "60", "-o", options, "start"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [
+                _bin("pg_ctl"),
+                "-D",
+                str(datadir),
+                "-l",
+                str(datadir / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     return PostgresServer(datadir, port)

@@ -33,8 +33,9 @@ class S3Server:
     def client(self) -> Minio:
         from minio import Minio
 
-        return Minio(self.endpoint, access_key=self.access_key, secret_key=self.secret_key,
-                     secure=False, region="us-east-1")
+        return Minio(
+            self.endpoint, access_key=self.access_key, secret_key=self.secret_key, secure=False, region="us-east-1"
+        )
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -52,14 +53,37 @@ def start_s3_server(workdir: Path) -> S3Server:
     workdir.mkdir(parents=True, exist_ok=True)
     access, secret = "sohoa-test", "sohoa-test-secret-key"
     config = workdir / "s3.json"
-    config.write_text(json.dumps({"identities": [{
-        "name": "test", "credentials": [{"accessKey": access, "secretKey": secret}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "test",
+                        "credentials": [{"accessKey": access, "secretKey": secret}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
     port = free_port()
-    command = [weed, "-logtostderr", "mini", f"-dir={workdir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-               "-master.telemetry=false", "-webdav=false", "-admin.ui=false", f"-s3.port={port}",
-               "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.localSocket={workdir}/s3.sock",
-               f"-filer.localSocket={workdir}/filer.sock", f"-s3.config={config}"]
+    command = [
+        weed,
+        "-logtostderr",
+        "mini",
+        f"-dir={workdir}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-master.telemetry=false",
+        "-webdav=false",
+        "-admin.ui=false",
+        f"-s3.port={port}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        f"-s3.localSocket={workdir}/s3.sock",
+        f"-filer.localSocket={workdir}/filer.sock",
+        f"-s3.config={config}",
+    ]
     log = (workdir / "weed.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
     server = S3Server(f"127.0.0.1:{port}", access, secret, process)

@@ -31,8 +31,9 @@ class WorkCalendar:
             day += timedelta(days=1)
         return day
 
-    def appointment_date(self, received: datetime, working_days: int, cutoff: time | None = None,
-                         shorten_share: float = 0.0) -> date:
+    def appointment_date(
+        self, received: datetime, working_days: int, cutoff: time | None = None, shorten_share: float = 0.0
+    ) -> date:
         """The date a result is due: `working_days` working days after valid receipt.
 
         A dossier received on a non-working day, or after the procedure's cutoff (e.g. 15:00

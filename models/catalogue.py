@@ -64,8 +64,14 @@ def load_procedures(path: Path | None = None) -> ProcedureCatalogue:
     procedures = {}
     for item in raw["procedures"]:
         cutoff = time.fromisoformat(item["cutoff"]) if item.get("cutoff") else None
-        procedures[item["code"]] = Procedure(item["code"], item["name"], item["agency"],
-                                             int(item["processing_days"]), cutoff, bool(item.get("green_lane")))
+        procedures[item["code"]] = Procedure(
+            item["code"],
+            item["name"],
+            item["agency"],
+            int(item["processing_days"]),
+            cutoff,
+            bool(item.get("green_lane")),
+        )
     return ProcedureCatalogue(raw.get("locality", ""), raw.get("version", ""), procedures)
 
 

@@ -93,7 +93,7 @@ class Rereading(NamedTuple):
     def joined(self, first: str) -> str:
         """The whole line as the second recognizer read it: the first reading's label, then
         the second reading of the rest."""
-        return first[:self.start] + self.text
+        return first[: self.start] + self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +109,11 @@ class TextLine:
         out = {"text": self.text, "box": list(self.box), "confidence": round(self.confidence, 4)}
         for key, reading in (("second", self.second), ("third", self.third)):
             if reading is not None:
-                entry: dict[str, object] = {"text": reading.text, "confidence": round(reading.confidence, 4),
-                                            "chars": [round(c, 3) for c in reading.char_confidences]}
+                entry: dict[str, object] = {
+                    "text": reading.text,
+                    "confidence": round(reading.confidence, 4),
+                    "chars": [round(c, 3) for c in reading.char_confidences],
+                }
                 if reading.start:
                     entry["start"] = reading.start
                 out[key] = entry
@@ -122,8 +125,16 @@ class TextLine:
 
         def reading(key: str) -> Rereading | None:
             d = data.get(key)
-            return Rereading(d["text"], float(d["confidence"]), tuple(float(c) for c in d.get("chars", ())),
-                                 int(d.get("start", 0))) if d else None
+            return (
+                Rereading(
+                    d["text"],
+                    float(d["confidence"]),
+                    tuple(float(c) for c in d.get("chars", ())),
+                    int(d.get("start", 0)),
+                )
+                if d
+                else None
+            )
 
         return cls(data["text"], (x0, y0, x1, y1), float(data["confidence"]), reading("second"), reading("third"))
 

@@ -94,22 +94,30 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ),
     ErrorCode.AUTH_REQUIRED: ("Chưa đăng nhập: thiếu khóa truy cập (X-API-Key).", "Missing API key (X-API-Key)."),
     ErrorCode.AUTH_INVALID: ("Khóa truy cập không hợp lệ hoặc đã bị thu hồi.", "Invalid or revoked API key."),
-    ErrorCode.FORBIDDEN: ("Tài khoản của bạn không có quyền thực hiện thao tác này.",
-                          "Your role may not do this ({detail})."),
+    ErrorCode.FORBIDDEN: (
+        "Tài khoản của bạn không có quyền thực hiện thao tác này.",
+        "Your role may not do this ({detail}).",
+    ),
     ErrorCode.INVALID_REQUEST: ("Dữ liệu gửi lên không hợp lệ ({detail}).", "Invalid request ({detail})."),
     ErrorCode.DOSSIER_NOT_FOUND: ("Không tìm thấy hồ sơ {detail}.", "Dossier {detail} not found."),
-    ErrorCode.PROCEDURE_UNKNOWN: ("Mã thủ tục hành chính không có trong danh mục ({detail}).",
-                                  "Unknown procedure code ({detail})."),
+    ErrorCode.PROCEDURE_UNKNOWN: (
+        "Mã thủ tục hành chính không có trong danh mục ({detail}).",
+        "Unknown procedure code ({detail}).",
+    ),
     ErrorCode.SERVICE_POINT_UNKNOWN: ("Không có điểm tiếp nhận này ({detail}).", "Unknown service point ({detail})."),
     ErrorCode.AGENCY_UNKNOWN: ("Không có cơ quan này ({detail}).", "Unknown agency ({detail})."),
     ErrorCode.DOSSIER_NOT_EDITABLE: (
         "Hồ sơ đang ở trạng thái {detail}, không thể thực hiện thao tác này.",
         "The dossier is {detail}; this action is not possible now.",
     ),
-    ErrorCode.DOSSIER_EMPTY: ("Hồ sơ chưa có tệp nào. Vui lòng quét hoặc tải lên giấy tờ trước khi nộp.",
-                              "The dossier has no files yet."),
-    ErrorCode.DOSSIER_NOT_READY: ("Hồ sơ chưa sẵn sàng ({detail}). Vui lòng thử lại sau.",
-                                  "The dossier is not ready ({detail})."),
+    ErrorCode.DOSSIER_EMPTY: (
+        "Hồ sơ chưa có tệp nào. Vui lòng quét hoặc tải lên giấy tờ trước khi nộp.",
+        "The dossier has no files yet.",
+    ),
+    ErrorCode.DOSSIER_NOT_READY: (
+        "Hồ sơ chưa sẵn sàng ({detail}). Vui lòng thử lại sau.",
+        "The dossier is not ready ({detail}).",
+    ),
     ErrorCode.FIELD_NOT_FOUND: ("Không có trường thông tin này ({detail}).", "No such field ({detail})."),
     ErrorCode.FIELD_VALUE_INVALID: (
         "Giá trị không hợp lệ cho trường {detail}. Ngày ghi theo dạng NN/TT/NNNN, số định danh gồm 12 chữ số.",
@@ -117,8 +125,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ),
     ErrorCode.FILE_NOT_FOUND: ("Không có tệp này trong hồ sơ ({detail}).", "No such file in the package ({detail})."),
     ErrorCode.INVALID_CURSOR: ("Con trỏ phân trang không hợp lệ.", "Invalid pagination cursor."),
-    ErrorCode.STATUS_NOT_ALLOWED: ("Trạng thái {detail} không được phép ở bước này.",
-                                   "Status {detail} is not allowed here."),
+    ErrorCode.STATUS_NOT_ALLOWED: (
+        "Trạng thái {detail} không được phép ở bước này.",
+        "Status {detail} is not allowed here.",
+    ),
     ErrorCode.FIELDS_UNRESOLVED: (
         "Còn {detail} trường thông tin chưa được kiểm tra. Vui lòng xác nhận hoặc sửa từng trường trước khi duyệt.",
         "{detail} field(s) still need a reviewer's confirmation or correction.",
@@ -128,8 +138,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "This Idempotency-Key was used for a different request.",
     ),
     ErrorCode.ROUTE_NOT_FOUND: ("Không có địa chỉ này trong hệ thống ({detail}).", "No such route ({detail})."),
-    ErrorCode.METHOD_NOT_ALLOWED: ("Thao tác {detail} không dùng được ở địa chỉ này.",
-                                   "Method {detail} is not allowed here."),
+    ErrorCode.METHOD_NOT_ALLOWED: (
+        "Thao tác {detail} không dùng được ở địa chỉ này.",
+        "Method {detail} is not allowed here.",
+    ),
     ErrorCode.STORAGE_UNAVAILABLE: (
         "Kho lưu trữ tạm thời không truy cập được. Hồ sơ chưa bị thay đổi; vui lòng thử lại sau ít phút.",
         "Object storage is unavailable; nothing was changed. Retry later.",

@@ -51,54 +51,105 @@ class FieldSpec:
 
 
 FIELD_SPECS: tuple[FieldSpec, ...] = (
-    FieldSpec("so_dinh_danh", ValueType.ID12,
-              ("Số định danh cá nhân", "Số định danh", "Số CCCD", "Số căn cước công dân", "Số căn cước",
-               "Số", "No"),
-              "12-digit personal identification number (CCCD / căn cước)."),
-    FieldSpec("ho_va_ten", ValueType.NAME,
-              ("Họ và tên", "Họ, chữ đệm và tên khai sinh", "Họ, chữ đệm và tên", "Họ, chữ đệm, tên", "Họ tên",
-               "Tôi tên là", "Full name"),
-              "Full name with tone marks, as printed (in capitals on a card)."),
-    FieldSpec("so_cmnd", ValueType.ID9, ("Số CMND", "Số chứng minh nhân dân"),
-              "9-digit number of the old CMND (chứng minh nhân dân)."),
-    FieldSpec("ngay_sinh", ValueType.DATE,
-              ("Ngày sinh", "Ngày, tháng, năm sinh", "Sinh ngày", "Date of birth"),
-              "Date of birth, DD/MM/YYYY."),
+    FieldSpec(
+        "so_dinh_danh",
+        ValueType.ID12,
+        ("Số định danh cá nhân", "Số định danh", "Số CCCD", "Số căn cước công dân", "Số căn cước", "Số", "No"),
+        "12-digit personal identification number (CCCD / căn cước).",
+    ),
+    FieldSpec(
+        "ho_va_ten",
+        ValueType.NAME,
+        (
+            "Họ và tên",
+            "Họ, chữ đệm và tên khai sinh",
+            "Họ, chữ đệm và tên",
+            "Họ, chữ đệm, tên",
+            "Họ tên",
+            "Tôi tên là",
+            "Full name",
+        ),
+        "Full name with tone marks, as printed (in capitals on a card).",
+    ),
+    FieldSpec(
+        "so_cmnd",
+        ValueType.ID9,
+        ("Số CMND", "Số chứng minh nhân dân"),
+        "9-digit number of the old CMND (chứng minh nhân dân).",
+    ),
+    FieldSpec(
+        "ngay_sinh",
+        ValueType.DATE,
+        ("Ngày sinh", "Ngày, tháng, năm sinh", "Sinh ngày", "Date of birth"),
+        "Date of birth, DD/MM/YYYY.",
+    ),
     FieldSpec("gioi_tinh", ValueType.GENDER, ("Giới tính", "Sex"), "Nam or Nữ."),
     FieldSpec("quoc_tich", ValueType.TEXT, ("Quốc tịch", "Nationality"), "Nationality, e.g. Việt Nam."),
-    FieldSpec("que_quan", ValueType.TEXT, ("Quê quán", "Nguyên quán", "Place of origin"),
-              "Place of origin (home town)."),
-    FieldSpec("noi_thuong_tru", ValueType.TEXT,
-              ("Nơi thường trú", "Nơi ĐKHK thường trú", "Place of residence"), "Permanent residence address."),
-    FieldSpec("co_gia_tri_den", ValueType.DATE,
-              ("Có giá trị đến", "Ngày, tháng, năm hết hạn", "Ngày hết hạn", "Date of expiry"),
-              "Card expiry date, DD/MM/YYYY."),
-    FieldSpec("ngay_cap", ValueType.DATE,
-              ("Ngày cấp", "Ngày, tháng, năm cấp", "Ngày, tháng, năm", "Date, month, year", "Date of issue"),
-              "Date of issue of a card, DD/MM/YYYY (on the CCCD back: 'Ngày, tháng, năm')."),
-    FieldSpec("dac_diem_nhan_dang", ValueType.TEXT, ("Đặc điểm nhân dạng", "Personal identification"),
-              "Identifying marks printed on the CCCD back."),
+    FieldSpec(
+        "que_quan", ValueType.TEXT, ("Quê quán", "Nguyên quán", "Place of origin"), "Place of origin (home town)."
+    ),
+    FieldSpec(
+        "noi_thuong_tru",
+        ValueType.TEXT,
+        ("Nơi thường trú", "Nơi ĐKHK thường trú", "Place of residence"),
+        "Permanent residence address.",
+    ),
+    FieldSpec(
+        "co_gia_tri_den",
+        ValueType.DATE,
+        ("Có giá trị đến", "Ngày, tháng, năm hết hạn", "Ngày hết hạn", "Date of expiry"),
+        "Card expiry date, DD/MM/YYYY.",
+    ),
+    FieldSpec(
+        "ngay_cap",
+        ValueType.DATE,
+        ("Ngày cấp", "Ngày, tháng, năm cấp", "Ngày, tháng, năm", "Date, month, year", "Date of issue"),
+        "Date of issue of a card, DD/MM/YYYY (on the CCCD back: 'Ngày, tháng, năm').",
+    ),
+    FieldSpec(
+        "dac_diem_nhan_dang",
+        ValueType.TEXT,
+        ("Đặc điểm nhân dạng", "Personal identification"),
+        "Identifying marks printed on the CCCD back.",
+    ),
     FieldSpec("dan_toc", ValueType.TEXT, ("Dân tộc",), "Ethnicity."),
     FieldSpec("ton_giao", ValueType.TEXT, ("Tôn giáo",), "Religion."),
     FieldSpec("noi_sinh", ValueType.TEXT, ("Nơi sinh",), "Place of birth."),
-    FieldSpec("noi_dang_ky_khai_sinh", ValueType.TEXT, ("Nơi đăng ký khai sinh",),
-              "Place of birth registration (căn cước 2024 back, birth certificate)."),
+    FieldSpec(
+        "noi_dang_ky_khai_sinh",
+        ValueType.TEXT,
+        ("Nơi đăng ký khai sinh",),
+        "Place of birth registration (căn cước 2024 back, birth certificate).",
+    ),
     FieldSpec("noi_cu_tru", ValueType.TEXT, ("Nơi cư trú",), "Place of residence (căn cước 2024)."),
     FieldSpec("noi_tam_tru", ValueType.TEXT, ("Nơi tạm trú",), "Temporary residence address."),
     FieldSpec("noi_o_hien_tai", ValueType.TEXT, ("Nơi ở hiện tại",), "Current address."),
-    FieldSpec("so_dien_thoai", ValueType.PHONE, ("Số điện thoại liên hệ", "Số điện thoại", "Điện thoại"),
-              "Phone number, digits only."),
+    FieldSpec(
+        "so_dien_thoai",
+        ValueType.PHONE,
+        ("Số điện thoại liên hệ", "Số điện thoại", "Điện thoại"),
+        "Phone number, digits only.",
+    ),
     FieldSpec("email", ValueType.EMAIL, ("Email", "Thư điện tử"), "E-mail address."),
     FieldSpec("kinh_gui", ValueType.TEXT, ("Kính gửi",), "Addressee of a đơn or tờ khai."),
     # Birth certificate (giấy khai sinh).
     FieldSpec("quyen_so", ValueType.TEXT, ("Quyển số",), "Register book number of a civil-status record."),
     FieldSpec("ngay_sinh_bang_chu", ValueType.TEXT, ("Ghi bằng chữ", "Bằng chữ"), "Date of birth in words."),
-    FieldSpec("ho_ten_me", ValueType.NAME, ("Họ, chữ đệm, tên người mẹ", "Họ và tên mẹ", "Họ tên mẹ"),
-              "Mother's full name."),
-    FieldSpec("ho_ten_cha", ValueType.NAME, ("Họ, chữ đệm, tên người cha", "Họ và tên cha", "Họ tên cha"),
-              "Father's full name."),
-    FieldSpec("ngay_dang_ky", ValueType.DATE, ("Ngày, tháng, năm đăng ký", "Ngày đăng ký"),
-              "Date of registration, DD/MM/YYYY."),
+    FieldSpec(
+        "ho_ten_me", ValueType.NAME, ("Họ, chữ đệm, tên người mẹ", "Họ và tên mẹ", "Họ tên mẹ"), "Mother's full name."
+    ),
+    FieldSpec(
+        "ho_ten_cha",
+        ValueType.NAME,
+        ("Họ, chữ đệm, tên người cha", "Họ và tên cha", "Họ tên cha"),
+        "Father's full name.",
+    ),
+    FieldSpec(
+        "ngay_dang_ky",
+        ValueType.DATE,
+        ("Ngày, tháng, năm đăng ký", "Ngày đăng ký"),
+        "Date of registration, DD/MM/YYYY.",
+    ),
     # Official documents (công văn, quyết định): found by layout (pipeline.fields.official_doc), not labels.
     FieldSpec("co_quan_ban_hanh", ValueType.TEXT, (), "Issuing body of an official document."),
     FieldSpec("so_ky_hieu", ValueType.TEXT, (), "Number and symbol, e.g. 125/QĐ-UBND."),
@@ -109,22 +160,82 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
 )
 
 # Fields that hold an address or a place: normalized to the 2025 administrative units.
-ADDRESS_FIELDS = frozenset({"que_quan", "noi_thuong_tru", "noi_cu_tru", "noi_tam_tru", "noi_o_hien_tai",
-                            "noi_sinh", "noi_dang_ky_khai_sinh"})
+ADDRESS_FIELDS = frozenset(
+    {"que_quan", "noi_thuong_tru", "noi_cu_tru", "noi_tam_tru", "noi_o_hien_tai", "noi_sinh", "noi_dang_ky_khai_sinh"}
+)
 # Bodies a đơn or tờ khai is addressed to ("Kính gửi: Ủy ban nhân dân phường X"): a known body
 # followed by a catalogued unit validates the addressee.
-ADDRESSEE_BODIES = ("Ủy ban nhân dân", "UBND", "Công an", "Phòng Tư pháp", "Chủ tịch Ủy ban nhân dân",
-                    "Trung tâm Phục vụ hành chính công")
+ADDRESSEE_BODIES = (
+    "Ủy ban nhân dân",
+    "UBND",
+    "Công an",
+    "Phòng Tư pháp",
+    "Chủ tịch Ủy ban nhân dân",
+    "Trung tâm Phục vụ hành chính công",
+)
 # Words a value cannot end with: a unit's type without its name ("..., thành phố"), a phrase
 # waiting for its object ("cấp ngày", "nơi cấp"). A value ending so was cut at a line wrap.
-CONTINUING_WORDS = ("ngày", "tháng", "năm", "số", "cấp", "nơi", "tại", "của", "và", "với", "thành phố", "tỉnh",
-                    "quận", "huyện", "thị xã", "thị trấn", "phường", "xã", "đường", "phố", "ngõ", "ngách", "hẻm",
-                    "tổ", "thôn", "ấp", "khu phố", "số nhà")
+CONTINUING_WORDS = (
+    "ngày",
+    "tháng",
+    "năm",
+    "số",
+    "cấp",
+    "nơi",
+    "tại",
+    "của",
+    "và",
+    "với",
+    "thành phố",
+    "tỉnh",
+    "quận",
+    "huyện",
+    "thị xã",
+    "thị trấn",
+    "phường",
+    "xã",
+    "đường",
+    "phố",
+    "ngõ",
+    "ngách",
+    "hẻm",
+    "tổ",
+    "thôn",
+    "ấp",
+    "khu phố",
+    "số nhà",
+)
 # Words that open a part of an address ("Tổ 38, đường ..., phường ..."): a closed vocabulary.
 # A part opening with one of them up to tone marks but not exactly ("Tố 38") was misread.
-ADDRESS_TYPE_WORDS = ("tổ dân phố", "khu phố", "thị trấn", "thị xã", "thành phố", "đặc khu", "tổ", "thôn", "ấp",
-                      "xóm", "bản", "buôn", "khóm", "làng", "khu", "số", "ngõ", "ngách", "hẻm", "kiệt", "đường",
-                      "phố", "phường", "xã", "quận", "huyện", "tỉnh")
+ADDRESS_TYPE_WORDS = (
+    "tổ dân phố",
+    "khu phố",
+    "thị trấn",
+    "thị xã",
+    "thành phố",
+    "đặc khu",
+    "tổ",
+    "thôn",
+    "ấp",
+    "xóm",
+    "bản",
+    "buôn",
+    "khóm",
+    "làng",
+    "khu",
+    "số",
+    "ngõ",
+    "ngách",
+    "hẻm",
+    "kiệt",
+    "đường",
+    "phố",
+    "phường",
+    "xã",
+    "quận",
+    "huyện",
+    "tỉnh",
+)
 # Fields about the holder of a document, checked against the holder's card (QR, MRZ).
 PERSON_FIELDS = ("so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh")
 

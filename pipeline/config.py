@@ -21,9 +21,7 @@ class InputLimits(BaseModel):
         60_000_000, description="Largest page, in pixels after rendering (A3 at 600 dpi is ~70 MP)."
     )
     min_page_side: int = Field(64, description="Smallest page side in pixels that can still be read.")
-    max_pdf_page_points: float = Field(
-        5000.0, description="Largest PDF page side in points (72/inch); A0 is 3370."
-    )
+    max_pdf_page_points: float = Field(5000.0, description="Largest PDF page side in points (72/inch); A0 is 3370.")
 
 
 class DetectorConfig(BaseModel):
@@ -99,9 +97,7 @@ class ReadingConfig(BaseModel):
     # A PDF page whose text layer has at least this many real characters is read from
     # the text layer; fewer and it is rasterized and OCR'd.
     pdf_min_text_chars: int = 8
-    review_confidence: float = Field(
-        0.80, description="Fields read below this confidence are marked needs_review."
-    )
+    review_confidence: float = Field(0.80, description="Fields read below this confidence are marked needs_review.")
     ok_confidence: float = Field(
         0.93,  # set on the tuning seeds (1000, 2000): wrong single reads were seen up to 0.92
         description="A value checked only by its own format (a date, a phone number) is `ok` only when read "

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import cv2
 
-from models.document import PartReading, DocumentKind, FileReading, PageText, Rereading, TextSource
-from pipeline.ocr.barcodes import find_codes
-from pipeline.fields.classify import may_carry_card_code, split_pages
+from models.document import DocumentKind, FileReading, PageText, PartReading, Rereading, TextSource
 from pipeline.config import ReadingConfig
-from pipeline.ocr.engines import TextRecognizer
+from pipeline.fields.classify import may_carry_card_code, split_pages
 from pipeline.fields.extract import extract_fields
+from pipeline.ocr.barcodes import find_codes
+from pipeline.ocr.engines import TextRecognizer
 from pipeline.ocr.lines import PageReader
 from pipeline.pages.preflight import FileInfo, preflight
 from pipeline.pages.sources import PageSource, iter_pages, page_source
@@ -74,8 +74,9 @@ def read_page(source: PageSource, engines: OcrEngines) -> PageText:
 
         rgb = cv2.cvtColor(source.image, cv2.COLOR_BGR2RGB)
         handwriting = [mark.box for mark in find_handwriting(rgb, ocr.lines, ocr.skew_degrees)]
-    page = PageText(source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees,
-                    handwriting=handwriting)
+    page = PageText(
+        source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees, handwriting=handwriting
+    )
     page.codes = find_codes(source.image, enlarge=may_carry_card_code(page))
     second = engines.second_reader
     if second is not None:
@@ -132,22 +133,24 @@ def read_document(
     return interpret_files([(source, read_pages(data, source, config, engines, info, on_page))], config)[0]
 
 
-def read_one_page(data: bytes, filename: str, index: int, config: ReadingConfig, engines: OcrEngines,
-                  info: FileInfo | None = None) -> PageText:
+def read_one_page(
+    data: bytes, filename: str, index: int, config: ReadingConfig, engines: OcrEngines, info: FileInfo | None = None
+) -> PageText:
     """Read page `index` of a file alone: the unit of work a worker does for a page job.
     `info` is the file's preflight result when it is known (kept at upload): no second check."""
     info = info or preflight(data, filename, config.limits, pdf_dpi=config.pdf_dpi)
     return read_page(page_source(data, info, config, index), engines)
 
 
-def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConfig,
-                    today: date | None = None) -> list[FileReading]:
+def interpret_files(
+    files: list[tuple[str, list[PageText]]], config: ReadingConfig, today: date | None = None
+) -> list[FileReading]:
     """Documents, kinds and verified fields of a dossier's files (pure; pages may come from
     many workers). Each file is split into documents; every document's fields are checked
     against the others' (a form against the card of the same person, a card's two sides)."""
     from pipeline.fields import address
-    from pipeline.ocr.second_read import second_fields
     from pipeline.fields.verify import PartInput, verify_parts
+    from pipeline.ocr.second_read import second_fields
 
     splits = [(source, pages, split_pages(pages)) for source, pages in files]
     inputs = []
@@ -158,13 +161,22 @@ def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConf
             again = second_fields(part.kind, part_pages, config.review_confidence)
             third = second_fields(part.kind, part_pages, config.review_confidence, reading="third")
             inputs.append(PartInput(part.kind, part_pages, read, again, third))
-    verified = iter(verify_parts(inputs, review_threshold=config.review_confidence, ok_threshold=config.ok_confidence,
-                                 today=today, places=address,
-                                 second_threshold=config.second_reader.agree_confidence))
+    verified = iter(
+        verify_parts(
+            inputs,
+            review_threshold=config.review_confidence,
+            ok_threshold=config.ok_confidence,
+            today=today,
+            places=address,
+            second_threshold=config.second_reader.agree_confidence,
+        )
+    )
     readings = []
     for source, pages, parts in splits:
-        parts_read = [PartReading(part.kind, part.confidence, tuple(pages[i].index for i in part.pages),
-                                       next(verified)) for part in parts]
+        parts_read = [
+            PartReading(part.kind, part.confidence, tuple(pages[i].index for i in part.pages), next(verified))
+            for part in parts
+        ]
         first = parts_read[0] if parts_read else PartReading(DocumentKind.OTHER, 0.0, ())
         readings.append(FileReading(source, first.kind, pages, first.fields, parts_read))
     return readings

@@ -34,12 +34,8 @@ def slugify(text: str) -> str:
     return _NON_SLUG.sub("_", fold(text)).strip("_")
 
 
-VIETNAMESE_LETTERS = (
-    "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
-)
-ACCENTED_LETTERS = frozenset(
-    c for c in VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper() if c != strip_diacritics(c)
-)
+VIETNAMESE_LETTERS = "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
+ACCENTED_LETTERS = frozenset(c for c in VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper() if c != strip_diacritics(c))
 
 
 def fold_in_place(text: str) -> str:

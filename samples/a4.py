@@ -39,8 +39,9 @@ def doc_date(rng: random.Random) -> date:
     return random_date(rng, date(2025, 7, 15), date(2025, 12, 19))
 
 
-def signature_block(c: Canvas, cx: float, y: int, title: str, note: str | None, name: str, family: str,
-                    rng: random.Random, *, size: int) -> int:
+def signature_block(
+    c: Canvas, cx: float, y: int, title: str, note: str | None, name: str, family: str, rng: random.Random, *, size: int
+) -> int:
     """Title (bold), note (italic), room for a signature (drawn), name (bold)."""
     c.text(cx, y, title, FontSpec(family, "B", size), align="center")
     y += round(size * 1.3)

@@ -68,8 +68,9 @@ def _people(parts: list[str], seed: int) -> tuple[Person, Person]:
     """(holder of a chip CCCD, the same citizen after getting a căn cước).
 
     Cards of each generation show their own issue and expiry dates; forms use the newest card."""
-    base = make_person(random.Random(sub_seed(seed, "bundle", "person")), birth_range=BUNDLE_BIRTHS,
-                       id_provinces=CITY_ID_PROVINCES)
+    base = make_person(
+        random.Random(sub_seed(seed, "bundle", "person")), birth_range=BUNDLE_BIRTHS, id_provinces=CITY_ID_PROVINCES
+    )
     if "cmnd_front" in parts:
         base = with_old_cmnd(base, random.Random(sub_seed(seed, "bundle", "cmnd")))
     return base, with_can_cuoc(base, random.Random(sub_seed(seed, "bundle", "can_cuoc")))
@@ -82,8 +83,9 @@ def _card_on_glass(card: Canvas, rng: random.Random) -> Canvas:
     r = 36  # ID-1 corner radius, 3 mm
     mask = Image.new("L", card.image.size, 0)
     ImageDraw.Draw(mask).rounded_rectangle([0, 0, card.width - 1, card.height - 1], radius=r, fill=255)
-    ImageDraw.Draw(page.image).rounded_rectangle([ox - 2, oy - 2, ox + card.width + 1, oy + card.height + 1],
-                                                 radius=r + 2, outline=(185, 185, 185), width=2)
+    ImageDraw.Draw(page.image).rounded_rectangle(
+        [ox - 2, oy - 2, ox + card.width + 1, oy + card.height + 1], radius=r + 2, outline=(185, 185, 185), width=2
+    )
     page.image.paste(card.image, (ox, oy), mask)
 
     def shift(b: list[int]) -> list[int]:
@@ -113,8 +115,9 @@ def _pdf(pages: list[tuple[bytes, tuple[int, int]]], title: str) -> bytes:
     return bytes(pdf.output())
 
 
-def generate_bundle(parts: list[str], level: str, seed: int, *, handwriting: float = 0.0,
-                    kind: str = "bundle") -> GeneratedDocument:
+def generate_bundle(
+    parts: list[str], level: str, seed: int, *, handwriting: float = 0.0, kind: str = "bundle"
+) -> GeneratedDocument:
     """Render `parts` (image kinds about one person) at `level` into one PDF of page images."""
     if not parts:
         raise ValueError("a bundle needs at least one part")
@@ -133,8 +136,7 @@ def generate_bundle(parts: list[str], level: str, seed: int, *, handwriting: flo
     images: list[Image.Image] = []
     pdf_pages: list[tuple[bytes, tuple[int, int]]] = []
     for i, part in enumerate(parts):
-        person = can_cuoc_holder if part.startswith("can_cuoc") else cccd_holder if part.startswith("cccd") \
-            else newest
+        person = can_cuoc_holder if part.startswith("can_cuoc") else cccd_holder if part.startswith("cccd") else newest
         layout_rng = random.Random(sub_seed(seed, kind, i, part, "layout"))
         hand_rng = random.Random(sub_seed(seed, kind, i, part, "handwriting")) if handwriting else None
         rendered = render_kind(part, person, layout_rng, handwriting=handwriting, hand_rng=hand_rng)

@@ -73,8 +73,17 @@ class Canvas:
         self.ops.append(TextOp(x, y, text, font, fill))
         return self.bbox(x, y, text, font)
 
-    def text(self, x: float, y: float, text: str, font: FontSpec, *, fill: Color = INK,
-             align: Literal["left", "center", "right"] = "left", record: bool = True) -> Box:
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        font: FontSpec,
+        *,
+        fill: Color = INK,
+        align: Literal["left", "center", "right"] = "left",
+        record: bool = True,
+    ) -> Box:
         """Draw one run; x is the left edge, the centre or the right edge per `align`."""
         text = nfc(text)
         if align != "left":
@@ -85,8 +94,18 @@ class Canvas:
             self.lines.append({"text": text, "box": box})
         return box
 
-    def labelled(self, x: float, y: float, label: str, value: str, font: FontSpec, *,
-                 field_name: str | None = None, fill: Color = INK, value_font: FontSpec | None = None) -> Box:
+    def labelled(
+        self,
+        x: float,
+        y: float,
+        label: str,
+        value: str,
+        font: FontSpec,
+        *,
+        field_name: str | None = None,
+        fill: Color = INK,
+        value_font: FontSpec | None = None,
+    ) -> Box:
         """'Label: value' as ONE run (one truth line); the field box covers the value part only.
 
         With `value_font` the value is a second run in another font (two truth lines)."""
@@ -110,8 +129,7 @@ class Canvas:
     def field(self, name: str, value: str, box: Box) -> None:
         self.fields[name] = {"value": nfc(value), "box": list(box)}
 
-    def justified(self, x0: int, x1: int, y: int, words: list[str], font: FontSpec, *,
-                  fill: Color = INK) -> Box:
+    def justified(self, x0: int, x1: int, y: int, words: list[str], font: FontSpec, *, fill: Color = INK) -> Box:
         """One justified line: words drawn separately, recorded as ONE truth line (single spaces)."""
         words = [nfc(w) for w in words]
         widths = [self.length(w, font) for w in words]
@@ -121,8 +139,7 @@ class Canvas:
         for w, wd in zip(words, widths, strict=True):
             boxes.append(self._run(round(x), y, w, font, fill))
             x += wd + gap
-        box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
-               max(b[3] for b in boxes)]
+        box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
         self.lines.append({"text": " ".join(words), "box": box})
         return box
 
@@ -153,8 +170,19 @@ class Canvas:
             lines.append(cur)
         return lines
 
-    def paragraph(self, x0: int, x1: int, y: int, text: str, font: FontSpec, leading: int, *,
-                  indent: int = 0, justify: bool = True, fill: Color = INK) -> int:
+    def paragraph(
+        self,
+        x0: int,
+        x1: int,
+        y: int,
+        text: str,
+        font: FontSpec,
+        leading: int,
+        *,
+        indent: int = 0,
+        justify: bool = True,
+        fill: Color = INK,
+    ) -> int:
         """Draw a wrapped paragraph with its first baseline at y; returns the next baseline."""
         lines = self.wrap(text, font, x1 - x0, x1 - x0 - indent)
         for i, line in enumerate(lines):
@@ -200,8 +228,19 @@ def union(boxes: list[Box]) -> Box:
     return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
 
 
-def labelled_wrapped(c: Canvas, x0: int, x1: int, y: int, label: str, value: str, font: FontSpec,
-                     leading: int, *, field_name: str | None = None, fill: Color = INK) -> int:
+def labelled_wrapped(
+    c: Canvas,
+    x0: int,
+    x1: int,
+    y: int,
+    label: str,
+    value: str,
+    font: FontSpec,
+    leading: int,
+    *,
+    field_name: str | None = None,
+    fill: Color = INK,
+) -> int:
     """'Label: value' wrapped to [x0, x1]; continuation lines start at x0. Returns next baseline.
 
     The first line is one run (label + start of value); the field box is the union of the value
@@ -216,7 +255,7 @@ def labelled_wrapped(c: Canvas, x0: int, x1: int, y: int, label: str, value: str
         if i == 0:
             if len(line) > len(label):
                 vx = round(x0 + c.length(f"{label} ", font))
-                value_boxes.append(c.bbox(vx, y, line[len(label) + 1:], font))
+                value_boxes.append(c.bbox(vx, y, line[len(label) + 1 :], font))
         else:
             value_boxes.append(box)
         y += leading

@@ -16,9 +16,12 @@ DARK = (24, 24, 40)
 
 # Identifying marks as printed on cards: feature, size, position relative to a face landmark.
 MARKS = (
-    "Nốt ruồi C:1cm trên sau đuôi mắt trái", "Sẹo chấm C:2cm dưới trước cánh mũi phải",
-    "Nốt ruồi C:1,5cm dưới sau mép phải", "Sẹo chấm C:1cm trên trước đầu lông mày trái",
-    "Nốt ruồi C:2cm dưới trước dái tai trái", "Sẹo chấm C:3cm trên sau cánh mũi trái",
+    "Nốt ruồi C:1cm trên sau đuôi mắt trái",
+    "Sẹo chấm C:2cm dưới trước cánh mũi phải",
+    "Nốt ruồi C:1,5cm dưới sau mép phải",
+    "Sẹo chấm C:1cm trên trước đầu lông mày trái",
+    "Nốt ruồi C:2cm dưới trước dái tai trái",
+    "Sẹo chấm C:3cm trên sau cánh mũi trái",
 )
 
 
@@ -52,11 +55,23 @@ def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
     # Header: centred between emblem and QR, in reading order.
     cx = (172 + qr_left) // 2
     room = qr_left - 180
-    c.text(cx, 50, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-           fit_font(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, room, 16), align="center", fill=DARK)
+    c.text(
+        cx,
+        50,
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        fit_font(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, room, 16),
+        align="center",
+        fill=DARK,
+    )
     c.text(cx, 82, "Độc lập - Tự do - Hạnh phúc", FontSpec(family, "B", 21), align="center", fill=DARK)
-    c.text(cx, 134, "CĂN CƯỚC CÔNG DÂN", fit_font(c, "CĂN CƯỚC CÔNG DÂN", FontSpec(family, "B", 40), room, 28),
-           align="center", fill=RED)
+    c.text(
+        cx,
+        134,
+        "CĂN CƯỚC CÔNG DÂN",
+        fit_font(c, "CĂN CƯỚC CÔNG DÂN", FontSpec(family, "B", 40), room, 28),
+        align="center",
+        fill=RED,
+    )
     c.text(cx, 168, "Citizen Identity Card", FontSpec(family, "", 22), align="center", fill=DARK)
 
     graphics.photo_placeholder(c.image, (36, 214, 256, 500), rng)
@@ -86,8 +101,9 @@ def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
         rfont = rfont.with_(size=rfont.size - 1)
         lines = c.wrap(residence, rfont, right - x)
     boxes = [c.text(x, 532 + 34 * i, line, rfont, fill=DARK) for i, line in enumerate(lines)]
-    c.field("noi_thuong_tru", residence, [min(b[0] for b in boxes), boxes[0][1], max(b[2] for b in boxes),
-                                          boxes[-1][3]])
+    c.field(
+        "noi_thuong_tru", residence, [min(b[0] for b in boxes), boxes[0][1], max(b[2] for b in boxes), boxes[-1][3]]
+    )
 
     if person.card_expiry is None:
         raise ValueError("card holder without an expiry date")
@@ -105,7 +121,7 @@ def render_cccd_back(person: Person, rng: random.Random) -> Rendered:
     small = FontSpec(family, "", 17)
 
     # Fingerprints, left index then right index, captions under each.
-    for i, caption in enumerate(("Ngón trỏ trái", "Ngón trỏ phải")):
+    for i in range(2):
         x0 = 30 + i * 215
         c.draw.rectangle([x0, 28, x0 + 200, 268], outline=(120, 120, 130), width=2)
         graphics.fingerprint(c.image, (x0 + 30, 48, x0 + 170, 248), nrng)
@@ -115,8 +131,13 @@ def render_cccd_back(person: Person, rng: random.Random) -> Rendered:
 
     x, right = 480, CARD_PX[0] - 24
     lab = FontSpec(family, "", 19)
-    c.text(x, 52, "Đặc điểm nhân dạng / Personal identification:", fit_font(c, "Đặc điểm nhân dạng / Personal "
-           "identification:", lab, right - x, 14), fill=DARK)
+    c.text(
+        x,
+        52,
+        "Đặc điểm nhân dạng / Personal identification:",
+        fit_font(c, "Đặc điểm nhân dạng / Personal identification:", lab, right - x, 14),
+        fill=DARK,
+    )
     mark = rng.choice(MARKS)
     mfont = fit_font(c, mark, FontSpec(family, "", 22), right - x, 15)
     c.field("dac_diem_nhan_dang", mark, c.text(x, 86, mark, mfont, fill=DARK))
@@ -153,8 +174,21 @@ def _dotted(c: Canvas, x0: int, x1: int, y: int) -> None:
         c.draw.ellipse([x, y, x + 2, y + 2], fill=(90, 100, 120))
 
 
-def _cmnd_field(c: Canvas, x: int, right: int, y: int, label: str, value: str, lfont: FontSpec, vfont: FontSpec,
-                lead: int, max_lines: int, field_name: str, *, shown: str | None = None) -> int:
+def _cmnd_field(
+    c: Canvas,
+    x: int,
+    right: int,
+    y: int,
+    label: str,
+    value: str,
+    lfont: FontSpec,
+    vfont: FontSpec,
+    lead: int,
+    max_lines: int,
+    field_name: str,
+    *,
+    shown: str | None = None,
+) -> int:
     """Printed label, typed value after it on `max_lines` dotted lines; continuation lines start at x.
 
     `shown` is the text as printed when it differs from the truth value (dates). Returns next y."""
@@ -190,12 +224,24 @@ def render_cmnd_front(person: Person, rng: random.Random) -> Rendered:
     x, right = 292, w - 26
     cx = (x + right) // 2
     bold = FontSpec(family, "B", 22)
-    c.text(cx, 48, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-           fit_font(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, right - x, 16), align="center", fill=DARK)
+    c.text(
+        cx,
+        48,
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        fit_font(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, right - x, 16),
+        align="center",
+        fill=DARK,
+    )
     motto = c.text(cx, 80, "Độc lập - Tự do - Hạnh phúc", FontSpec(family, "B", 21), align="center", fill=DARK)
     c.hline(motto[0] + 20, motto[2] - 20, motto[3] + 6, width=2, fill=DARK)
-    c.text(cx, 140, "GIẤY CHỨNG MINH NHÂN DÂN",
-           fit_font(c, "GIẤY CHỨNG MINH NHÂN DÂN", FontSpec(family, "B", 38), right - x, 26), align="center", fill=RED)
+    c.text(
+        cx,
+        140,
+        "GIẤY CHỨNG MINH NHÂN DÂN",
+        fit_font(c, "GIẤY CHỨNG MINH NHÂN DÂN", FontSpec(family, "B", 38), right - x, 26),
+        align="center",
+        fill=RED,
+    )
     num_font = FontSpec(family, "B", 40)
     so = "SỐ"
     sw = c.length(f"{so} {person.old_cmnd}", num_font)
@@ -205,11 +251,35 @@ def render_cmnd_front(person: Person, rng: random.Random) -> Rendered:
     vfont = FontSpec(family, "B", 24)
     lead = 44
     y = _cmnd_field(c, x, right, 252, "Họ tên", person.name_upper, lfont, vfont, lead, 2, "ho_va_ten")
-    y = _cmnd_field(c, x, right, y, "Sinh ngày", ddmmyyyy(person.birth), lfont, vfont.with_(style=""), lead, 1,
-                    "ngay_sinh", shown=ddmmyyyy(person.birth, "-"))
-    y = _cmnd_field(c, x, right, y, "Nguyên quán", person.hometown.full, lfont, vfont.with_(style=""), lead, 2,
-                    "que_quan")
-    _cmnd_field(c, x, right, y, "Nơi ĐKHK thường trú", person.address.old_full, lfont, vfont.with_(style=""),
-                lead, 2, "noi_thuong_tru")
+    y = _cmnd_field(
+        c,
+        x,
+        right,
+        y,
+        "Sinh ngày",
+        ddmmyyyy(person.birth),
+        lfont,
+        vfont.with_(style=""),
+        lead,
+        1,
+        "ngay_sinh",
+        shown=ddmmyyyy(person.birth, "-"),
+    )
+    y = _cmnd_field(
+        c, x, right, y, "Nguyên quán", person.hometown.full, lfont, vfont.with_(style=""), lead, 2, "que_quan"
+    )
+    _cmnd_field(
+        c,
+        x,
+        right,
+        y,
+        "Nơi ĐKHK thường trú",
+        person.address.old_full,
+        lfont,
+        vfont.with_(style=""),
+        lead,
+        2,
+        "noi_thuong_tru",
+    )
     c.text(58, 612, "MẪU / SPECIMEN", FontSpec(family, "B", 18), fill=RED)
     return Rendered([c], family)

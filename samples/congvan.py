@@ -45,11 +45,11 @@ QD_ARTICLES = (
 )
 QD_ACTIONS = {
     QD_SUBJECTS[0]: "Phê duyệt danh sách {n} hộ gia đình được hỗ trợ kinh phí sửa chữa nhà ở năm 2025 "
-                    "với tổng kinh phí {money} đồng (có danh sách chi tiết",
+    "với tổng kinh phí {money} đồng (có danh sách chi tiết",
     QD_SUBJECTS[1]: "Thành lập Tổ công tác số hóa hồ sơ, kết quả giải quyết thủ tục hành chính gồm {n} thành "
-                    "viên (có danh sách",
+    "viên (có danh sách",
     QD_SUBJECTS[2]: "Công bố danh mục {n} thủ tục hành chính tiếp nhận tại Trung tâm Phục vụ hành chính công "
-                    "(có danh mục",
+    "(có danh mục",
     QD_SUBJECTS[3]: "Ban hành Quy chế tiếp nhận, giải quyết hồ sơ trực tuyến trên địa bàn (có Quy chế",
 }
 CV_POINTS = (
@@ -129,8 +129,9 @@ def _issuer(rng: random.Random, city: str, ward: str) -> list[tuple[str, str]]:
 DOC_TYPES = ("cong_van", "quyet_dinh")
 
 
-def render_cong_van(rng: random.Random, *, pages: int = 1, family: str | None = None,
-                    doc_type: str | None = None) -> Rendered:
+def render_cong_van(
+    rng: random.Random, *, pages: int = 1, family: str | None = None, doc_type: str | None = None
+) -> Rendered:
     """pages=1: one-page quyết định or công văn (8-20 body lines); pages=2|3: long công văn.
 
     doc_type None (the born-digital PDF's path, kept as it was): a one-page document is a quyết
@@ -196,8 +197,26 @@ def _draw_letter(rng: random.Random, pages: int, family: str | None, shrink: int
     when = doc_date(rng)
     subject = rng.choice(QD_SUBJECTS if is_qd else CV_SUBJECTS)
     font = FontSpec(family, "", size)
-    return _Letter(family, size, lead, pages, doc_type, issuer, unit, unit_lower, city, is_qd, by_chairman,
-                   number, code, when, subject, font, font.with_(style="B"), font.with_(style="I"))
+    return _Letter(
+        family,
+        size,
+        lead,
+        pages,
+        doc_type,
+        issuer,
+        unit,
+        unit_lower,
+        city,
+        is_qd,
+        by_chairman,
+        number,
+        code,
+        when,
+        subject,
+        font,
+        font.with_(style="B"),
+        font.with_(style="I"),
+    )
 
 
 def _draw_header(c: Canvas, letter: _Letter) -> int:
@@ -211,21 +230,30 @@ def _draw_header(c: Canvas, letter: _Letter) -> int:
     y0 = TOP
     name_boxes: list[Box] = []
     for i, (text, style) in enumerate(letter.issuer):
-        name_boxes.append(c.text(lcx, y0 + i * round(hsize * 1.3), text, FontSpec(family, style, hsize),
-                                 align="center"))
+        name_boxes.append(
+            c.text(lcx, y0 + i * round(hsize * 1.3), text, FontSpec(family, style, hsize), align="center")
+        )
     rule_y = name_boxes[-1][3] + 14
     c.hline(lcx - 120, lcx + 120, rule_y, width=3)
     c.field("co_quan_ban_hanh", " ".join(t for t, _ in letter.issuer), union(name_boxes))
     so_y = rule_y + round(hsize * 1.9)
     number_code = f"{letter.number}/{letter.code}"
-    so_box = c.labelled(lcx - c.length(f"Số: {number_code}", FontSpec(family, "", hsize)) / 2, so_y, "Số:",
-                        number_code, FontSpec(family, "", hsize), field_name="so_ky_hieu")
+    so_box = c.labelled(
+        lcx - c.length(f"Số: {number_code}", FontSpec(family, "", hsize)) / 2,
+        so_y,
+        "Số:",
+        number_code,
+        FontSpec(family, "", hsize),
+        field_name="so_ky_hieu",
+    )
     left_bottom = so_box[3]
     if not letter.is_qd:  # công văn: the trích yếu sits under the number, in the left column
         vfont = FontSpec(family, "", pt(12))
         vv_lines = c.wrap(letter.subject, vfont, 760)
-        boxes = [c.text(lcx, so_y + round(vfont.size * 1.5) + i * round(vfont.size * 1.25), line, vfont,
-                        align="center") for i, line in enumerate(vv_lines)]
+        boxes = [
+            c.text(lcx, so_y + round(vfont.size * 1.5) + i * round(vfont.size * 1.25), line, vfont, align="center")
+            for i, line in enumerate(vv_lines)
+        ]
         c.field("trich_yeu", letter.subject, union(boxes))
         left_bottom = boxes[-1][3]
     c.text(rcx, y0, NATION, nation_font, align="center")
@@ -233,8 +261,14 @@ def _draw_header(c: Canvas, letter: _Letter) -> int:
     c.hline(motto[0], motto[2], motto[3] + 14, width=3)
     when = letter.when
     date_text = formal_date(city_short(letter.city), when)
-    c.labelled(rcx - c.length(date_text, letter.ital) / 2, so_y, f"{city_short(letter.city)},",
-               date_text.split(", ", 1)[1], letter.ital, field_name="ngay_ban_hanh")
+    c.labelled(
+        rcx - c.length(date_text, letter.ital) / 2,
+        so_y,
+        f"{city_short(letter.city)},",
+        date_text.split(", ", 1)[1],
+        letter.ital,
+        field_name="ngay_ban_hanh",
+    )
     c.fields["ngay_ban_hanh"]["value"] = f"{when.day:02d}/{when.month:02d}/{when.year}"
     return max(left_bottom, so_y)
 
@@ -259,8 +293,9 @@ def _quyet_dinh_title_and_body(rng: random.Random, flow: Flow, letter: _Letter, 
         flow.y += lead
     flow.y += lead // 3
     body: Body = [(b, ital, True) for b in rng.sample(BASIS, rng.randint(2, 3))]
-    body.append((f"Theo đề nghị của Trưởng phòng Văn hóa - Xã hội tại Tờ trình số {rng.randint(5, 300)}/TTr-VHXH.",
-                 ital, True))
+    body.append(
+        (f"Theo đề nghị của Trưởng phòng Văn hóa - Xã hội tại Tờ trình số {rng.randint(5, 300)}/TTr-VHXH.", ital, True)
+    )
     body.append(("QUYẾT ĐỊNH:", letter.bold, False))
     action = QD_ACTIONS[letter.subject].format(**fill)
     body += [(a.format(action=action, **fill), letter.font, True) for a in QD_ARTICLES]
@@ -289,20 +324,34 @@ def _cong_van_points(rng: random.Random, letter: _Letter, fill: dict[str, object
 def _cong_van_addressee_and_body(rng: random.Random, flow: Flow, letter: _Letter, fill: dict[str, object]) -> Body:
     """Draws the Kính gửi line; returns the body to lay out."""
     font, unit_lower = letter.font, letter.unit_lower
-    recipient = rng.choice(("Các phòng chuyên môn thuộc UBND", "Trung tâm Phục vụ hành chính công",
-                            "Công an")) + (f" {unit_lower}" if letter.unit.startswith("PHƯỜNG") else " các phường, xã")
-    flow.c.labelled(W / 2 - flow.c.length(f"Kính gửi: {recipient}", font) / 2, flow.y, "Kính gửi:", recipient,
-                    font, field_name="kinh_gui")
+    recipient = rng.choice(("Các phòng chuyên môn thuộc UBND", "Trung tâm Phục vụ hành chính công", "Công an")) + (
+        f" {unit_lower}" if letter.unit.startswith("PHƯỜNG") else " các phường, xã"
+    )
+    flow.c.labelled(
+        W / 2 - flow.c.length(f"Kính gửi: {recipient}", font) / 2,
+        flow.y,
+        "Kính gửi:",
+        recipient,
+        font,
+        field_name="kinh_gui",
+    )
     flow.y += round(letter.lead * 1.5)
-    intro = (f"Thực hiện Đề án phát triển ứng dụng dữ liệu về dân cư, định danh và xác thực điện tử phục vụ "
-             f"chuyển đổi số quốc gia (Đề án 06), Ủy ban nhân dân {unit_lower} đề nghị các đơn vị triển khai "
-             f"một số nội dung sau:")
+    intro = (
+        f"Thực hiện Đề án phát triển ứng dụng dữ liệu về dân cư, định danh và xác thực điện tử phục vụ "
+        f"chuyển đổi số quốc gia (Đề án 06), Ủy ban nhân dân {unit_lower} đề nghị các đơn vị triển khai "
+        f"một số nội dung sau:"
+    )
     body: Body = [(intro, font, True)]
     body += _cong_van_points(rng, letter, fill)
-    body.append((f"Trong quá trình thực hiện, nếu có khó khăn, vướng mắc, đề nghị các đơn vị phản ánh kịp thời "
-                 f"về Văn phòng HĐND và UBND {unit_lower} để được hướng dẫn.", font, True))
-    body.append((f"Ủy ban nhân dân {unit_lower} đề nghị các đơn vị nghiêm túc triển khai thực hiện./.",
-                 font, True))
+    body.append(
+        (
+            f"Trong quá trình thực hiện, nếu có khó khăn, vướng mắc, đề nghị các đơn vị phản ánh kịp thời "
+            f"về Văn phòng HĐND và UBND {unit_lower} để được hướng dẫn.",
+            font,
+            True,
+        )
+    )
+    body.append((f"Ủy ban nhân dân {unit_lower} đề nghị các đơn vị nghiêm túc triển khai thực hiện./.", font, True))
     return body
 
 
@@ -337,8 +386,12 @@ def _draw_recipients_and_signer(rng: random.Random, flow: Flow, letter: _Letter)
     nn = FontSpec(family, "BI", pt(12))
     small = FontSpec(family, "", pt(11))
     c.text(LEFT, y, "Nơi nhận:", nn)
-    recips = ["- Như Điều 3;" if letter.is_qd else "- Như trên;", f"- Chủ tịch UBND {letter.unit_lower};",
-              "- Các Phó Chủ tịch UBND;", "- Lưu: VT, VP."]
+    recips = [
+        "- Như Điều 3;" if letter.is_qd else "- Như trên;",
+        f"- Chủ tịch UBND {letter.unit_lower};",
+        "- Các Phó Chủ tịch UBND;",
+        "- Lưu: VT, VP.",
+    ]
     for i, r in enumerate(recips):
         c.text(LEFT, y + round(nn.size * 1.25) + i * round(small.size * 1.3), r, small)
     signer = make_person(random.Random(rng.randrange(2**32)), birth_range=(1966, 1980))
@@ -349,8 +402,9 @@ def _draw_recipients_and_signer(rng: random.Random, flow: Flow, letter: _Letter)
     titles = [] if doc_type == "quyet_dinh" and letter.by_chairman else ["TM. ỦY BAN NHÂN DÂN"]
     titles += ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"] if deputy else ["CHỦ TỊCH"]
     offsets = (0, 1.3, 2.6)
-    title_boxes = [c.text(scx, y + round(size * offsets[i]), t, letter.bold, align="center")
-                   for i, t in enumerate(titles[:-1])]
+    title_boxes = [
+        c.text(scx, y + round(size * offsets[i]), t, letter.bold, align="center") for i, t in enumerate(titles[:-1])
+    ]
     ty = y + round(size * offsets[len(titles) - 1])
     graphics.seal(c.image, scx - 120, ty + 190, 150)
     first_signer_line = len(c.lines)
@@ -362,13 +416,17 @@ def _draw_recipients_and_signer(rng: random.Random, flow: Flow, letter: _Letter)
     return end
 
 
-def _render_cong_van(*, rng: random.Random, pages: int, family: str | None, shrink: int,
-                     doc_type: str | None = None) -> Rendered:
+def _render_cong_van(
+    *, rng: random.Random, pages: int, family: str | None, shrink: int, doc_type: str | None = None
+) -> Rendered:
     letter = _draw_letter(rng, pages, family, shrink, doc_type)
     flow = Flow(letter.family, letter.size)
     flow.y = _draw_header(flow.c, letter) + round(letter.lead * 1.7)
-    fill: dict[str, object] = {"unit_lower": letter.unit_lower, "n": rng.randint(6, 48),
-                               "money": f"{rng.randint(120, 980)}.{rng.randint(0, 999):03d}.000"}
+    fill: dict[str, object] = {
+        "unit_lower": letter.unit_lower,
+        "n": rng.randint(6, 48),
+        "money": f"{rng.randint(120, 980)}.{rng.randint(0, 999):03d}.000",
+    }
     if letter.is_qd:
         body = _quyet_dinh_title_and_body(rng, flow, letter, fill)
     else:

@@ -34,8 +34,12 @@ def map_box(box: list[int], h: np.ndarray, width: int, height: int) -> list[int]
     xy = pts[:, :2] / pts[:, 2:3]
     bx0, by0 = np.floor(xy.min(axis=0))
     bx1, by1 = np.ceil(xy.max(axis=0))
-    return [int(np.clip(bx0, 0, width)), int(np.clip(by0, 0, height)),
-            int(np.clip(bx1, 0, width)), int(np.clip(by1, 0, height))]
+    return [
+        int(np.clip(bx0, 0, width)),
+        int(np.clip(by0, 0, height)),
+        int(np.clip(bx1, 0, width)),
+        int(np.clip(by1, 0, height)),
+    ]
 
 
 def orient(img: Image.Image, degrees: int) -> tuple[Image.Image, np.ndarray]:
@@ -45,8 +49,12 @@ def orient(img: Image.Image, degrees: int) -> tuple[Image.Image, np.ndarray]:
     w, h = img.size
     k = degrees // 90
     arr = np.rot90(np.asarray(img), k=-k)  # k=-1: clockwise
-    mats = {0: np.eye(3), 1: np.array([[0, -1, h], [1, 0, 0], [0, 0, 1.0]]),
-            2: np.array([[-1, 0, w], [0, -1, h], [0, 0, 1.0]]), 3: np.array([[0, 1, 0], [-1, 0, w], [0, 0, 1.0]])}
+    mats = {
+        0: np.eye(3),
+        1: np.array([[0, -1, h], [1, 0, 0], [0, 0, 1.0]]),
+        2: np.array([[-1, 0, w], [0, -1, h], [0, 0, 1.0]]),
+        3: np.array([[0, 1, 0], [-1, 0, w], [0, 0, 1.0]]),
+    }
     return Image.fromarray(np.ascontiguousarray(arr)), mats[k]
 
 
@@ -112,8 +120,9 @@ def _background(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
     """Desk surface: wood grain (low-frequency streaks) or a plain mottled table."""
     kind = rng.integers(0, 3)
     base = [np.array([128, 86, 52]), np.array([160, 120, 80]), np.array([150, 152, 148])][kind].astype(np.float32)
-    low = cv2.resize(rng.normal(0, 1, (max(2, h // 60), max(2, w // 300))).astype(np.float32), (w, h),
-                     interpolation=cv2.INTER_CUBIC)
+    low = cv2.resize(
+        rng.normal(0, 1, (max(2, h // 60), max(2, w // 300))).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+    )
     yy = np.arange(h, dtype=np.float32)[:, None]
     grain = np.sin((yy + 25 * low) / rng.uniform(5, 12)) * (14 if kind < 2 else 3)
     fine = cv2.GaussianBlur(rng.normal(0, 6, (h, w)).astype(np.float32), (0, 0), 1.2)

@@ -17,24 +17,40 @@ _NOTO = Path("/usr/share/fonts/truetype/noto")
 
 # family -> style ("", "B", "I", "BI") -> file. Every file here covers all 134 Vietnamese letters.
 FAMILIES: dict[str, dict[str, Path]] = {
-    "Liberation Serif": {s: _LIB / f"LiberationSerif-{n}.ttf" for s, n in
-                         (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic"))},
-    "Liberation Sans": {s: _LIB / f"LiberationSans-{n}.ttf" for s, n in
-                        (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic"))},
-    "DejaVu Serif": {s: _DEJAVU / f"DejaVuSerif{n}.ttf" for s, n in
-                     (("", ""), ("B", "-Bold"), ("I", "-Italic"), ("BI", "-BoldItalic"))},
-    "DejaVu Sans": {s: _DEJAVU / f"DejaVuSans{n}.ttf" for s, n in
-                    (("", ""), ("B", "-Bold"), ("I", "-Oblique"), ("BI", "-BoldOblique"))},
-    "Noto Serif": {s: _NOTO / f"NotoSerif-{n}.ttf" for s, n in
-                   (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic"))},
-    "Noto Sans": {s: _NOTO / f"NotoSans-{n}.ttf" for s, n in
-                  (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic"))},
+    "Liberation Serif": {
+        s: _LIB / f"LiberationSerif-{n}.ttf"
+        for s, n in (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic"))
+    },
+    "Liberation Sans": {
+        s: _LIB / f"LiberationSans-{n}.ttf"
+        for s, n in (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic"))
+    },
+    "DejaVu Serif": {
+        s: _DEJAVU / f"DejaVuSerif{n}.ttf"
+        for s, n in (("", ""), ("B", "-Bold"), ("I", "-Italic"), ("BI", "-BoldItalic"))
+    },
+    "DejaVu Sans": {
+        s: _DEJAVU / f"DejaVuSans{n}.ttf"
+        for s, n in (("", ""), ("B", "-Bold"), ("I", "-Oblique"), ("BI", "-BoldOblique"))
+    },
+    "Noto Serif": {
+        s: _NOTO / f"NotoSerif-{n}.ttf"
+        for s, n in (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic"))
+    },
+    "Noto Sans": {
+        s: _NOTO / f"NotoSans-{n}.ttf"
+        for s, n in (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic"))
+    },
 }
 OCRB = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")
 
 # Liberation Serif (Times metrics) is what government forms are typed in; the rest add variety.
 A4_FAMILIES: tuple[tuple[str, float], ...] = (
-    ("Liberation Serif", 6), ("DejaVu Serif", 1), ("Noto Serif", 1.5), ("Noto Sans", 0.7), ("DejaVu Sans", 0.5),
+    ("Liberation Serif", 6),
+    ("DejaVu Serif", 1),
+    ("Noto Serif", 1.5),
+    ("Noto Sans", 0.7),
+    ("DejaVu Sans", 0.5),
 )
 CARD_FAMILIES: tuple[tuple[str, float], ...] = (("Liberation Sans", 3), ("Noto Sans", 2), ("DejaVu Sans", 1))
 

@@ -40,8 +40,19 @@ from samples.identity import CITY_ID_PROVINCES, Person, make_person, with_can_cu
 from samples.pdfdoc import SPECIMEN_NOTE, replay_raster, write_pdf
 
 GENERATOR = "sohoa-samples/1"
-IMAGE_KINDS = ("cccd_front", "cccd_back", "to_khai_khai_sinh", "don", "ct01", "cong_van",
-               "can_cuoc_front", "can_cuoc_back", "cmnd_front", "giay_khai_sinh", "quyet_dinh")
+IMAGE_KINDS = (
+    "cccd_front",
+    "cccd_back",
+    "to_khai_khai_sinh",
+    "don",
+    "ct01",
+    "cong_van",
+    "can_cuoc_front",
+    "can_cuoc_back",
+    "cmnd_front",
+    "giay_khai_sinh",
+    "quyet_dinh",
+)
 PDF_KINDS = ("pdf_born_digital", "pdf_mixed")
 BUNDLE_KINDS = ("bundle_card_form",)
 KINDS = IMAGE_KINDS + PDF_KINDS + BUNDLE_KINDS
@@ -118,10 +129,17 @@ def _line_truth(line: dict, mapper: Callable[[list[int]], list[int]]) -> dict:
     return out
 
 
-def page_truth(canvas: Canvas, index: int, mapper: Callable[[list[int]], list[int]], size: tuple[int, int],
-                text_layer: bool) -> dict:
-    return {"index": index, "image": None, "width": size[0], "height": size[1], "text_layer": text_layer,
-            "lines": [_line_truth(ln, mapper) for ln in canvas.lines]}
+def page_truth(
+    canvas: Canvas, index: int, mapper: Callable[[list[int]], list[int]], size: tuple[int, int], text_layer: bool
+) -> dict:
+    return {
+        "index": index,
+        "image": None,
+        "width": size[0],
+        "height": size[1],
+        "text_layer": text_layer,
+        "lines": [_line_truth(ln, mapper) for ln in canvas.lines],
+    }
 
 
 def add_field_truth(truth: dict, canvas: Canvas, page: int, mapper: Callable[[list[int]], list[int]]) -> None:
@@ -130,12 +148,23 @@ def add_field_truth(truth: dict, canvas: Canvas, page: int, mapper: Callable[[li
 
 
 def base_truth(kind: str, level: str, seed: int, orientation: int, font: str, extra: dict) -> dict:
-    return {"specimen": True, "generator": GENERATOR, "seed": seed, "kind": kind, "level": level,
-            "orientation": orientation, "font": font, "pages": [], "fields": {}, **extra}
+    return {
+        "specimen": True,
+        "generator": GENERATOR,
+        "seed": seed,
+        "kind": kind,
+        "level": level,
+        "orientation": orientation,
+        "font": font,
+        "pages": [],
+        "fields": {},
+        **extra,
+    }
 
 
-def degrade_page(canvas: Canvas, level: str, rng: np.random.Generator, orientation: int,
-                  card: bool) -> tuple[Degraded, np.ndarray]:
+def degrade_page(
+    canvas: Canvas, level: str, rng: np.random.Generator, orientation: int, card: bool
+) -> tuple[Degraded, np.ndarray]:
     img, h0 = orient(canvas.image, orientation)
     d = degrade(img, level, rng, card=card)
     return d, d.homography @ h0
@@ -153,17 +182,28 @@ def person_for(kind: str, seed: int) -> Person:
     return make_person(prng)
 
 
-def render_kind(kind: str, person: Person, layout_rng: random.Random, *, handwriting: float = 0.0,
-                hand_rng: random.Random | None = None) -> Rendered:
+def render_kind(
+    kind: str,
+    person: Person,
+    layout_rng: random.Random,
+    *,
+    handwriting: float = 0.0,
+    hand_rng: random.Random | None = None,
+) -> Rendered:
     """Draw one image kind; `handwriting` applies to the citizen-filled forms only."""
     if handwriting and kind in HANDWRITING_KINDS:
-        return _RENDERERS[kind](person, layout_rng, handwriting=handwriting,  # type: ignore[call-arg]
-                                hand_rng=hand_rng)
+        return _RENDERERS[kind](
+            person,
+            layout_rng,
+            handwriting=handwriting,  # type: ignore[call-arg]
+            hand_rng=hand_rng,
+        )
     return _RENDERERS[kind](person, layout_rng)
 
 
-def generate_document(kind: str, level: str, seed: int, *, orientation: int = 0,
-                      handwriting: float = 0.0) -> GeneratedDocument:
+def generate_document(
+    kind: str, level: str, seed: int, *, orientation: int = 0, handwriting: float = 0.0
+) -> GeneratedDocument:
     if not supported(kind, level):
         raise ValueError(f"unsupported kind/level {kind!r}/{level!r}")
     if not 0.0 <= handwriting <= 1.0:
@@ -188,8 +228,9 @@ def generate_document(kind: str, level: str, seed: int, *, orientation: int = 0,
     return _mixed(level, seed, person, layout_rng, noise_rng)
 
 
-def _image_document(kind: str, level: str, seed: int, orientation: int, rendered: Rendered,
-                    noise_rng: np.random.Generator) -> GeneratedDocument:
+def _image_document(
+    kind: str, level: str, seed: int, orientation: int, rendered: Rendered, noise_rng: np.random.Generator
+) -> GeneratedDocument:
     truth = base_truth(kind, level, seed, orientation, rendered.font, rendered.extra)
     pages, files = [], []
     for i, canvas in enumerate(rendered.pages):
@@ -219,8 +260,9 @@ def _born_digital(seed: int, rng: random.Random) -> GeneratedDocument:
     return GeneratedDocument("pdf_born_digital", "clean", seed, [replay_raster(c) for c in rendered.pages], pdf, truth)
 
 
-def _mixed(level: str, seed: int, person: Person, rng: random.Random,
-           noise_rng: np.random.Generator) -> GeneratedDocument:
+def _mixed(
+    level: str, seed: int, person: Person, rng: random.Random, noise_rng: np.random.Generator
+) -> GeneratedDocument:
     """Page 1: a typed đơn with a text layer; page 2: a scanned form, image only."""
     letter = render_don(person, rng, family=PDF_FAMILY)
     form = (render_ct01 if rng.random() < 0.5 else render_to_khai_khai_sinh)(person, rng)
@@ -274,13 +316,20 @@ def write_document(doc: GeneratedDocument, out_dir: Path, stem: str, *, tiff: bo
         for n, data, p in zip(names, doc.page_files, doc.truth["pages"], strict=True):
             (out_dir / n).write_bytes(data)
             p["image"] = n
-    (out_dir / f"{stem}.json").write_text(json.dumps(doc.truth, ensure_ascii=False, indent=1) + "\n",
-                                          encoding="utf-8")
+    (out_dir / f"{stem}.json").write_text(json.dumps(doc.truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return [name, f"{stem}.json"]
 
 
-def write_set(out_dir: str | Path, kinds: Iterable[str] = KINDS, levels: Iterable[str] = LEVELS,
-              count_per_kind: int = 1, seed: int = 0, *, tiff: bool = False, handwriting: float = 0.0) -> dict:
+def write_set(
+    out_dir: str | Path,
+    kinds: Iterable[str] = KINDS,
+    levels: Iterable[str] = LEVELS,
+    count_per_kind: int = 1,
+    seed: int = 0,
+    *,
+    tiff: bool = False,
+    handwriting: float = 0.0,
+) -> dict:
     """Write `{kind}-{level}-{n:03d}.{png|jpg|pdf}` + `.json` for every supported pair, and manifest.json.
 
     Document n of a kind has the same content at every level (only the degradation differs).
@@ -297,8 +346,17 @@ def write_set(out_dir: str | Path, kinds: Iterable[str] = KINDS, levels: Iterabl
                 doc = generate_document(kind, level, doc_seed, handwriting=handwriting)
                 stem = f"{kind}-{level}-{n:03d}"
                 file_name, truth_name = write_document(doc, out, stem, tiff=tiff)
-                docs.append({"kind": kind, "level": level, "index": n, "seed": doc_seed, "file": file_name,
-                             "truth": truth_name, "pages": len(doc.truth["pages"])})
+                docs.append(
+                    {
+                        "kind": kind,
+                        "level": level,
+                        "index": n,
+                        "seed": doc_seed,
+                        "file": file_name,
+                        "truth": truth_name,
+                        "pages": len(doc.truth["pages"]),
+                    }
+                )
     manifest = {"specimen": True, "generator": GENERATOR, "seed": seed, "documents": docs}
     if handwriting:
         manifest["handwriting"] = handwriting
@@ -315,8 +373,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinds", default=",".join(KINDS), help=f"comma list from {','.join(KINDS)}")
     ap.add_argument("--levels", default=",".join(LEVELS), help=f"comma list from {','.join(LEVELS)}")
     ap.add_argument("--tiff", action="store_true", help="write page images as (multi-page) TIFF")
-    ap.add_argument("--handwriting", type=float, default=0.0, metavar="P",
-                    help="probability that each filled-in form value is handwritten (default 0)")
+    ap.add_argument(
+        "--handwriting",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="probability that each filled-in form value is handwritten (default 0)",
+    )
     args = ap.parse_args(argv)
     if not 0.0 <= args.handwriting <= 1.0:
         ap.error("--handwriting must be between 0 and 1")
@@ -327,8 +390,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown kind/level: {', '.join(bad)}")
     t0 = time.perf_counter()
     manifest = write_set(args.out, kinds, levels, args.count, args.seed, tiff=args.tiff, handwriting=args.handwriting)
-    print(f"wrote {len(manifest['documents'])} documents to {args.out} in {time.perf_counter() - t0:.1f} s",
-          file=sys.stderr)
+    print(
+        f"wrote {len(manifest['documents'])} documents to {args.out} in {time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -13,8 +13,9 @@ import segno
 from PIL import Image, ImageDraw, ImageFilter
 
 
-def guilloche(size: tuple[int, int], rng: random.Random, base: tuple[int, int, int],
-              ink: tuple[int, int, int]) -> Image.Image:
+def guilloche(
+    size: tuple[int, int], rng: random.Random, base: tuple[int, int, int], ink: tuple[int, int, int]
+) -> Image.Image:
     """Pale security-print background: a soft gradient plus families of thin sine waves."""
     w, h = size
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -89,8 +90,13 @@ def fingerprint(img: Image.Image, box: tuple[int, int, int, int], rng: np.random
     img.paste(patch, (x0, y0), mask)
 
 
-def signature(img: Image.Image, box: tuple[int, int, int, int], rng: random.Random,
-              color: tuple[int, int, int] = (20, 40, 140), width: int = 4) -> None:
+def signature(
+    img: Image.Image,
+    box: tuple[int, int, int, int],
+    rng: random.Random,
+    color: tuple[int, int, int] = (20, 40, 140),
+    width: int = 4,
+) -> None:
     """A handwritten-looking scribble (smooth random curve), no letters."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
@@ -104,8 +110,12 @@ def signature(img: Image.Image, box: tuple[int, int, int, int], rng: random.Rand
         (ax, ay), (bx, by) = pts[i], pts[i + 1]
         loop = rng.uniform(0.15, 0.45) * h
         for t in np.linspace(0, 1, 24):
-            curve.append((ax + (bx - ax) * t + loop * 0.4 * math.sin(t * 2 * math.pi),
-                          ay + (by - ay) * t - loop * math.sin(t * math.pi)))
+            curve.append(
+                (
+                    ax + (bx - ax) * t + loop * 0.4 * math.sin(t * 2 * math.pi),
+                    ay + (by - ay) * t - loop * math.sin(t * math.pi),
+                )
+            )
     d.line(curve, fill=color, width=width, joint="curve")
     d.line([(x0 + w * 0.1, y0 + h * 0.85), (x0 + w * 0.75, y0 + h * 0.78)], fill=color, width=max(2, width - 1))
 
@@ -140,5 +150,6 @@ def chip(img: Image.Image, box: tuple[int, int, int, int]) -> None:
     for y in (y0 + (y1 - y0) // 3, y0 + 2 * (y1 - y0) // 3):
         d.line([(x0, y), (x1, y)], fill=(150, 120, 60), width=2)
     d.line([(mx, y0), (mx, y1)], fill=(150, 120, 60), width=2)
-    d.rounded_rectangle([mx - 18, my - 14, mx + 18, my + 14], radius=5, fill=(214, 184, 110),
-                        outline=(150, 120, 60), width=2)
+    d.rounded_rectangle(
+        [mx - 18, my - 14, mx + 18, my + 14], radius=5, fill=(214, 184, 110), outline=(150, 120, 60), width=2
+    )

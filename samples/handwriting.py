@@ -33,10 +33,14 @@ _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 # Letter shapes the hand imitates (all cover the 134 Vietnamese letters; tests check it). Their
 # outlines are reduced to a skeleton and redrawn with a round pen, so only the shapes remain.
 HAND_FONTS: tuple[tuple[Path, float], ...] = (
-    (FAMILIES["Noto Serif"]["I"], 1.0), (FAMILIES["Liberation Serif"]["I"], 0.5),
-    (FAMILIES["Noto Sans"]["I"], 2.0), (FAMILIES["Liberation Sans"]["I"], 1.5),
-    (FAMILIES["DejaVu Sans"]["I"], 1.0), (_DEJAVU / "DejaVuSansCondensed-Oblique.ttf", 1.5),
-    (FAMILIES["Noto Sans"][""], 1.0), (FAMILIES["DejaVu Sans"][""], 0.7),
+    (FAMILIES["Noto Serif"]["I"], 1.0),
+    (FAMILIES["Liberation Serif"]["I"], 0.5),
+    (FAMILIES["Noto Sans"]["I"], 2.0),
+    (FAMILIES["Liberation Sans"]["I"], 1.5),
+    (FAMILIES["DejaVu Sans"]["I"], 1.0),
+    (_DEJAVU / "DejaVuSansCondensed-Oblique.ttf", 1.5),
+    (FAMILIES["Noto Sans"][""], 1.0),
+    (FAMILIES["DejaVu Sans"][""], 0.7),
 )
 _UPRIGHT = {str(FAMILIES["Noto Sans"][""]), str(FAMILIES["DejaVu Sans"][""])}
 # Ballpoint inks: blue, dark blue, black.
@@ -66,9 +70,19 @@ class Pen:
         font = str(rng.choices(fonts, weights=fw)[0])
         red, green, blue = (max(0, min(255, v + rng.randint(-10, 10))) for v in rng.choices(inks, weights=iw)[0])
         slant = rng.uniform(0.12, 0.32) if font in _UPRIGHT else rng.uniform(-0.1, 0.12)
-        return Pen(font, (red, green, blue), rng.uniform(0.95, 1.05), slant, rng.uniform(3.0, 4.4),
-                   rng.uniform(2.0, 4.0), rng.uniform(0.03, 0.06), rng.uniform(0.02, 0.045), rng.uniform(0.9, 1.0),
-                   rng.uniform(1.0, 1.5), rng.uniform(0.6, 1.3))
+        return Pen(
+            font,
+            (red, green, blue),
+            rng.uniform(0.95, 1.05),
+            slant,
+            rng.uniform(3.0, 4.4),
+            rng.uniform(2.0, 4.0),
+            rng.uniform(0.03, 0.06),
+            rng.uniform(0.02, 0.045),
+            rng.uniform(0.9, 1.0),
+            rng.uniform(1.0, 1.5),
+            rng.uniform(0.6, 1.3),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +118,7 @@ def _mask(path: str, size: int, ch: str) -> tuple[np.ndarray, int, int]:
 
 
 def _space(size: int, pen: Pen, rng: random.Random) -> _Glyph:
-    return _Glyph(" ", _font(pen.font, size).getlength(" ") * pen.word_gap * rng.uniform(0.85, 1.25),
-                  1, 1, 0, 0, 0, 1)
+    return _Glyph(" ", _font(pen.font, size).getlength(" ") * pen.word_gap * rng.uniform(0.85, 1.25), 1, 1, 0, 0, 0, 1)
 
 
 def plan(text: str, size: int, pen: Pen, rng: random.Random) -> list[_Glyph]:
@@ -118,10 +131,18 @@ def plan(text: str, size: int, pen: Pen, rng: random.Random) -> list[_Glyph]:
             continue
         sy = min(1.15, max(0.87, rng.gauss(1.0, pen.scale_sd)))
         sx = sy * min(1.12, max(0.88, rng.gauss(1.0, pen.scale_sd)))
-        out.append(_Glyph(ch, font.getlength(ch) * sx * pen.tracking * rng.uniform(0.96, 1.04), sx, sy,
-                          max(-7.0, min(7.0, rng.gauss(0, pen.rot_sd))),
-                          max(-2.0, min(2.0, rng.gauss(0, 1))) * pen.baseline_sd * size,
-                          max(2.4, pen.stroke * size / 50 * rng.uniform(0.85, 1.15)), rng.uniform(0.8, 1.0)))
+        out.append(
+            _Glyph(
+                ch,
+                font.getlength(ch) * sx * pen.tracking * rng.uniform(0.96, 1.04),
+                sx,
+                sy,
+                max(-7.0, min(7.0, rng.gauss(0, pen.rot_sd))),
+                max(-2.0, min(2.0, rng.gauss(0, 1))) * pen.baseline_sd * size,
+                max(2.4, pen.stroke * size / 50 * rng.uniform(0.85, 1.15)),
+                rng.uniform(0.8, 1.0),
+            )
+        )
     return out
 
 
@@ -150,8 +171,9 @@ def _glyph_alpha(g: _Glyph, pen: Pen, size: int, nrng: np.random.Generator) -> t
     cell = max(4, round(size * ss * 0.3))  # correlation length of the wobble: shapes bend, strokes stay smooth
     for grid in (sx, sy):
         grid += _smooth_noise(nrng, h, w, cell) * amp
-    warped = cv2.remap(np.ascontiguousarray(mask), sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                       borderValue=(0,))
+    warped = cv2.remap(
+        np.ascontiguousarray(mask), sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0,)
+    )
     # No smoothing and a lowish threshold: stacked diacritics stay apart and thin hairlines stay
     # (a merged or lost tilde / circumflex changes the word).
     skeleton = cv2.ximgproc.thinning(np.where(warped > 0.35, 255, 0).astype(np.uint8))
@@ -164,7 +186,7 @@ def _glyph_alpha(g: _Glyph, pen: Pen, size: int, nrng: np.random.Generator) -> t
     alpha = trace * g.pressure * (0.7 + 0.3 * field)
     if ss > 1:
         hh, ww = h // ss, w // ss
-        alpha = cv2.resize(alpha[:hh * ss, :ww * ss], (ww, hh), interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(alpha[: hh * ss, : ww * ss], (ww, hh), interpolation=cv2.INTER_AREA)
         alpha = np.clip(alpha * 1.1, 0, 1)
     return alpha, ox / ss, oy / ss
 
@@ -176,8 +198,17 @@ def _smooth_noise(nrng: np.random.Generator, h: int, w: int, cell: int) -> np.nd
     return (fine - float(fine.mean())) / (float(fine.std()) + 1e-6)
 
 
-def draw_run(c: Canvas, x: float, y: float, glyphs: list[_Glyph], pen: Pen, size: int,
-             nrng: np.random.Generator, *, drift: float = 0.0) -> Box:
+def draw_run(
+    c: Canvas,
+    x: float,
+    y: float,
+    glyphs: list[_Glyph],
+    pen: Pen,
+    size: int,
+    nrng: np.random.Generator,
+    *,
+    drift: float = 0.0,
+) -> Box:
     """Paste the glyphs from pen position (x, baseline y); returns the box of the ink."""
     boxes: list[Box] = []
     ink = np.array(pen.ink, np.float32)
@@ -191,14 +222,15 @@ def draw_run(c: Canvas, x: float, y: float, glyphs: list[_Glyph], pen: Pen, size
             cx0, cy0 = max(0, x0), max(0, y0)
             cx1, cy1 = min(c.width, x0 + aw), min(c.height, y0 + ah)
             if cx1 > cx0 and cy1 > cy0:
-                a = alpha[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0][..., None]
+                a = alpha[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0][..., None]
                 region = np.asarray(c.image.crop((cx0, cy0, cx1, cy1)), np.float32)
                 mixed = region * (1 - a) + ink * a
                 c.image.paste(Image.fromarray(np.clip(mixed + 0.5, 0, 255).astype(np.uint8)), (cx0, cy0))
                 ys, xs = np.nonzero(a[..., 0] > 0.25)
                 if len(xs):
-                    boxes.append([cx0 + int(xs.min()), cy0 + int(ys.min()), cx0 + int(xs.max()) + 1,
-                                  cy0 + int(ys.max()) + 1])
+                    boxes.append(
+                        [cx0 + int(xs.min()), cy0 + int(ys.min()), cx0 + int(xs.max()) + 1, cy0 + int(ys.max()) + 1]
+                    )
         px += g.adv
     if not boxes:  # entirely off the page: the renderer's overflow check will reject the layout
         cx, cy = min(max(0, round(x)), c.width), min(max(0, round(y)), c.height)
@@ -206,9 +238,19 @@ def draw_run(c: Canvas, x: float, y: float, glyphs: list[_Glyph], pen: Pen, size
     return union(boxes)
 
 
-def write(c: Canvas, x: float, y: float, text: str, size: int, pen: Pen, rng: random.Random,
-          nrng: np.random.Generator, *, align: Literal["left", "center", "right"] = "left",
-          record: bool = True) -> Box:
+def write(
+    c: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    size: int,
+    pen: Pen,
+    rng: random.Random,
+    nrng: np.random.Generator,
+    *,
+    align: Literal["left", "center", "right"] = "left",
+    record: bool = True,
+) -> Box:
     """Write one handwritten run with its baseline at y; recorded as a truth line marked handwritten."""
     text = nfc(text)
     glyphs = plan(text, size, pen, rng)
@@ -267,8 +309,20 @@ class HandFill:
             self.fields.append(field_name)
 
     # --- the typed helpers' counterparts ---------------------------------------------------
-    def labelled_wrapped(self, c: Canvas, x0: int, x1: int, y: int, label: str, value: str, font: FontSpec,
-                         leading: int, *, field_name: str | None = None, fill: Color = INK) -> int:
+    def labelled_wrapped(
+        self,
+        c: Canvas,
+        x0: int,
+        x1: int,
+        y: int,
+        label: str,
+        value: str,
+        font: FontSpec,
+        leading: int,
+        *,
+        field_name: str | None = None,
+        fill: Color = INK,
+    ) -> int:
         """As `canvas.labelled_wrapped`; a handwritten value wraps at word breaks to [x0, x1]."""
         if not self.decide():
             return labelled_wrapped(c, x0, x1, y, label, value, font, leading, field_name=field_name, fill=fill)
@@ -305,16 +359,27 @@ class HandFill:
                     glyphs += space
                 glyphs += words[i]
             text = " ".join(value.split(" ")[i] for i in idx)
-            box = draw_run(c, vx if k == 0 else x0, y, glyphs, self.pen, size, self.nrng,
-                           drift=self.rng.uniform(-0.004, 0.004))
+            box = draw_run(
+                c, vx if k == 0 else x0, y, glyphs, self.pen, size, self.nrng, drift=self.rng.uniform(-0.004, 0.004)
+            )
             c.lines.append({"text": text, "box": box, "handwritten": True})
             boxes.append(box)
             y += leading
         self._note(field_name, value, union(boxes), c)
         return y
 
-    def labelled(self, c: Canvas, x: float, y: float, label: str, value: str, font: FontSpec, *,
-                 field_name: str | None = None, fill: Color = INK) -> Box:
+    def labelled(
+        self,
+        c: Canvas,
+        x: float,
+        y: float,
+        label: str,
+        value: str,
+        font: FontSpec,
+        *,
+        field_name: str | None = None,
+        fill: Color = INK,
+    ) -> Box:
         """As `Canvas.labelled` (single line)."""
         if not self.decide():
             return c.labelled(x, y, label, value, font, field_name=field_name, fill=fill)
@@ -323,8 +388,17 @@ class HandFill:
         self._note(field_name, nfc(value), vbox, c)
         return union([label_box, vbox])
 
-    def value(self, c: Canvas, x: float, y: float, text: str, font: FontSpec, *,
-              align: Literal["left", "center", "right"] = "left", field_name: str | None = None) -> Box:
+    def value(
+        self,
+        c: Canvas,
+        x: float,
+        y: float,
+        text: str,
+        font: FontSpec,
+        *,
+        align: Literal["left", "center", "right"] = "left",
+        field_name: str | None = None,
+    ) -> Box:
         """A bare value (table cell): as `Canvas.text`, or handwritten."""
         if not self.decide():
             box = c.text(x, y, text, font, align=align)
@@ -335,8 +409,19 @@ class HandFill:
         self._note(field_name, nfc(text), box, c)
         return box
 
-    def signature_block(self, c: Canvas, cx: float, y: int, title: str, note: str | None, name: str, family: str,
-                        rng: random.Random, *, size: int) -> int:
+    def signature_block(
+        self,
+        c: Canvas,
+        cx: float,
+        y: int,
+        title: str,
+        note: str | None,
+        name: str,
+        family: str,
+        rng: random.Random,
+        *,
+        size: int,
+    ) -> int:
         """As `a4.signature_block`; the name under the signature may be handwritten."""
         if not self.decide():
             return a4.signature_block(c, cx, y, title, note, name, family, rng, size=size)

@@ -18,8 +18,18 @@ from samples.identity import Person, birth_registration_place, can_cuoc_qr_paylo
 NO_EXPIRY = "Không thời hạn"
 
 
-def _wrapped_value(c: Canvas, x: int, right: int, y: int, value: str, font: FontSpec, lead: int, max_lines: int,
-                   field_name: str, min_size: int) -> int:
+def _wrapped_value(
+    c: Canvas,
+    x: int,
+    right: int,
+    y: int,
+    value: str,
+    font: FontSpec,
+    lead: int,
+    max_lines: int,
+    field_name: str,
+    min_size: int,
+) -> int:
     """A value under its label, wrapped to at most `max_lines` lines (smaller type if needed)."""
     lines = c.wrap(value, font, right - x)
     while len(lines) > max_lines and font.size > min_size:
@@ -49,8 +59,14 @@ def render_can_cuoc_front(person: Person, rng: random.Random) -> Rendered:
     graphics.emblem(c.image, 96, 88, 60)
     cx = (176 + w - 24) // 2
     room = w - 24 - 176
-    c.text(cx, 50, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-           fit_font(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, room, 16), align="center", fill=DARK)
+    c.text(
+        cx,
+        50,
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        fit_font(c, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold, room, 16),
+        align="center",
+        fill=DARK,
+    )
     motto = c.text(cx, 82, "Độc lập - Tự do - Hạnh phúc", FontSpec(family, "B", 21), align="center", fill=DARK)
     c.hline(motto[0] + 30, motto[2] - 30, motto[3] + 6, width=2, fill=DARK)
     c.text(cx, 142, "CĂN CƯỚC", FontSpec(family, "B", 46), align="center", fill=RED)
@@ -60,17 +76,33 @@ def render_can_cuoc_front(person: Person, rng: random.Random) -> Rendered:
     graphics.chip(c.image, (70, 484, 196, 572))
 
     x, right = 276, w - 26
-    c.text(x, 226, "Số định danh cá nhân / Personal identification number:",
-           fit_font(c, "Số định danh cá nhân / Personal identification number:", lab, right - x, 14), fill=DARK)
+    c.text(
+        x,
+        226,
+        "Số định danh cá nhân / Personal identification number:",
+        fit_font(c, "Số định danh cá nhân / Personal identification number:", lab, right - x, 14),
+        fill=DARK,
+    )
     c.field("so_dinh_danh", person.id12, c.text(x, 268, person.id12, FontSpec(family, "B", 36), fill=RED))
-    c.text(x, 310, "Họ, chữ đệm và tên khai sinh / Full name:",
-           fit_font(c, "Họ, chữ đệm và tên khai sinh / Full name:", lab, right - x, 14), fill=DARK)
+    c.text(
+        x,
+        310,
+        "Họ, chữ đệm và tên khai sinh / Full name:",
+        fit_font(c, "Họ, chữ đệm và tên khai sinh / Full name:", lab, right - x, 14),
+        fill=DARK,
+    )
     name_font = fit_font(c, person.name_upper, FontSpec(family, "B", 32), right - x, 20)
     c.field("ho_va_ten", person.name_upper, c.text(x, 350, person.name_upper, name_font, fill=DARK))
     reg = FontSpec(family, "", 22)
-    c.labelled(x, 396, "Ngày, tháng, năm sinh / Date of birth:", ddmmyyyy(person.birth),
-               fit_font(c, f"Ngày, tháng, năm sinh / Date of birth: {ddmmyyyy(person.birth)}", reg, right - x, 15),
-               field_name="ngay_sinh", fill=DARK)
+    c.labelled(
+        x,
+        396,
+        "Ngày, tháng, năm sinh / Date of birth:",
+        ddmmyyyy(person.birth),
+        fit_font(c, f"Ngày, tháng, năm sinh / Date of birth: {ddmmyyyy(person.birth)}", reg, right - x, 15),
+        field_name="ngay_sinh",
+        fill=DARK,
+    )
     sex_box = c.labelled(x, 440, "Giới tính / Sex:", person.sex, reg, field_name="gioi_tinh", fill=DARK)
     nat_x = max(sex_box[2] + 36, 560)
     nat_font = fit_font(c, "Quốc tịch / Nationality: Việt Nam", reg, right - nat_x, 15)
@@ -104,15 +136,22 @@ def render_can_cuoc_back(person: Person, rng: random.Random) -> Rendered:
     y += 16
     dfont = fit_font(c, f"Ngày, tháng, năm hết hạn / Date of expiry: {expiry}", lab, dates_right - x, 14)
     c.labelled(x, y, "Ngày, tháng, năm cấp / Date of issue:", issue, dfont, field_name="ngay_cap", fill=DARK)
-    c.labelled(x, y + 36, "Ngày, tháng, năm hết hạn / Date of expiry:", expiry, dfont, field_name="co_gia_tri_den",
-               fill=DARK)
+    c.labelled(
+        x, y + 36, "Ngày, tháng, năm hết hạn / Date of expiry:", expiry, dfont, field_name="co_gia_tri_den", fill=DARK
+    )
 
     # Issuer block, right, between the QR and the MRZ.
     icx = (dates_right + w - 20) // 2
     ty = max(y - 20, 252)
     c.text(icx, ty, "BỘ CÔNG AN", FontSpec(family, "B", 22), align="center", fill=DARK)
-    c.text(icx, ty + 26, "MINISTRY OF PUBLIC SECURITY", fit_font(c, "MINISTRY OF PUBLIC SECURITY",
-           FontSpec(family, "", 16), w - 20 - dates_right, 12), align="center", fill=DARK)
+    c.text(
+        icx,
+        ty + 26,
+        "MINISTRY OF PUBLIC SECURITY",
+        fit_font(c, "MINISTRY OF PUBLIC SECURITY", FontSpec(family, "", 16), w - 20 - dates_right, 12),
+        align="center",
+        fill=DARK,
+    )
     graphics.seal(c.image, icx - 40, ty + 100, 56)
     graphics.signature(c.image, (icx - 20, ty + 50, icx + 150, ty + 140), rng, width=3)
     c.text(x, y + 84, "MẪU / SPECIMEN", FontSpec(family, "B", 18), fill=RED)

@@ -16,42 +16,194 @@ from pipeline.text import nfc, strip_diacritics
 # --- names ---------------------------------------------------------------------------
 # (surname, weight): rough national frequencies, so most people are Nguyễn as in real data.
 SURNAMES: tuple[tuple[str, float], ...] = (
-    ("Nguyễn", 31), ("Trần", 11), ("Lê", 9.5), ("Phạm", 7), ("Hoàng", 3), ("Huỳnh", 2.5),
-    ("Phan", 4.5), ("Vũ", 2.5), ("Võ", 2), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 1.5), ("Hồ", 1.3),
-    ("Ngô", 1.3), ("Dương", 1), ("Lý", 0.6), ("Đinh", 0.8), ("Trịnh", 0.6), ("Quách", 0.3),
+    ("Nguyễn", 31),
+    ("Trần", 11),
+    ("Lê", 9.5),
+    ("Phạm", 7),
+    ("Hoàng", 3),
+    ("Huỳnh", 2.5),
+    ("Phan", 4.5),
+    ("Vũ", 2.5),
+    ("Võ", 2),
+    ("Đặng", 2),
+    ("Bùi", 2),
+    ("Đỗ", 1.5),
+    ("Hồ", 1.3),
+    ("Ngô", 1.3),
+    ("Dương", 1),
+    ("Lý", 0.6),
+    ("Đinh", 0.8),
+    ("Trịnh", 0.6),
+    ("Quách", 0.3),
 )
-MIDDLE_MALE = ("Văn", "Hữu", "Đức", "Minh", "Quang", "Thành", "Công", "Đình", "Xuân", "Ngọc",
-               "Mạnh", "Tiến", "Quốc", "Trọng", "Bảo")
-MIDDLE_FEMALE = ("Thị", "Ngọc", "Thùy", "Thu", "Thanh", "Phương", "Minh", "Kim", "Bảo", "Diệu",
-                 "Mỹ", "Hồng", "Khánh", "Thị Thu", "Thị Minh", "Ngọc Bảo")
-GIVEN_MALE = ("Hải", "Tuấn", "Dũng", "Hùng", "Cường", "Long", "Nam", "Phong", "Quân", "Thắng",
-              "Vũ", "Hưởng", "Khải", "Sơn", "Trung", "Đạt", "Hiếu", "Lộc", "Nghĩa", "Quý",
-              "Thịnh", "Tùng", "Kiên", "Việt", "Huy", "Đức", "Toản", "Khoa")
-GIVEN_FEMALE = ("Hằng", "Phượng", "Quỳnh", "Nguyệt", "Khuê", "Thuỷ", "Thủy", "Lan", "Hương",
-                "Trang", "Linh", "Huyền", "Yến", "Nhung", "Oanh", "Ỷ", "Duyên", "Hạnh", "Thảo",
-                "Loan", "Nhi", "Vy", "Ngân", "Hường", "Diệp", "Tuyết", "Ánh", "Mỹ")
+MIDDLE_MALE = (
+    "Văn",
+    "Hữu",
+    "Đức",
+    "Minh",
+    "Quang",
+    "Thành",
+    "Công",
+    "Đình",
+    "Xuân",
+    "Ngọc",
+    "Mạnh",
+    "Tiến",
+    "Quốc",
+    "Trọng",
+    "Bảo",
+)
+MIDDLE_FEMALE = (
+    "Thị",
+    "Ngọc",
+    "Thùy",
+    "Thu",
+    "Thanh",
+    "Phương",
+    "Minh",
+    "Kim",
+    "Bảo",
+    "Diệu",
+    "Mỹ",
+    "Hồng",
+    "Khánh",
+    "Thị Thu",
+    "Thị Minh",
+    "Ngọc Bảo",
+)
+GIVEN_MALE = (
+    "Hải",
+    "Tuấn",
+    "Dũng",
+    "Hùng",
+    "Cường",
+    "Long",
+    "Nam",
+    "Phong",
+    "Quân",
+    "Thắng",
+    "Vũ",
+    "Hưởng",
+    "Khải",
+    "Sơn",
+    "Trung",
+    "Đạt",
+    "Hiếu",
+    "Lộc",
+    "Nghĩa",
+    "Quý",
+    "Thịnh",
+    "Tùng",
+    "Kiên",
+    "Việt",
+    "Huy",
+    "Đức",
+    "Toản",
+    "Khoa",
+)
+GIVEN_FEMALE = (
+    "Hằng",
+    "Phượng",
+    "Quỳnh",
+    "Nguyệt",
+    "Khuê",
+    "Thuỷ",
+    "Thủy",
+    "Lan",
+    "Hương",
+    "Trang",
+    "Linh",
+    "Huyền",
+    "Yến",
+    "Nhung",
+    "Oanh",
+    "Ỷ",
+    "Duyên",
+    "Hạnh",
+    "Thảo",
+    "Loan",
+    "Nhi",
+    "Vy",
+    "Ngân",
+    "Hường",
+    "Diệp",
+    "Tuyết",
+    "Ánh",
+    "Mỹ",
+)
 
 ETHNICITIES: tuple[tuple[str, float], ...] = (
-    ("Kinh", 86), ("Tày", 2), ("Thái", 2), ("Mường", 2), ("Hoa", 1), ("Khmer", 1.5), ("Nùng", 1),
-    ("H'Mông", 1), ("Dao", 0.8),
+    ("Kinh", 86),
+    ("Tày", 2),
+    ("Thái", 2),
+    ("Mường", 2),
+    ("Hoa", 1),
+    ("Khmer", 1.5),
+    ("Nùng", 1),
+    ("H'Mông", 1),
+    ("Dao", 0.8),
 )
 
 # --- places --------------------------------------------------------------------------
 # GSO province codes (pre-2025, as embedded in IDs issued before the merger) -> name.
 PROVINCE_CODES: dict[str, str] = {
-    "001": "Hà Nội", "079": "Hồ Chí Minh", "031": "Hải Phòng", "048": "Đà Nẵng", "092": "Cần Thơ",
-    "038": "Thanh Hóa", "040": "Nghệ An", "036": "Nam Định", "034": "Thái Bình", "030": "Hải Dương",
-    "026": "Vĩnh Phúc", "027": "Bắc Ninh", "033": "Hưng Yên", "037": "Ninh Bình", "042": "Hà Tĩnh",
-    "044": "Quảng Bình", "046": "Thừa Thiên Huế", "051": "Quảng Ngãi", "052": "Bình Định",
-    "025": "Phú Thọ", "022": "Quảng Ninh", "083": "Bến Tre", "087": "Đồng Tháp", "089": "An Giang",
-    "049": "Quảng Nam", "066": "Đắk Lắk", "075": "Đồng Nai",
+    "001": "Hà Nội",
+    "079": "Hồ Chí Minh",
+    "031": "Hải Phòng",
+    "048": "Đà Nẵng",
+    "092": "Cần Thơ",
+    "038": "Thanh Hóa",
+    "040": "Nghệ An",
+    "036": "Nam Định",
+    "034": "Thái Bình",
+    "030": "Hải Dương",
+    "026": "Vĩnh Phúc",
+    "027": "Bắc Ninh",
+    "033": "Hưng Yên",
+    "037": "Ninh Bình",
+    "042": "Hà Tĩnh",
+    "044": "Quảng Bình",
+    "046": "Thừa Thiên Huế",
+    "051": "Quảng Ngãi",
+    "052": "Bình Định",
+    "025": "Phú Thọ",
+    "022": "Quảng Ninh",
+    "083": "Bến Tre",
+    "087": "Đồng Tháp",
+    "089": "An Giang",
+    "049": "Quảng Nam",
+    "066": "Đắk Lắk",
+    "075": "Đồng Nai",
 }
 # Birth-registration province of a synthetic person: mostly the two big cities.
 ID_PROVINCE_WEIGHTS: tuple[tuple[str, float], ...] = (
-    ("001", 30), ("079", 22), ("031", 4), ("048", 3), ("092", 2), ("038", 4), ("040", 4),
-    ("036", 3), ("034", 3), ("030", 2), ("026", 1.5), ("027", 2), ("033", 1.5), ("037", 1.5),
-    ("042", 2), ("044", 1), ("046", 1.5), ("051", 1), ("052", 1.5), ("025", 1.5), ("022", 1.5),
-    ("083", 1), ("087", 1), ("089", 1), ("049", 1.5), ("066", 1), ("075", 1.5),
+    ("001", 30),
+    ("079", 22),
+    ("031", 4),
+    ("048", 3),
+    ("092", 2),
+    ("038", 4),
+    ("040", 4),
+    ("036", 3),
+    ("034", 3),
+    ("030", 2),
+    ("026", 1.5),
+    ("027", 2),
+    ("033", 1.5),
+    ("037", 1.5),
+    ("042", 2),
+    ("044", 1),
+    ("046", 1.5),
+    ("051", 1),
+    ("052", 1.5),
+    ("025", 1.5),
+    ("022", 1.5),
+    ("083", 1),
+    ("087", 1),
+    ("089", 1),
+    ("049", 1.5),
+    ("066", 1),
+    ("075", 1.5),
 )
 
 # Old three-level home towns (xã / huyện / tỉnh), real units as they were before 7/2025.
@@ -280,9 +432,14 @@ def make_phone(rng: random.Random) -> str:
     return f"{prefix}{rest}"
 
 
-def make_person(rng: random.Random, *, male: bool | None = None, birth_range: tuple[int, int] = (1967, 2006),
-                surname: str | None = None,
-                id_provinces: tuple[tuple[str, float], ...] = ID_PROVINCE_WEIGHTS) -> Person:
+def make_person(
+    rng: random.Random,
+    *,
+    male: bool | None = None,
+    birth_range: tuple[int, int] = (1967, 2006),
+    surname: str | None = None,
+    id_provinces: tuple[tuple[str, float], ...] = ID_PROVINCE_WEIGHTS,
+) -> Person:
     male = rng.random() < 0.5 if male is None else male
     middle = rng.choice(MIDDLE_MALE if male else MIDDLE_FEMALE)
     given = rng.choice(GIVEN_MALE if male else GIVEN_FEMALE)
@@ -297,8 +454,21 @@ def make_person(rng: random.Random, *, male: bool | None = None, birth_range: tu
     # Chip CCCDs were issued from 2021 to 30/6/2024; holders are at least 14 then.
     start = max(date(2021, 1, 15), _add_years(birth, 14))
     issue = random_date(rng, start, max(start, date(2024, 6, 28)))
-    return Person(surname, middle, given, male, birth, id12, old_cmnd, _weighted(rng, ETHNICITIES),
-                  hometown, address, make_phone(rng), issue, card_expiry(birth, issue))
+    return Person(
+        surname,
+        middle,
+        given,
+        male,
+        birth,
+        id12,
+        old_cmnd,
+        _weighted(rng, ETHNICITIES),
+        hometown,
+        address,
+        make_phone(rng),
+        issue,
+        card_expiry(birth, issue),
+    )
 
 
 # Birth registered in one of the two big cities: their new (post-7/2025) wards are known here,
@@ -336,18 +506,34 @@ def birth_registration_place(person: Person, rng: random.Random) -> str:
 
 # --- QR and MRZ ----------------------------------------------------------------------
 
+
 def qr_payload(person: Person) -> str:
     """`số CCCD|số CMND cũ|Họ và tên|DDMMYYYY|Nam/Nữ|địa chỉ|ngày cấp DDMMYYYY` (BRIEF §4.3)."""
-    fields = (person.id12, person.old_cmnd, person.full_name, ddmmyyyy(person.birth, ""), person.sex,
-              person.address.card, ddmmyyyy(person.card_issue, ""))
+    fields = (
+        person.id12,
+        person.old_cmnd,
+        person.full_name,
+        ddmmyyyy(person.birth, ""),
+        person.sex,
+        person.address.card,
+        ddmmyyyy(person.card_issue, ""),
+    )
     return nfc("|".join(fields))
 
 
 def can_cuoc_qr_payload(person: Person, extra: tuple[str, ...] = ()) -> str:
     """QR of the 2024 Căn cước (layout not confirmed, BRIEF §4.3): the chip-CCCD order with the
     NEW 2-level address, then `extra` unknown trailing fields that parsers must tolerate."""
-    fields = (person.id12, person.old_cmnd, person.full_name, ddmmyyyy(person.birth, ""), person.sex,
-              person.address.new_full, ddmmyyyy(person.card_issue, ""), *extra)
+    fields = (
+        person.id12,
+        person.old_cmnd,
+        person.full_name,
+        ddmmyyyy(person.birth, ""),
+        person.sex,
+        person.address.new_full,
+        ddmmyyyy(person.card_issue, ""),
+        *extra,
+    )
     return nfc("|".join(fields))
 
 
@@ -369,8 +555,10 @@ def icao_check_digit(data: str) -> str:
 
 def mrz_name(surname: str, given_names: str) -> str:
     """Line-3 name field: no diacritics, upper case, spaces -> '<', padded to 30."""
+
     def clean(s: str) -> str:
         return "<".join(strip_diacritics(s).upper().replace("'", "").split())
+
     return f"{clean(surname)}<<{clean(given_names)}"[:30].ljust(30, "<")
 
 
@@ -396,11 +584,13 @@ def mrz_td1(id12: str, birth: date, male: bool, expiry: date | None, surname: st
 def person_mrz(person: Person) -> list[str]:
     if person.card_expiry is None:
         raise ValueError("no expiry date: not a card holder of the 2021-2024 generation")
-    return mrz_td1(person.id12, person.birth, person.male, person.card_expiry, person.surname,
-                   f"{person.middle} {person.given}")
+    return mrz_td1(
+        person.id12, person.birth, person.male, person.card_expiry, person.surname, f"{person.middle} {person.given}"
+    )
 
 
 def card_mrz(person: Person) -> list[str]:
     """MRZ of whatever card `person` holds, an expiry of None included (Căn cước after 58)."""
-    return mrz_td1(person.id12, person.birth, person.male, person.card_expiry, person.surname,
-                   f"{person.middle} {person.given}")
+    return mrz_td1(
+        person.id12, person.birth, person.male, person.card_expiry, person.surname, f"{person.middle} {person.given}"
+    )

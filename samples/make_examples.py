@@ -15,9 +15,16 @@ from samples.generate import GENERATOR, generate_document, sub_seed, write_docum
 
 SEED = 20251205
 EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("cccd_front", "clean"), ("cccd_front", "scanned"), ("cccd_front", "photo"), ("cccd_back", "scanned"),
-    ("to_khai_khai_sinh", "scanned"), ("don", "clean"), ("ct01", "scanned"), ("cong_van", "clean"),
-    ("pdf_born_digital", "clean"), ("pdf_mixed", "scanned"),
+    ("cccd_front", "clean"),
+    ("cccd_front", "scanned"),
+    ("cccd_front", "photo"),
+    ("cccd_back", "scanned"),
+    ("to_khai_khai_sinh", "scanned"),
+    ("don", "clean"),
+    ("ct01", "scanned"),
+    ("cong_van", "clean"),
+    ("pdf_born_digital", "clean"),
+    ("pdf_mixed", "scanned"),
 )
 
 
@@ -28,8 +35,17 @@ def make_examples(out: Path) -> dict:
         doc = generate_document(kind, level, seed)
         stem = f"{kind}-{level}-000"
         file_name, truth_name = write_document(doc, out, stem)
-        docs.append({"kind": kind, "level": level, "index": 0, "seed": seed, "file": file_name,
-                     "truth": truth_name, "pages": len(doc.truth["pages"])})
+        docs.append(
+            {
+                "kind": kind,
+                "level": level,
+                "index": 0,
+                "seed": seed,
+                "file": file_name,
+                "truth": truth_name,
+                "pages": len(doc.truth["pages"]),
+            }
+        )
     manifest = {"specimen": True, "generator": GENERATOR, "seed": SEED, "documents": docs}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest

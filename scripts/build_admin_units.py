@@ -281,8 +281,9 @@ def _district_groups(
     return district_groups
 
 
-def _source_header(data_version: str, digests: dict[str, str], counts: dict[str, int],
-                   legacy_wards: list[Row]) -> dict[str, Any]:
+def _source_header(
+    data_version: str, digests: dict[str, str], counts: dict[str, int], legacy_wards: list[Row]
+) -> dict[str, Any]:
     """The `_source` key: what the file holds, from which package versions and files, under which licences."""
     stats = Counter("split" if len(r[3]) > 1 else "whole" for r in legacy_wards)
     return {

@@ -26,7 +26,12 @@ class StorageSettings(BaseModel):
 def open_object_store(settings: StorageSettings, default_local_dir: Path) -> ObjectStore:
     if settings.backend == "s3":
         return S3ObjectStore.connect(
-            settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key.get_secret_value(),
-            settings.s3_bucket, secure=settings.s3_secure, region=settings.s3_region,
-            timeout=settings.timeout_seconds)
+            settings.s3_endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key.get_secret_value(),
+            settings.s3_bucket,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            timeout=settings.timeout_seconds,
+        )
     return LocalObjectStore(settings.local_dir or default_local_dir)

@@ -43,8 +43,13 @@ def make_engine(url: str, *, connect_timeout: float = 5.0) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         connect_args={"connect_timeout": max(1, int(connect_timeout))})
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"connect_timeout": max(1, int(connect_timeout))},
+    )
 
 
 def alembic_config(url: str) -> Config:

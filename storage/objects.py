@@ -172,8 +172,17 @@ class S3ObjectStore:
         self._bucket_ready = False
 
     @classmethod
-    def connect(cls, endpoint: str, access_key: str, secret_key: str, bucket: str, *, secure: bool = False,
-                region: str = "us-east-1", timeout: float = 5.0) -> S3ObjectStore:
+    def connect(
+        cls,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool = False,
+        region: str = "us-east-1",
+        timeout: float = 5.0,
+    ) -> S3ObjectStore:
         import urllib3
         from minio import Minio
 
@@ -184,8 +193,9 @@ class S3ObjectStore:
             retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
             maxsize=16,
         )
-        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure,
-                       region=region, http_client=http)
+        client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region, http_client=http
+        )
         return cls(client, bucket)
 
     @contextmanager

@@ -112,7 +112,8 @@ class DossierRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     components: Mapped[list[ComponentRow]] = relationship(
-        back_populates="dossier", order_by="ComponentRow.position", cascade="all, delete-orphan")
+        back_populates="dossier", order_by="ComponentRow.position", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         # The agency's "ready for me" listing walks this index with a keyset cursor.

@@ -31,8 +31,13 @@ def make_settings(backend: str, request, tmp_path: Path, **overrides) -> Setting
         pg = request.getfixturevalue("postgres_server")
         name = f"t{uuid.uuid4().hex[:16]}"
         values["database_url"] = pg.create_database(name)
-        values["storage"] = {"backend": "s3", "s3_endpoint": s3.endpoint, "s3_access_key": s3.access_key,
-                             "s3_secret_key": s3.secret_key, "s3_bucket": name}
+        values["storage"] = {
+            "backend": "s3",
+            "s3_endpoint": s3.endpoint,
+            "s3_access_key": s3.access_key,
+            "s3_secret_key": s3.secret_key,
+            "s3_bucket": name,
+        }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(values.get(key), dict):
             values[key] = {**values[key], **value}
@@ -51,8 +56,11 @@ class RunningApi:
         return {"X-API-Key": self.keys[who]}
 
     def new_dossier(self, procedure: str = "2.000200", agency: str | None = None) -> dict:
-        body = {"procedure_code": procedure, "service_point_code": "HN-HOANKIEM",
-                "applicant": {"full_name": "Nguyễn Thị Mẫu", "id_number": "001199000001"}}
+        body = {
+            "procedure_code": procedure,
+            "service_point_code": "HN-HOANKIEM",
+            "applicant": {"full_name": "Nguyễn Thị Mẫu", "id_number": "001199000001"},
+        }
         if agency:
             body["agency_code"] = agency
         response = self.client.post(f"{API}/dossiers", json=body, headers=self.headers("counter"))
@@ -60,8 +68,9 @@ class RunningApi:
         return response.json()
 
     def upload(self, ref: str, name: str, data: bytes):  # noqa: ANN201
-        return self.client.post(f"{API}/dossiers/{ref}/files", files={"file": (name, data)},
-                                headers=self.headers("counter"))
+        return self.client.post(
+            f"{API}/dossiers/{ref}/files", files={"file": (name, data)}, headers=self.headers("counter")
+        )
 
     def wait_processed(self, ref: str, timeout: float = 240.0) -> dict:
         deadline = time.monotonic() + timeout
@@ -73,14 +82,19 @@ class RunningApi:
         raise AssertionError(f"dossier {ref} still processing after {timeout} s")
 
 
-def start_api(settings: Settings, *, process: bool = True, service: IntakeService | None = None,
-              keys: bool = True):  # noqa: ANN201
+def start_api(settings: Settings, *, process: bool = True, service: IntakeService | None = None, keys: bool = True):  # noqa: ANN201
     """A context manager: the API (with Ray processing unless told not) and keys for each role."""
     service = service or open_service(settings)
-    keys = {"counter": service.keys.create(Role.COUNTER, "nv.tiepnhan"),
+    keys = (
+        {
+            "counter": service.keys.create(Role.COUNTER, "nv.tiepnhan"),
             "reviewer": service.keys.create(Role.REVIEWER, "kt.kiemtra"),
             "agency": service.keys.create(Role.AGENCY, "000.00.20.H26"),
-            "other_agency": service.keys.create(Role.AGENCY, "000.00.30.H26")} if keys else {}
+            "other_agency": service.keys.create(Role.AGENCY, "000.00.30.H26"),
+        }
+        if keys
+        else {}
+    )
 
     class _Context:
         def __enter__(self) -> RunningApi:
@@ -108,8 +122,22 @@ def ten_page_dossier(seed: int = 4242) -> list[GeneratedFile]:
     from samples.generate import generate_document
 
     files: list[GeneratedFile] = []
-    for offset, kind in enumerate(("pdf_born_digital", "pdf_mixed", "cccd_front", "cccd_back", "to_khai_khai_sinh",
-                                   "don", "ct01", "cong_van", "cccd_front", "don", "ct01", "cong_van")):
+    for offset, kind in enumerate(
+        (
+            "pdf_born_digital",
+            "pdf_mixed",
+            "cccd_front",
+            "cccd_back",
+            "to_khai_khai_sinh",
+            "don",
+            "ct01",
+            "cong_van",
+            "cccd_front",
+            "don",
+            "ct01",
+            "cong_van",
+        )
+    ):
         if sum(f.pages for f in files) == 10:
             break
         doc = generate_document(kind, "clean", seed + offset)

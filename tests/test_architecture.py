@@ -40,22 +40,34 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_dependencies_point_one_way(package):
-    wrong = [f"{path.relative_to(ROOT)} imports {module}"
-             for path in _modules(package) for module, _names in _imports(path)
-             if module.split(".")[0] in FORBIDDEN[package]]
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in _modules(package)
+        for module, _names in _imports(path)
+        if module.split(".")[0] in FORBIDDEN[package]
+    ]
     assert wrong == []
 
 
 def test_no_module_imports_another_modules_private_names():
     ours = {*PRODUCTION, "samples", "benchmarks", "scripts", "loopback"}
-    wrong = [f"{path.relative_to(ROOT)}: from {module} import {name}"
-             for package in ours for path in _modules(package)
-             for module, names in _imports(path) if module.split(".")[0] in ours
-             for name in names if name.startswith("_") and not name.startswith("__")]
+    wrong = [
+        f"{path.relative_to(ROOT)}: from {module} import {name}"
+        for package in ours
+        for path in _modules(package)
+        for module, names in _imports(path)
+        if module.split(".")[0] in ours
+        for name in names
+        if name.startswith("_") and not name.startswith("__")
+    ]
     assert wrong == []
 
 
 def test_production_modules_stay_small():
-    large = [f"{path.relative_to(ROOT)}: {n} lines" for package in PRODUCTION for path in _modules(package)
-             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES]
+    large = [
+        f"{path.relative_to(ROOT)}: {n} lines"
+        for package in PRODUCTION
+        for path in _modules(package)
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    ]
     assert large == []

@@ -32,5 +32,5 @@ def test_a_page_without_a_code_gives_none_and_a_damaged_code_gives_none():
     image = _image(generate_document("cccd_front", "clean", 4242))
     (code,) = find_codes(image)
     x0, y0, x1, y1 = code.box
-    image[y0:y1, x0:(x0 + x1) // 2] = 255  # half the code wiped out: nothing, never a partial guess
+    image[y0:y1, x0 : (x0 + x1) // 2] = 255  # half the code wiped out: nothing, never a partial guess
     assert find_codes(image) == []

@@ -38,7 +38,7 @@ def test_card_fields_are_read_exactly(card_run):
     cards, (code, payload) = card_run
     assert code == EXIT_OK
     assert [doc["source"] for doc in payload["files"]] == [str(p) for p in cards]
-    for path, doc in zip(cards, payload["files"]):
+    for path, doc in zip(cards, payload["files"], strict=False):
         truth = _truth(path)
         assert doc["kind"] == "cccd_front"
         for name in CARD_FIELDS:
@@ -85,7 +85,7 @@ def test_pdfs_are_read_page_by_page_and_a_bad_file_loses_nothing(tmp_path):
     born_doc = by_source[str(born)]
     assert [p["text_source"] for p in born_doc["pages"]] == ["pdf_text", "pdf_text"]
     truth = _truth(born)
-    for page, truth_page in zip(born_doc["pages"], truth["pages"]):
+    for page, truth_page in zip(born_doc["pages"], truth["pages"], strict=False):
         assert sorted(ln["text"] for ln in page["lines"]) == sorted(ln["text"] for ln in truth_page["lines"])
         # Sizes are those of the page rendered at 300 dpi (pdfium rounds A4's 2480.3 px up).
         rendered = render_pdf_page(born.read_bytes(), page["index"], 300)

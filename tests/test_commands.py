@@ -65,20 +65,47 @@ def _stop(process: subprocess.Popen) -> None:
 def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
     ray_dir = Path(tempfile.mkdtemp(prefix="sohoa-rh-", dir="/tmp"))  # short: Ray's socket paths
     head_port, api_port = free_port(), free_port()
-    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_CACHE_DIR": str(tmp_path / "cache"),
-           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
-    head = subprocess.Popen([SOHOA, "worker", "--head", "--port", str(head_port), "--node-ip-address", "127.0.0.1",
-                             "--num-cpus", "2", "--temp-dir", str(ray_dir)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=(tmp_path / "head.log").open("wb"))
+    env = {
+        **os.environ,
+        "SOHOA_DATA_DIR": str(tmp_path / "data"),
+        "SOHOA_CACHE_DIR": str(tmp_path / "cache"),
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": secrets.token_hex(16),
+    }
+    head = subprocess.Popen(
+        [
+            SOHOA,
+            "worker",
+            "--head",
+            "--port",
+            str(head_port),
+            "--node-ip-address",
+            "127.0.0.1",
+            "--num-cpus",
+            "2",
+            "--temp-dir",
+            str(ray_dir),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "head.log").open("wb"),
+    )
     api = None
     try:
         subprocess.run([SOHOA, "db"], env=env, check=True, timeout=120)
-        keys = {role: subprocess.run([SOHOA, "keys", role, subject], env=env, check=True, capture_output=True,
-                                     text=True, timeout=120).stdout.strip()
-                for role, subject in (("counter", "nv.a"), ("reviewer", "kt.b"), ("agency", "000.00.20.H26"))}
+        keys = {
+            role: subprocess.run(
+                [SOHOA, "keys", role, subject], env=env, check=True, capture_output=True, text=True, timeout=120
+            ).stdout.strip()
+            for role, subject in (("counter", "nv.a"), ("reviewer", "kt.b"), ("agency", "000.00.20.H26"))
+        }
         api_env = {**env, "SOHOA_RAY__ADDRESS": f"127.0.0.1:{head_port}"}
-        api = subprocess.Popen([SOHOA, "serve", "--port", str(api_port)], env=api_env,
-                               stdout=subprocess.DEVNULL, stderr=(tmp_path / "api.log").open("wb"))
+        api = subprocess.Popen(
+            [SOHOA, "serve", "--port", str(api_port)],
+            env=api_env,
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / "api.log").open("wb"),
+        )
         base = f"http://127.0.0.1:{api_port}/api/v1"
         with httpx.Client(base_url=base, timeout=60) as http:
             deadline = time.monotonic() + 120
@@ -91,16 +118,25 @@ def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
                 assert api.poll() is None and time.monotonic() < deadline, (tmp_path / "api.log").read_text()
                 time.sleep(0.5)
             counter = {"X-API-Key": keys["counter"]}
-            dossier = http.post("/dossiers", headers=counter, json={
-                "procedure_code": "2.000200", "service_point_code": "HN-BADINH",
-                "applicant": {"full_name": "Phạm Văn Mẫu"}}).json()
+            dossier = http.post(
+                "/dossiers",
+                headers=counter,
+                json={
+                    "procedure_code": "2.000200",
+                    "service_point_code": "HN-BADINH",
+                    "applicant": {"full_name": "Phạm Văn Mẫu"},
+                },
+            ).json()
             card = next(f for f in ten_page_dossier() if f.kind == "cccd_front")
-            assert http.post(f"/dossiers/{dossier['id']}/files", headers=counter,
-                             files={"file": (card.name, card.data)}).status_code == 201
+            assert (
+                http.post(
+                    f"/dossiers/{dossier['id']}/files", headers=counter, files={"file": (card.name, card.data)}
+                ).status_code
+                == 201
+            )
             code = http.post(f"/dossiers/{dossier['id']}/submit", headers=counter).json()["code"]
             deadline = time.monotonic() + 180
-            while (state := http.get(f"/dossiers/{code}", headers=counter).json())["state"] in ("queued",
-                                                                                              "processing"):
+            while (state := http.get(f"/dossiers/{code}", headers=counter).json())["state"] in ("queued", "processing"):
                 assert time.monotonic() < deadline, "not processed in time"
                 time.sleep(0.5)
             assert state["state"] == "needs_review"
@@ -119,12 +155,23 @@ def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
 
 def test_demo_runs_the_whole_flow_and_leaves_no_ray_process(tmp_path):
     ray_dir = Path(tempfile.mkdtemp(prefix="sohoa-rd-", dir="/tmp"))  # short: Ray's socket paths
-    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_CACHE_DIR": str(tmp_path / "cache"),
-           "SOHOA_RAY__TEMP_DIR": str(ray_dir), "SOHOA_RAY__WORKERS": "2"}
+    env = {
+        **os.environ,
+        "SOHOA_DATA_DIR": str(tmp_path / "data"),
+        "SOHOA_CACHE_DIR": str(tmp_path / "cache"),
+        "SOHOA_RAY__TEMP_DIR": str(ray_dir),
+        "SOHOA_RAY__WORKERS": "2",
+    }
     out = tmp_path / "agency"
     try:
-        demo = subprocess.run([SOHOA, "demo", "--out", str(out)], env=env, cwd=Path(__file__).parents[1],
-                              capture_output=True, text=True, timeout=900)
+        demo = subprocess.run(
+            [SOHOA, "demo", "--out", str(out)],
+            env=env,
+            cwd=Path(__file__).parents[1],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
     finally:
         left = _processes_using(ray_dir)
         _kill_left(left)

@@ -6,9 +6,9 @@ import pytest
 
 from models.errors import ErrorCode
 from pipeline.config import DetectorConfig, RecognizerConfig
+from pipeline.errors import InputRefused
 from pipeline.ocr.engines.paddle_detector import BUNDLED_FILES_SHA256, prepare_model_dir, sha256_file
 from pipeline.ocr.engines.tesseract import find_tessdata
-from pipeline.errors import InputRefused
 
 
 def test_bundled_detector_is_linked_after_its_checksum(tmp_path):

@@ -61,8 +61,11 @@ def test_cccd_front_fields_are_read_with_tone_marks_and_ok():
 
 def test_card_qr_code_agreeing_with_the_print_makes_fields_ok():
     page = _page(CARD)
-    page.codes = [Barcode("QRCode", "001099012345||Nguyễn Văn Hải|01011999|Nam|Số 1 phố Huế, Hà Nội|15042021",
-                          (800, 10, 990, 200))]
+    page.codes = [
+        Barcode(
+            "QRCode", "001099012345||Nguyễn Văn Hải|01011999|Nam|Số 1 phố Huế, Hà Nội|15042021", (800, 10, 990, 200)
+        )
+    ]
     fields = _verified(DocumentKind.CCCD_FRONT, [page])
     for name in ("so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh"):
         assert fields[name].status == FieldStatus.OK, name
@@ -71,8 +74,11 @@ def test_card_qr_code_agreeing_with_the_print_makes_fields_ok():
     # The expiry is the holder's 40th birthday: a rule on a confirmed birth date.
     assert fields["co_gia_tri_den"].status == FieldStatus.OK
     # A QR code that disagrees with the print sends the field to review with both values.
-    page.codes = [Barcode("QRCode", "001099012345||Nguyễn Văn Hài|01011999|Nam|Số 1 phố Huế, Hà Nội|15042021",
-                          (800, 10, 990, 200))]
+    page.codes = [
+        Barcode(
+            "QRCode", "001099012345||Nguyễn Văn Hài|01011999|Nam|Số 1 phố Huế, Hà Nội|15042021", (800, 10, 990, 200)
+        )
+    ]
     fields = _verified(DocumentKind.CCCD_FRONT, [page])
     assert fields["ho_va_ten"].status == FieldStatus.NEEDS_REVIEW
     assert fields["ho_va_ten"].reason == ReviewReason.SOURCES_DISAGREE
@@ -99,17 +105,19 @@ def test_impossible_date_is_invalid():
 
 
 def test_form_pairs_found_without_diacritics_and_values_keep_them():
-    page = _page([
-        "ĐƠN ĐỀ NGHỊ CẤP BẢN SAO TRÍCH LỤC",
-        "Kính gửi: Ủy ban nhân dân phường Ba Đình",
-        "Tôi tên là: Trần Thị Thùy Dương",
-        "Ngay sinh: 05/11/1990",  # label read without its marks still matches
-        "Giới tính: Nữ   Dân tộc: Kinh   Quốc tịch: Việt Nam",
-        "Số định danh cá nhân: 001190012345",
-        "Nơi thường trú: Số 7 ngõ 12 phố Đội Cấn, phường Ngọc Hà, Hà Nội",
-        "Số điện thoại: 0912 345 678",
-        "Email: ........................",
-    ])
+    page = _page(
+        [
+            "ĐƠN ĐỀ NGHỊ CẤP BẢN SAO TRÍCH LỤC",
+            "Kính gửi: Ủy ban nhân dân phường Ba Đình",
+            "Tôi tên là: Trần Thị Thùy Dương",
+            "Ngay sinh: 05/11/1990",  # label read without its marks still matches
+            "Giới tính: Nữ   Dân tộc: Kinh   Quốc tịch: Việt Nam",
+            "Số định danh cá nhân: 001190012345",
+            "Nơi thường trú: Số 7 ngõ 12 phố Đội Cấn, phường Ngọc Hà, Hà Nội",
+            "Số điện thoại: 0912 345 678",
+            "Email: ........................",
+        ]
+    )
     kind, _ = classify_text(page.text)
     assert kind == DocumentKind.DON
     fields = _verified(kind, [page])
@@ -131,12 +139,14 @@ def test_form_pairs_found_without_diacritics_and_values_keep_them():
 
 
 def test_numbered_form_labels_and_repeated_names():
-    page = _page([
-        "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ",
-        "1. Họ, chữ đệm và tên: Lê Văn Đức",
-        "2. Ngày, tháng, năm sinh: 02/09/1975   3. Giới tính: Nam",
-        "7. Họ, chữ đệm và tên chủ hộ: Lê Thị Hồng",
-    ])
+    page = _page(
+        [
+            "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ",
+            "1. Họ, chữ đệm và tên: Lê Văn Đức",
+            "2. Ngày, tháng, năm sinh: 02/09/1975   3. Giới tính: Nam",
+            "7. Họ, chữ đệm và tên chủ hộ: Lê Thị Hồng",
+        ]
+    )
     fields = extract_fields(classify_text(page.text)[0], [page], 0.8)
     assert fields["ho_va_ten"].value == "Lê Văn Đức"
     assert fields["ngay_sinh"].value == "02/09/1975"
@@ -165,14 +175,20 @@ def _line(text, x0, y0, x1, conf=0.95):
 
 
 def test_wrapped_value_continues_on_the_next_line_only_after_a_full_line():
-    page = PageText(0, 2480, 3508, TextSource.OCR, [
-        _line("Nơi thường trú: Số 62 đường Điện Biên Phủ, phường Thạnh Mỹ Tây, Thành phố Hồ", 200, 1000, 2280),
-        _line("Chí Minh", 200, 1070, 420),
-        _line("Số điện thoại: 0860 363 103", 200, 1140, 900),
-        _line("Gia đình tôi gồm 5 nhân khẩu, hiện đang sinh sống tại căn nhà đã xuống", 300, 1210, 2280),
-        _line("Quê quán: xã Nghĩa Hưng", 200, 1280, 900),
-        _line("tỉnh Ninh Bình là nơi tôi sinh ra", 200, 1350, 1500),
-    ])
+    page = PageText(
+        0,
+        2480,
+        3508,
+        TextSource.OCR,
+        [
+            _line("Nơi thường trú: Số 62 đường Điện Biên Phủ, phường Thạnh Mỹ Tây, Thành phố Hồ", 200, 1000, 2280),
+            _line("Chí Minh", 200, 1070, 420),
+            _line("Số điện thoại: 0860 363 103", 200, 1140, 900),
+            _line("Gia đình tôi gồm 5 nhân khẩu, hiện đang sinh sống tại căn nhà đã xuống", 300, 1210, 2280),
+            _line("Quê quán: xã Nghĩa Hưng", 200, 1280, 900),
+            _line("tỉnh Ninh Bình là nơi tôi sinh ra", 200, 1350, 1500),
+        ],
+    )
     fields = extract_fields(DocumentKind.DON, [page], 0.8)
     assert fields["noi_thuong_tru"].value.endswith("Thành phố Hồ Chí Minh")
     assert fields["noi_thuong_tru"].box[3] == 1120  # the box covers both lines
@@ -181,22 +197,33 @@ def test_wrapped_value_continues_on_the_next_line_only_after_a_full_line():
 
 
 def test_a_wrapped_value_keeps_the_comma_its_first_line_ends_with():
-    page = PageText(0, 2480, 3508, TextSource.OCR, [
-        _line("Nơi thường trú: Số 34, ngõ 165 đường Lê Đức Thọ, Phường 17, quận Gò Vấp,", 200, 1000, 2280),
-        _line("Thành phố Hồ Chí Minh", 200, 1070, 820),
-    ])
+    page = PageText(
+        0,
+        2480,
+        3508,
+        TextSource.OCR,
+        [
+            _line("Nơi thường trú: Số 34, ngõ 165 đường Lê Đức Thọ, Phường 17, quận Gò Vấp,", 200, 1000, 2280),
+            _line("Thành phố Hồ Chí Minh", 200, 1070, 820),
+        ],
+    )
     fields = extract_fields(DocumentKind.DON, [page], 0.8)
     assert fields["noi_thuong_tru"].value.endswith("quận Gò Vấp, Thành phố Hồ Chí Minh")
 
 
-
 def test_a_value_whose_full_line_runs_on_into_a_line_that_looks_like_a_label_may_be_cut_short():
-    page = PageText(0, 2480, 3508, TextSource.OCR, [
-        _line("Giấy tờ tùy thân: Căn cước công dân số 001190012345, cấp ngày 15/04/2021, nơi", 200, 1000, 2280),
-        _line("cấp: Cục Cảnh sát quản lý hành chính về trật tự xã hội", 200, 1070, 1700),
-        _line("Nơi cư trú: Số 8 phố Huế, phường Hai Bà Trưng, thành phố Hà Nội", 200, 1140, 2000),
-        _line("Số điện thoại: 0912345678", 200, 1210, 900),
-    ])
+    page = PageText(
+        0,
+        2480,
+        3508,
+        TextSource.OCR,
+        [
+            _line("Giấy tờ tùy thân: Căn cước công dân số 001190012345, cấp ngày 15/04/2021, nơi", 200, 1000, 2280),
+            _line("cấp: Cục Cảnh sát quản lý hành chính về trật tự xã hội", 200, 1070, 1700),
+            _line("Nơi cư trú: Số 8 phố Huế, phường Hai Bà Trưng, thành phố Hà Nội", 200, 1140, 2000),
+            _line("Số điện thoại: 0912345678", 200, 1210, 900),
+        ],
+    )
     fields = extract_fields(DocumentKind.TO_KHAI_KHAI_SINH, [page], 0.8)
     assert fields["giay_to_tuy_than"].detail == {"may_continue": True}
     assert fields["noi_cu_tru"].detail is None  # its line ended early: a whole value
@@ -205,17 +232,24 @@ def test_a_value_whose_full_line_runs_on_into_a_line_that_looks_like_a_label_may
         _line("15/04/2021, nơi cấp: Cục Cảnh sát quản lý hành chính về trật tự xã hội", 200, 1070, 2000),
     ]
     assert extract_fields(DocumentKind.TO_KHAI_KHAI_SINH, [page], 0.8)["giay_to_tuy_than"].detail == {
-        "may_continue": True}
+        "may_continue": True
+    }
 
 
 def test_card_value_is_the_line_under_the_caption_by_position():
     # "Có giá trị đến" sits left, under the photo, level with the address: reading order
     # may put it between the caption and the value; position does not.
-    page = PageText(0, 1012, 638, TextSource.OCR, [
-        _line("Nơi thường trú / Place of residence:", 285, 480, 640),
-        _line("Có giá trị đến: 25/10/2033", 30, 530, 250),
-        _line("Số 188 đường Pasteur, Bến Nghé, Quận 1, Hồ Chí Minh", 288, 522, 870),
-    ])
+    page = PageText(
+        0,
+        1012,
+        638,
+        TextSource.OCR,
+        [
+            _line("Nơi thường trú / Place of residence:", 285, 480, 640),
+            _line("Có giá trị đến: 25/10/2033", 30, 530, 250),
+            _line("Số 188 đường Pasteur, Bến Nghé, Quận 1, Hồ Chí Minh", 288, 522, 870),
+        ],
+    )
     fields = extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8)
     assert fields["noi_thuong_tru"].value == "Số 188 đường Pasteur, Bến Nghé, Quận 1, Hồ Chí Minh"
     assert fields["co_gia_tri_den"].value == "25/10/2033"
@@ -229,15 +263,17 @@ def test_malformed_email_and_phone_are_invalid_not_ok():
 
 
 def test_misread_captions_still_find_their_values():
-    page = _page([
-        "CĂN CƯỚC CÔNG DÂN",
-        "Citizen Identity Card",
-        "Số I No.: 087192874700",
-        "to và tên í Fu\\ narnae:",  # "Họ và tên / Full name:" as a photo reads it
-        "HOÀNG MỸ NGUYỆT",
-        "Ngày sinh / Date of bìrth: 26/05/1 992",
-        "Nơi tạm trú: Số 5 phố Huế",
-    ])
+    page = _page(
+        [
+            "CĂN CƯỚC CÔNG DÂN",
+            "Citizen Identity Card",
+            "Số I No.: 087192874700",
+            "to và tên í Fu\\ narnae:",  # "Họ và tên / Full name:" as a photo reads it
+            "HOÀNG MỸ NGUYỆT",
+            "Ngày sinh / Date of bìrth: 26/05/1 992",
+            "Nơi tạm trú: Số 5 phố Huế",
+        ]
+    )
     fields = extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8)
     assert fields["ho_va_ten"].value == "HOÀNG MỸ NGUYỆT"
     assert fields["ngay_sinh"].value == "26/05/1992"
@@ -246,12 +282,14 @@ def test_misread_captions_still_find_their_values():
 
 
 def test_a_label_word_ending_a_sentence_is_not_a_caption():
-    page = _page([
-        "Đề nghị xác nhận nơi thường trú",
-        "của tôi để bổ sung hồ sơ.",
-        "Họ và tên / Full name.",  # caption whose colon was read as a dot
-        "LÊ VĂN AN",
-    ])
+    page = _page(
+        [
+            "Đề nghị xác nhận nơi thường trú",
+            "của tôi để bổ sung hồ sơ.",
+            "Họ và tên / Full name.",  # caption whose colon was read as a dot
+            "LÊ VĂN AN",
+        ]
+    )
     fields = extract_fields(DocumentKind.DON, [page], 0.8)
     assert "noi_thuong_tru" not in fields
     assert fields["ho_va_ten"].value == "LÊ VĂN AN"

@@ -24,9 +24,17 @@ from pipeline.ocr.handwriting import HandwritingMark, find_handwriting
 LIB = "/usr/share/fonts/truetype/liberation2/"
 DEJAVU = "/usr/share/fonts/truetype/dejavu/"
 SERIF = LIB + "LiberationSerif-Regular.ttf"
-PRINT_FONTS = (SERIF, LIB + "LiberationSerif-Bold.ttf", LIB + "LiberationSerif-Italic.ttf",
-               LIB + "LiberationSans-Regular.ttf", LIB + "LiberationSans-Bold.ttf", DEJAVU + "DejaVuSans.ttf",
-               DEJAVU + "DejaVuSerif.ttf", DEJAVU + "DejaVuSans-Oblique.ttf", DEJAVU + "DejaVuSerif-BoldItalic.ttf")
+PRINT_FONTS = (
+    SERIF,
+    LIB + "LiberationSerif-Bold.ttf",
+    LIB + "LiberationSerif-Italic.ttf",
+    LIB + "LiberationSans-Regular.ttf",
+    LIB + "LiberationSans-Bold.ttf",
+    DEJAVU + "DejaVuSans.ttf",
+    DEJAVU + "DejaVuSerif.ttf",
+    DEJAVU + "DejaVuSans-Oblique.ttf",
+    DEJAVU + "DejaVuSerif-BoldItalic.ttf",
+)
 PX_PER_PT = 300 / 72
 BLUE_INKS = ((24, 48, 150), (40, 40, 120), (60, 50, 170), (30, 70, 160))  # ballpoint blue / violet-blue
 BLACK_INKS = ((28, 28, 32), (45, 42, 48))
@@ -46,15 +54,54 @@ LETTERS = {
     "a": [(0.55, 0.85), (0.3, 1.0), (0.06, 0.55), (0.2, 0.02), (0.48, 0.3), (0.56, 0.95), (0.58, 0.1), (0.68, 0.0)],
     "e": [(0, 0.3), (0.42, 0.6), (0.34, 0.97), (0.08, 0.72), (0.06, 0.2), (0.3, 0.0), (0.52, 0.15)],
     "l": [(0, 0), (0.3, 0.9), (0.44, 1.85), (0.3, 2.0), (0.18, 1.6), (0.22, 0.45), (0.4, 0.0)],
-    "g": [(0.5, 0.85), (0.22, 0.95), (0.08, 0.5), (0.32, 0.18), (0.52, 0.9), (0.48, -0.35), (0.3, -0.9),
-          (0.12, -0.7), (0.38, -0.2), (0.66, 0.1)],
-    "h": [(0, 0), (0.28, 1.0), (0.36, 1.9), (0.22, 1.95), (0.14, 1.3), (0.1, 0.0), (0.2, 0.7), (0.42, 0.95),
-          (0.55, 0.5), (0.58, 0.0)],
+    "g": [
+        (0.5, 0.85),
+        (0.22, 0.95),
+        (0.08, 0.5),
+        (0.32, 0.18),
+        (0.52, 0.9),
+        (0.48, -0.35),
+        (0.3, -0.9),
+        (0.12, -0.7),
+        (0.38, -0.2),
+        (0.66, 0.1),
+    ],
+    "h": [
+        (0, 0),
+        (0.28, 1.0),
+        (0.36, 1.9),
+        (0.22, 1.95),
+        (0.14, 1.3),
+        (0.1, 0.0),
+        (0.2, 0.7),
+        (0.42, 0.95),
+        (0.55, 0.5),
+        (0.58, 0.0),
+    ],
     "o": [(0.5, 0.9), (0.22, 0.98), (0.04, 0.5), (0.22, 0.0), (0.5, 0.35), (0.46, 0.95), (0.62, 0.85)],
-    "m": [(0, 0), (0.06, 0.85), (0.22, 0.98), (0.33, 0.6), (0.36, 0.0), (0.4, 0.8), (0.58, 0.98), (0.7, 0.6),
-          (0.72, 0.0)],
-    "y": [(0, 0.95), (0.06, 0.2), (0.25, 0.02), (0.45, 0.4), (0.5, 0.95), (0.46, -0.3), (0.3, -0.9), (0.12, -0.7),
-          (0.4, -0.15), (0.64, 0.1)],
+    "m": [
+        (0, 0),
+        (0.06, 0.85),
+        (0.22, 0.98),
+        (0.33, 0.6),
+        (0.36, 0.0),
+        (0.4, 0.8),
+        (0.58, 0.98),
+        (0.7, 0.6),
+        (0.72, 0.0),
+    ],
+    "y": [
+        (0, 0.95),
+        (0.06, 0.2),
+        (0.25, 0.02),
+        (0.45, 0.4),
+        (0.5, 0.95),
+        (0.46, -0.3),
+        (0.3, -0.9),
+        (0.12, -0.7),
+        (0.4, -0.15),
+        (0.64, 0.1),
+    ],
 }
 LETTER_KEYS = tuple(LETTERS)
 
@@ -67,8 +114,10 @@ def _catmull_rom(pts: np.ndarray, per_segment: int = 10) -> np.ndarray:
     out = []
     for i in range(1, len(p) - 2):
         p0, p1, p2, p3 = p[i - 1], p[i], p[i + 1], p[i + 2]
-        out.append(0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                          + (-p0 + 3 * p1 - 3 * p2 + p3) * t ** 3))
+        out.append(
+            0.5
+            * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3)
+        )
     out.append(p[-2:-1])
     return np.vstack(out)
 
@@ -89,14 +138,23 @@ class Pen:
     def draw(self, canvas: np.ndarray) -> Box:
         xs0, ys0, xs1, ys1 = [], [], [], []
         for pts, widths in self.strokes:
-            for (x0, y0), (x1, y1), w in zip(pts[:-1], pts[1:], widths):
+            for (x0, y0), (x1, y1), w in zip(pts[:-1], pts[1:], widths, strict=False):
                 shade = self.rng.uniform(0.0, 0.25)  # ballpoint: ink deposit varies along the stroke
                 col = tuple(int(c + (PAPER[0] - c) * shade) for c in self.color)
-                cv2.line(canvas, (round(x0 * 4), round(y0 * 4)), (round(x1 * 4), round(y1 * 4)), col,
-                         max(1, round(w)), cv2.LINE_AA, shift=2)
+                cv2.line(
+                    canvas,
+                    (round(x0 * 4), round(y0 * 4)),
+                    (round(x1 * 4), round(y1 * 4)),
+                    col,
+                    max(1, round(w)),
+                    cv2.LINE_AA,
+                    shift=2,
+                )
             r = widths.max() / 2
-            xs0.append(pts[:, 0].min() - r); ys0.append(pts[:, 1].min() - r)
-            xs1.append(pts[:, 0].max() + r); ys1.append(pts[:, 1].max() + r)
+            xs0.append(pts[:, 0].min() - r)
+            ys0.append(pts[:, 1].min() - r)
+            xs1.append(pts[:, 0].max() + r)
+            ys1.append(pts[:, 1].max() + r)
         return (int(min(xs0)), int(min(ys0)), int(math.ceil(max(xs1))), int(math.ceil(max(ys1))))
 
 
@@ -129,8 +187,16 @@ def cursive_text(pen: Pen, x: float, baseline: float, n_words: int, xh: float) -
         x += cx * xh + rng.uniform(0.5, 0.9) * xh
 
 
-def block_letters(canvas: np.ndarray, x: float, baseline: float, text: str, size: int, color, rng: random.Random,
-                  path: str = DEJAVU + "DejaVuSans.ttf") -> Box:
+def block_letters(
+    canvas: np.ndarray,
+    x: float,
+    baseline: float,
+    text: str,
+    size: int,
+    color,
+    rng: random.Random,
+    path: str = DEJAVU + "DejaVuSans.ttf",
+) -> Box:
     """Hand-printed capitals/digits: font glyphs, each rotated, scaled and shifted on its own, pen-thickened."""
     x0s, y0s, x1s, y1s = [], [], [], []
     thick = rng.choice((0, 1, 1, 2))
@@ -142,8 +208,9 @@ def block_letters(canvas: np.ndarray, x: float, baseline: float, text: str, size
         left, top, right, bottom = f.getbbox(ch, anchor="ls", stroke_width=thick)
         pad = size // 2
         glyph = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)
-        ImageDraw.Draw(glyph).text((pad - left, pad - top), ch, font=f, fill=255, anchor="ls", stroke_width=thick,
-                                   stroke_fill=255)
+        ImageDraw.Draw(glyph).text(
+            (pad - left, pad - top), ch, font=f, fill=255, anchor="ls", stroke_width=thick, stroke_fill=255
+        )
         angle = rng.uniform(-9, 9)
         glyph = glyph.rotate(angle, resample=Image.BILINEAR, center=(pad - left, pad - top))
         gx = round(x + left - pad)
@@ -152,11 +219,14 @@ def block_letters(canvas: np.ndarray, x: float, baseline: float, text: str, size
         ys, xs = np.nonzero(m > 0.3)
         if len(xs) == 0:
             continue
-        sl = canvas[gy:gy + m.shape[0], gx:gx + m.shape[1]].astype(np.float32)
-        m = m[:sl.shape[0], :sl.shape[1], None]
-        canvas[gy:gy + m.shape[0], gx:gx + m.shape[1]] = (sl * (1 - m) + np.array(color, np.float32) * m).astype(
-            np.uint8)
-        x0s.append(gx + xs.min()); y0s.append(gy + ys.min()); x1s.append(gx + xs.max() + 1)
+        sl = canvas[gy : gy + m.shape[0], gx : gx + m.shape[1]].astype(np.float32)
+        m = m[: sl.shape[0], : sl.shape[1], None]
+        canvas[gy : gy + m.shape[0], gx : gx + m.shape[1]] = (sl * (1 - m) + np.array(color, np.float32) * m).astype(
+            np.uint8
+        )
+        x0s.append(gx + xs.min())
+        y0s.append(gy + ys.min())
+        x1s.append(gx + xs.max() + 1)
         y1s.append(gy + ys.max() + 1)
         x += (right - left) * rng.uniform(1.0, 1.3) + size * 0.04
     return (min(x0s), min(y0s), max(x1s), max(y1s))
@@ -164,15 +234,28 @@ def block_letters(canvas: np.ndarray, x: float, baseline: float, text: str, size
 
 # --- synthetic pages ----------------------------------------------------------------------------
 
-LABELS = ("Họ, chữ đệm, tên người yêu cầu:", "Ngày, tháng, năm sinh:", "Nơi cư trú:", "Số định danh cá nhân:",
-          "Quan hệ với người được khai sinh:", "Họ và tên người mẹ:", "Nghề nghiệp:", "Số điện thoại:",
-          "Dân tộc:", "Quê quán:", "Nơi đăng ký khai sinh:", "Lý do đề nghị:")
-PROSE = ("Tôi cam đoan nội dung đề nghị đăng ký khai sinh trên đây là đúng sự thật, được sự thỏa thuận",
-         "nhất trí của các bên liên quan theo quy định pháp luật và chịu hoàn toàn trách nhiệm trước pháp luật.",
-         "Căn cứ Luật Hộ tịch ngày 20 tháng 11 năm 2014; Nghị định số 123/2015/NĐ-CP của Chính phủ,",
-         "Ủy ban nhân dân phường Giảng Võ, thành phố Hà Nội xác nhận thông tin về cư trú như sau:",
-         "Đề nghị cơ quan đăng ký khai sinh cho người dưới đây: NGUYỄN THỊ THANH HƯƠNG (2025)",
-         "Giấy tờ tùy thân: Căn cước công dân số 001099012345, cấp ngày 12/08/2021 tại Hà Nội.")
+LABELS = (
+    "Họ, chữ đệm, tên người yêu cầu:",
+    "Ngày, tháng, năm sinh:",
+    "Nơi cư trú:",
+    "Số định danh cá nhân:",
+    "Quan hệ với người được khai sinh:",
+    "Họ và tên người mẹ:",
+    "Nghề nghiệp:",
+    "Số điện thoại:",
+    "Dân tộc:",
+    "Quê quán:",
+    "Nơi đăng ký khai sinh:",
+    "Lý do đề nghị:",
+)
+PROSE = (
+    "Tôi cam đoan nội dung đề nghị đăng ký khai sinh trên đây là đúng sự thật, được sự thỏa thuận",
+    "nhất trí của các bên liên quan theo quy định pháp luật và chịu hoàn toàn trách nhiệm trước pháp luật.",
+    "Căn cứ Luật Hộ tịch ngày 20 tháng 11 năm 2014; Nghị định số 123/2015/NĐ-CP của Chính phủ,",
+    "Ủy ban nhân dân phường Giảng Võ, thành phố Hà Nội xác nhận thông tin về cư trú như sau:",
+    "Đề nghị cơ quan đăng ký khai sinh cho người dưới đây: NGUYỄN THỊ THANH HƯƠNG (2025)",
+    "Giấy tờ tùy thân: Căn cước công dân số 001099012345, cấp ngày 12/08/2021 tại Hà Nội.",
+)
 NAMES = ("NGUYỄN VĂN AN", "TRẦN THỊ MAI", "LÊ HOÀNG NAM", "PHẠM THU HÀ", "ĐỖ MINH QUÂN")
 DATES = ("12/05/1990", "03/11/1987", "27/02/2001", "08/09/1975")
 SHORT = ("Nam", "Nữ", "Kinh", "Con", "Vợ", "MẸ", "Tày")
@@ -194,8 +277,9 @@ def _union(a: Box, b: Box) -> Box:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
-def printed_text(img: Image.Image, x: int, baseline: int, text: str, f: ImageFont.FreeTypeFont,
-                 fill=(20, 20, 22)) -> Box:
+def printed_text(
+    img: Image.Image, x: int, baseline: int, text: str, f: ImageFont.FreeTypeFont, fill=(20, 20, 22)
+) -> Box:
     d = ImageDraw.Draw(img)
     d.text((x, baseline), text, font=f, fill=fill, anchor="ls")
     return tuple(int(v) for v in d.textbbox((x, baseline), text, font=f, anchor="ls"))
@@ -262,10 +346,24 @@ def form_page(seed: int, ink: str = "blue", size: tuple[int, int] = (2480, 3508)
             cursive_text(pen, vx, base - lift, rng.randint(2, 4) if kind == "cursive" else 1, rng.uniform(26, 36))
             vbox = pen.draw(canvas)
         elif kind == "cells":
-            boxes = [block_letters(canvas, vx + k * CELL + rng.uniform(8, 20), base - rng.uniform(4, 10), digit,
-                                   rng.randint(46, 54), color, rng) for k, digit in enumerate("001099012345")]
-            vbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
-                    max(b[3] for b in boxes))
+            boxes = [
+                block_letters(
+                    canvas,
+                    vx + k * CELL + rng.uniform(8, 20),
+                    base - rng.uniform(4, 10),
+                    digit,
+                    rng.randint(46, 54),
+                    color,
+                    rng,
+                )
+                for k, digit in enumerate("001099012345")
+            ]
+            vbox = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
         else:
             text = {"block": NAMES, "digits": DATES, "short": SHORT}[kind]
             vbox = block_letters(canvas, vx, base - lift, rng.choice(text), rng.randint(50, 64), color, rng)
@@ -328,8 +426,11 @@ def printed_page(seed: int, size: tuple[int, int] = (2480, 3508)) -> Page:
         d.line([(left, top + k * row_h), (right, top + k * row_h)], fill=(30, 30, 30), width=3)
     for c in cols:
         d.line([(c, top), (c, top + rows * row_h)], fill=(30, 30, 30), width=3)
-    cells = (("TT", "Họ, chữ đệm và tên", "Ngày sinh", "Quan hệ"), ("1", "Nguyễn Thị Lan", "12/05/1990", "Vợ"),
-             ("2", "Nguyễn Minh Đức", "03/11/2015", "Con"))
+    cells = (
+        ("TT", "Họ, chữ đệm và tên", "Ngày sinh", "Quan hệ"),
+        ("1", "Nguyễn Thị Lan", "12/05/1990", "Vợ"),
+        ("2", "Nguyễn Minh Đức", "03/11/2015", "Con"),
+    )
     f = font(LIB + "LiberationSerif-Regular.ttf", 11)
     fb = font(LIB + "LiberationSerif-Bold.ttf", 11)
     for r, row in enumerate(cells):
@@ -360,16 +461,25 @@ def degrade_scan(img: np.ndarray, seed: int, angle: float = 1.0) -> tuple[np.nda
 def map_box(box: Box, m: np.ndarray, shape) -> Box:
     x0, y0, x1, y1 = box
     pts = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], np.float64) @ m.T
-    return (max(0, int(pts[:, 0].min())), max(0, int(pts[:, 1].min())), min(shape[1], int(math.ceil(pts[:, 0].max()))),
-            min(shape[0], int(math.ceil(pts[:, 1].max()))))
+    return (
+        max(0, int(pts[:, 0].min())),
+        max(0, int(pts[:, 1].min())),
+        min(shape[1], int(math.ceil(pts[:, 0].max()))),
+        min(shape[0], int(math.ceil(pts[:, 1].max()))),
+    )
 
 
 def degraded(page: Page, seed: int, angle: float = 1.0) -> Page:
     img, m = degrade_scan(page.image, seed, angle)
     mb = lambda b: map_box(b, m, img.shape)  # noqa: E731
-    return Page(img, [TextLine(ln.text, mb(ln.box), ln.confidence) for ln in page.lines],
-                [(mb(b), i) for b, i in page.written], [mb(b) for b in page.printed], page.kinds,
-                [None if b is None else mb(b) for b in page.labels])
+    return Page(
+        img,
+        [TextLine(ln.text, mb(ln.box), ln.confidence) for ln in page.lines],
+        [(mb(b), i) for b, i in page.written],
+        [mb(b) for b in page.printed],
+        page.kinds,
+        [None if b is None else mb(b) for b in page.labels],
+    )
 
 
 def red_stamp(img: np.ndarray, cx: int, cy: int, r: int) -> Box:
@@ -378,8 +488,9 @@ def red_stamp(img: np.ndarray, cx: int, cy: int, r: int) -> Box:
     red = (205, 38, 42)
     cv2.circle(layer, (cx, cy), r, red, max(3, r // 16), cv2.LINE_AA)
     cv2.circle(layer, (cx, cy), int(r * 0.72), red, max(2, r // 28), cv2.LINE_AA)
-    cv2.putText(layer, "UBND PHUONG", (cx - int(r * 0.6), cy + 10), cv2.FONT_HERSHEY_SIMPLEX, r / 180, red, 4,
-                cv2.LINE_AA)
+    cv2.putText(
+        layer, "UBND PHUONG", (cx - int(r * 0.6), cy + 10), cv2.FONT_HERSHEY_SIMPLEX, r / 180, red, 4, cv2.LINE_AA
+    )
     out = img.astype(np.float32) * (1 - 0.8 * (1 - layer.astype(np.float32) / 255))
     img[:] = np.clip(out, 0, 255).astype(np.uint8)
     return (cx - r, cy - r, cx + r, cy + r)
@@ -405,8 +516,10 @@ def id_card(seed: int) -> Page:
     d.ellipse([380, 200, 700, 520], outline=(236, 200, 170), width=6)  # pale watermark ring
     d.ellipse([36, 28, 164, 156], fill=(200, 160, 40))  # emblem: gold rim, red disc, yellow star
     d.ellipse([42, 34, 158, 150], fill=(205, 35, 35))
-    star = [(100 + r * math.cos(-math.pi / 2 + i * math.pi / 5), 88 + r * math.sin(-math.pi / 2 + i * math.pi / 5))
-            for i, r in zip(range(10), [36, 14] * 5)]
+    star = [
+        (100 + r * math.cos(-math.pi / 2 + i * math.pi / 5), 88 + r * math.sin(-math.pi / 2 + i * math.pi / 5))
+        for i, r in zip(range(10), [36, 14] * 5, strict=False)
+    ]
     d.polygon(star, fill=(250, 215, 60))
     qr = segno.make_qr("001099012345|012345678|NGUYEN VAN AN|01011999|Nam|Ha Noi|01012021", error="m")
     buf = io.BytesIO()
@@ -424,25 +537,31 @@ def id_card(seed: int) -> Page:
     img.paste(Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)), (36, 214))
     page = Page(np.zeros(0), [])
     dark, red = (24, 24, 40), (196, 30, 36)
-    fam = rng.choice(((LIB + "LiberationSans-Regular.ttf", LIB + "LiberationSans-Bold.ttf"),
-                      (DEJAVU + "DejaVuSans.ttf", DEJAVU + "DejaVuSans-Bold.ttf")))
+    fam = rng.choice(
+        (
+            (LIB + "LiberationSans-Regular.ttf", LIB + "LiberationSans-Bold.ttf"),
+            (DEJAVU + "DejaVuSans.ttf", DEJAVU + "DejaVuSans-Bold.ttf"),
+        )
+    )
     reg = lambda s: ImageFont.truetype(fam[0], s)  # noqa: E731
     bold = lambda s: ImageFont.truetype(fam[1], s)  # noqa: E731
-    texts = [(300, 50, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold(20), dark),
-             (340, 82, "Độc lập - Tự do - Hạnh phúc", bold(20), dark),
-             (300, 134, "CĂN CƯỚC CÔNG DÂN", bold(38), red),
-             (380, 168, "Citizen Identity Card", reg(21), dark),
-             (286, 232, "Số / No.: 001099012345", bold(28), dark),
-             (286, 272, "Họ và tên / Full name:", reg(21), dark),
-             (286, 312, rng.choice(NAMES), bold(30), dark),
-             (286, 350, "Ngày sinh / Date of birth: 01/01/1999", reg(21), dark),
-             (286, 388, "Giới tính / Sex: Nam", reg(21), dark),
-             (560, 388, "Quốc tịch / Nationality: Việt Nam", reg(19), dark),
-             (286, 426, "Quê quán / Place of origin:", reg(21), dark),
-             (286, 460, "Điện Phương, Điện Bàn, Quảng Nam", reg(22), dark),
-             (286, 498, "Nơi thường trú / Place of residence:", reg(21), dark),
-             (286, 532, "Số 8, ngõ 269 phố Lê Văn Lương, Nhân Chính, Thanh Xuân", reg(21), dark),
-             (30, 532, "Có giá trị đến: 01/01/2039", reg(17), dark)]
+    texts = [
+        (300, 50, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold(20), dark),
+        (340, 82, "Độc lập - Tự do - Hạnh phúc", bold(20), dark),
+        (300, 134, "CĂN CƯỚC CÔNG DÂN", bold(38), red),
+        (380, 168, "Citizen Identity Card", reg(21), dark),
+        (286, 232, "Số / No.: 001099012345", bold(28), dark),
+        (286, 272, "Họ và tên / Full name:", reg(21), dark),
+        (286, 312, rng.choice(NAMES), bold(30), dark),
+        (286, 350, "Ngày sinh / Date of birth: 01/01/1999", reg(21), dark),
+        (286, 388, "Giới tính / Sex: Nam", reg(21), dark),
+        (560, 388, "Quốc tịch / Nationality: Việt Nam", reg(19), dark),
+        (286, 426, "Quê quán / Place of origin:", reg(21), dark),
+        (286, 460, "Điện Phương, Điện Bàn, Quảng Nam", reg(22), dark),
+        (286, 498, "Nơi thường trú / Place of residence:", reg(21), dark),
+        (286, 532, "Số 8, ngõ 269 phố Lê Văn Lương, Nhân Chính, Thanh Xuân", reg(21), dark),
+        (30, 532, "Có giá trị đến: 01/01/2039", reg(17), dark),
+    ]
     for x, y, text, f, fill in texts:
         box = printed_text(img, x, y, text, f, fill)
         page.lines.append(TextLine(text, box, 0.95))
@@ -469,7 +588,7 @@ def coverage(box: Box, marks: list[HandwritingMark]) -> float:
 
 def found(page: Page, marks: list[HandwritingMark], kinds: tuple[str, ...] | None = None) -> tuple[int, int]:
     """(written regions found, written regions) - found: at least 30 % of the region under marks."""
-    todo = [b for (b, _), k in zip(page.written, page.kinds) if kinds is None or k in kinds]
+    todo = [b for (b, _), k in zip(page.written, page.kinds, strict=False) if kinds is None or k in kinds]
     return sum(coverage(b, marks) >= 0.3 for b in todo), len(todo)
 
 
@@ -497,7 +616,7 @@ def test_blue_values_found_and_printed_labels_not() -> None:
         hit, total = hit + f, total + n
         # A value inside an OCR line is reported against that line, its box inside the line's box and
         # starting after the printed label; ink outside every line is reported with line_index None.
-        for (box, index), label in zip(page.written, page.labels):
+        for (box, index), label in zip(page.written, page.labels, strict=False):
             mine = [m for m in marks if _inter(m.box, box) > 0]
             if not mine:
                 continue
@@ -709,7 +828,7 @@ def test_generator_handwritten_forms() -> None:
     hit = total = 0
     for kind, seed in (("to_khai_khai_sinh", 0), ("ct01", 1), ("don", 2)):
         doc = generate_document(kind, "scanned", seed, handwriting=1.0)
-        for truth, image in zip(doc.truth["pages"], doc.pages):
+        for truth, image in zip(doc.truth["pages"], doc.pages, strict=False):
             lines = [TextLine(ln["text"], tuple(ln["box"]), 0.9) for ln in truth["lines"]]
             written = {i for i, ln in enumerate(truth["lines"]) if ln.get("handwritten")}
             marks = find_handwriting(np.asarray(image), lines)
@@ -727,7 +846,7 @@ def test_generator_printed_pages() -> None:
 
     for kind in ("to_khai_khai_sinh", "don", "ct01", "cong_van", "cccd_front"):
         doc = generate_document(kind, "scanned", 5)
-        for truth, image in zip(doc.truth["pages"], doc.pages):
+        for truth, image in zip(doc.truth["pages"], doc.pages, strict=False):
             lines = [TextLine(ln["text"], tuple(ln["box"]), 0.9) for ln in truth["lines"]]
             marks = find_handwriting(np.asarray(image), lines)
             assert all(m.line_index is None for m in marks), (kind, marks)

@@ -65,7 +65,7 @@ def test_mrz_with_a_wrong_check_digit_is_not_valid():
     for line, pos in ((0, 14), (0, 29), (1, 6), (1, 14), (1, 29)):
         lines = list(MRZ)
         digit = lines[line][pos]
-        lines[line] = lines[line][:pos] + str((int(digit) + 1) % 10) + lines[line][pos + 1:]
+        lines[line] = lines[line][:pos] + str((int(digit) + 1) % 10) + lines[line][pos + 1 :]
         assert not parse_td1(lines).valid, (line, pos)
     # A misread digit in the birth date breaks its check digit and the composite.
     lines = list(MRZ)

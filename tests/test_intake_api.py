@@ -45,22 +45,30 @@ def test_same_file_twice_is_stored_once(api):
     assert again.status_code == 200 and again.json()["created"] is False
     assert again.json()["id"] == first.json()["id"]
     assert len(_components(api, dossier["id"])) == 1
-    assert list(api.service.store.keys("originals/")) == [f"originals/{first.json()['sha256'][:2]}/"
-                                                         f"{first.json()['sha256'][2:4]}/{first.json()['sha256']}"]
+    assert list(api.service.store.keys("originals/")) == [
+        f"originals/{first.json()['sha256'][:2]}/{first.json()['sha256'][2:4]}/{first.json()['sha256']}"
+    ]
 
 
-@pytest.mark.parametrize(("name", "data", "status", "code"), [
-    ("rong.pdf", b"", 422, "FILE_EMPTY"),
-    ("hong.pdf", None, 422, "CORRUPT_FILE"),
-    ("ghi-chu.txt", "Đây là văn bản, không phải ảnh quét".encode(), 415, "UNSUPPORTED_TYPE"),
-    ("anh.pdf", None, 415, "TYPE_MISMATCH"),  # a PNG named .pdf
-    ("mat-khau.pdf", None, 422, "ENCRYPTED_PDF"),
-    ("qua-lon.png", None, 413, "FILE_TOO_LARGE"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "status", "code"),
+    [
+        ("rong.pdf", b"", 422, "FILE_EMPTY"),
+        ("hong.pdf", None, 422, "CORRUPT_FILE"),
+        ("ghi-chu.txt", "Đây là văn bản, không phải ảnh quét".encode(), 415, "UNSUPPORTED_TYPE"),
+        ("anh.pdf", None, 415, "TYPE_MISMATCH"),  # a PNG named .pdf
+        ("mat-khau.pdf", None, 422, "ENCRYPTED_PDF"),
+        ("qua-lon.png", None, 413, "FILE_TOO_LARGE"),
+    ],
+)
 def test_bad_upload_is_refused_with_a_code_and_the_dossier_is_untouched(api, name, data, status, code):
     if data is None:
-        data = {"anh.pdf": _png(), "mat-khau.pdf": encrypted_pdf("1234"), "hong.pdf": text_pdf([["Tờ khai"]])[:300],
-                "qua-lon.png": b"\x89PNG" + b"0" * 2_000_100}[name]
+        data = {
+            "anh.pdf": _png(),
+            "mat-khau.pdf": encrypted_pdf("1234"),
+            "hong.pdf": text_pdf([["Tờ khai"]])[:300],
+            "qua-lon.png": b"\x89PNG" + b"0" * 2_000_100,
+        }[name]
     dossier = api.new_dossier()
     kept = api.upload(dossier["id"], "giay-to.png", _png())
     assert kept.status_code == 201
@@ -111,11 +119,15 @@ def test_create_refuses_unknown_references_in_vietnamese(api):
     base = {"service_point_code": "HN-HOANKIEM", "applicant": {"full_name": "Lê Văn Mẫu"}}
     response = api.client.post(f"{API}/dossiers", headers=counter, json={**base, "procedure_code": "9.999999"})
     assert response.status_code == 422 and response.json()["code"] == "PROCEDURE_UNKNOWN"
-    response = api.client.post(f"{API}/dossiers", headers=counter,
-                               json={**base, "procedure_code": "2.000635", "service_point_code": "XX"})
+    response = api.client.post(
+        f"{API}/dossiers", headers=counter, json={**base, "procedure_code": "2.000635", "service_point_code": "XX"}
+    )
     assert response.json()["code"] == "SERVICE_POINT_UNKNOWN"
-    response = api.client.post(f"{API}/dossiers", headers=counter, json={
-        **base, "procedure_code": "2.000635", "applicant": {"full_name": "A", "id_number": "12345"}})
+    response = api.client.post(
+        f"{API}/dossiers",
+        headers=counter,
+        json={**base, "procedure_code": "2.000635", "applicant": {"full_name": "A", "id_number": "12345"}},
+    )
     assert response.status_code == 422 and response.json()["code"] == "INVALID_REQUEST"
     assert "applicant.id_number" in response.json()["message"]
 
@@ -146,8 +158,9 @@ def _validated(api, agency: str, count: int) -> list[str]:
     for i in range(count):
         dossier = api.new_dossier(agency=agency)
         api.upload(dossier["id"], "a.png", _png(300 + i, 200 + len(codes)))
-        codes.append(api.client.post(f"{API}/dossiers/{dossier['id']}/submit",
-                                     headers=api.headers("counter")).json()["code"])
+        codes.append(
+            api.client.post(f"{API}/dossiers/{dossier['id']}/submit", headers=api.headers("counter")).json()["code"]
+        )
     with api.service.db.transaction() as s:
         s.execute(update(DossierRow).where(DossierRow.code.in_(codes)).values(state="validated"))
     return codes
@@ -178,8 +191,9 @@ def test_review_queue_is_ordered_by_due_date(api):
     for procedure in ("1.001776", "2.000635", "2.000200"):  # 10 (green lane: 7), 0 and 7 working days
         dossier = api.new_dossier(procedure)
         api.upload(dossier["id"], "a.png", _png(350, 250 + len(codes)))
-        codes[procedure] = api.client.post(f"{API}/dossiers/{dossier['id']}/submit",
-                                           headers=api.headers("counter")).json()
+        codes[procedure] = api.client.post(
+            f"{API}/dossiers/{dossier['id']}/submit", headers=api.headers("counter")
+        ).json()
     with api.service.db.transaction() as s:
         s.execute(update(DossierRow).values(state="needs_review"))
     queue = api.client.get(f"{API}/review/queue", headers=api.headers("reviewer")).json()
@@ -191,9 +205,17 @@ def test_review_queue_is_ordered_by_due_date(api):
 
 def test_storage_down_is_503_and_nothing_is_recorded_then_retry_works(request, tmp_path):
     settings = make_settings("local-sqlite", request, tmp_path)
-    down = make_settings("local-sqlite", request, tmp_path, storage={
-        "backend": "s3", "s3_endpoint": f"127.0.0.1:{free_port()}", "s3_secret_key": "khong-co",
-        "timeout_seconds": 1.0})
+    down = make_settings(
+        "local-sqlite",
+        request,
+        tmp_path,
+        storage={
+            "backend": "s3",
+            "s3_endpoint": f"127.0.0.1:{free_port()}",
+            "s3_secret_key": "khong-co",
+            "timeout_seconds": 1.0,
+        },
+    )
     service = open_service(down)
     with start_api(down, process=False, service=service) as api:
         dossier = api.new_dossier()
@@ -225,8 +247,9 @@ def test_reviewer_gets_page_images_and_typed_corrections_are_checked(api):
     image = api.client.get(f"{API}/review/dossiers/{code}/components/{component['id']}/pages/0/image", headers=reviewer)
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(image.content)).size == (420, 310)
-    missing = api.client.get(f"{API}/review/dossiers/{code}/components/{component['id']}/pages/1/image",
-                             headers=reviewer)
+    missing = api.client.get(
+        f"{API}/review/dossiers/{code}/components/{component['id']}/pages/1/image", headers=reviewer
+    )
     assert missing.status_code == 404 and missing.json()["code"] == "FILE_NOT_FOUND"
 
     with api.service.db.transaction() as s:
@@ -241,9 +264,20 @@ def test_reviewer_gets_page_images_and_typed_corrections_are_checked(api):
 
     # A field's crop: its box on its page and a margin, for the reviewer to compare with.
     with api.service.db.transaction() as s:
-        s.add(FieldRow(component_id=component["id"], part=0, name="ho_va_ten", value="Nguyễn Văn A", confidence=0.5,
-                       page=0, box=[100, 100, 300, 140], status="needs_review",
-                       sources=["ocr"], reason="handwritten"))
+        s.add(
+            FieldRow(
+                component_id=component["id"],
+                part=0,
+                name="ho_va_ten",
+                value="Nguyễn Văn A",
+                confidence=0.5,
+                page=0,
+                box=[100, 100, 300, 140],
+                status="needs_review",
+                sources=["ocr"],
+                reason="handwritten",
+            )
+        )
     crop = api.client.get(f"{field_url}/ho_va_ten/crop", headers=reviewer)
     assert crop.status_code == 200 and crop.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(crop.content)).size == (240, 80)  # 200 x 40 and 20 px around

@@ -60,8 +60,11 @@ def test_codes_are_dated_in_vietnam_time_either_side_of_midnight(api, clock):
 
 
 def test_a_retried_create_with_the_same_idempotency_key_creates_nothing_twice(api):
-    body = {"procedure_code": "2.000200", "service_point_code": "HN-HOANKIEM",
-            "applicant": {"full_name": "Nguyễn Thị Mẫu", "id_number": "001199000001"}}
+    body = {
+        "procedure_code": "2.000200",
+        "service_point_code": "HN-HOANKIEM",
+        "applicant": {"full_name": "Nguyễn Thị Mẫu", "id_number": "001199000001"},
+    }
     headers = {**api.headers("counter"), "Idempotency-Key": "quay-3-lan-1"}
     first = api.client.post(f"{API}/dossiers", json=body, headers=headers)
     again = api.client.post(f"{API}/dossiers", json=body, headers=headers)
@@ -78,8 +81,10 @@ def test_a_retried_create_with_the_same_idempotency_key_creates_nothing_twice(ap
     # Uploads: the same key and file answer the first response (201) again; another file is refused.
     ref = first.json()["id"]
     upload = {**api.headers("counter"), "Idempotency-Key": "tep-1"}
-    sent = [api.client.post(f"{API}/dossiers/{ref}/files", files={"file": ("a.png", _png())}, headers=upload)
-            for _ in range(2)]
+    sent = [
+        api.client.post(f"{API}/dossiers/{ref}/files", files={"file": ("a.png", _png())}, headers=upload)
+        for _ in range(2)
+    ]
     assert [r.status_code for r in sent] == [201, 201] and sent[0].json() == sent[1].json()
     clash = api.client.post(f"{API}/dossiers/{ref}/files", files={"file": ("b.png", _png(500))}, headers=upload)
     assert clash.status_code == 409 and clash.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
@@ -100,14 +105,17 @@ def test_a_retried_status_report_is_recorded_once(api):
         assert s.scalar(select(func.count()).select_from(StatusReportRow)) == 1
 
 
-@pytest.mark.parametrize(("method", "path", "status", "code"), [
-    ("get", "/khong-co", 404, "ROUTE_NOT_FOUND"),
-    ("get", f"{API}/khong-co-dia-chi-nay", 404, "ROUTE_NOT_FOUND"),
-    ("delete", f"{API}/dossiers", 405, "METHOD_NOT_ALLOWED"),
-    ("post", f"{API}/review/queue", 405, "METHOD_NOT_ALLOWED"),
-    ("post", f"{API}/dossiers", 422, "INVALID_REQUEST"),
-    ("get", f"{API}/dossiers/khong-co", 404, "DOSSIER_NOT_FOUND"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("get", "/khong-co", 404, "ROUTE_NOT_FOUND"),
+        ("get", f"{API}/khong-co-dia-chi-nay", 404, "ROUTE_NOT_FOUND"),
+        ("delete", f"{API}/dossiers", 405, "METHOD_NOT_ALLOWED"),
+        ("post", f"{API}/review/queue", 405, "METHOD_NOT_ALLOWED"),
+        ("post", f"{API}/dossiers", 422, "INVALID_REQUEST"),
+        ("get", f"{API}/dossiers/khong-co", 404, "DOSSIER_NOT_FOUND"),
+    ],
+)
 def test_every_error_has_the_one_shape(api, method, path, status, code):
     response = getattr(api.client, method)(path, headers=api.headers("counter"))
     assert response.status_code == status
@@ -154,5 +162,9 @@ def test_a_file_is_preflighted_once_at_upload(api, monkeypatch):
     assert calls == ["a.png"]  # the upload's check; the page images use the result stored with the file
     with api.service.db.transaction() as s:
         stored = s.scalar(select(ComponentRow.file_info))
-    assert stored == {"file_type": "png", "page_count": 1, "size_bytes": len(_png(420, 310)),
-                      "sha256": component["sha256"]}
+    assert stored == {
+        "file_type": "png",
+        "page_count": 1,
+        "size_bytes": len(_png(420, 310)),
+        "sha256": component["sha256"],
+    }

@@ -64,7 +64,9 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
         # A correction is recorded with who, when, old and new.
         corrected = api.client.put(
             f"{API}/review/dossiers/{code}/components/{card['id']}/fields/ho_va_ten",
-            json={"value": "NGUYỄN THỊ HIỀN"}, headers=api.headers("reviewer"))
+            json={"value": "NGUYỄN THỊ HIỀN"},
+            headers=api.headers("reviewer"),
+        )
         assert corrected.status_code == 200, corrected.text
         edit = corrected.json()["edits"][-1]
         assert edit["reviewer"] == "kt.kiemtra" and edit["old_value"] == card_truth["ho_va_ten"]
@@ -72,8 +74,12 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
 
         # Approval waits until every doubtful field was confirmed or corrected by a person.
         approve_url = f"{API}/review/dossiers/{code}/approve"
-        doubtful = [(c["id"], f) for c in review["components"] for f in c["fields"]
-                    if f["status"] != "ok" and not (c["id"] == card["id"] and f["name"] == "ho_va_ten")]
+        doubtful = [
+            (c["id"], f)
+            for c in review["components"]
+            for f in c["fields"]
+            if f["status"] != "ok" and not (c["id"] == card["id"] and f["name"] == "ho_va_ten")
+        ]
         assert doubtful, "a 10-page dossier with forms and cards always leaves something to review"
         refused = api.client.post(approve_url, headers=api.headers("reviewer"))
         assert refused.status_code == 409 and refused.json()["code"] == "FIELDS_UNRESOLVED"
@@ -84,8 +90,9 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
             answer = api.client.post(f"{url}/confirm", params={"part": f["part"]}, headers=api.headers("reviewer"))
             if answer.status_code == 422:  # a value that fails its rule cannot be confirmed, only corrected
                 assert answer.json()["code"] == "FIELD_VALUE_INVALID"
-                answer = api.client.put(url, params={"part": f["part"]}, json={"value": "01/01/2000"},
-                                        headers=api.headers("reviewer"))
+                answer = api.client.put(
+                    url, params={"part": f["part"]}, json={"value": "01/01/2000"}, headers=api.headers("reviewer")
+                )
             else:
                 confirmed += 1
                 assert answer.json()["value"] == f["value"] and answer.json()["edits"][-1]["action"] == "confirm"
@@ -105,11 +112,13 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
         assert fields["ho_va_ten"]["sources"] == ["reviewer"] and fields["ho_va_ten"]["edits"]
         assert fields["so_dinh_danh"]["sources"][0] == "ocr"
         assert {c["original"]["sha256"] for c in manifest["components"]} == {
-            hashlib.sha256(f.data).hexdigest() for f in files}
+            hashlib.sha256(f.data).hexdigest() for f in files
+        }
         downloaded = {}
         for entry in manifest["files"]:
-            response = api.client.get(f"{API}/agency/dossiers/{code}/files/{entry['name']}", headers=agency,
-                                      follow_redirects=False)
+            response = api.client.get(
+                f"{API}/agency/dossiers/{code}/files/{entry['name']}", headers=agency, follow_redirects=False
+            )
             if backend == "s3-postgres":
                 assert response.status_code == 307  # a short-lived presigned URL on the S3 server
                 content = httpx.get(response.headers["location"]).content
@@ -156,6 +165,9 @@ def test_ten_page_dossier_from_counter_to_agency(backend, request, tmp_path, loc
         with api.service.db.transaction() as s:
             actions = {(row.principal, row.action) for row in s.scalars(select(AccessLogRow))}
             assert len(s.scalars(select(ReviewEditRow)).all()) == 1 + len(doubtful)
-        assert {("kt.kiemtra", "view"), ("kt.kiemtra", "approve"), ("000.00.20.H26", "manifest"),
-                ("000.00.20.H26", "export")} <= actions
-
+        assert {
+            ("kt.kiemtra", "view"),
+            ("kt.kiemtra", "approve"),
+            ("000.00.20.H26", "manifest"),
+            ("000.00.20.H26", "export"),
+        } <= actions

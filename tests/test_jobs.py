@@ -55,8 +55,10 @@ def pdfs() -> list[SampleFile]:
     """Two born-digital PDFs: 3 pages and 2 pages."""
     from samples.generate import generate_document
 
-    files = [SampleFile(f"cong-van-{seed}.pdf", generate_document("pdf_born_digital", "clean", seed).pdf_bytes or b"")
-             for seed in (0, 1)]
+    files = [
+        SampleFile(f"cong-van-{seed}.pdf", generate_document("pdf_born_digital", "clean", seed).pdf_bytes or b"")
+        for seed in (0, 1)
+    ]
     assert [preflight(f.data, f.name, Settings().reading.limits).page_count for f in files] == [3, 2]
     return files
 
@@ -99,12 +101,20 @@ class Env:
 
     def dispatcher(self, pool: LocalPool, *, max_attempts: int = 3, lease_seconds: float = 30.0) -> Dispatcher:
         self.pools.append(pool)
-        return Dispatcher(self.service.db, pool, self.settings.reading, DispatchSettings(
-            pipeline_version(self.settings.reading), max_attempts, lease_seconds, poll_seconds=0.05))
+        return Dispatcher(
+            self.service.db,
+            pool,
+            self.settings.reading,
+            DispatchSettings(pipeline_version(self.settings.reading), max_attempts, lease_seconds, poll_seconds=0.05),
+        )
 
     def submit(self, *files: SampleFile) -> str:
-        dossier = self.service.dossiers.create(CLERK, DossierCreate(
-            procedure_code="2.000200", service_point_code="HN-HOANKIEM", applicant=ApplicantBase(full_name="Mẫu")))
+        dossier = self.service.dossiers.create(
+            CLERK,
+            DossierCreate(
+                procedure_code="2.000200", service_point_code="HN-HOANKIEM", applicant=ApplicantBase(full_name="Mẫu")
+            ),
+        )
         for f in files:
             self.service.dossiers.add_file(CLERK, dossier.id, f.name, io.BytesIO(f.data))
         code = self.service.dossiers.submit(CLERK, dossier.id).code
@@ -194,8 +204,9 @@ def test_a_claimed_job_runs_under_one_dispatchers_lease_and_completes(env, pdfs)
     assert sorted(job.lease_owner for job in jobs) == sorted([first.owner, first.owner, other.owner])
     assert all(job.attempts == 1 for job in jobs)
     # The page jobs carry the preflight result kept at upload.
-    assert {task.file_info for task in first.pool.in_flight} == {preflight(pdfs[0].data, pdfs[0].name,
-                                                                           env.settings.reading.limits)}
+    assert {task.file_info for task in first.pool.in_flight} == {
+        preflight(pdfs[0].data, pdfs[0].name, env.settings.reading.limits)
+    }
 
     env.reading.gate.set()
     assert env.drive([first, other], env.finished(code), timeout=60)
@@ -226,8 +237,9 @@ def test_jobs_of_a_dispatcher_that_died_are_taken_back_when_the_lease_runs_out(e
 
 def test_a_page_that_keeps_failing_ends_failed_and_the_dossier_needs_attention(env, pdfs):
     code = env.submit(pdfs[0], pdfs[1])
-    env.reading.fail = lambda task: (OSError("đọc trang thất bại") if task.filename == pdfs[1].name
-                                     and task.page_index == 1 else None)
+    env.reading.fail = lambda task: (
+        OSError("đọc trang thất bại") if task.filename == pdfs[1].name and task.page_index == 1 else None
+    )
     dispatcher = env.dispatcher(env.reading.pool(size=2), max_attempts=2)
     assert dispatcher.run_until(env.finished(code), timeout=60)
 
@@ -279,8 +291,9 @@ def test_a_stopped_dispatcher_gives_its_jobs_back_at_once(env, pdfs):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_a_multi_page_pdf_is_preflighted_at_upload_only_and_downloaded_once_per_worker(env, pdfs, preflight_calls,
-                                                                                        workers):
+def test_a_multi_page_pdf_is_preflighted_at_upload_only_and_downloaded_once_per_worker(
+    env, pdfs, preflight_calls, workers
+):
     code = env.submit(pdfs[0])
     assert preflight_calls == [pdfs[0].name]  # the upload's check
     dispatcher = env.dispatcher(env.reading.pool(size=workers))
@@ -304,8 +317,11 @@ def test_a_file_stored_before_uploads_kept_their_check_is_checked_once_per_downl
 def test_a_stored_original_damaged_after_upload_fails_its_pages_until_restored(env, pdfs):
     code = env.submit(pdfs[0])
     with env.service.db.transaction() as s:
-        key = s.scalar(select(ComponentRow.object_key).where(ComponentRow.file_sha256 == preflight(
-            pdfs[0].data, pdfs[0].name, env.settings.reading.limits).sha256))
+        key = s.scalar(
+            select(ComponentRow.object_key).where(
+                ComponentRow.file_sha256 == preflight(pdfs[0].data, pdfs[0].name, env.settings.reading.limits).sha256
+            )
+        )
     stored = env.settings.data_dir / "objects" / key
     stored.chmod(0o644)
     stored.write_bytes(pdfs[0].data[:-4000] + b"\n%%EOF\n")  # still looks like a PDF; not what was received

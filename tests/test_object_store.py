@@ -42,8 +42,7 @@ def test_concurrent_writers_of_one_file_store_it_once(tmp_path):
     store = LocalObjectStore(tmp_path)  # atomic link(); on S3, bucket versioning covers the race
     data = b"cung mot tep" * 10000
     results = []
-    threads = [threading.Thread(target=lambda: results.append(store.put_original(io.BytesIO(data))))
-               for _ in range(8)]
+    threads = [threading.Thread(target=lambda: results.append(store.put_original(io.BytesIO(data)))) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:

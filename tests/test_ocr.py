@@ -9,8 +9,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks.metrics import iou
 from pipeline.config import RecognizerConfig
-from pipeline.ocr.engines.contour_detector import ContourTextDetector
 from pipeline.ocr.engines import Recognition
+from pipeline.ocr.engines.contour_detector import ContourTextDetector
 from pipeline.ocr.lines import PageReader, crop_line
 
 pytestmark = pytest.mark.ocr
@@ -141,8 +141,9 @@ def test_other_readers_get_the_default_crop_not_the_one_the_first_reader_chose()
     first_line = ocr.crops[0]
     lines = ContourTextDetector().detect(page)
     top = min(lines, key=lambda ln: ln.quad[:, 1].min())
-    default = crop_line(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), top.quad, config,
-                        [ln.quad for ln in lines if ln is not top])
+    default = crop_line(
+        cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), top.quad, config, [ln.quad for ln in lines if ln is not top]
+    )
     chosen_height = round(config.target_line_height * 4 / 3)
     assert ocr.lines[0].confidence == 0.95  # the first reader kept its reading of the taller crop
     assert np.array_equal(first_line.image, default)

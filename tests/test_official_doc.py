@@ -90,8 +90,12 @@ def _fields(*pages: PageText, today=TODAY):
 
 
 def _inside(inner, outer, slack=2) -> bool:
-    return (inner[0] >= outer[0] - slack and inner[1] >= outer[1] - slack and inner[2] <= outer[2] + slack
-            and inner[3] <= outer[3] + slack)
+    return (
+        inner[0] >= outer[0] - slack
+        and inner[1] >= outer[1] - slack
+        and inner[2] <= outer[2] + slack
+        and inner[3] <= outer[3] + slack
+    )
 
 
 # --------------------------------------------------------------------------- hand-built pages
@@ -109,8 +113,12 @@ def test_quyet_dinh_fields_values_boxes_and_statuses():
     }
     # Rules / second sources make the first four ok; free text stays with a person.
     assert {k: v.status for k, v in f.items()} == {
-        "co_quan_ban_hanh": OK, "so_ky_hieu": OK, "ngay_ban_hanh": OK, "chuc_vu_nguoi_ky": OK,
-        "trich_yeu": REVIEW, "nguoi_ky": REVIEW,
+        "co_quan_ban_hanh": OK,
+        "so_ky_hieu": OK,
+        "ngay_ban_hanh": OK,
+        "chuc_vu_nguoi_ky": OK,
+        "trich_yeu": REVIEW,
+        "nguoi_ky": REVIEW,
     }
     assert official_subtype([_page(QD)]) == "quyet_dinh"
     boxes = dict(QD)
@@ -141,8 +149,9 @@ def test_header_columns_read_in_any_order_and_a_merged_header_line():
     # OCR may hand the right block first; and a detector may merge the issuer's first line
     # with the national header across the gutter.
     right_first = QD[3:6] + QD[:3] + QD[6:]
-    assert {k: v.value for k, v in _fields(_page(right_first)).items()} == \
-        {k: v.value for k, v in _fields(_page(QD)).items()}
+    assert {k: v.value for k, v in _fields(_page(right_first)).items()} == {
+        k: v.value for k, v in _fields(_page(QD)).items()
+    }
     merged = [("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", (424, 206, 2287, 271))] + QD[1:3] + QD[4:]
     f = _fields(_page(merged))
     assert f["co_quan_ban_hanh"].value == "ỦY BAN NHÂN DÂN PHƯỜNG KIM LIÊN"
@@ -151,7 +160,9 @@ def test_header_columns_read_in_any_order_and_a_merged_header_line():
 
 
 def test_ocr_spacing_slips_in_number_and_date():
-    f = _fields(_with(QD, "Số: 125/QĐ-UBND", "Số: 125 / QĐ - UBND"),)
+    f = _fields(
+        _with(QD, "Số: 125/QĐ-UBND", "Số: 125 / QĐ - UBND"),
+    )
     assert (f["so_ky_hieu"].value, f["so_ky_hieu"].status) == ("125/QĐ-UBND", OK)
     f = _fields(_with(QD, "Hà Nội, ngày 05 tháng 3 năm 2026", "Hà Nội, ngày 5 tháng 03 năm 2026"))
     assert (f["ngay_ban_hanh"].value, f["ngay_ban_hanh"].status) == ("05/03/2026", OK)
@@ -167,8 +178,11 @@ def test_a_date_in_figures_read_with_a_stray_space_is_normalised_or_never_ok():
     # "2 1/11/2025" is the 21st: read from its last digit on, it would be 01/11/2025, in the
     # right shape and wrong.
     dated = "Hà Nội, ngày 05 tháng 3 năm 2026"
-    for read, value in (("Hà Nội, 2 1/11/2025", "21/11/2025"), ("Hà Nội, ngày 20/1 1/2025", "20/11/2025"),
-                        ("Hà Nội, 20/0 1/2026", "20/01/2026")):
+    for read, value in (
+        ("Hà Nội, 2 1/11/2025", "21/11/2025"),
+        ("Hà Nội, ngày 20/1 1/2025", "20/11/2025"),
+        ("Hà Nội, 20/0 1/2026", "20/01/2026"),
+    ):
         f = _fields(_with(QD, dated, read))
         assert (f["ngay_ban_hanh"].value, f["ngay_ban_hanh"].status) == (value, OK), read
     # Which digits are the day is a guess: the date as read, for a person to settle.
@@ -184,12 +198,17 @@ def test_a_date_in_figures_read_with_a_stray_space_is_normalised_or_never_ok():
 
 
 def test_impossible_future_and_too_early_dates_are_invalid():
-    for text in ("Hà Nội, ngày 31 tháng 02 năm 2026", "Hà Nội, ngày 05 tháng 13 năm 2026",
-                 "Hà Nội, ngày 05 tháng 7 năm 2026", "Hà Nội, ngày 02 tháng 9 năm 1944"):
+    for text in (
+        "Hà Nội, ngày 31 tháng 02 năm 2026",
+        "Hà Nội, ngày 05 tháng 13 năm 2026",
+        "Hà Nội, ngày 05 tháng 7 năm 2026",
+        "Hà Nội, ngày 02 tháng 9 năm 1944",
+    ):
         f = _fields(_with(QD, "Hà Nội, ngày 05 tháng 3 năm 2026", text))
         assert f["ngay_ban_hanh"].status == INVALID, text
-    f = _fields(_with(QD, "Hà Nội, ngày 05 tháng 3 năm 2026", "Hà Nội, ngày 05 tháng 7 năm 2026"),
-                today=date(2026, 7, 5))
+    f = _fields(
+        _with(QD, "Hà Nội, ngày 05 tháng 3 năm 2026", "Hà Nội, ngày 05 tháng 7 năm 2026"), today=date(2026, 7, 5)
+    )
     assert f["ngay_ban_hanh"].status == OK  # today itself is not the future
 
 
@@ -200,8 +219,12 @@ def test_issue_date_before_a_cited_law_goes_to_review():
 
 
 def test_low_confidence_lines_are_never_ok():
-    for line, name in (("Số: 125/QĐ-UBND", "so_ky_hieu"), ("Hà Nội, ngày 05 tháng 3 năm 2026", "ngay_ban_hanh"),
-                       ("PHƯỜNG KIM LIÊN", "co_quan_ban_hanh"), ("PHÓ CHỦ TỊCH", "chuc_vu_nguoi_ky")):
+    for line, name in (
+        ("Số: 125/QĐ-UBND", "so_ky_hieu"),
+        ("Hà Nội, ngày 05 tháng 3 năm 2026", "ngay_ban_hanh"),
+        ("PHƯỜNG KIM LIÊN", "co_quan_ban_hanh"),
+        ("PHÓ CHỦ TỊCH", "chuc_vu_nguoi_ky"),
+    ):
         f = _fields(_with(QD, line, conf=0.5))
         assert (f[name].status, f[name].confidence) == (REVIEW, 0.5), name
     f = _fields(_with(QD, "Hà Nội, ngày 05 tháng 3 năm 2026", "Hà Nội, ngày 31 tháng 02 năm 2026", conf=0.5))
@@ -224,8 +247,10 @@ def test_symbol_rules():
     assert normalize_symbol("12 5 / QĐ – UBND.") == "125/QĐ-UBND"
     # A công văn's symbol has no type part; a regulatory one carries the year.
     f = _fields(_with(CV, "Số: 704/UBND-VP", "Số: 01/2026/TT-BCA"))
-    assert f["so_ky_hieu"].value == "01/2026/TT-BCA" and official_subtype(
-        [_with(CV, "Số: 704/UBND-VP", "Số: 01/2026/TT-BCA")]) is None
+    assert (
+        f["so_ky_hieu"].value == "01/2026/TT-BCA"
+        and official_subtype([_with(CV, "Số: 704/UBND-VP", "Số: 01/2026/TT-BCA")]) is None
+    )
 
 
 def test_issuing_body_needs_its_abbreviation_and_its_exact_spelling():
@@ -247,8 +272,11 @@ def test_issuing_body_needs_its_abbreviation_and_its_exact_spelling():
 
 
 def test_superior_body_line_is_not_the_issuing_body():
-    lines = [("UBND THÀNH PHỐ HÀ NỘI", (380, 206, 990, 261)), ("SỞ TƯ PHÁP", (520, 279, 850, 331)),
-             ("Số: 125/QĐ-STP", (440, 403, 929, 458))] + QD[3:]
+    lines = [
+        ("UBND THÀNH PHỐ HÀ NỘI", (380, 206, 990, 261)),
+        ("SỞ TƯ PHÁP", (520, 279, 850, 331)),
+        ("Số: 125/QĐ-STP", (440, 403, 929, 458)),
+    ] + QD[3:]
     f = _fields(_page(lines))
     assert (f["co_quan_ban_hanh"].value, f["co_quan_ban_hanh"].status) == ("SỞ TƯ PHÁP", OK)
     assert f["co_quan_ban_hanh"].box == (520, 279, 850, 331)
@@ -272,8 +300,10 @@ def test_signer_titles():
 
 
 def test_signer_name_skips_seal_text_and_specks():
-    lines = CV[:-1] + [("ỦY BAN NHÂN DÂN", (1600, 2050, 1900, 2100)),  # the seal's ring text
-                       ("` Nguyễn ( Thị Ỷ", (1675, 2300, 1998, 2359))]
+    lines = CV[:-1] + [
+        ("ỦY BAN NHÂN DÂN", (1600, 2050, 1900, 2100)),  # the seal's ring text
+        ("` Nguyễn ( Thị Ỷ", (1675, 2300, 1998, 2359)),
+    ]
     f = _fields(_page(lines))
     assert f["nguoi_ky"].value == "Nguyễn Thị Ỷ" and f["nguoi_ky"].box[0] > 1675
     assert "nguoi_ky" not in _fields(_page(CV[:-1]))
@@ -281,8 +311,9 @@ def test_signer_name_skips_seal_text_and_specks():
 
 def test_signer_block_is_read_from_the_last_page():
     first = _page(CV[:10])
-    last = _page([("2", (1230, 170, 1250, 210))] + [(t, (b[0], b[1] - 1500, b[2], b[3] - 1500)) for t, b in CV[10:]],
-                 index=1)
+    last = _page(
+        [("2", (1230, 170, 1250, 210))] + [(t, (b[0], b[1] - 1500, b[2], b[3] - 1500)) for t, b in CV[10:]], index=1
+    )
     f = _fields(first, last)
     assert (f["nguoi_ky"].value, f["nguoi_ky"].page) == ("Nguyễn Thị Ỷ", 1)
     assert (f["chuc_vu_nguoi_ky"].page, f["so_ky_hieu"].page) == (1, 0)
@@ -309,8 +340,12 @@ def test_skewed_scan_keeps_the_header_rows_apart():
     def rot(box):
         x0, y0, x1, y1 = box
         pts = [(x * c - y * s, x * s + y * c) for x in (x0, x1) for y in (y0, y1)]
-        return (round(min(p[0] for p in pts)), round(min(p[1] for p in pts)),
-                round(max(p[0] for p in pts)), round(max(p[1] for p in pts)))
+        return (
+            round(min(p[0] for p in pts)),
+            round(min(p[1] for p in pts)),
+            round(max(p[0] for p in pts)),
+            round(max(p[1] for p in pts)),
+        )
 
     f = _fields(_page([(t, rot(b)) for t, b in QD], skew=1.5))
     assert {k: v.value for k, v in f.items()} == {k: v.value for k, v in _fields(_page(QD)).items()}
@@ -328,8 +363,14 @@ def test_tone_key_and_subtype_of_other_pages():
 
 _KINDS = [k for k in ("cong_van", "quyet_dinh") if k in KINDS]
 _SEEDS = range(10)
-_STATUS = {"co_quan_ban_hanh": OK, "so_ky_hieu": OK, "ngay_ban_hanh": OK, "chuc_vu_nguoi_ky": OK,
-           "trich_yeu": REVIEW, "nguoi_ky": REVIEW}
+_STATUS = {
+    "co_quan_ban_hanh": OK,
+    "so_ky_hieu": OK,
+    "ngay_ban_hanh": OK,
+    "chuc_vu_nguoi_ky": OK,
+    "trich_yeu": REVIEW,
+    "nguoi_ky": REVIEW,
+}
 
 
 @cache
@@ -338,8 +379,16 @@ def _truth(kind: str, seed: int) -> dict:
 
 
 def _truth_pages(truth: dict) -> list[PageText]:
-    return [PageText(p["index"], p["width"], p["height"], TextSource.PDF_TEXT,
-                     [TextLine(ln["text"], tuple(ln["box"]), 0.99) for ln in p["lines"]]) for p in truth["pages"]]
+    return [
+        PageText(
+            p["index"],
+            p["width"],
+            p["height"],
+            TextSource.PDF_TEXT,
+            [TextLine(ln["text"], tuple(ln["box"]), 0.99) for ln in p["lines"]],
+        )
+        for p in truth["pages"]
+    ]
 
 
 def _iou(a, b) -> float:
@@ -406,11 +455,14 @@ def test_fields_from_real_ocr_of_a_scanned_quyet_dinh(page_reader):
 
 
 def test_a_number_line_merged_with_the_place_and_date_line_goes_to_review():
-    texts = [("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", (409, 167, 2337, 304)),
-             ("PHƯỜNG BÀN CỜ", (431, 244, 1008, 333)), ("Độc lập - Tự do - Hạnh phúc", (1236, 270, 2138, 373)),
-             ("Số: 2051/UBND-VHXHTP. Hồ Chí Minh, ngày 10 tháng 11 năm 2025", (394, 365, 2363, 490)),
-             ("V/v rà soát, cập nhật dữ liệu", (354, 442, 1078, 530)),
-             ("Kính gửi: Công an phường Bàn Cờ", (752, 657, 1780, 768))]
+    texts = [
+        ("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", (409, 167, 2337, 304)),
+        ("PHƯỜNG BÀN CỜ", (431, 244, 1008, 333)),
+        ("Độc lập - Tự do - Hạnh phúc", (1236, 270, 2138, 373)),
+        ("Số: 2051/UBND-VHXHTP. Hồ Chí Minh, ngày 10 tháng 11 năm 2025", (394, 365, 2363, 490)),
+        ("V/v rà soát, cập nhật dữ liệu", (354, 442, 1078, 530)),
+        ("Kính gửi: Công an phường Bàn Cờ", (752, 657, 1780, 768)),
+    ]
     page = PageText(0, 2480, 3508, TextSource.OCR, [TextLine(t, b, 0.96) for t, b in texts])
     fields = extract_official_fields([page], 0.8)
     assert fields["so_ky_hieu"].status == FieldStatus.NEEDS_REVIEW

@@ -37,13 +37,13 @@ def test_form_label_value_columns_read_row_by_row():
     labels = ["Họ và tên:", "Ngày sinh:", "Giới tính:", "Nơi thường trú:"]
     values = ["Nguyễn Thị Phượng", "12/03/1987", "Nữ", "Số 18 phố Hàng Bột"]
     items = []
-    for row, (label, value) in enumerate(zip(labels, values)):
+    for row, (label, value) in enumerate(zip(labels, values, strict=False)):
         y = 300 + row * 80
         items.append(OrderItem.from_box((200, y, 200 + 40 * len(label), y + 50), label))
         items.append(OrderItem.from_box((1000, y + 3, 1000 + 40 * len(value), y + 53), value))
     order = reading_order(items[::-1])
     got = _texts(items[::-1], order)
-    assert got == [t for pair in zip(labels, values) for t in pair]
+    assert got == [t for pair in zip(labels, values, strict=False) for t in pair]
 
 
 def test_same_row_fields_read_left_to_right_and_paragraphs_top_down():
@@ -54,7 +54,10 @@ def test_same_row_fields_read_left_to_right_and_paragraphs_top_down():
     ]
     shuffled = [items[2], items[1], items[0]]
     assert _texts(shuffled, reading_order(shuffled)) == [
-        "Giới tính: Nam", "Dân tộc: Kinh", "Nơi sinh: Bệnh viện Phụ sản Hà Nội"]
+        "Giới tính: Nam",
+        "Dân tộc: Kinh",
+        "Nơi sinh: Bệnh viện Phụ sản Hà Nội",
+    ]
 
 
 def test_skewed_page_keeps_row_order():

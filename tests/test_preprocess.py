@@ -20,8 +20,10 @@ def _quad(cx, cy, w, h, degrees=0.0):
     t = math.radians(degrees)
     u, v = np.array([math.cos(t), math.sin(t)]), np.array([-math.sin(t), math.cos(t)])
     c = np.array([cx, cy])
-    return np.array([c - u * w / 2 - v * h / 2, c + u * w / 2 - v * h / 2,
-                     c + u * w / 2 + v * h / 2, c - u * w / 2 + v * h / 2], np.float32)
+    return np.array(
+        [c - u * w / 2 - v * h / 2, c + u * w / 2 - v * h / 2, c + u * w / 2 + v * h / 2, c - u * w / 2 + v * h / 2],
+        np.float32,
+    )
 
 
 def test_skew_is_the_median_angle_of_long_lines():

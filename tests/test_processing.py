@@ -44,11 +44,16 @@ def env(request, tmp_path, local_ray):
     pools: list[WorkerPool] = []
 
     def dispatcher(max_attempts: int = 3) -> Dispatcher:
-        pool = WorkerPool(WorkerSetup(settings.reading, settings.storage, settings.data_dir / "objects",
-                                      settings.cache_dir), 2)
+        pool = WorkerPool(
+            WorkerSetup(settings.reading, settings.storage, settings.data_dir / "objects", settings.cache_dir), 2
+        )
         pools.append(pool)
-        return Dispatcher(service.db, pool, settings.reading, DispatchSettings(
-            pipeline_version(settings.reading), max_attempts, settings.processing.lease_seconds, 0.1))
+        return Dispatcher(
+            service.db,
+            pool,
+            settings.reading,
+            DispatchSettings(pipeline_version(settings.reading), max_attempts, settings.processing.lease_seconds, 0.1),
+        )
 
     yield settings, service, dispatcher
     for pool in pools:
@@ -56,8 +61,12 @@ def env(request, tmp_path, local_ray):
 
 
 def _submit(service, files) -> str:  # noqa: ANN001
-    dossier = service.dossiers.create(CLERK, DossierCreate(
-        procedure_code="2.000200", service_point_code="HN-HOANKIEM", applicant=ApplicantBase(full_name="Mẫu")))
+    dossier = service.dossiers.create(
+        CLERK,
+        DossierCreate(
+            procedure_code="2.000200", service_point_code="HN-HOANKIEM", applicant=ApplicantBase(full_name="Mẫu")
+        ),
+    )
     for f in files:
         service.dossiers.add_file(CLERK, dossier.id, f.name, io.BytesIO(f.data))
     return service.dossiers.submit(CLERK, dossier.id).code
@@ -177,8 +186,9 @@ def test_page_results_are_reused_and_reviewed_values_survive_reprocessing(env):
         dossier = s.scalar(select(DossierRow).where(DossierRow.code == first))
         finalize_dossier(s, dossier, settings.reading, pipeline_version(settings.reading))
     with service.db.transaction() as s:
-        names = dict(s.execute(select(FieldRow.name, FieldRow.value)
-                               .where(FieldRow.component_id == component.id)).all())
+        names = dict(
+            s.execute(select(FieldRow.name, FieldRow.value).where(FieldRow.component_id == component.id)).all()
+        )
     assert names["ho_va_ten"] == "TRẦN THỊ SỬA"
     assert names["so_dinh_danh"] == card.truth_fields["so_dinh_danh"]
 

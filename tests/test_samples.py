@@ -18,12 +18,19 @@ from pipeline.text import nfc
 from samples.degrade import map_box, orient
 from samples.fonts import FAMILIES, missing_vietnamese
 from samples.generate import IMAGE_KINDS, GeneratedDocument, generate_document, write_set
-from samples.identity import (PROVINCE_CODES, card_expiry, gender_century_digit, icao_check_digit, make_person,
-                              mrz_td1, qr_payload)
+from samples.identity import (
+    PROVINCE_CODES,
+    card_expiry,
+    gender_century_digit,
+    icao_check_digit,
+    make_person,
+    mrz_td1,
+    qr_payload,
+)
 from samples.words import number_words
 
-
 # --- identity ------------------------------------------------------------------------------
+
 
 def test_mrz_matches_brief_example() -> None:
     assert mrz_td1("001099012345", date(1999, 1, 1), True, date(2039, 1, 1), "Nguyễn", "Văn A") == [
@@ -81,6 +88,7 @@ def test_fonts_cover_vietnamese() -> None:
 
 # --- rendering -----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def clean_docs() -> dict[str, GeneratedDocument]:
     return {kind: generate_document(kind, "clean", 11) for kind in IMAGE_KINDS}
@@ -129,15 +137,30 @@ def test_card_truth_extras(clean_docs: dict[str, GeneratedDocument]) -> None:
     assert [len(x) for x in back["mrz"]] == [30, 30, 30]
     assert back["mrz"][0][15:27] == front["fields"]["so_dinh_danh"]["value"]  # same person, same seed
     assert [ln["text"] for ln in back["pages"][0]["lines"][-3:]] == back["mrz"]
-    assert {"so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh", "quoc_tich", "que_quan", "noi_thuong_tru",
-            "co_gia_tri_den"} <= set(front["fields"])
+    assert {
+        "so_dinh_danh",
+        "ho_va_ten",
+        "ngay_sinh",
+        "gioi_tinh",
+        "quoc_tich",
+        "que_quan",
+        "noi_thuong_tru",
+        "co_gia_tri_den",
+    } <= set(front["fields"])
     assert {"ngay_cap", "dac_diem_nhan_dang"} <= set(back["fields"])
 
 
-@pytest.mark.parametrize("kind,level,orientation", [
-    ("cccd_front", "photo", 0), ("cccd_back", "scanned", 0), ("ct01", "hard", 0), ("cong_van", "scanned", 90),
-    ("don", "photo", 0), ("to_khai_khai_sinh", "clean", 270),
-])
+@pytest.mark.parametrize(
+    "kind,level,orientation",
+    [
+        ("cccd_front", "photo", 0),
+        ("cccd_back", "scanned", 0),
+        ("ct01", "hard", 0),
+        ("cong_van", "scanned", 90),
+        ("don", "photo", 0),
+        ("to_khai_khai_sinh", "clean", 270),
+    ],
+)
 def test_degraded_boxes_inside_image(kind: str, level: str, orientation: int) -> None:
     doc = generate_document(kind, level, 5, orientation=orientation)
     img = doc.pages[0]
@@ -184,6 +207,7 @@ def test_specimen_marks_in_files() -> None:
 
 # --- PDFs ----------------------------------------------------------------------------------
 
+
 def _band_text(page: pdfplumber.page.Page, box: list[int]) -> str:
     """Text of the PDF chars crossing the middle of a truth box (300-dpi px -> pt)."""
     s = 72 / 300
@@ -198,7 +222,7 @@ def test_born_digital_pdf_text_layer_is_exact() -> None:
     with pdfplumber.open(io.BytesIO(doc.pdf_bytes)) as pdf:
         assert 2 <= len(pdf.pages) <= 3 == len(pdf.pages) or len(pdf.pages) == len(doc.truth["pages"])
         assert len(pdf.pages) == len(doc.truth["pages"])
-        for page, truth in zip(pdf.pages, doc.truth["pages"]):
+        for page, truth in zip(pdf.pages, doc.truth["pages"], strict=False):
             assert truth["text_layer"] is True
             for line in truth["lines"]:
                 assert _band_text(page, line["box"]) == line["text"]
@@ -247,14 +271,43 @@ EXPECTED_FIELDS = {
     "can_cuoc_front": {"so_dinh_danh", "ho_va_ten", "ngay_sinh", "gioi_tinh", "quoc_tich"},
     "can_cuoc_back": {"noi_cu_tru", "noi_dang_ky_khai_sinh", "ngay_cap", "co_gia_tri_den"},
     "cmnd_front": {"so_cmnd", "ho_va_ten", "ngay_sinh", "que_quan", "noi_thuong_tru"},
-    "giay_khai_sinh": {"so_giay_khai_sinh", "quyen_so", "ho_va_ten", "ngay_sinh", "ngay_sinh_bang_chu", "gioi_tinh",
-                       "dan_toc", "quoc_tich", "noi_sinh", "que_quan", "so_dinh_danh", "ho_ten_me", "nam_sinh_me",
-                       "dan_toc_me", "quoc_tich_me", "noi_cu_tru_me", "ho_ten_cha", "nam_sinh_cha", "dan_toc_cha",
-                       "quoc_tich_cha", "noi_cu_tru_cha", "ho_ten_nguoi_di_khai_sinh", "giay_to_tuy_than",
-                       "noi_dang_ky_khai_sinh", "ngay_dang_ky"},
+    "giay_khai_sinh": {
+        "so_giay_khai_sinh",
+        "quyen_so",
+        "ho_va_ten",
+        "ngay_sinh",
+        "ngay_sinh_bang_chu",
+        "gioi_tinh",
+        "dan_toc",
+        "quoc_tich",
+        "noi_sinh",
+        "que_quan",
+        "so_dinh_danh",
+        "ho_ten_me",
+        "nam_sinh_me",
+        "dan_toc_me",
+        "quoc_tich_me",
+        "noi_cu_tru_me",
+        "ho_ten_cha",
+        "nam_sinh_cha",
+        "dan_toc_cha",
+        "quoc_tich_cha",
+        "noi_cu_tru_cha",
+        "ho_ten_nguoi_di_khai_sinh",
+        "giay_to_tuy_than",
+        "noi_dang_ky_khai_sinh",
+        "ngay_dang_ky",
+    },
     "quyet_dinh": {"co_quan_ban_hanh", "so_ky_hieu", "ngay_ban_hanh", "trich_yeu", "nguoi_ky", "chuc_vu_nguoi_ky"},
-    "cong_van": {"co_quan_ban_hanh", "so_ky_hieu", "ngay_ban_hanh", "trich_yeu", "kinh_gui", "nguoi_ky",
-                 "chuc_vu_nguoi_ky"},
+    "cong_van": {
+        "co_quan_ban_hanh",
+        "so_ky_hieu",
+        "ngay_ban_hanh",
+        "trich_yeu",
+        "kinh_gui",
+        "nguoi_ky",
+        "chuc_vu_nguoi_ky",
+    },
 }
 
 
@@ -264,7 +317,7 @@ def test_new_kinds_render_with_fields_inside(kind: str, level: str) -> None:
     truth = doc.truth
     assert truth["kind"] == kind and truth["specimen"] is True
     assert set(truth["fields"]) == EXPECTED_FIELDS[kind]
-    for page, img in zip(truth["pages"], doc.pages):
+    for page, img in zip(truth["pages"], doc.pages, strict=False):
         assert img.size == (page["width"], page["height"])
         assert len(page["lines"]) >= 8
         for line in page["lines"]:
@@ -410,6 +463,7 @@ def test_cong_van_and_quyet_dinh_kinds_are_honest() -> None:
 
 # --- bundles ----------------------------------------------------------------------------------
 
+
 def test_bundle_parts_vary() -> None:
     from samples.bundle import BUNDLE_FORMS, choose_parts
 
@@ -425,20 +479,26 @@ def test_bundle_components_in_page_order() -> None:
         truth = doc.truth
         comps = truth["components"]
         assert [c["kind"] for c in comps] == truth["parts"] and truth["kind"] == "bundle_card_form"
-        assert [i for c in comps for i in c["pages"]] == list(range(len(truth["pages"]))) == \
-            [p["index"] for p in truth["pages"]]
+        assert (
+            [i for c in comps for i in c["pages"]]
+            == list(range(len(truth["pages"])))
+            == [p["index"] for p in truth["pages"]]
+        )
         for comp in comps:
             for name, f in comp["fields"].items():
                 assert f["page"] in comp["pages"]
                 page = truth["pages"][f["page"]]
                 assert _inside(f["box"], page["width"], page["height"]), (comp["kind"], name)
         # one person: the card's number and name are the form's
-        ids = {c["fields"]["so_dinh_danh"]["value"] for c in comps if "so_dinh_danh" in c["fields"]
-               and c["kind"] != "giay_khai_sinh"}
+        ids = {
+            c["fields"]["so_dinh_danh"]["value"]
+            for c in comps
+            if "so_dinh_danh" in c["fields"] and c["kind"] != "giay_khai_sinh"
+        }
         assert len(ids) == 1
         with pdfplumber.open(io.BytesIO(doc.pdf_bytes)) as pdf:
             assert len(pdf.pages) == len(truth["pages"]) == len(doc.pages)
-            for page, t in zip(pdf.pages, truth["pages"]):
+            for page, t in zip(pdf.pages, truth["pages"], strict=False):
                 assert not page.chars and len(page.images) == 1
                 assert round(page.width * 300 / 72) == t["width"] and round(page.height * 300 / 72) == t["height"]
 
@@ -450,11 +510,14 @@ def test_bundle_of_given_parts_one_person_and_ink_under_boxes() -> None:
     truth = doc.truth
     front, back, form = truth["components"]
     assert front["pages"] == [0] and back["pages"] == [1] and form["pages"] == [2]
-    assert back["qr_payload"].split("|")[0] == front["fields"]["so_dinh_danh"]["value"] \
+    assert (
+        back["qr_payload"].split("|")[0]
+        == front["fields"]["so_dinh_danh"]["value"]
         == form["fields"]["so_dinh_danh"]["value"]
+    )
     assert front["fields"]["ho_va_ten"]["value"] == form["fields"]["ho_va_ten"]["value"]
     assert truth["pages"][0]["width"] == 2480  # a scanned card lies on an A4 page
-    for page, img in zip(truth["pages"], doc.pages):
+    for page, img in zip(truth["pages"], doc.pages, strict=False):
         grey = np.asarray(img.convert("L"))
         for line in page["lines"]:
             x0, y0, x1, y1 = line["box"]
@@ -468,8 +531,23 @@ def test_bundle_of_given_parts_one_person_and_ink_under_boxes() -> None:
 def test_cli_bundle_and_handwriting(tmp_path) -> None:
     from samples.generate import main
 
-    assert main(["--out", str(tmp_path), "--kinds", "bundle_card_form,don", "--levels", "scanned",
-                 "--handwriting", "0.5", "--seed", "2"]) == 0
+    assert (
+        main(
+            [
+                "--out",
+                str(tmp_path),
+                "--kinds",
+                "bundle_card_form,don",
+                "--levels",
+                "scanned",
+                "--handwriting",
+                "0.5",
+                "--seed",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "bundle_card_form-scanned-000.pdf").read_bytes().startswith(b"%PDF")
     truth = json.loads((tmp_path / "don-scanned-000.json").read_text(encoding="utf-8"))
     assert "handwritten_fields" in truth

@@ -188,7 +188,7 @@ def test_selection_covers_the_line_box(two_pages, two_page_pdf):
     chars = _chars(two_page_pdf, 0)
     for line in two_pages[0].page.text.lines[:2]:  # the drawn ones
         x0, y0, x1, y1 = line.box
-        line_chars, chars = chars[: len(line.text.replace(" ", ""))], chars[len(line.text.replace(" ", "")):]
+        line_chars, chars = chars[: len(line.text.replace(" ", ""))], chars[len(line.text.replace(" ", "")) :]
         assert "".join(c for c, _ in line_chars) == line.text.replace(" ", "")
         boxes = np.array([b for _, b in line_chars])
         # Ascent to descent is the box; only capitals with stacked marks (Ễ) reach above.

@@ -9,23 +9,27 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from models.document import DocumentKind, FieldStatus, PageText, ReviewReason, Rereading, TextLine, TextSource
+from models.document import DocumentKind, FieldStatus, PageText, Rereading, ReviewReason, TextLine, TextSource
 from models.errors import ErrorCode
 from pipeline.config import SecondReaderConfig
-from pipeline.ocr.engines import Recognition
-from pipeline.ocr.engines.aster import BUNDLED_FILES_SHA256, AsterRecognizer, _model_files, split_wide
 from pipeline.errors import InputRefused
 from pipeline.fields.extract import extract_fields
+from pipeline.fields.verify import PartInput, verify_parts
+from pipeline.ocr.engines import Recognition
+from pipeline.ocr.engines.aster import BUNDLED_FILES_SHA256, AsterRecognizer, _model_files, split_wide
 from pipeline.ocr.lines import LineCrop
 from pipeline.ocr.second_read import doubt_unsteady, has_marked_capital, second_fields, value_crop, value_starts
-from pipeline.fields.verify import PartInput, verify_parts
 from tests.fixtures_files import vietnamese_font
 
 TODAY = date(2026, 11, 21)
 CT01 = [
-    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ", "Kính gửi: Công an phường Sài Gòn",
-    "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng", "2. Ngày, tháng, năm sinh: 29/02/2004",
-    "4. Số định danh cá nhân: 079304001122", "5. Số điện thoại liên hệ: 0912345678",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ",
+    "Kính gửi: Công an phường Sài Gòn",
+    "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng",
+    "2. Ngày, tháng, năm sinh: 29/02/2004",
+    "4. Số định danh cá nhân: 079304001122",
+    "5. Số điện thoại liên hệ: 0912345678",
 ]
 
 
@@ -97,8 +101,15 @@ def test_weights_are_verified_before_use(tmp_path):
 def _page(texts, second=None):
     """A form page; `second` maps a line index to the second recognizer's text."""
     second = second or {}
-    lines = [TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95,
-                      Rereading(second[i], 0.9) if i in second else None) for i, t in enumerate(texts)]
+    lines = [
+        TextLine(
+            t,
+            (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i),
+            0.95,
+            Rereading(second[i], 0.9) if i in second else None,
+        )
+        for i, t in enumerate(texts)
+    ]
     return PageText(0, 2480, 3508, TextSource.OCR, lines)
 
 
@@ -118,8 +129,9 @@ def test_the_lines_read_again_are_those_holding_field_values():
 def test_a_line_keeps_its_second_reading_through_json():
     line = TextLine("Nguyễn Văn An", (1, 2, 3, 4), 0.91, Rereading("Nguyễn Văn An", 0.87))
     assert TextLine.from_dict(line.to_dict()) == line
-    value_only = TextLine("Tên: An", (1, 2, 3, 4), 0.91, Rereading("An", 0.87, (0.87, 0.9), 5),
-                          Rereading("Ân", 0.93, (), 5))
+    value_only = TextLine(
+        "Tên: An", (1, 2, 3, 4), 0.91, Rereading("An", 0.87, (0.87, 0.9), 5), Rereading("Ân", 0.93, (), 5)
+    )
     assert TextLine.from_dict(value_only.to_dict()) == value_only
     plain = TextLine("x", (1, 2, 3, 4), 0.5)
     assert "second" not in plain.to_dict() and TextLine.from_dict(plain.to_dict()) == plain
@@ -135,8 +147,13 @@ def test_only_values_whose_every_line_was_read_again_count():
 def _verify(page, hand=()):
     page = replace(page, handwriting=list(hand))
     read = extract_fields(DocumentKind.CT01, [page], 0.8)
-    part = PartInput(DocumentKind.CT01, [page], read, second_fields(DocumentKind.CT01, [page], 0.8),
-                     second_fields(DocumentKind.CT01, [page], 0.8, reading="third"))
+    part = PartInput(
+        DocumentKind.CT01,
+        [page],
+        read,
+        second_fields(DocumentKind.CT01, [page], 0.8),
+        second_fields(DocumentKind.CT01, [page], 0.8, reading="third"),
+    )
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
 
 
@@ -148,11 +165,14 @@ def test_two_recognizers_agreeing_letter_for_letter_make_a_name_ok():
     assert agreed.value == "Trần Thị Thu Hằng"
 
 
-@pytest.mark.parametrize("other", [
-    "1. Họ, chữ đệm và tên: Trần Thị Thu Hàng",  # a tone mark
-    "1. Họ, chữ đệm và tên: TRẦN THỊ THU HẰNG",  # case
-    "1. Họ, chữ đệm và tên: Trần Thị Thu",  # cut short
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        "1. Họ, chữ đệm và tên: Trần Thị Thu Hàng",  # a tone mark
+        "1. Họ, chữ đệm và tên: TRẦN THỊ THU HẰNG",  # case
+        "1. Họ, chữ đệm và tên: Trần Thị Thu",  # cut short
+    ],
+)
 def test_readings_that_differ_at_all_go_to_review_with_both_values(other):
     field = _verify(_page(CT01, {3: other}))["ho_va_ten"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
@@ -165,15 +185,17 @@ def test_a_disagreeing_second_reading_overrules_a_well_formed_confident_date():
     assert field.status == FieldStatus.NEEDS_REVIEW and field.detail["ocr2_value"] == "29/02/2001"
 
 
-
-@pytest.mark.parametrize("second, agrees", [
-    ("2. Ngày, tháng, năm sinh: 2902/2004", True),  # a thin slash dropped: the digits are the date
-    ("2. Ngày, tháng, năm sinh: 29-02-2004", True),
-    ("2. Ngày, tháng, năm sinh: 2902/2064", False),  # one digit
-    ("2. Ngày, tháng, năm sinh: 29/2/2004", True),  # the same date
-    ("2. Ngày, tháng, năm sinh: 2/02/2004", False),  # a digit missing
-    ("2. Ngày, tháng, năm sinh: 29/O2/2004", False),  # a letter for a digit
-])
+@pytest.mark.parametrize(
+    "second, agrees",
+    [
+        ("2. Ngày, tháng, năm sinh: 2902/2004", True),  # a thin slash dropped: the digits are the date
+        ("2. Ngày, tháng, năm sinh: 29-02-2004", True),
+        ("2. Ngày, tháng, năm sinh: 2902/2064", False),  # one digit
+        ("2. Ngày, tháng, năm sinh: 29/2/2004", True),  # the same date
+        ("2. Ngày, tháng, năm sinh: 2/02/2004", False),  # a digit missing
+        ("2. Ngày, tháng, năm sinh: 29/O2/2004", False),  # a letter for a digit
+    ],
+)
 def test_a_date_agrees_digit_for_digit_whatever_its_separators(second, agrees):
     field = _verify(_page(CT01, {4: second}))["ngay_sinh"]
     assert field.value == "29/02/2004"
@@ -181,6 +203,7 @@ def test_a_date_agrees_digit_for_digit_whatever_its_separators(second, agrees):
         assert field.status == FieldStatus.OK and field.sources == ("ocr", "ocr2")
     else:
         assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
+
 
 def test_agreement_does_not_lift_a_low_confidence_reading_or_handwriting():
     page = _page(CT01, {3: CT01[3]})
@@ -195,8 +218,11 @@ def test_agreement_does_not_lift_a_low_confidence_reading_or_handwriting():
 
 
 def test_a_value_that_may_be_cut_short_is_never_ok_however_alike_it_reads():
-    texts = [*CT01, "Giấy tờ tùy thân: Căn cước công dân số 079304001122, cấp ngày 15/04/2021, nơi",
-             "cấp: Cục Cảnh sát quản lý hành chính về trật tự xã hội"]
+    texts = [
+        *CT01,
+        "Giấy tờ tùy thân: Căn cước công dân số 079304001122, cấp ngày 15/04/2021, nơi",
+        "cấp: Cục Cảnh sát quản lý hành chính về trật tự xã hội",
+    ]
     page = _page(texts, {7: texts[7], 8: texts[8]})
     page.lines[7] = replace(page.lines[7], box=(60, 355, 2280, 395))  # a full line
     field = _verify(page)["giay_to_tuy_than"]
@@ -211,14 +237,20 @@ def test_an_address_read_alike_but_stopping_short_of_its_province_goes_to_review
     read = extract_fields(DocumentKind.CT01, [page], 0.8)
     part = PartInput(DocumentKind.CT01, [page], read, second_fields(DocumentKind.CT01, [page], 0.8))
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
-        "noi_thuong_tru"]
+        "noi_thuong_tru"
+    ]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.MAY_CONTINUE
     texts[7] += ", Thành phố Hồ Chí Minh"
     page = _page(texts, {7: texts[7]})
-    part = PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8),
-                     second_fields(DocumentKind.CT01, [page], 0.8))
+    part = PartInput(
+        DocumentKind.CT01,
+        [page],
+        extract_fields(DocumentKind.CT01, [page], 0.8),
+        second_fields(DocumentKind.CT01, [page], 0.8),
+    )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
-        "noi_thuong_tru"]
+        "noi_thuong_tru"
+    ]
     assert field.status == FieldStatus.OK and field.sources == ("ocr", "ocr2")
 
 
@@ -235,8 +267,9 @@ def test_the_second_readings_doubt_counts_only_inside_the_value():
     assert value_confidence("NGUYỄN ĐỨC KIÊN", [Rereading(text, 0.41, tuple(value_doubt))]) == 0.41
     # Readings alike, but the second reader doubted a letter: where both may slip the same way.
     page = _page(CT01, {3: CT01[3]})
-    page.lines[3] = replace(page.lines[3], second=Rereading(CT01[3], 0.41, tuple(
-        0.41 if ch == "ằ" else 0.99 for ch in CT01[3])))
+    page.lines[3] = replace(
+        page.lines[3], second=Rereading(CT01[3], 0.41, tuple(0.41 if ch == "ằ" else 0.99 for ch in CT01[3]))
+    )
     field = _verify(page)["ho_va_ten"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.LOW_CONFIDENCE
     assert field.detail["ocr2_confidence"] == 0.41
@@ -253,10 +286,15 @@ def test_an_address_part_opening_with_a_unit_type_misread_by_a_tone_mark_is_not_
     # Both recognizers read the same hook of ổ as the stroke of ố: agreement is not enough.
     texts = [*CT01, "8. Nơi thường trú: Tố 38, đường Quốc Hương, phường Thảo Điền, Thành phố Hồ Chí Minh"]
     page = _page(texts, {7: texts[7]})
-    part = PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8),
-                     second_fields(DocumentKind.CT01, [page], 0.8))
+    part = PartInput(
+        DocumentKind.CT01,
+        [page],
+        extract_fields(DocumentKind.CT01, [page], 0.8),
+        second_fields(DocumentKind.CT01, [page], 0.8),
+    )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
-        "noi_thuong_tru"]
+        "noi_thuong_tru"
+    ]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.RULE_FAILED
 
 
@@ -277,9 +315,13 @@ def _three_readings(first: str, second: str, second_sure: float, third: str | No
     page = _page(CT01)
     start = NAME_LINE.index("Trần")
     chars = tuple([0.99] * (len(second) - 1) + [second_sure])
-    page.lines[3] = TextLine(NAME_LINE[:start] + first, page.lines[3].box, 0.95,
-                             Rereading(second, min(chars), chars, start),
-                             Rereading(third, third_sure, (), start) if third is not None else None)
+    page.lines[3] = TextLine(
+        NAME_LINE[:start] + first,
+        page.lines[3].box,
+        0.95,
+        Rereading(second, min(chars), chars, start),
+        Rereading(third, third_sure, (), start) if third is not None else None,
+    )
     return _verify(page)["ho_va_ten"]
 
 
@@ -289,13 +331,16 @@ def test_a_third_reading_siding_with_the_second_reader_settles_a_disagreement():
     assert field.sources == ("ocr2", "ocr3") and field.detail["read_value"] == "Trần Thị Thu Hàng"
 
 
-@pytest.mark.parametrize("second_sure, third, third_sure", [
-    (0.9, None, 0.0),  # no third reading
-    (0.9, "Trần Thị Thu Hàng", 0.93),  # the third sides with the first reader: two Tesseract models slip alike
-    (0.9, "Trần Thị Thu Hẳng", 0.93),  # a third value
-    (0.4, "Trần Thị Thu Hằng", 0.93),  # the second reader doubted a letter
-    (0.9, "Trần Thị Thu Hằng", 0.6),  # the third is unsure
-])
+@pytest.mark.parametrize(
+    "second_sure, third, third_sure",
+    [
+        (0.9, None, 0.0),  # no third reading
+        (0.9, "Trần Thị Thu Hàng", 0.93),  # the third sides with the first reader: two Tesseract models slip alike
+        (0.9, "Trần Thị Thu Hẳng", 0.93),  # a third value
+        (0.4, "Trần Thị Thu Hằng", 0.93),  # the second reader doubted a letter
+        (0.9, "Trần Thị Thu Hằng", 0.6),  # the third is unsure
+    ],
+)
 def test_a_disagreement_the_third_reading_does_not_settle_goes_to_review(second_sure, third, third_sure):
     field = _three_readings("Trần Thị Thu Hàng", "Trần Thị Thu Hằng", second_sure, third, third_sure)
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
@@ -309,13 +354,22 @@ def test_the_third_reader_is_tesseracts_model_for_the_vietnamese_script(engines)
     assert third.recognize(_line_image(text)).text.strip() == text
 
 
-CCCD_BACK = ["Đặc điểm nhân dạng / Personal identification:", "Nốt ruồi C:1,5cm dưới sau mép phải",
-             "Ngày, tháng, năm / Date, month, year: 22/11/2022", "CỤC TRƯỞNG CỤC CẢNH SÁT"]
+CCCD_BACK = [
+    "Đặc điểm nhân dạng / Personal identification:",
+    "Nốt ruồi C:1,5cm dưới sau mép phải",
+    "Ngày, tháng, năm / Date, month, year: 22/11/2022",
+    "CỤC TRƯỞNG CỤC CẢNH SÁT",
+]
 
 
 def _card_back_mark(first: str, second: str, second_sure: float = 0.9):
-    page = PageText(0, 1012, 638, TextSource.OCR, [
-        TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95) for i, t in enumerate(CCCD_BACK)])
+    page = PageText(
+        0,
+        1012,
+        638,
+        TextSource.OCR,
+        [TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95) for i, t in enumerate(CCCD_BACK)],
+    )
     chars = tuple([0.99] * (len(second) - 1) + [second_sure])
     page.lines[1] = replace(page.lines[1], text=first, second=Rereading(second, min(chars), chars, 0))
     read = extract_fields(DocumentKind.CCCD_BACK, [page], 0.8)
@@ -323,24 +377,30 @@ def _card_back_mark(first: str, second: str, second_sure: float = 0.9):
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["dac_diem_nhan_dang"]
 
 
-@pytest.mark.parametrize("first, second", [
-    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruổi C:1,5cm dưới sau mép phải"),  # the second slipped
-    ("Nốt ruổi C:1,5cm dưới sau mép phải", "Nốt ruồi C:1,5cm dưới sau mép phải"),  # the first slipped
-    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruới C:1.5cm dưới sau mép phải"),  # and a decimal point
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruổi C:1,5cm dưới sau mép phải"),  # the second slipped
+        ("Nốt ruổi C:1,5cm dưới sau mép phải", "Nốt ruồi C:1,5cm dưới sau mép phải"),  # the first slipped
+        ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruới C:1.5cm dưới sau mép phải"),  # and a decimal point
+    ],
+)
 def test_readings_differing_only_in_marks_are_settled_by_the_fields_vocabulary(first, second):
     field = _card_back_mark(first, second)
     assert field.status == FieldStatus.OK and field.value == "Nốt ruồi C:1,5cm dưới sau mép phải"
     assert field.sources == ("ocr", "ocr2", "rule")
 
 
-@pytest.mark.parametrize("first, second", [
-    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nối ruồi C:1,5cm dưới sau mép phải"),  # letters differ
-    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruồi C:2,5cm dưới sau mép phải"),  # a digit differs
-    ("Nốt ruổi C:1,5cm dưới sau mép phải", "Nốt ruới C:1,5cm dưới sau mép phải"),  # neither is spelled so
-    ("Nốt ruồi C:1cm ở mặt", "Nốt ruồi C:1cm ở mắt"),  # the vocabulary cannot tell mắt from mặt
-    ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruồi C:1.5cm dưới sau mép phải"),  # a measure is not a word of it
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nối ruồi C:1,5cm dưới sau mép phải"),  # letters differ
+        ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruồi C:2,5cm dưới sau mép phải"),  # a digit differs
+        ("Nốt ruổi C:1,5cm dưới sau mép phải", "Nốt ruới C:1,5cm dưới sau mép phải"),  # neither is spelled so
+        ("Nốt ruồi C:1cm ở mặt", "Nốt ruồi C:1cm ở mắt"),  # the vocabulary cannot tell mắt from mặt
+        ("Nốt ruồi C:1,5cm dưới sau mép phải", "Nốt ruồi C:1.5cm dưới sau mép phải"),  # a measure is not a word of it
+    ],
+)
 def test_readings_the_vocabulary_cannot_settle_go_to_review(first, second):
     field = _card_back_mark(first, second)
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
@@ -372,24 +432,32 @@ def test_letters_that_change_with_the_crop_are_doubted():
     value = "Trần Thị Thu Hằng"
     chars = tuple([0.95] * len(value))
     unsteady = doubt_unsteady(Recognition(value, 0.95, chars), Recognition("Trần Thị Thu Hăng", 0.9, chars))
-    page.lines[3] = replace(page.lines[3], second=Rereading(value, unsteady.confidence,
-                                                                unsteady.char_confidences, start))
+    page.lines[3] = replace(
+        page.lines[3], second=Rereading(value, unsteady.confidence, unsteady.char_confidences, start)
+    )
     field = _verify(page)["ho_va_ten"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.LOW_CONFIDENCE
 
 
-@pytest.mark.parametrize("addressee, status", [
-    ("Ủy ban nhân dân phường Hoàn Kiếm, thành phố Hà", FieldStatus.NEEDS_REVIEW),  # cut at the page edge
-    ("Ủy ban nhân dân phường Hoàn Kiếm, thành phố Hà Nội", FieldStatus.OK),
-    ("Công an phường Sài Gòn", FieldStatus.OK),  # no province named: nothing cut
-])
+@pytest.mark.parametrize(
+    "addressee, status",
+    [
+        ("Ủy ban nhân dân phường Hoàn Kiếm, thành phố Hà", FieldStatus.NEEDS_REVIEW),  # cut at the page edge
+        ("Ủy ban nhân dân phường Hoàn Kiếm, thành phố Hà Nội", FieldStatus.OK),
+        ("Công an phường Sài Gòn", FieldStatus.OK),  # no province named: nothing cut
+    ],
+)
 def test_an_addressee_read_alike_but_naming_a_province_short_of_its_name_goes_to_review(addressee, status):
     from pipeline.fields import address
 
     texts = [t if not t.startswith("Kính gửi") else f"Kính gửi: {addressee}" for t in CT01]
     page = _page(texts, {2: texts[2]})
-    part = PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8),
-                     second_fields(DocumentKind.CT01, [page], 0.8))
+    part = PartInput(
+        DocumentKind.CT01,
+        [page],
+        extract_fields(DocumentKind.CT01, [page], 0.8),
+        second_fields(DocumentKind.CT01, [page], 0.8),
+    )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0]["kinh_gui"]
     assert field.value == addressee and field.status == status
     if status == FieldStatus.NEEDS_REVIEW:

@@ -11,7 +11,6 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 
-from models.document import TextLine
 from pipeline.config import InputLimits, ReadingConfig
 from pipeline.pages.preflight import preflight
 from pipeline.pages.sources import PageSource, iter_pages, render_pdf_page, text_layer_usable
@@ -63,11 +62,22 @@ def test_png_without_dpi_has_none() -> None:
 
 @pytest.mark.parametrize(
     ("mode", "fmt"),
-    [("L", "PNG"), ("1", "PNG"), ("P", "PNG"), ("RGBA", "PNG"), ("LA", "PNG"), ("CMYK", "JPEG"), ("CMYK", "TIFF"), ("I;16", "PNG")],
+    [
+        ("L", "PNG"),
+        ("1", "PNG"),
+        ("P", "PNG"),
+        ("RGBA", "PNG"),
+        ("LA", "PNG"),
+        ("CMYK", "JPEG"),
+        ("CMYK", "TIFF"),
+        ("I;16", "PNG"),
+    ],
 )
 def test_modes_convert_to_bgr(mode: str, fmt: str) -> None:
     base = ff.page_picture(200, 150)
-    im = base.convert(mode) if mode != "I;16" else Image.fromarray((np.asarray(base.convert("L")).astype(np.uint16) * 257))
+    im = (
+        base.convert(mode) if mode != "I;16" else Image.fromarray(np.asarray(base.convert("L")).astype(np.uint16) * 257)
+    )
     (page,) = pages_of(ff.image_bytes(im, fmt))
     assert page.image is not None and page.image.shape == (150, 200, 3) and page.image.dtype == np.uint8
     assert page.image[5, 5].min() > 200  # white paper stays white
@@ -133,7 +143,11 @@ def test_columns_on_one_row_become_two_lines_left_to_right() -> None:
     pdf.text(20, 30, "Ngày sinh: 01/02/1990")
     pdf.text(20, 40, "Quốc tịch: Việt Nam")
     (page,) = pages_of(bytes(pdf.output()))
-    assert [ln.text for ln in page.text_lines or []] == ["Ngày sinh: 01/02/1990", "Giới tính: Nữ", "Quốc tịch: Việt Nam"]
+    assert [ln.text for ln in page.text_lines or []] == [
+        "Ngày sinh: 01/02/1990",
+        "Giới tính: Nữ",
+        "Quốc tịch: Việt Nam",
+    ]
 
 
 def test_scanned_pdf_rasterized_at_300_dpi() -> None:

@@ -30,26 +30,40 @@ class _Places:
 
 def _verify(*pages_and_kinds, resolver=None):
     parts = [PartInput(kind, [page], extract_fields(kind, [page], 0.8)) for kind, page in pages_and_kinds]
-    return verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY,
-                        places=_Places(resolver) if resolver else None)
+    return verify_parts(
+        parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=_Places(resolver) if resolver else None
+    )
 
 
 QR = "079304001122||Trần Thị Thu Hằng|29022004|Nữ|Số 5 đường Lê Lợi, Bến Nghé, Quận 1, Hồ Chí Minh|15042021"
 MRZ = mrz_td1("079304001122", date(2004, 2, 29), False, date(2029, 2, 28), "Trần", "Thị Thu Hằng")
 
 CAN_CUOC_FRONT = [
-    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "CĂN CƯỚC", "IDENTITY CARD",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "CĂN CƯỚC",
+    "IDENTITY CARD",
     "Số định danh cá nhân / Personal identification number: 079304001122",
-    "Họ, chữ đệm và tên khai sinh / Full name:", "TRẦN THỊ THU HẰNG",
-    "Ngày, tháng, năm sinh / Date of birth: 29/02/2004", "Giới tính / Sex: Nữ", "Quốc tịch / Nationality: Việt Nam",
+    "Họ, chữ đệm và tên khai sinh / Full name:",
+    "TRẦN THỊ THU HẰNG",
+    "Ngày, tháng, năm sinh / Date of birth: 29/02/2004",
+    "Giới tính / Sex: Nữ",
+    "Quốc tịch / Nationality: Việt Nam",
 ]
-CAN_CUOC_BACK = ["Nơi cư trú / Place of residence: Số 5 đường Lê Lợi, Bến Nghé, Quận 1, Hồ Chí Minh",
-                 "Nơi đăng ký khai sinh / Place of birth: Phường Sài Gòn, Thành phố Hồ Chí Minh",
-                 "Ngày, tháng, năm cấp / Date of issue: 15/04/2021", "BỘ CÔNG AN", *MRZ]
+CAN_CUOC_BACK = [
+    "Nơi cư trú / Place of residence: Số 5 đường Lê Lợi, Bến Nghé, Quận 1, Hồ Chí Minh",
+    "Nơi đăng ký khai sinh / Place of birth: Phường Sài Gòn, Thành phố Hồ Chí Minh",
+    "Ngày, tháng, năm cấp / Date of issue: 15/04/2021",
+    "BỘ CÔNG AN",
+    *MRZ,
+]
 CT01 = [
-    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ", "Kính gửi: Công an phường Sài Gòn",
-    "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng", "2. Ngày, tháng, năm sinh: 29/02/2004   3. Giới tính: Nữ",
-    "4. Số định danh cá nhân: 079304001122", "5. Số điện thoại liên hệ: 0912345678",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ",
+    "Kính gửi: Công an phường Sài Gòn",
+    "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng",
+    "2. Ngày, tháng, năm sinh: 29/02/2004   3. Giới tính: Nữ",
+    "4. Số định danh cá nhân: 079304001122",
+    "5. Số điện thoại liên hệ: 0912345678",
 ]
 
 
@@ -85,8 +99,9 @@ def test_mrz_with_a_wrong_check_digit_confirms_nothing():
     broken = list(MRZ)
     broken[1] = broken[1][:14] + str((int(broken[1][14]) + 1) % 10) + broken[1][15:]
     back = _page(["BỘ CÔNG AN", *broken])
-    front, back_fields = _verify((DocumentKind.CAN_CUOC_FRONT, _page(CAN_CUOC_FRONT)),
-                                 (DocumentKind.CAN_CUOC_BACK, back))
+    front, back_fields = _verify(
+        (DocumentKind.CAN_CUOC_FRONT, _page(CAN_CUOC_FRONT)), (DocumentKind.CAN_CUOC_BACK, back)
+    )
     assert "mrz" not in front["so_dinh_danh"].sources
     assert front["ho_va_ten"].status == FieldStatus.NEEDS_REVIEW  # a name has no rule: the MRZ was its check
     assert "so_dinh_danh" not in back_fields
@@ -141,8 +156,10 @@ class _Resolution:
 
 def test_an_ambiguous_ward_goes_to_review_with_its_candidates_and_the_text_kept():
     def resolver(text):
-        return _Resolution("ambiguous",
-                           candidates=(_Unit("26734", "Phường Sài Gòn"), _Unit("26740", "Phường Bến Thành")))
+        return _Resolution(
+            "ambiguous", candidates=(_Unit("26734", "Phường Sài Gòn"), _Unit("26740", "Phường Bến Thành"))
+        )
+
     back = _page(CAN_CUOC_BACK, codes=[Barcode("QRCode", QR, (700, 20, 990, 300))])
     (fields,) = _verify((DocumentKind.CAN_CUOC_BACK, back), resolver=resolver)
     address = fields["noi_cu_tru"]
@@ -152,6 +169,7 @@ def test_an_ambiguous_ward_goes_to_review_with_its_candidates_and_the_text_kept(
 
     def unknown(text):
         return _Resolution("unknown")
+
     (fields,) = _verify((DocumentKind.CAN_CUOC_BACK, back), resolver=unknown)
     assert fields["noi_cu_tru"].reason == ReviewReason.UNKNOWN_UNIT
 
@@ -160,12 +178,18 @@ def test_one_upload_split_into_documents_by_kind_in_order():
     front = _page(CAN_CUOC_FRONT, index=0)
     back = _page(CAN_CUOC_BACK, index=1)
     form1 = _page(CT01, index=2, size=(2480, 3508))
-    form2 = _page(["7. Họ, chữ đệm và tên chủ hộ: Lê Thị Hồng", "Người kê khai", "(Ký, ghi rõ họ tên)"],
-                  index=3, size=(2480, 3508))
+    form2 = _page(
+        ["7. Họ, chữ đệm và tên chủ hộ: Lê Thị Hồng", "Người kê khai", "(Ký, ghi rõ họ tên)"],
+        index=3,
+        size=(2480, 3508),
+    )
     unknown = _page(["Danh sách hàng hóa nhập kho tháng 3"], index=4, size=(2480, 3508))
     parts = split_pages([front, back, form1, form2])
     assert [(p.kind, p.pages) for p in parts] == [
-        (DocumentKind.CAN_CUOC_FRONT, (0,)), (DocumentKind.CAN_CUOC_BACK, (1,)), (DocumentKind.CT01, (2, 3))]
+        (DocumentKind.CAN_CUOC_FRONT, (0,)),
+        (DocumentKind.CAN_CUOC_BACK, (1,)),
+        (DocumentKind.CT01, (2, 3)),
+    ]
     assert all(0 < p.confidence <= 1 for p in parts)
     assert classify_page(unknown).kind == DocumentKind.OTHER and classify_page(unknown).confidence == 0
     # Layout counts: the same weak words place an A4 page but not a card-shaped one.
@@ -178,22 +202,28 @@ def test_a_place_spelled_as_in_the_catalogue_is_validated_and_a_tone_slip_is_not
     from pipeline.fields import address
 
     card = [*CAN_CUOC_FRONT[:3], "Số / No.: 079304001122", "Quê quán / Place of origin:", "Kim Liên, Nam Đàn, Nghệ An"]
-    parts = [PartInput(DocumentKind.CCCD_FRONT, [_page(card)],
-                       extract_fields(DocumentKind.CCCD_FRONT, [_page(card)], 0.8))]
+    parts = [
+        PartInput(DocumentKind.CCCD_FRONT, [_page(card)], extract_fields(DocumentKind.CCCD_FRONT, [_page(card)], 0.8))
+    ]
     (fields,) = verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)
     assert fields["que_quan"].status == FieldStatus.OK and fields["que_quan"].sources == ("ocr", "rule")
     assert fields["que_quan"].detail["unit"]["ward"] == "Xã Kim Liên"
     slip = [t.replace("Nam Đàn", "Nam Dàn") for t in card]
-    parts = [PartInput(DocumentKind.CCCD_FRONT, [_page(slip)],
-                       extract_fields(DocumentKind.CCCD_FRONT, [_page(slip)], 0.8))]
+    parts = [
+        PartInput(DocumentKind.CCCD_FRONT, [_page(slip)], extract_fields(DocumentKind.CCCD_FRONT, [_page(slip)], 0.8))
+    ]
     (fields,) = verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)
     assert fields["que_quan"].status == FieldStatus.NEEDS_REVIEW
     assert fields["que_quan"].value == "Kim Liên, Nam Dàn, Nghệ An"  # the text as read is kept
 
 
 def test_a_birth_date_in_figures_and_in_words_confirm_each_other():
-    texts = ["GIẤY KHAI SINH", "Họ, chữ đệm, tên: PHẠM THỊ THUỶ", "Ngày, tháng, năm sinh: 13/04/2023",
-             "Ghi bằng chữ: Ngày mười ba, tháng tư, năm hai nghìn không trăm hai mươi ba"]
+    texts = [
+        "GIẤY KHAI SINH",
+        "Họ, chữ đệm, tên: PHẠM THỊ THUỶ",
+        "Ngày, tháng, năm sinh: 13/04/2023",
+        "Ghi bằng chữ: Ngày mười ba, tháng tư, năm hai nghìn không trăm hai mươi ba",
+    ]
     page = _page(texts, size=(2480, 3508), conf=0.85)  # below ok_confidence: the rule alone would not do
     (fields,) = _verify((DocumentKind.GIAY_KHAI_SINH, page))
     assert fields["ngay_sinh"].status == FieldStatus.OK and "in_words" in fields["ngay_sinh"].sources

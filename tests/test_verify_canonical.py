@@ -11,9 +11,12 @@ from samples.identity import mrz_td1
 
 TODAY = date(2026, 11, 21)
 QR = "079304001122||Trần Thị Thu Hằng|29022004|Nữ|Số 5 Đường Lê Lợi, Phường Bến Nghé, Quận 1, Hồ Chí Minh|15042021"
-BACK = ["Nơi cư trú / Place of residence: Số 5 đường Lê Lợi, phường Bến Nghé, Quận 1, Hồ Chí Minh",
-        "Ngày, tháng, năm cấp / Date of issue: 15/04/2021", "BỘ CÔNG AN",
-        *mrz_td1("079304001122", date(2004, 2, 29), False, date(2029, 2, 28), "Trần", "Thị Thu Hằng")]
+BACK = [
+    "Nơi cư trú / Place of residence: Số 5 đường Lê Lợi, phường Bến Nghé, Quận 1, Hồ Chí Minh",
+    "Ngày, tháng, năm cấp / Date of issue: 15/04/2021",
+    "BỘ CÔNG AN",
+    *mrz_td1("079304001122", date(2004, 2, 29), False, date(2029, 2, 28), "Trần", "Thị Thu Hằng"),
+]
 
 
 def _verify(*pages_and_kinds):
@@ -31,8 +34,14 @@ def test_a_cards_name_taken_from_its_qr_code_is_in_capitals_as_the_card_prints_i
     (fields,) = _verify((DocumentKind.CAN_CUOC_BACK, back))
     assert fields["ho_va_ten"].value == "TRẦN THỊ THU HẰNG" and fields["ho_va_ten"].sources == ("qr",)
     # On a form, a name is as the form writes it, confirmed by the same card.
-    form = _page(["TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ", "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng",
-                  "4. Số định danh cá nhân: 079304001122"], size=(2480, 3508))
+    form = _page(
+        [
+            "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ",
+            "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng",
+            "4. Số định danh cá nhân: 079304001122",
+        ],
+        size=(2480, 3508),
+    )
     _, form_fields = _verify((DocumentKind.CAN_CUOC_BACK, back), (DocumentKind.CT01, form))
     assert form_fields["ho_va_ten"].value == "Trần Thị Thu Hằng"
     assert form_fields["ho_va_ten"].status == FieldStatus.OK and "qr" in form_fields["ho_va_ten"].sources

@@ -10,9 +10,16 @@ from pipeline.fields.extract import extract_fields, parse_date
 from pipeline.fields.verify import PartInput, verify_parts
 
 TODAY = date(2026, 11, 21)
-CARD = ["CĂN CƯỚC CÔNG DÂN", "Citizen Identity Card", "Số / No.: 001078012345", "Họ và tên / Full name:",
-        "NGUYỄN VĂN HẢI", "Ngày sinh / Date of birth: 20/11/1978", "Giới tính / Sex: Nam",
-        "Có giá trị đến: 20/11/2038"]
+CARD = [
+    "CĂN CƯỚC CÔNG DÂN",
+    "Citizen Identity Card",
+    "Số / No.: 001078012345",
+    "Họ và tên / Full name:",
+    "NGUYỄN VĂN HẢI",
+    "Ngày sinh / Date of birth: 20/11/1978",
+    "Giới tính / Sex: Nam",
+    "Có giá trị đến: 20/11/2038",
+]
 QR = Barcode("QRCode", "001078012345||Nguyễn Văn Hải|20111978|Nam|Số 1 phố Huế, Hà Nội|15042021", (800, 10, 990, 200))
 
 
@@ -26,12 +33,15 @@ def _verified(kind, page):
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
 
 
-@pytest.mark.parametrize("read, value", [
-    ("20/1 1/1978", "20/11/1978"),
-    ("2 0/11/1978", "20/11/1978"),
-    ("20/11/19 78", "20/11/1978"),
-    ("20 / 11 / 1978", "20/11/1978"),
-])
+@pytest.mark.parametrize(
+    "read, value",
+    [
+        ("20/1 1/1978", "20/11/1978"),
+        ("2 0/11/1978", "20/11/1978"),
+        ("20/11/19 78", "20/11/1978"),
+        ("20 / 11 / 1978", "20/11/1978"),
+    ],
+)
 def test_a_date_read_with_a_stray_space_is_normalized(read, value):
     assert parse_date(read) == (value, True)
     texts = [t.replace("20/11/1978", read) for t in CARD]
@@ -42,8 +52,12 @@ def test_a_date_read_with_a_stray_space_is_normalized(read, value):
 
 
 def test_a_stray_space_in_a_forms_date_is_not_a_wrong_date_made_ok():
-    form = ["TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ", "1. Họ, chữ đệm và tên: Nguyễn Văn Hải",
-            "2. Ngày, tháng, năm sinh: 2 1/01/2024", "4. Số định danh cá nhân: 001224012345"]
+    form = [
+        "TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ",
+        "1. Họ, chữ đệm và tên: Nguyễn Văn Hải",
+        "2. Ngày, tháng, năm sinh: 2 1/01/2024",
+        "4. Số định danh cá nhân: 001224012345",
+    ]
     fields = _verified(DocumentKind.CT01, _page(form, size=(2480, 3508)))
     assert fields["ngay_sinh"].value == "21/01/2024"  # not 01/01/2024 from the digits after the space
     assert fields["ngay_sinh"].status == FieldStatus.OK and fields["ngay_sinh"].sources == ("ocr", "rule")
@@ -53,11 +67,14 @@ def test_a_stray_space_in_a_forms_date_is_not_a_wrong_date_made_ok():
     assert _verified(DocumentKind.CT01, _page(form, size=(2480, 3508)))["ngay_sinh"].status == FieldStatus.INVALID
 
 
-@pytest.mark.parametrize("value, status, shown", [
-    ("20/1 1/1978", FieldStatus.OK, "20/11/1978"),  # unambiguous: put in shape
-    ("1 20/11/1978", FieldStatus.NEEDS_REVIEW, "1 20/11/1978"),  # which digits are the day?
-    ("20111978", FieldStatus.NEEDS_REVIEW, "20111978"),
-])
+@pytest.mark.parametrize(
+    "value, status, shown",
+    [
+        ("20/1 1/1978", FieldStatus.OK, "20/11/1978"),  # unambiguous: put in shape
+        ("1 20/11/1978", FieldStatus.NEEDS_REVIEW, "1 20/11/1978"),  # which digits are the day?
+        ("20111978", FieldStatus.NEEDS_REVIEW, "20111978"),
+    ],
+)
 def test_a_date_is_ok_in_no_other_shape_than_dd_mm_yyyy(value, status, shown):
     # Whatever hands verification a date (a reviewer, another extractor), its shape is checked.
     page = _page(["TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ"], size=(2480, 3508))

@@ -54,13 +54,31 @@ def test_words_that_may_stand_for_a_syllable_tesseract_cannot_write():
 
 
 def _card(name: str, second: str | None = None, codes=()):
-    texts = ["CĂN CƯỚC CÔNG DÂN", "Citizen Identity Card", "Số / No.: 001304012345", "Họ và tên / Full name:",
-             name, "Ngày sinh / Date of birth: 01/01/2004", "Giới tính / Sex: Nữ"]
-    lines = [TextLine(t, (100, 100 + 60 * i, 100 + 25 * len(t), 150 + 60 * i), 0.95,
-                      Rereading(second if t == name and second is not None else t, 0.9)) for i, t in enumerate(texts)]
+    texts = [
+        "CĂN CƯỚC CÔNG DÂN",
+        "Citizen Identity Card",
+        "Số / No.: 001304012345",
+        "Họ và tên / Full name:",
+        name,
+        "Ngày sinh / Date of birth: 01/01/2004",
+        "Giới tính / Sex: Nữ",
+    ]
+    lines = [
+        TextLine(
+            t,
+            (100, 100 + 60 * i, 100 + 25 * len(t), 150 + 60 * i),
+            0.95,
+            Rereading(second if t == name and second is not None else t, 0.9),
+        )
+        for i, t in enumerate(texts)
+    ]
     page = PageText(0, 1012, 638, TextSource.OCR, lines, codes=list(codes))
-    part = PartInput(DocumentKind.CCCD_FRONT, [page], extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8),
-                     second_fields(DocumentKind.CCCD_FRONT, [page], 0.8))
+    part = PartInput(
+        DocumentKind.CCCD_FRONT,
+        [page],
+        extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8),
+        second_fields(DocumentKind.CCCD_FRONT, [page], 0.8),
+    )
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["ho_va_ten"]
 
 
@@ -84,18 +102,31 @@ def test_a_qr_code_that_writes_the_word_confirms_it():
 
 
 def test_the_mrz_which_has_no_marks_does_not_confirm_such_a_word():
-    front = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "CĂN CƯỚC", "IDENTITY CARD",
-             "Số định danh cá nhân / Personal identification number: 079304001122",
-             "Họ, chữ đệm và tên khai sinh / Full name:", "PHẠM THỊ THUY",
-             "Ngày, tháng, năm sinh / Date of birth: 29/02/2004", "Giới tính / Sex: Nữ"]
+    front = [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "CĂN CƯỚC",
+        "IDENTITY CARD",
+        "Số định danh cá nhân / Personal identification number: 079304001122",
+        "Họ, chữ đệm và tên khai sinh / Full name:",
+        "PHẠM THỊ THUY",
+        "Ngày, tháng, năm sinh / Date of birth: 29/02/2004",
+        "Giới tính / Sex: Nữ",
+    ]
     back = ["BỘ CÔNG AN", *mrz_td1("079304001122", date(2004, 2, 29), False, date(2029, 2, 28), "Phạm", "Thị Thuỵ")]
 
     def page(texts):
-        return PageText(0, 1012, 638, TextSource.OCR, [
-            TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95) for i, t in enumerate(texts)])
+        return PageText(
+            0,
+            1012,
+            638,
+            TextSource.OCR,
+            [TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95) for i, t in enumerate(texts)],
+        )
 
-    parts = [PartInput(kind, [page(texts)], extract_fields(kind, [page(texts)], 0.8))
-             for kind, texts in ((DocumentKind.CAN_CUOC_FRONT, front), (DocumentKind.CAN_CUOC_BACK, back))]
+    parts = [
+        PartInput(kind, [page(texts)], extract_fields(kind, [page(texts)], 0.8))
+        for kind, texts in ((DocumentKind.CAN_CUOC_FRONT, front), (DocumentKind.CAN_CUOC_BACK, back))
+    ]
     fields = verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
     assert fields["so_dinh_danh"].status == FieldStatus.OK  # the MRZ confirms what has no marks
     name = fields["ho_va_ten"]
@@ -106,13 +137,29 @@ def test_the_mrz_which_has_no_marks_does_not_confirm_such_a_word():
 def test_the_third_reader_siding_with_the_second_on_such_a_word_settles_nothing():
     texts = ["TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ", "1. Họ, chữ đệm và tên: Phạm Thị Thủy"]
     start = texts[1].index("Phạm")
-    page = PageText(0, 2480, 3508, TextSource.OCR, [
-        TextLine(texts[0], (60, 40, 800, 80), 0.95),
-        TextLine(texts[1], (60, 85, 900, 125), 0.95, Rereading("Phạm Thị Thuy", 0.9, (), start),
-                 Rereading("Phạm Thị Thuy", 0.93, (), start))])
-    part = PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8),
-                     second_fields(DocumentKind.CT01, [page], 0.8),
-                     second_fields(DocumentKind.CT01, [page], 0.8, reading="third"))
+    page = PageText(
+        0,
+        2480,
+        3508,
+        TextSource.OCR,
+        [
+            TextLine(texts[0], (60, 40, 800, 80), 0.95),
+            TextLine(
+                texts[1],
+                (60, 85, 900, 125),
+                0.95,
+                Rereading("Phạm Thị Thuy", 0.9, (), start),
+                Rereading("Phạm Thị Thuy", 0.93, (), start),
+            ),
+        ],
+    )
+    part = PartInput(
+        DocumentKind.CT01,
+        [page],
+        extract_fields(DocumentKind.CT01, [page], 0.8),
+        second_fields(DocumentKind.CT01, [page], 0.8),
+        second_fields(DocumentKind.CT01, [page], 0.8, reading="third"),
+    )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["ho_va_ten"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
     assert field.value == "Phạm Thị Thủy" and (field.detail or {})["ocr2_value"] == "Phạm Thị Thuy"
@@ -120,10 +167,21 @@ def test_the_third_reader_siding_with_the_second_on_such_a_word_settles_nothing(
 
 def test_an_email_address_read_alike_is_not_held_to_vietnamese_syllables():
     texts = ["TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ", "6. Email: thuy.ly94@gmail.com"]
-    page = PageText(0, 2480, 3508, TextSource.OCR, [
-        TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95, Rereading(t, 0.9))
-        for i, t in enumerate(texts)])
-    part = PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8),
-                     second_fields(DocumentKind.CT01, [page], 0.8))
+    page = PageText(
+        0,
+        2480,
+        3508,
+        TextSource.OCR,
+        [
+            TextLine(t, (60, 40 + 45 * i, 60 + 22 * len(t), 80 + 45 * i), 0.95, Rereading(t, 0.9))
+            for i, t in enumerate(texts)
+        ],
+    )
+    part = PartInput(
+        DocumentKind.CT01,
+        [page],
+        extract_fields(DocumentKind.CT01, [page], 0.8),
+        second_fields(DocumentKind.CT01, [page], 0.8),
+    )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["email"]
     assert field.status == FieldStatus.OK and field.sources == ("ocr", "ocr2")

@@ -68,9 +68,16 @@ class Dispatcher:
             self._thread.join(timeout)
         try:
             with self.db.transaction() as s:
-                s.execute(update(JobRow).where(JobRow.state == JobState.RUNNING.value, JobRow.lease_owner == self.owner)
-                          .values(state=JobState.QUEUED.value, lease_owner=None, lease_until=None,
-                                  attempts=case((JobRow.attempts > 0, JobRow.attempts - 1), else_=0)))
+                s.execute(
+                    update(JobRow)
+                    .where(JobRow.state == JobState.RUNNING.value, JobRow.lease_owner == self.owner)
+                    .values(
+                        state=JobState.QUEUED.value,
+                        lease_owner=None,
+                        lease_until=None,
+                        attempts=case((JobRow.attempts > 0, JobRow.attempts - 1), else_=0),
+                    )
+                )
         except Exception:  # noqa: BLE001 - database gone: the leases run out by themselves
             log.warning("could not release running jobs; they return to the queue when their lease ends")
 
@@ -123,11 +130,17 @@ class Dispatcher:
         in_flight = [task.job_id for task in self.pool.in_flight]
         with self.db.transaction() as s:
             if in_flight:
-                s.execute(update(JobRow).where(JobRow.id.in_(in_flight), JobRow.lease_owner == self.owner)
-                          .values(lease_until=lease))
+                s.execute(
+                    update(JobRow)
+                    .where(JobRow.id.in_(in_flight), JobRow.lease_owner == self.owner)
+                    .values(lease_until=lease)
+                )
             # Jobs of a dispatcher that stopped renewing (crash, restart) go back to the queue.
-            lapsed = (update(JobRow).where(JobRow.state == JobState.RUNNING.value, JobRow.lease_until < now)
-                      .values(state=JobState.QUEUED.value, lease_owner=None, lease_until=None))
+            lapsed = (
+                update(JobRow)
+                .where(JobRow.state == JobState.RUNNING.value, JobRow.lease_until < now)
+                .values(state=JobState.QUEUED.value, lease_owner=None, lease_until=None)
+            )
             return bool(cast(CursorResult, s.execute(lapsed)).rowcount)
 
     def _claim(self, slots: int) -> list[tuple[int, PageTask]]:
@@ -147,9 +160,16 @@ class Dispatcher:
             ).all()
             for job_id, key, filename, index, stored_info in rows:
                 # Conditional update: only one dispatcher wins a job.
-                take = (update(JobRow).where(JobRow.id == job_id, JobRow.state == JobState.QUEUED.value)
-                        .values(state=JobState.RUNNING.value, lease_owner=self.owner, lease_until=lease,
-                                attempts=JobRow.attempts + 1))
+                take = (
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.state == JobState.QUEUED.value)
+                    .values(
+                        state=JobState.RUNNING.value,
+                        lease_owner=self.owner,
+                        lease_until=lease,
+                        attempts=JobRow.attempts + 1,
+                    )
+                )
                 if cast(CursorResult, s.execute(take)).rowcount:
                     claimed.append((job_id, PageTask(job_id, key, filename, index, stored_file_info(stored_info))))
         return claimed
@@ -210,12 +230,17 @@ class Dispatcher:
         self._maybe_finish_dossier(s, job.dossier_id)
 
     def _maybe_finish_dossier(self, s: Session, dossier_id: int) -> None:
-        open_jobs = s.scalar(select(func.count()).select_from(JobRow).where(
-            JobRow.dossier_id == dossier_id, JobRow.state.in_([state.value for state in OPEN_JOB_STATES])))
+        open_jobs = s.scalar(
+            select(func.count())
+            .select_from(JobRow)
+            .where(JobRow.dossier_id == dossier_id, JobRow.state.in_([state.value for state in OPEN_JOB_STATES]))
+        )
         if open_jobs:
-            s.execute(update(DossierRow).where(DossierRow.id == dossier_id,
-                                               DossierRow.state == ProcessingState.QUEUED.value)
-                      .values(state=ProcessingState.PROCESSING.value))
+            s.execute(
+                update(DossierRow)
+                .where(DossierRow.id == dossier_id, DossierRow.state == ProcessingState.QUEUED.value)
+                .values(state=ProcessingState.PROCESSING.value)
+            )
             return
         dossier = s.get(DossierRow, dossier_id)
         if dossier is not None:

@@ -27,10 +27,12 @@ def describe_failure(error: BaseException) -> str:
 def finalize_dossier(s: Session, dossier: DossierRow, reading_config: ReadingConfig, version: str) -> None:
     """Kind and fields of every component from its pages' results; then the dossier waits for
     review, or for attention if a page could not be read. Reviewed fields are never touched."""
-    failed = s.execute(select(JobRow.last_error, PageRow.index, ComponentRow.filename)
-                       .join(PageRow, PageRow.id == JobRow.page_id)
-                       .join(ComponentRow, ComponentRow.id == PageRow.component_id)
-                       .where(JobRow.dossier_id == dossier.id, JobRow.state == JobState.FAILED.value)).all()
+    failed = s.execute(
+        select(JobRow.last_error, PageRow.index, ComponentRow.filename)
+        .join(PageRow, PageRow.id == JobRow.page_id)
+        .join(ComponentRow, ComponentRow.id == PageRow.component_id)
+        .where(JobRow.dossier_id == dossier.id, JobRow.state == JobState.FAILED.value)
+    ).all()
     # All files at once: a form is checked against the card in another file of the dossier.
     files, components = [], []
     for component in dossier.components:
@@ -44,8 +46,9 @@ def finalize_dossier(s: Session, dossier: DossierRow, reading_config: ReadingCon
             components.append(component)
     for component, reading in zip(components, interpret_files(files, reading_config), strict=True):
         component.kind = str(reading.kind)
-        component.parts = [{"kind": str(c.kind), "confidence": c.confidence, "pages": list(c.pages)}
-                           for c in reading.parts]
+        component.parts = [
+            {"kind": str(c.kind), "confidence": c.confidence, "pages": list(c.pages)} for c in reading.parts
+        ]
         existing = {(f.part, f.name): f for f in component.fields}
         for part, found_fields in enumerate(c.fields for c in reading.parts):
             for name, found in found_fields.items():

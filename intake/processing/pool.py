@@ -110,8 +110,10 @@ class StoredPageReader:
 def check_stored_bytes(data: bytes, info: FileInfo) -> None:
     """Without a preflight, nothing else would notice a stored original damaged after upload."""
     if len(data) != info.size_bytes or hashlib.sha256(data).hexdigest() != info.sha256:
-        raise InputRefused(ErrorCode.CORRUPT_FILE,
-                           f"bản lưu trữ của tệp không khớp với tệp đã nhận ({len(data)} / {info.size_bytes} byte)")
+        raise InputRefused(
+            ErrorCode.CORRUPT_FILE,
+            f"bản lưu trữ của tệp không khớp với tệp đã nhận ({len(data)} / {info.size_bytes} byte)",
+        )
 
 
 class LocalPool:

@@ -22,8 +22,18 @@ from intake.processing.jobs import PageTask, page_key, pipeline_version
 from intake.processing.pool import PageOutcome, StoredPageReader, WorkerSetup
 from intake.processing.ray_processes import end_processes, processes_under
 
-__all__ = ["LOOPBACK_ENV", "PageTask", "PageWorker", "RayHandle", "WorkerPool", "WorkerSetup", "page_key",
-           "pipeline_version", "prepare_ray_home", "start_ray"]
+__all__ = [
+    "LOOPBACK_ENV",
+    "PageTask",
+    "PageWorker",
+    "RayHandle",
+    "WorkerPool",
+    "WorkerSetup",
+    "page_key",
+    "pipeline_version",
+    "prepare_ray_home",
+    "start_ray",
+]
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +95,14 @@ def start_ray(address: str | None, *, num_cpus: int | None, temp_dir: Path, obje
     previous_home = os.environ.get("HOME")
     os.environ["HOME"] = str(home)  # inherited by Ray's processes started now
     try:
-        context = ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                           object_store_memory=object_store_mb * 1024 * 1024, _temp_dir=str(temp_dir),
-                           _node_ip_address="127.0.0.1")
+        context = ray.init(
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            log_to_driver=False,
+            object_store_memory=object_store_mb * 1024 * 1024,
+            _temp_dir=str(temp_dir),
+            _node_ip_address="127.0.0.1",
+        )
     finally:
         if previous_home is None:
             os.environ.pop("HOME", None)

@@ -34,8 +34,12 @@ class Processing:
 
 
 def start_processing(settings: Settings, db: Database) -> Processing:
-    ray_handle = start_ray(settings.ray.address, num_cpus=settings.ray.workers or None,
-                           temp_dir=settings.ray_temp_dir(), object_store_mb=settings.ray.object_store_mb)
+    ray_handle = start_ray(
+        settings.ray.address,
+        num_cpus=settings.ray.workers or None,
+        temp_dir=settings.ray_temp_dir(),
+        object_store_mb=settings.ray.object_store_mb,
+    )
     try:
         import ray  # after start_ray, which sets the environment Ray reads at import
 
@@ -46,9 +50,17 @@ def start_processing(settings: Settings, db: Database) -> Processing:
         if ray_handle is not None:
             ray_handle.stop()
         raise
-    dispatcher = Dispatcher(db, pool, settings.reading, DispatchSettings(
-        pipeline_version(settings.reading), settings.processing.max_attempts,
-        settings.processing.lease_seconds, settings.processing.poll_seconds))
+    dispatcher = Dispatcher(
+        db,
+        pool,
+        settings.reading,
+        DispatchSettings(
+            pipeline_version(settings.reading),
+            settings.processing.max_attempts,
+            settings.processing.lease_seconds,
+            settings.processing.poll_seconds,
+        ),
+    )
     dispatcher.start()
     log.info("processing pages on %d Ray worker(s)", size)
     return Processing(dispatcher, pool, ray_handle)

@@ -16,9 +16,7 @@ from models.kinds import CARD_ASPECT, KIND_RULES, LAYOUT_PENALTY, MIN_LEAD, RULE
 from pipeline.fields.idcheck import find_td1
 from pipeline.text import fold
 
-_FOLDED = [
-    (rule, [(fold(p), w) for p, w in rule.phrases], [fold(p) for p in rule.excluded]) for rule in KIND_RULES
-]
+_FOLDED = [(rule, [(fold(p), w) for p, w in rule.phrases], [fold(p) for p in rule.excluded]) for rule in KIND_RULES]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +39,9 @@ def may_carry_card_code(page: PageText) -> bool:
     return _card_shaped(page) or kind == DocumentKind.OTHER or (rule is not None and rule.has_qr)
 
 
-def kind_scores(text: str, *, card_shaped: bool | None = None, has_qr: bool = False,
-                has_mrz: bool = False) -> dict[DocumentKind, float]:
+def kind_scores(
+    text: str, *, card_shaped: bool | None = None, has_qr: bool = False, has_mrz: bool = False
+) -> dict[DocumentKind, float]:
     folded = fold(text)
     scores = {}
     for rule, phrases, excluded in _FOLDED:
@@ -81,8 +80,7 @@ def classify_text(text: str) -> tuple[DocumentKind, float]:
 
 def classify_page(page: PageText) -> KindGuess:
     has_mrz = find_td1([line.text for line in page.lines]) is not None
-    return _decide(kind_scores(page.text, card_shaped=_card_shaped(page), has_qr=bool(page.codes),
-                               has_mrz=has_mrz))
+    return _decide(kind_scores(page.text, card_shaped=_card_shaped(page), has_qr=bool(page.codes), has_mrz=has_mrz))
 
 
 @dataclass(frozen=True, slots=True)

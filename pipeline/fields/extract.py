@@ -41,8 +41,10 @@ _BILINGUAL = re.compile(r"\s*[/|]\s*[A-Za-z][A-Za-z ,.'-]*$")
 # "Ngày, tháng, năm".
 _LABELS: list[tuple[str, str]] = [
     (fold(label), spec.name)
-    for spec, label in sorted(((spec, label) for spec in FIELD_SPECS for label in spec.labels),
-                              key=lambda pair: (pair[1].isascii(), -len(fold(pair[1]))))
+    for spec, label in sorted(
+        ((spec, label) for spec in FIELD_SPECS for label in spec.labels),
+        key=lambda pair: (pair[1].isascii(), -len(fold(pair[1]))),
+    )
 ]
 NO_EXPIRY = "Không thời hạn"
 NO_EXPIRY_FOLDED = fold(NO_EXPIRY)
@@ -208,7 +210,7 @@ def _find_labels(line_text: str, allow_short: bool) -> list[tuple[int, int, str]
                 if tail is None and allow_short and s <= 4 and not fuzzy and label not in _CARD_ONLY_LABELS:
                     # Older cards (CMND) print "Họ tên ......" with a dotted leader, no colon.
                     tail = _CARD_LEADER.match(folded, e)
-                if any(taken[s:e]) or not tail or any(taken[e:tail.end()]):
+                if any(taken[s:e]) or not tail or any(taken[e : tail.end()]):
                     continue
                 if ":" not in tail.group() and s > 4:
                     continue  # without its colon, only a caption line's first words count
@@ -228,7 +230,7 @@ def _generic_pairs(line: TextLine) -> list[tuple[str, int, int]]:
     label = _NUMBERING.sub("", _BILINGUAL.sub("", text[:colon]))
     if not label or len(label.split()) > 8 or not any(c.isalpha() for c in label):
         return []
-    value = text[colon + 1:]
+    value = text[colon + 1 :]
     if not _clean_value(value):
         return []
     return [(slugify(label), colon + 1, len(text))]
@@ -294,8 +296,9 @@ def _wrap_kind(line: TextLine, above: TextLine, skew: float) -> str | None:
     return None
 
 
-def _extend(cand: Candidate, last: TextLine, lines: list[TextLine], allow_short: bool, skew: float,
-            pitch: float) -> Candidate:
+def _extend(
+    cand: Candidate, last: TextLine, lines: list[TextLine], allow_short: bool, skew: float, pitch: float
+) -> Candidate:
     """Free text that wrapped: add the lines below while the previous one reached the margin."""
     value, box, confidence = cand.value, cand.box, cand.confidence
     for _ in range(2):
@@ -308,8 +311,12 @@ def _extend(cand: Candidate, last: TextLine, lines: list[TextLine], allow_short:
         # The line's own trailing comma or colon (stripped from a value's end) stays between its parts.
         ends = last.text.rstrip()[-1:]
         value = f"{value}{ends if ends in ',;:' else ''} {_clean_value(below.text)}".strip()
-        box = (min(box[0], below.box[0]), min(box[1], below.box[1]),
-               max(box[2], below.box[2]), max(box[3], below.box[3]))
+        box = (
+            min(box[0], below.box[0]),
+            min(box[1], below.box[1]),
+            max(box[2], below.box[2]),
+            max(box[3], below.box[3]),
+        )
         confidence = min(confidence, below.confidence)
         last = below
         if wrap == "right":  # a right-aligned block ends where its own lines do
@@ -319,8 +326,11 @@ def _extend(cand: Candidate, last: TextLine, lines: list[TextLine], allow_short:
     # after "cấp ngày") though it did not read as a continuation; or the last line ends with a
     # comma; or the value ends with a word that needs more after it.
     below = _line_below(lines, last, skew, pitch)
-    open_end = ((below is not None and _wrap_kind(below, last, skew) == "left" and not _opens_item(below.text))
-                or last.text.rstrip().endswith((",", ":")) or ends_unfinished(value))
+    open_end = (
+        (below is not None and _wrap_kind(below, last, skew) == "left" and not _opens_item(below.text))
+        or last.text.rstrip().endswith((",", ":"))
+        or ends_unfinished(value)
+    )
     return Candidate(cand.name, value, cand.page, box, confidence, cand.free_text, open_end)
 
 
@@ -330,12 +340,12 @@ def ends_unfinished(value: str) -> bool:
     words = value.casefold().rstrip(" ,.;:").split()
 
     def ending(words: list[str]) -> str | None:
-        return next((w for w in CONTINUING_WORDS if " ".join(words[-len(w.split()):]) == w), None)
+        return next((w for w in CONTINUING_WORDS if " ".join(words[-len(w.split()) :]) == w), None)
 
     last = ending(words)
     if last is None:
         return False
-    head = words[:-len(last.split())]
+    head = words[: -len(last.split())]
     listed = bool(head) and head[-1].endswith(",") and ending([w.rstrip(",;") for w in head]) is not None
     return not listed
 
@@ -357,8 +367,9 @@ def key_value_candidates(pages: Iterable[PageText], allow_short_labels: bool = F
             labels = _find_labels(line.text, allow_short_labels)
             found: list[tuple[Candidate, TextLine]] = []
             if not labels:
-                found = [(_candidate(slug, line, start, end, page.index), line)
-                         for slug, start, end in _generic_pairs(line)]
+                found = [
+                    (_candidate(slug, line, start, end, page.index), line) for slug, start, end in _generic_pairs(line)
+                ]
             for k, (_s, e, name) in enumerate(labels):
                 end = labels[k + 1][0] if k + 1 < len(labels) else len(line.text)
                 cand = _candidate(name, line, e, end, page.index)

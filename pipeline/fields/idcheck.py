@@ -60,8 +60,9 @@ def expiry_is_milestone(birth: date, expiry: date, generation: CardGeneration) -
     return any(_add_years(birth, age) == expiry for age in generation.milestone_ages)
 
 
-def date_problems(birth: date | None, issue: date | None, expiry: date | None, today: date,
-                  generation: CardGeneration | None = None) -> list[str]:
+def date_problems(
+    birth: date | None, issue: date | None, expiry: date | None, today: date, generation: CardGeneration | None = None
+) -> list[str]:
     """Consistency of a card's dates; [] when nothing contradicts."""
     problems = []
     if birth is not None:
@@ -91,8 +92,9 @@ def _issue_problems(birth: date | None, issue: date, today: date, generation: Ca
     return problems
 
 
-def _expiry_problems(birth: date | None, issue: date | None, expiry: date,
-                     generation: CardGeneration | None) -> list[str]:
+def _expiry_problems(
+    birth: date | None, issue: date | None, expiry: date, generation: CardGeneration | None
+) -> list[str]:
     problems = []
     if issue is not None and expiry <= issue:
         problems.append("expiry date not after issue date")
@@ -109,8 +111,22 @@ def _expiry_problems(birth: date | None, issue: date | None, expiry: date,
 
 # Vietnamese number words, as dates are written out on civil-status papers ("ghi bằng chữ").
 # Matched with their tone marks: a misread word ("trắm") is not a number word.
-_DIGIT_WORDS = {"không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5,
-                "nhăm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9}
+_DIGIT_WORDS = {
+    "không": 0,
+    "một": 1,
+    "mốt": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "tư": 4,
+    "năm": 5,
+    "lăm": 5,
+    "nhăm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "tám": 8,
+    "chín": 9,
+}
 _MONTH_WORDS = {"giêng": 1, "chạp": 12}
 _SKIP_WORDS = frozenset({"linh", "lẻ", "mồng", "mùng"})  # "hai nghìn linh năm"; "mồng một"
 _DATE_WORDS = re.compile(r"ngày\s+(.+?)[,\s]+tháng\s+(.+?)[,\s]+năm\s+(.+?)[.\s]*$")
@@ -215,7 +231,7 @@ def parse_card_qr(text: str) -> QrPayload | None:
         return None
     names = QR_FIELDS_7 if len(parts) >= 7 else QR_FIELDS_6
     values = dict(zip(names, parts, strict=False))
-    extra = tuple(parts[len(names):])
+    extra = tuple(parts[len(names) :])
     if extra:
         log.info("card QR payload has %d unknown trailing field(s); kept", len(extra))
     problems = []
@@ -233,8 +249,12 @@ def parse_card_qr(text: str) -> QrPayload | None:
     if not values.get("ho_va_ten"):
         problems.append("name is empty")
     birth = parse_ddmmyyyy(values.get("ngay_sinh", ""))
-    problems += [f"ID number: {p}" for p in id12_problems(values["so_dinh_danh"], birth.year if birth else None,
-                                                          sex if fold(sex) in ("nam", "nu") else None)]
+    problems += [
+        f"ID number: {p}"
+        for p in id12_problems(
+            values["so_dinh_danh"], birth.year if birth else None, sex if fold(sex) in ("nam", "nu") else None
+        )
+    ]
     values = {k: v for k, v in values.items() if v}
     return QrPayload(raw, values, extra, tuple(problems))
 
@@ -245,8 +265,9 @@ TD1_LENGTH = 30
 _MRZ_LINE = re.compile(r"^[A-Z0-9<]{30}$")
 # OCR confusions that ICAO 9303 readers resolve by position: in numeric fields a letter
 # is the digit it resembles. Check digits then decide whether the reading holds.
-_AS_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8",
-                           "G": "6", "T": "7"})
+_AS_DIGIT = str.maketrans(
+    {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6", "T": "7"}
+)
 
 
 def icao_check_digit(data: str) -> int:
@@ -344,9 +365,16 @@ def parse_td1(lines: Sequence[str]) -> Td1Mrz | None:
     sex = {"M": "Nam", "F": "Nữ"}.get(l2[7])
     surname, _, given = l3.partition("<<")
     return Td1Mrz(
-        lines=(l1, l2, l3), document_number=number, id12=id12, birth_yymmdd=birth, sex=sex,
-        expiry_yymmdd=expiry, nationality=l2[15:18], surname=surname.replace("<", " ").strip(),
-        given_names=given.replace("<", " ").strip(), checks=checks,
+        lines=(l1, l2, l3),
+        document_number=number,
+        id12=id12,
+        birth_yymmdd=birth,
+        sex=sex,
+        expiry_yymmdd=expiry,
+        nationality=l2[15:18],
+        surname=surname.replace("<", " ").strip(),
+        given_names=given.replace("<", " ").strip(),
+        checks=checks,
     )
 
 
@@ -354,8 +382,8 @@ def find_td1(texts: Sequence[str]) -> Td1Mrz | None:
     """The TD1 MRZ among a page's lines (three consecutive 30-character MRZ lines)."""
     compact = [t.replace(" ", "").upper() for t in texts]
     for i in range(len(compact) - 2):
-        if all(len(c) == TD1_LENGTH and "<" in c for c in compact[i:i + 3]):
-            parsed = parse_td1(compact[i:i + 3])
+        if all(len(c) == TD1_LENGTH and "<" in c for c in compact[i : i + 3]):
+            parsed = parse_td1(compact[i : i + 3])
             if parsed is not None:
                 return parsed
     return None
@@ -366,15 +394,19 @@ def find_td1(texts: Sequence[str]) -> Td1Mrz | None:
 
 def same_name(a: str, b: str, *, ignore_diacritics: bool) -> bool:
     """Names equal up to case and spacing; with `ignore_diacritics` (an MRZ) also up to tone marks."""
+
     def norm(s: str) -> str:
         s = nfc(s).replace("<", " ")
         s = fold(s) if ignore_diacritics else s.casefold()
         return " ".join(s.replace("đ", "d" if ignore_diacritics else "đ").split())
+
     return bool(a and b) and norm(a) == norm(b)
 
 
 def same_text(a: str, b: str) -> bool:
     """Free text (an address) equal up to case, spacing and punctuation; tone marks count."""
+
     def norm(s: str) -> str:
         return " ".join(re.sub(r"[,.;:\-/]", " ", nfc(s).casefold()).split())
+
     return bool(a and b) and norm(a) == norm(b)

@@ -41,7 +41,7 @@ class TermVocabulary:
                 i += 1
                 continue
             for n in range(min(self._longest, len(words) - i), 0, -1):
-                run = words[i:i + n]
+                run = words[i : i + n]
                 if any(w is None for w in run):
                     continue
                 terms = self._by_letters.get(tuple(_letters(w) for w in run))  # type: ignore[arg-type]

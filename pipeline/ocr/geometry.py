@@ -75,8 +75,9 @@ class LevelBox:
         return span_overlap(self.x0, self.x1, other.x0, other.x1)
 
 
-def rows(items: Iterable[Item], cy: Callable[[Item], float],
-         same_row: Callable[[list[Item], Item], bool]) -> list[list[Item]]:
+def rows(
+    items: Iterable[Item], cy: Callable[[Item], float], same_row: Callable[[list[Item], Item], bool]
+) -> list[list[Item]]:
     """Items top to bottom (by centre height `cy`), grouped into rows: each item joins the
     row above it when `same_row(row, item)` holds, else starts a new one."""
     out: list[list[Item]] = []

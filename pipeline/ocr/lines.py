@@ -49,12 +49,14 @@ def _expanded_quad(quad: np.ndarray, config: RecognizerConfig) -> tuple[np.ndarr
     u = (p1 - p0) / width
     v = (p3 - p0) / height
     mx, mt, mb = config.margin_x * height, config.margin_top * height, config.margin_bottom * height
-    grown = np.stack([
-        p0 - u * mx - v * mt,
-        p1 + u * mx - v * mt,
-        p2 + u * mx + v * mb,
-        p3 - u * mx + v * mb,
-    ]).astype(np.float32)
+    grown = np.stack(
+        [
+            p0 - u * mx - v * mt,
+            p1 + u * mx - v * mt,
+            p2 + u * mx + v * mb,
+            p3 - u * mx + v * mb,
+        ]
+    ).astype(np.float32)
     return grown, width + 2 * mx, height + mt + mb
 
 
@@ -261,8 +263,9 @@ class PageReader:
             (roomy.model_copy(update={"target_line_height": round(config.target_line_height * 5 / 6)}), True),
         )
 
-    def _recognize(self, grey: np.ndarray, quad: np.ndarray,
-                   neighbours: Sequence[np.ndarray] = ()) -> tuple[Recognition, LineCrop]:
+    def _recognize(
+        self, grey: np.ndarray, quad: np.ndarray, neighbours: Sequence[np.ndarray] = ()
+    ) -> tuple[Recognition, LineCrop]:
         """The line's reading and its crops (`LineCrop`: the default one, and the one read where another)."""
         # The default crop first; an unsure reading is tried again through other crops
         # (neighbours left in, more room above for stacked marks such as the tilde of a
@@ -288,8 +291,11 @@ class PageReader:
         # Every variant keeps the default side margins (a share of the line's height) and
         # scales both ways alike, so a word's place scales with the target height.
         ratio = self.config.target_line_height / best_height
-        default_crop = LineCrop(default, tuple((c, round(x0 * ratio), round(x1 * ratio)) for c, x0, x1 in rec.words),
-                                None if crop is default else LineCrop(crop, rec.words))
+        default_crop = LineCrop(
+            default,
+            tuple((c, round(x0 * ratio), round(x1 * ratio)) for c, x0, x1 in rec.words),
+            None if crop is default else LineCrop(crop, rec.words),
+        )
         if rec.confidence < _RETRY_BELOW:
             # Blurred, speckled or faint lines: read again through stronger denoising
             # and keep whichever reading the recognizer is most sure of, if it is
@@ -354,7 +360,7 @@ class PageReader:
         heights = [line_angle(q)[2] for q in quads]
         typical = float(np.median(heights)) if heights else 0.0
         for k, line in enumerate(lines):
-            rec, default_crop = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1:])
+            rec, default_crop = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1 :])
             if not _has_content(rec.text) or _scribble(rec, heights[k], typical):
                 continue
             recognized.append((line.quad, rec, default_crop))

@@ -58,8 +58,9 @@ def _gutters(idx: list[int], boxes: list[LevelBox], min_gutter: float) -> list[t
     return [(a[1], b[0]) for a, b in zip(spans, spans[1:], strict=False) if b[0] - a[1] >= min_gutter]
 
 
-def _common(gutters_a: list[tuple[float, float]], gutters_b: list[tuple[float, float]],
-            min_gutter: float) -> list[tuple[float, float]]:
+def _common(
+    gutters_a: list[tuple[float, float]], gutters_b: list[tuple[float, float]], min_gutter: float
+) -> list[tuple[float, float]]:
     """Gutters shared by two bands (intersections still wide enough)."""
     out = []
     for a0, a1 in gutters_a:

@@ -71,8 +71,11 @@ def value_starts(page: PageText, review_threshold: float) -> dict[int, int]:
         for i in own:
             start = _start_in(page.lines[i], f) if i == own[0] else 0
             starts[i] = min(start, starts.get(i, start))
-    return {i: s for i, s in sorted(starts.items())
-            if page.lines[i].confidence >= review_threshold and not looks_like_mrz(page.lines[i].text)}
+    return {
+        i: s
+        for i, s in sorted(starts.items())
+        if page.lines[i].confidence >= review_threshold and not looks_like_mrz(page.lines[i].text)
+    }
 
 
 def value_crop(line: LineCrop, start: int) -> tuple[np.ndarray, int]:
@@ -105,8 +108,9 @@ def _as_read_by(page: PageText, reading: str) -> PageText:
     return replace(page, lines=lines)
 
 
-def second_fields(kind: DocumentKind, pages: list[PageText], review_threshold: float,
-                  reading: str = "second") -> dict[str, Field]:
+def second_fields(
+    kind: DocumentKind, pages: list[PageText], review_threshold: float, reading: str = "second"
+) -> dict[str, Field]:
     """The document's fields as the second recognizer (`reading="third"`: the third) read
     them: only values whose every line was read again (a line read once would only agree
     with itself); for the third, values it read at least a line of."""
@@ -136,8 +140,11 @@ def value_confidence(value: str, readings: list[Rereading]) -> float:
             return reading.confidence  # no per-character figures: the line's
         start = max(reading.text.find(value[:12]), 0) if k == 0 else 0
         end = start + len(value) if len(readings) == 1 and reading.text.find(value) >= 0 else len(reading.text)
-        chars.extend(c for ch, c in zip(reading.text[start:end], reading.char_confidences[start:end], strict=True)
-                     if not ch.isspace())
+        chars.extend(
+            c
+            for ch, c in zip(reading.text[start:end], reading.char_confidences[start:end], strict=True)
+            if not ch.isspace()
+        )
     return min(chars, default=0.0)
 
 

@@ -58,8 +58,9 @@ def _usable_as_is(original: bytes, file_type: FileType) -> bool:
         return im.mode in ("RGB", "L", "1", "P", "RGBA")
 
 
-def searchable_pdf(original: bytes, info: FileInfo, pages: list[PageText], config: ReadingConfig,
-                   title: str | None = None) -> bytes:
+def searchable_pdf(
+    original: bytes, info: FileInfo, pages: list[PageText], config: ReadingConfig, title: str | None = None
+) -> bytes:
     """One component's searchable PDF, with the OCR text of `pages` laid invisibly over the images.
     `info` is the file's preflight result, kept from its upload (the file is not checked again)."""
     pages = sorted(pages, key=lambda p: p.index)
@@ -96,7 +97,7 @@ def page_jpeg(original: bytes, info: FileInfo, index: int, config: ReadingConfig
         x0, y0, x1, y1 = crop
         margin = max(8, (y1 - y0) // 2)
         h, w = image.shape[:2]
-        image = image[max(0, y0 - margin):min(h, y1 + margin), max(0, x0 - margin):min(w, x1 + margin)]
+        image = image[max(0, y0 - margin) : min(h, y1 + margin), max(0, x0 - margin) : min(w, x1 + margin)]
     return _jpeg(image)
 
 

@@ -58,16 +58,24 @@ class FileInfo:
 
     def to_dict(self) -> dict[str, str | int]:
         """JSON-safe form, as stored with the file (`components.file_info`) and passed in page jobs."""
-        return {"file_type": str(self.file_type), "page_count": self.page_count, "size_bytes": self.size_bytes,
-                "sha256": self.sha256}
+        return {
+            "file_type": str(self.file_type),
+            "page_count": self.page_count,
+            "size_bytes": self.size_bytes,
+            "sha256": self.sha256,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> FileInfo:
         """The inverse of `to_dict`; raises ValueError (or KeyError) on anything else."""
         file_type, page_count, size_bytes = data["file_type"], data["page_count"], data["size_bytes"]
         sha256 = data["sha256"]
-        if not (isinstance(file_type, str) and isinstance(page_count, int) and isinstance(size_bytes, int)
-                and isinstance(sha256, str)):
+        if not (
+            isinstance(file_type, str)
+            and isinstance(page_count, int)
+            and isinstance(size_bytes, int)
+            and isinstance(sha256, str)
+        ):
             raise ValueError(f"not a stored FileInfo: {dict(data)!r}")
         return cls(FileType(file_type), page_count, size_bytes, sha256)
 
@@ -116,8 +124,10 @@ _LOOKALIKES: list[tuple[Callable[[bytes], bool], str]] = [
     (lambda d: d.startswith((b"GIF87a", b"GIF89a")), "ảnh GIF"),
     (lambda d: d.startswith(b"BM"), "ảnh BMP"),
     (lambda d: d[:4] == b"RIFF" and d[8:12] == b"WEBP", "ảnh WEBP"),
-    (lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"hevc"),
-     "ảnh HEIC (iPhone)"),
+    (
+        lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"hevc"),
+        "ảnh HEIC (iPhone)",
+    ),
     (lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"avif", b"avis"), "ảnh AVIF"),
     (lambda d: d[4:8] == b"ftyp", "tệp video/âm thanh"),
     (lambda d: d.startswith((b"\x00\x00\x00\x0cjP  ", b"\xff\x4f\xff\x51")), "ảnh JPEG 2000"),
@@ -201,9 +211,7 @@ def pdf_pixels(points: float, dpi: int) -> int:
 # --- the check -------------------------------------------------------------------------
 
 
-def preflight(
-    data: bytes, filename: str | None, limits: InputLimits, *, pdf_dpi: int = DEFAULT_PDF_DPI
-) -> FileInfo:
+def preflight(data: bytes, filename: str | None, limits: InputLimits, *, pdf_dpi: int = DEFAULT_PDF_DPI) -> FileInfo:
     """Check `data` against `limits`; raise `InputRefused` with a stable code if unreadable.
 
     `filename` (optional) is only used to catch a mislabelled extension.
@@ -351,9 +359,7 @@ def _verify_tiff_extents(data: bytes, frames: int) -> None:
                 found = True
                 offsets = offsets if isinstance(offsets, tuple) else (offsets,)
                 counts = counts if isinstance(counts, tuple) else (counts,)
-                if len(offsets) != len(counts) or any(
-                    o + c > len(data) for o, c in zip(offsets, counts, strict=True)
-                ):
+                if len(offsets) != len(counts) or any(o + c > len(data) for o, c in zip(offsets, counts, strict=True)):
                     _refuse(ErrorCode.CORRUPT_FILE, f"TIFF trang {index + 1} bị cắt cụt")
             if not found:
                 _refuse(ErrorCode.CORRUPT_FILE, f"TIFF trang {index + 1} không có dữ liệu ảnh")

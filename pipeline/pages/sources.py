@@ -390,10 +390,11 @@ _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 # Latin-1 letters and signs that Vietnamese never uses but that TCVN3 (.VnTime) and VNI
 # fonts produce when their glyphs are read as Latin-1: "Céng hßa x· héi", "COÄNG HOØA".
 _LEGACY_VN = re.compile(
-    "[" + "".join(
-        re.escape(chr(c)) for c in range(0xA1, 0x100)
-        if chr(c) not in ACCENTED_LETTERS and chr(c) not in "°«»©®±§×÷¼½¾"
-    ) + "]"
+    "["
+    + "".join(
+        re.escape(chr(c)) for c in range(0xA1, 0x100) if chr(c) not in ACCENTED_LETTERS and chr(c) not in "°«»©®±§×÷¼½¾"
+    )
+    + "]"
 )
 
 

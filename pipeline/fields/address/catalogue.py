@@ -101,9 +101,7 @@ class Catalogue:
         )
 
         districts_by_province, district_aliases = self._read_districts(data)
-        self.district_index = {
-            p: NameIndex(districts_by_province[p], district_aliases[p]) for p in self.old_provinces
-        }
+        self.district_index = {p: NameIndex(districts_by_province[p], district_aliases[p]) for p in self.old_provinces}
         self.all_district_index = NameIndex(
             list(self.districts.values()), [x for xs in district_aliases.values() for x in xs]
         )
@@ -147,9 +145,7 @@ class Catalogue:
             aliases[pcode].append((entry, extra))
         return entries, aliases
 
-    def _read_districts(
-        self, data: dict[str, Any]
-    ) -> tuple[dict[str, list[CatalogueEntry]], dict[str, list[Aliases]]]:
+    def _read_districts(self, data: dict[str, Any]) -> tuple[dict[str, list[CatalogueEntry]], dict[str, list[Aliases]]]:
         """The old districts, by old province; a group name ("Kỳ Anh": a huyện and a thị xã)
         is an alias of each of its members."""
         entries: dict[str, list[CatalogueEntry]] = {code: [] for code in self.old_provinces}
@@ -164,9 +160,7 @@ class Catalogue:
                 aliases[pcode].append((self.districts[member], keys))
         return entries, aliases
 
-    def _read_old_wards(
-        self, data: dict[str, Any]
-    ) -> tuple[dict[str, list[CatalogueEntry]], dict[str, list[Aliases]]]:
+    def _read_old_wards(self, data: dict[str, Any]) -> tuple[dict[str, list[CatalogueEntry]], dict[str, list[Aliases]]]:
         """The old wards, by old district."""
         entries: dict[str, list[CatalogueEntry]] = {code: [] for code in self.districts}
         aliases: dict[str, list[Aliases]] = {code: [] for code in self.districts}

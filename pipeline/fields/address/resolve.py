@@ -146,7 +146,12 @@ def _district_targets(cat: Catalogue, districts: list[CatalogueEntry]) -> tuple[
 
 
 def _interpret(
-    cat: Catalogue, toks: list[Token], end: int, old_codes: list[str], new_codes: list[str], place: bool,
+    cat: Catalogue,
+    toks: list[Token],
+    end: int,
+    old_codes: list[str],
+    new_codes: list[str],
+    place: bool,
     notes: list[str],
 ) -> _Outcome | None:
     """Resolve what is left of the province (ending at `end`), best interpretation first:
@@ -160,8 +165,14 @@ def _interpret(
 
 
 def _interpret_pass(
-    cat: Catalogue, toks: list[Token], end: int, old_codes: list[str], new_codes: list[str], place: bool,
-    notes: list[str], tolerant: bool,
+    cat: Catalogue,
+    toks: list[Token],
+    end: int,
+    old_codes: list[str],
+    new_codes: list[str],
+    place: bool,
+    notes: list[str],
+    tolerant: bool,
 ) -> _Outcome | None:
     new_match = _first_found(toks, end, [cat.new_ward_index[c] for c in new_codes], WARD_KINDS, place, tolerant)
     district_only: NameMatch | None = None
@@ -198,7 +209,12 @@ def _first_found(
 
 
 def _in_old_district(
-    cat: Catalogue, toks: list[Token], d: NameMatch, province_code: str, new_codes: list[str], place: bool,
+    cat: Catalogue,
+    toks: list[Token],
+    d: NameMatch,
+    province_code: str,
+    new_codes: list[str],
+    place: bool,
     notes: list[str],
 ) -> _Outcome | None:
     """What is left of old district `d`: an old ward of it, a 2025 ward that took land from it,
@@ -290,7 +306,7 @@ def _before_country(toks: list[Token]) -> int:
 
 
 def _before_unknown_province(toks: list[Token], end: int, notes: list[str]) -> int:
-    """"tỉnh Hà Tây": a province unknown before and after 2025 is set aside; the district may
+    """ "tỉnh Hà Tây": a province unknown before and after 2025 is set aside; the district may
     tell. Where the rest ends."""
     lo = segment_start(toks, end) if end else 0
     prefix = type_before(toks, lo + 1, lo) if end - lo >= 2 else None

@@ -31,12 +31,13 @@ _LETTER_TYPES = {"p": PHUONG, "f": PHUONG, "q": QUAN, "h": HUYEN, "x": XA, "t": 
 TYPE_WORD_KEYS = {PROVINCE_KINDS: ("tinh", "thanhpho"), DISTRICT_KINDS: ("quan", "huyen", "thixa", "thanhpho"),
                   WARD_KINDS: ("phuong", "thitran", "dackhu")}  # fmt: skip
 COUNTRY_KEYS = frozenset({"vietnam", "vn", "vnm"})
-_TYPE_PREFIX = re.compile(r"^(?:thành phố|tp\.?|thị xã|tx\.?|thị trấn|tt\.?|đặc khu|tỉnh|quận|huyện|phường|xã)\s+",
-                          re.IGNORECASE)
+_TYPE_PREFIX = re.compile(
+    r"^(?:thành phố|tp\.?|thị xã|tx\.?|thị trấn|tt\.?|đặc khu|tỉnh|quận|huyện|phường|xã)\s+", re.IGNORECASE
+)
 
 
 def split_unit_type(name: str) -> tuple[str, str]:
-    """"Phường Kim Liên" -> ("phuong", "Kim Liên")."""
+    """ "Phường Kim Liên" -> ("phuong", "Kim Liên")."""
     for prefix, kind in _NAME_TYPES:
         if name.startswith(prefix):
             return kind, name[len(prefix) :].strip()
@@ -95,7 +96,7 @@ def _pieces(chunk: str) -> list[tuple[str, bool]]:
 
 
 def _dotted_initials_joined(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
-    """"T.P." -> "TP."; "T.X." -> "TX."; "T.T." -> "TT."."""
+    """ "T.P." -> "TP."; "T.X." -> "TX."; "T.T." -> "TT."."""
     merged: list[tuple[str, bool]] = []
     for piece, dotted in pieces:
         if (

@@ -28,7 +28,7 @@ def _is_quyet_dinh_title(title: PlacedLine | None) -> bool:
 
 
 def official_subtype(pages: list[PageText]) -> str | None:
-    """"quyet_dinh" (the title QUYẾT ĐỊNH or a QĐ symbol), "cong_van" (a "V/v" subject or a
+    """ "quyet_dinh" (the title QUYẾT ĐỊNH or a QĐ symbol), "cong_van" (a "V/v" subject or a
     symbol without a type part), or None (neither, or another type such as a thông báo)."""
     return _subtype(place_pages(pages))
 
@@ -59,14 +59,14 @@ def _symbol_status(symbol: Found, subtype: str | None, title: PlacedLine | None)
     if subtype == "quyet_dinh":
         # Two sources: the title QUYẾT ĐỊNH and the symbol's type part QĐ.
         return FieldStatus.OK if doc_type == "QĐ" and _is_quyet_dinh_title(title) else FieldStatus.NEEDS_REVIEW
-    if title is not None and (doc_type is None
-                              or fold(DOC_TYPE_ABBREVIATIONS[doc_type]) != title.folded.rstrip(" :.")):
+    if title is not None and (doc_type is None or fold(DOC_TYPE_ABBREVIATIONS[doc_type]) != title.folded.rstrip(" :.")):
         return FieldStatus.NEEDS_REVIEW  # a titled document whose symbol names another type
     return FieldStatus.OK
 
 
-def _issue_date_field(placed: list[PlacedPage], number: PlacedLine | None, today: date,
-                      review_threshold: float) -> Field | None:
+def _issue_date_field(
+    placed: list[PlacedPage], number: PlacedLine | None, today: date, review_threshold: float
+) -> Field | None:
     dated = find_date(placed[0], number)
     if dated is None:
         return None
@@ -85,15 +85,17 @@ def _signer_fields(placed: list[PlacedPage], review_threshold: float) -> dict[st
     titles, name = find_signer(placed)
     if titles is not None:
         ok = title_pattern_ok([ln.text for ln in titles.lines])
-        fields["chuc_vu_nguoi_ky"] = to_field(titles, FieldStatus.OK if ok else FieldStatus.NEEDS_REVIEW,
-                                              review_threshold)
+        fields["chuc_vu_nguoi_ky"] = to_field(
+            titles, FieldStatus.OK if ok else FieldStatus.NEEDS_REVIEW, review_threshold
+        )
     if name is not None:  # free text: nothing to check it against
         fields["nguoi_ky"] = to_field(name, FieldStatus.NEEDS_REVIEW, review_threshold)
     return fields
 
 
-def extract_official_fields(pages: list[PageText], review_threshold: float,
-                            today: date | None = None) -> dict[str, Field]:
+def extract_official_fields(
+    pages: list[PageText], review_threshold: float, today: date | None = None
+) -> dict[str, Field]:
     """co_quan_ban_hanh, so_ky_hieu, ngay_ban_hanh, trich_yeu, nguoi_ky, chuc_vu_nguoi_ky
     (those found) of a công văn or quyết định; `today` bounds the issue date (default: today)."""
     today = today or date.today()
@@ -113,8 +115,9 @@ def extract_official_fields(pages: list[PageText], review_threshold: float,
     if body_lines:
         body = found(" ".join(clean(ln.text).rstrip(".") for ln in body_lines), body_lines)
         confirmed = sym is not None and confirm_body(body, sym[0].value, placed)
-        fields["co_quan_ban_hanh"] = to_field(body, FieldStatus.OK if confirmed else FieldStatus.NEEDS_REVIEW,
-                                              review_threshold)
+        fields["co_quan_ban_hanh"] = to_field(
+            body, FieldStatus.OK if confirmed else FieldStatus.NEEDS_REVIEW, review_threshold
+        )
 
     if (issued := _issue_date_field(placed, number, today, review_threshold)) is not None:
         fields["ngay_ban_hanh"] = issued

@@ -44,9 +44,18 @@ def issuer_lines(page: PlacedPage, number: PlacedLine | None) -> list[PlacedLine
 
         def column(ln: PlacedLine) -> bool:
             return ln.cx < page.x(0.45)
-    out = [ln for ln in page.lines
-           if top <= ln.cy <= bottom and column(ln) and ln.cx < page.x(0.5) and not is_national(ln)
-           and letters(ln.text) >= 2 and upper_share(ln.text) >= 0.6 and not SO_LABEL.match(fold_in_place(ln.text))]
+
+    out = [
+        ln
+        for ln in page.lines
+        if top <= ln.cy <= bottom
+        and column(ln)
+        and ln.cx < page.x(0.5)
+        and not is_national(ln)
+        and letters(ln.text) >= 2
+        and upper_share(ln.text) >= 0.6
+        and not SO_LABEL.match(fold_in_place(ln.text))
+    ]
     # The block's lines are stacked, never side by side: lines read at one level (a photo's
     # slope, a line split off the national header) go name before place.
     return in_rows(out, lambda ln: (starts_place(ln.text), ln.x0))
@@ -91,8 +100,12 @@ def _written_elsewhere(phrase: str, body: Found, pages: list[PlacedPage]) -> boo
     the body's own: "Ủy ban nhân dân phường Kim Liên đề nghị ...", "- Chủ tịch UBND phường Kim Liên;"."""
     wanted = f" {tone_key(phrase)} "
     used = {id(ln.line) for ln in body.lines}
-    return any(wanted in " " + tone_key(_PUNCT.sub(" ", ln.text)) + " "
-               for page in pages for ln in page.lines if id(ln.line) not in used)
+    return any(
+        wanted in " " + tone_key(_PUNCT.sub(" ", ln.text)) + " "
+        for page in pages
+        for ln in page.lines
+        if id(ln.line) not in used
+    )
 
 
 def confirm_body(body: Found, symbol: str, pages: list[PlacedPage]) -> bool:
@@ -111,7 +124,10 @@ def confirm_body(body: Found, symbol: str, pages: list[PlacedPage]) -> bool:
             return False  # a listed type misspelled, or another body's abbreviation
         if abbreviations[0] in PLACED_BODIES and not place:
             return False
-    elif not (len(type_words) >= 2 and _initials(type_words) in parts
-              and _written_elsewhere(" ".join(type_words), body, pages)):
+    elif not (
+        len(type_words) >= 2
+        and _initials(type_words) in parts
+        and _written_elsewhere(" ".join(type_words), body, pages)
+    ):
         return False
     return not place or _written_elsewhere(" ".join(place), body, pages)

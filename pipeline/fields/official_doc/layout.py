@@ -61,8 +61,16 @@ class PlacedLine(LevelBox):
         start += len(text) - len(text.lstrip())
         text = text.strip()
         end = start + len(text)
-        return PlacedLine(self.x0 + self.width * start / n, self.y0, self.x0 + self.width * end / n, self.y1,
-                          TextLine(text, self.sub_box(start, end), self.conf), self.page, self.turns, self.size)
+        return PlacedLine(
+            self.x0 + self.width * start / n,
+            self.y0,
+            self.x0 + self.width * end / n,
+            self.y1,
+            TextLine(text, self.sub_box(start, end), self.conf),
+            self.page,
+            self.turns,
+            self.size,
+        )
 
 
 @dataclass(slots=True)
@@ -120,8 +128,14 @@ def place_page(page: PageText) -> PlacedPage:
     text = [ln for ln in lines if letters(ln.text) >= 3] or lines
     if not text:
         return PlacedPage(page.index, [], 0.0, float(page.width), 0.0, float(page.height))
-    return PlacedPage(page.index, lines, min(ln.x0 for ln in text), max(ln.x1 for ln in text),
-                      min(ln.y0 for ln in text), max(ln.y1 for ln in text))
+    return PlacedPage(
+        page.index,
+        lines,
+        min(ln.x0 for ln in text),
+        max(ln.x1 for ln in text),
+        min(ln.y0 for ln in text),
+        max(ln.y1 for ln in text),
+    )
 
 
 def place_pages(pages: list[PageText]) -> list[PlacedPage]:

@@ -32,8 +32,10 @@ _SYMBOL = re.compile(r"\d(?:\s?\d)*\s*[/|\\⁄]\s*[A-Za-zĐđÐ0-9.]+(?:\s*[/|\\
 # "Số:" label, and flagged as repaired).
 _SYMBOL_LOST_SLASH = re.compile(r"(\d(?:\s?\d)*)\s*[Il%]?(?=[A-ZĐ]{2})([A-ZĐ0-9]+(?:\s*[\-–—]\s*[A-Za-zĐđ0-9.]+)*)")
 # "ngày 05 tháng 3 năm 2026" on folded text; the words as OCR bends them ("thúng").
-VN_DATE = re.compile(r"\bn?g[a-z]{1,3}\s*(\d(?:\s?\d)?)\s*t[a-z]{2,4}\s*(\d(?:\s?\d)?)"
-                     r"\s*n[a-z]{1,2}\s*(\d(?:\s?\d){3})")
+VN_DATE = re.compile(
+    r"\bn?g[a-z]{1,3}\s*(\d(?:\s?\d)?)\s*t[a-z]{2,4}\s*(\d(?:\s?\d)?)"
+    r"\s*n[a-z]{1,2}\s*(\d(?:\s?\d){3})"
+)
 # A date in figures as OCR may read it, stray spaces in its digit runs and all ("2 1/11/2024");
 # `parse_date` says which date it is, if its digits say one unambiguously.
 _NUMERIC_DATE = re.compile(r"(?<!\d)\d(?: ?\d)*\s*[/.\-]\s*\d(?: ?\d)*\s*[/.\-]\s*\d(?: ?\d){3}(?!\d)")
@@ -41,7 +43,7 @@ _BASIS_OPENINGS = ("can cu", "theo de nghi", "xet de nghi")  # folded
 
 
 def normalize_symbol(raw: str) -> str:
-    """"125 / QĐ - UBND" -> "125/QĐ-UBND": spaces round separators and inside the number go,
+    """ "125 / QĐ - UBND" -> "125/QĐ-UBND": spaces round separators and inside the number go,
     '|', '\\' or '⁄' read for the slash and long dashes become '/' and '-', Ð (eth) becomes Đ."""
     text = nfc(raw).replace("Ð", "Đ")
     text = re.sub(r"[|\\⁄]", "/", text)
@@ -72,7 +74,7 @@ def find_number(page: PlacedPage) -> tuple[Found, PlacedLine] | None:
         if match is None and label:
             match, repaired = _SYMBOL_LOST_SLASH.match(ln.text, start), True
         # Without its label, only a line that is the symbol alone (not "61/2018/NĐ-CP về ...").
-        if match is None or (not label and (len(ln.text[match.end():].strip()) > 2 or ln.cx > page.x(0.45))):
+        if match is None or (not label and (len(ln.text[match.end() :].strip()) > 2 or ln.cx > page.x(0.45))):
             continue
         rank = (0 if label else 1, ln.cy)
         if best is None or rank < best[0]:
@@ -83,7 +85,7 @@ def find_number(page: PlacedPage) -> tuple[Found, PlacedLine] | None:
     value = normalize_symbol(f"{match.group(1)}/{match.group(2)}" if repaired else match.group())
     # The left "Số:" line merged with the right "<place>, ngày ..." line: where the symbol
     # ends and the place begins is a guess ("VHXHTP. Hồ Chí Minh"), so it goes to review.
-    merged = re.search(r"\bngay\s*\d", fold(ln.text[match.end():])) is not None
+    merged = re.search(r"\bngay\s*\d", fold(ln.text[match.end() :])) is not None
     return Found(value, (ln,), ln.sub_box(match.start(), match.end()), repaired or merged), ln
 
 

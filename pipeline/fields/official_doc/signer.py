@@ -22,8 +22,9 @@ from pipeline.text import nfc
 # An authority prefix as read ("TM.", "TM,", "TM", "TM.ỦY"); the one-letter "Q." needs its dot.
 _LONG_PREFIXES = "|".join(p for p in AUTHORITY_PREFIXES if len(p) > 1)
 _SHORT_PREFIXES = "|".join(p for p in AUTHORITY_PREFIXES if len(p) == 1)
-_AUTH = re.compile(rf"^\s*({_LONG_PREFIXES})\s*(?:[.,:;]\s*|\s+)(?=\S)|^\s*({_SHORT_PREFIXES})\s*[.,]\s*(?=\S)",
-                   re.IGNORECASE)
+_AUTH = re.compile(
+    rf"^\s*({_LONG_PREFIXES})\s*(?:[.,:;]\s*|\s+)(?=\S)|^\s*({_SHORT_PREFIXES})\s*[.,]\s*(?=\S)", re.IGNORECASE
+)
 _AUTHORITY_LINE = re.compile(rf"^({'|'.join(AUTHORITY_PREFIXES)})\. (.+)$")  # as `normalize_title` writes it
 _NAME_WORD = re.compile(r"^[^\W\d_]+$")
 
@@ -34,7 +35,7 @@ def normalize_title(text: str) -> str:
     m = _AUTH.match(text)
     if m:
         prefix = (m.group(1) or m.group(2)).upper()
-        text = f"{prefix}. {text[m.end():].lstrip()}"
+        text = f"{prefix}. {text[m.end() :].lstrip()}"
     return text
 
 
@@ -94,20 +95,29 @@ def _title_block(page: PlacedPage) -> list[PlacedLine] | None:
     block = [max(right, key=lambda ln: ln.cy)]
 
     def title_part(ln: PlacedLine, ref: PlacedLine) -> bool:
-        return (ln not in block and ln.overlap_x(ref) > 0 and upper_share(ln.text) >= 0.7
-                and letters(ln.text) >= 2 and not _is_name(ln.text))
+        return (
+            ln not in block
+            and ln.overlap_x(ref) > 0
+            and upper_share(ln.text) >= 0.7
+            and letters(ln.text) >= 2
+            and not _is_name(ln.text)
+        )
 
     while True:  # up: the authority lines over the title
         top = block[0]
-        above = [ln for ln in page.lines
-                 if top.cy - 1.8 * top.h <= ln.cy < top.cy - 0.4 * top.h and title_part(ln, top)]
+        above = [
+            ln for ln in page.lines if top.cy - 1.8 * top.h <= ln.cy < top.cy - 0.4 * top.h and title_part(ln, top)
+        ]
         if not above:
             break
         block.insert(0, max(above, key=lambda ln: ln.cy))
     while True:  # down: a title that wrapped ("TRƯỞNG PHÒNG / QUẢN LÝ ĐÔ THỊ")
         bottom = block[-1]
-        below = [ln for ln in page.lines
-                 if bottom.cy + 0.4 * bottom.h < ln.cy <= bottom.cy + 1.5 * bottom.h and title_part(ln, bottom)]
+        below = [
+            ln
+            for ln in page.lines
+            if bottom.cy + 0.4 * bottom.h < ln.cy <= bottom.cy + 1.5 * bottom.h and title_part(ln, bottom)
+        ]
         if not below:
             break
         block.append(min(below, key=lambda ln: ln.cy))
@@ -118,8 +128,14 @@ def _signer_name(page: PlacedPage, block: list[PlacedLine]) -> Found | None:
     """The name that closes the block, under seal and signature."""
     x0, x1 = min(ln.x0 for ln in block), max(ln.x1 for ln in block)
     last = block[-1]
-    names = [ln for ln in page.lines if ln not in block and last.cy < ln.cy <= last.cy + 14 * last.h
-             and x0 - last.h <= ln.cx <= x1 + last.h and _is_name(ln.text)]
+    names = [
+        ln
+        for ln in page.lines
+        if ln not in block
+        and last.cy < ln.cy <= last.cy + 14 * last.h
+        and x0 - last.h <= ln.cx <= x1 + last.h
+        and _is_name(ln.text)
+    ]
     if not names:
         return None
     ln = max(names, key=lambda ln: ln.cy)

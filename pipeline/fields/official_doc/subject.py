@@ -35,9 +35,14 @@ def _follow(first: PlacedLine, page: PlacedPage, keep: Callable[[PlacedLine], bo
     out = [first]
     while True:
         last = out[-1]
-        below = [ln for ln in page.lines
-                 if ln not in out and last.cy + 0.4 * last.h < ln.cy <= last.cy + 1.7 * max(last.h, ln.h)
-                 and last.x0 - last.h <= ln.cx <= last.x1 + last.h and ln.overlap_x(last) > 0]
+        below = [
+            ln
+            for ln in page.lines
+            if ln not in out
+            and last.cy + 0.4 * last.h < ln.cy <= last.cy + 1.7 * max(last.h, ln.h)
+            and last.x0 - last.h <= ln.cx <= last.x1 + last.h
+            and ln.overlap_x(last) > 0
+        ]
         if not below:
             return out
         nxt = min(below, key=lambda ln: ln.cy)
@@ -75,11 +80,16 @@ def vv_subject(page: PlacedPage, number: PlacedLine | None) -> Found | None:
     first, m = opening
 
     def keep(nxt: PlacedLine) -> bool:
-        return (not nxt.folded.startswith("kinh gui") and not _LABEL_COLON.search(nxt.text) and not is_national(nxt)
-                and nxt.cx < page.x(0.5) and not VN_DATE.search(fold_in_place(nxt.text)))
+        return (
+            not nxt.folded.startswith("kinh gui")
+            and not _LABEL_COLON.search(nxt.text)
+            and not is_national(nxt)
+            and nxt.cx < page.x(0.5)
+            and not VN_DATE.search(fold_in_place(nxt.text))
+        )
 
     lines = _follow(first, page, keep)
-    text = " ".join([clean(first.text[m.end():])] + [clean(x.text) for x in lines[1:]])
+    text = " ".join([clean(first.text[m.end() :])] + [clean(x.text) for x in lines[1:]])
     return found("V/v " + text.rstrip(" ."), lines)
 
 
@@ -98,8 +108,11 @@ def title_line(page: PlacedPage, number: PlacedLine | None) -> PlacedLine | None
 def title_subject(page: PlacedPage, title: PlacedLine) -> Found | None:
     """The subject under a centred title: mixed-case lines down to the upper-case authority
     line ("CHỦ TỊCH ỦY BAN NHÂN DÂN ...") or the first "Căn cứ"."""
-    below = [ln for ln in page.lines
-             if title.cy + 0.4 * title.h < ln.cy <= title.cy + 2 * title.h and ln.overlap_x(title) > 0]
+    below = [
+        ln
+        for ln in page.lines
+        if title.cy + 0.4 * title.h < ln.cy <= title.cy + 2 * title.h and ln.overlap_x(title) > 0
+    ]
     if not below:
         return None
     first = min(below, key=lambda ln: ln.cy)
@@ -107,8 +120,11 @@ def title_subject(page: PlacedPage, title: PlacedLine) -> Found | None:
         return None
 
     def keep(nxt: PlacedLine) -> bool:
-        return (upper_share(nxt.text) < 0.7 and not nxt.folded.startswith(_BODY_OPENINGS)
-                and abs(nxt.cx - page.centre) < 0.15 * page.width)
+        return (
+            upper_share(nxt.text) < 0.7
+            and not nxt.folded.startswith(_BODY_OPENINGS)
+            and abs(nxt.cx - page.centre) < 0.15 * page.width
+        )
 
     lines = _follow(first, page, keep)
     return found(" ".join(clean(ln.text) for ln in lines).rstrip(" ."), lines)

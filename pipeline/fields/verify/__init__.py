@@ -30,5 +30,12 @@ from pipeline.fields.verify.inputs import PartInput, PlaceCatalogue, Thresholds
 from pipeline.fields.verify.part import GENERATIONS, verify_part, verify_parts
 from pipeline.fields.verify.places import misread_type_words
 
-__all__ = ["GENERATIONS", "PartInput", "PlaceCatalogue", "Thresholds", "misread_type_words", "verify_part",
-           "verify_parts"]
+__all__ = [
+    "GENERATIONS",
+    "PartInput",
+    "PlaceCatalogue",
+    "Thresholds",
+    "misread_type_words",
+    "verify_part",
+    "verify_parts",
+]

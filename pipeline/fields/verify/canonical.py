@@ -58,8 +58,11 @@ def shaped_date(name: str, f: Field) -> Field:
     if value_type(name) != ValueType.DATE:
         return f
     dated = date_value(f.value)
-    return f if dated is None or dated[0] == f.value else flag(replace(f, value=dated[0]), f.status, f.reason,
-                                                              read_value=f.value)
+    return (
+        f
+        if dated is None or dated[0] == f.value
+        else flag(replace(f, value=dated[0]), f.status, f.reason, read_value=f.value)
+    )
 
 
 def canonical(name: str, f: Field, kind: DocumentKind) -> Field:

@@ -102,9 +102,11 @@ def dossier_identities(codes: list[CardCodes]) -> dict[str, Identity]:
 def holder_of(part: PartInput, codes: CardCodes, identities: dict[str, Identity]) -> Identity | None:
     """The card record this document is about: its own codes, else its printed number."""
     qr, mrz = codes.qr, codes.mrz
-    for candidate in (qr.values.get("so_dinh_danh") if qr and qr.valid else None,
-                      mrz.id12 if mrz and mrz.valid else None,
-                      part.fields["so_dinh_danh"].value if "so_dinh_danh" in part.fields else None):
+    for candidate in (
+        qr.values.get("so_dinh_danh") if qr and qr.valid else None,
+        mrz.id12 if mrz and mrz.valid else None,
+        part.fields["so_dinh_danh"].value if "so_dinh_danh" in part.fields else None,
+    ):
         if candidate and candidate in identities:
             return identities[candidate]
     return None
@@ -135,13 +137,18 @@ def mrz_place(pages: list[PageText]) -> tuple[Box, int] | None:
     for page in pages:
         rows = [ln for ln in page.lines if len(ln.text.replace(" ", "")) == 30 and "<" in ln.text]
         if rows:
-            return (min(r.box[0] for r in rows), min(r.box[1] for r in rows), max(r.box[2] for r in rows),
-                    max(r.box[3] for r in rows)), page.index
+            return (
+                min(r.box[0] for r in rows),
+                min(r.box[1] for r in rows),
+                max(r.box[2] for r in rows),
+                max(r.box[3] for r in rows),
+            ), page.index
     return None
 
 
-def code_only_fields(fields_of_kind: tuple[str, ...], part: PartInput, codes: CardCodes,
-                     decided: dict[str, Field]) -> dict[str, Field]:
+def code_only_fields(
+    fields_of_kind: tuple[str, ...], part: PartInput, codes: CardCodes, decided: dict[str, Field]
+) -> dict[str, Field]:
     """Fields the card's own codes carry that its print did not give (e.g. the back: number,
     birth, expiry from the MRZ), placed on the code they come from."""
     if not codes.identities:

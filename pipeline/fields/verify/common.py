@@ -15,7 +15,7 @@ _READINGS = frozenset({"ocr", "ocr2", "ocr3", "pdf_text", "rule"})
 
 
 def base_name(name: str) -> str:
-    """"ngay_sinh_2" -> "ngay_sinh": a repeated label's field is of the same kind."""
+    """ "ngay_sinh_2" -> "ngay_sinh": a repeated label's field is of the same kind."""
     return re.sub(r"_\d+$", "", name)
 
 
@@ -55,5 +55,6 @@ def touches_handwriting(f: Field, pages: dict[int, PageText]) -> bool:
     """A mark lies over part of the field (a wrapped value written on one of its lines), or the
     field over most of a mark."""
     page = pages.get(f.page)
-    return page is not None and any(max(overlap(f.box, r), overlap(r, f.box)) >= HANDWRITING_OVERLAP
-                                    for r in page.handwriting)
+    return page is not None and any(
+        max(overlap(f.box, r), overlap(r, f.box)) >= HANDWRITING_OVERLAP for r in page.handwriting
+    )

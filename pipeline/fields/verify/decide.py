@@ -60,8 +60,15 @@ def _unwritable_words(name: str, value: str) -> list[str]:
     return unwritable_spellings(value) if value_type(name) in (ValueType.TEXT, ValueType.NAME) else []
 
 
-def decide_read(name: str, f: Field, refs: list[tuple[str, str]], source: str, ctx: PartContext,
-                second: Field | None = None, third: Field | None = None) -> Field:
+def decide_read(
+    name: str,
+    f: Field,
+    refs: list[tuple[str, str]],
+    source: str,
+    ctx: PartContext,
+    second: Field | None = None,
+    third: Field | None = None,
+) -> Field:
     """Status of a value read from the page (`source`: "ocr" or "pdf_text"), given other
     sources' values for the same field (`refs`: the holder's card codes) and the second (and
     third) recognizer's reading of it."""
@@ -92,17 +99,20 @@ def _against_codes(name: str, f: Field, refs: list[tuple[str, str]], source: str
         value = f.value
         if f.status == FieldStatus.INVALID and "qr" in disagree:
             value = disagree["qr"]  # the code's value, not an impossible reading
-        return flag(replace(f, value=value, sources=(source, *disagree)), FieldStatus.NEEDS_REVIEW,
-                    ReviewReason.SOURCES_DISAGREE, **{f"{src}_value": v for src, v in disagree.items()},
-                    read_value=f.value)
+        return flag(
+            replace(f, value=value, sources=(source, *disagree)),
+            FieldStatus.NEEDS_REVIEW,
+            ReviewReason.SOURCES_DISAGREE,
+            **{f"{src}_value": v for src, v in disagree.items()},
+            read_value=f.value,
+        )
     confirmed = replace(f, sources=(source, *agree))
     if agree == ["mrz"] and base_name(name) == "ho_va_ten" and f.confidence < ctx.cfg.review_threshold:
         # The MRZ confirms the letters, not the tone marks, of a doubtful reading.
         return flag(confirmed, FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE)
     if source == "ocr" and "qr" not in agree and (unwritable := _unwritable_words(name, f.value)):
         # The MRZ has no marks, and the reader cannot write the one the word may have.
-        return flag(confirmed, FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE,
-                    reader_cannot_write=unwritable)
+        return flag(confirmed, FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE, reader_cannot_write=unwritable)
     if "qr" in agree and value_type(name) == ValueType.TEXT:
         # Free text agreed up to case and punctuation: the print's letters in the code's punctuation.
         confirmed = replace(confirmed, value=place_as_printed(f.value, dict(refs)["qr"]))
@@ -115,13 +125,22 @@ def _with_second_reading(name: str, f: Field, second: Field, third: Field | None
     if settles(name, f, second.value, ctx):
         return flag(replace(f, sources=("ocr", "rule")), FieldStatus.OK, None, ocr2_value=second.value)
     if (marked := _marks_settled(name, f.value, second.value, ctx)) is not None:
-        return flag(replace(f, value=marked, sources=("ocr", "ocr2", "rule")), FieldStatus.OK, None,
-                    **({"ocr2_value": second.value} if marked == f.value else {"read_value": f.value}))
+        return flag(
+            replace(f, value=marked, sources=("ocr", "ocr2", "rule")),
+            FieldStatus.OK,
+            None,
+            **({"ocr2_value": second.value} if marked == f.value else {"read_value": f.value}),
+        )
     if (sided := _third_sides(name, f, second, third, ctx)) is not None:
         return sided
     # Two readers that differ: one of them misread, even a value whose format is fine.
-    return flag(replace(f, sources=("ocr", "ocr2")), FieldStatus.NEEDS_REVIEW, ReviewReason.SOURCES_DISAGREE,
-                ocr2_value=second.value, read_value=f.value)
+    return flag(
+        replace(f, sources=("ocr", "ocr2")),
+        FieldStatus.NEEDS_REVIEW,
+        ReviewReason.SOURCES_DISAGREE,
+        ocr2_value=second.value,
+        read_value=f.value,
+    )
 
 
 def _read_alike_twice(name: str, f: Field, second: Field, ctx: PartContext) -> Field:
@@ -136,8 +155,13 @@ def _read_alike_twice(name: str, f: Field, second: Field, ctx: PartContext) -> F
     if unwritable:
         # The first reader cannot write the mark the word may have ("THUY" for "THUỴ"), and the
         # second misses the same small mark: their agreement there is no evidence.
-        return flag(both, FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE, ocr2_confidence=sure,
-                    reader_cannot_write=unwritable)
+        return flag(
+            both,
+            FieldStatus.NEEDS_REVIEW,
+            ReviewReason.LOW_CONFIDENCE,
+            ocr2_confidence=sure,
+            reader_cannot_write=unwritable,
+        )
     # Alike, but the second reader doubted a letter: the spot where both may slip the same way
     # (a small stacked mark, as on a photographed capital Ễ).
     return flag(both, FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE, ocr2_confidence=sure)
@@ -168,7 +192,11 @@ def _third_sides(name: str, f: Field, second: Field, third: Field | None, ctx: P
     if case_flipped(third.value) or _unwritable_words(name, third.value):
         return None
     if read_alike(name, third.value, second.value) and second.confidence >= cfg.second_threshold:
-        return flag(replace(f, value=third.value, confidence=min(third.confidence, f.confidence),
-                            sources=("ocr2", "ocr3")), FieldStatus.OK, None,
-                    read_value=f.value, ocr2_confidence=round(second.confidence, 3))
+        return flag(
+            replace(f, value=third.value, confidence=min(third.confidence, f.confidence), sources=("ocr2", "ocr3")),
+            FieldStatus.OK,
+            None,
+            read_value=f.value,
+            ocr2_confidence=round(second.confidence, 3),
+        )
     return None

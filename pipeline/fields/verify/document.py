@@ -36,12 +36,18 @@ def date_in_words(out: dict[str, Field], cfg: Thresholds) -> None:
         return
     if format_date(said) != digits.value:
         for name, f in (("ngay_sinh", digits), ("ngay_sinh_bang_chu", words)):
-            out[name] = flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.SOURCES_DISAGREE,
-                             in_words=format_date(said), in_figures=digits.value)
+            out[name] = flag(
+                f,
+                FieldStatus.NEEDS_REVIEW,
+                ReviewReason.SOURCES_DISAGREE,
+                in_words=format_date(said),
+                in_figures=digits.value,
+            )
     elif min(digits.confidence, words.confidence) >= cfg.review_threshold:
         out["ngay_sinh"] = flag(replace(digits, sources=(*digits.sources[:1], "in_words")), FieldStatus.OK, None)
-        out["ngay_sinh_bang_chu"] = flag(replace(words, sources=(*words.sources[:1], "in_figures")),
-                                         FieldStatus.OK, None)
+        out["ngay_sinh_bang_chu"] = flag(
+            replace(words, sources=(*words.sources[:1], "in_figures")), FieldStatus.OK, None
+        )
 
 
 def _doubt_unconfirmed(out: dict[str, Field], names: tuple[str, ...], problems: list[str]) -> None:

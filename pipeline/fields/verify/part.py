@@ -31,15 +31,23 @@ from pipeline.fields.verify.inputs import PartInput, PlaceCatalogue, Thresholds
 from pipeline.fields.verify.rules import PartContext, finished
 
 GENERATIONS: dict[DocumentKind, CardGeneration] = {
-    DocumentKind.CCCD_FRONT: CHIP_CCCD, DocumentKind.CCCD_BACK: CHIP_CCCD,
-    DocumentKind.CAN_CUOC_FRONT: CAN_CUOC, DocumentKind.CAN_CUOC_BACK: CAN_CUOC,
+    DocumentKind.CCCD_FRONT: CHIP_CCCD,
+    DocumentKind.CCCD_BACK: CHIP_CCCD,
+    DocumentKind.CAN_CUOC_FRONT: CAN_CUOC,
+    DocumentKind.CAN_CUOC_BACK: CAN_CUOC,
     DocumentKind.CMND_FRONT: CMND,
 }
 
 
-def verify_parts(parts: list[PartInput], *, review_threshold: float, ok_threshold: float,
-                 today: date | None = None, places: PlaceCatalogue | None = None,
-                 second_threshold: float = 0.5) -> list[dict[str, Field]]:
+def verify_parts(
+    parts: list[PartInput],
+    *,
+    review_threshold: float,
+    ok_threshold: float,
+    today: date | None = None,
+    places: PlaceCatalogue | None = None,
+    second_threshold: float = 0.5,
+) -> list[dict[str, Field]]:
     """Final fields of every document of a dossier, in the order given."""
     cfg = Thresholds(review_threshold, ok_threshold, today or date.today(), second_threshold)
     codes = [codes_of(part) for part in parts]
@@ -52,8 +60,9 @@ def _reading_order(fields: dict[str, Field]) -> list[str]:
     return sorted(fields, key=lambda n: (n != "so_dinh_danh", n != "ngay_sinh", n == "co_gia_tri_den"))
 
 
-def verify_part(part: PartInput, codes: CardCodes, identities: dict[str, Identity], cfg: Thresholds,
-                places: PlaceCatalogue | None) -> dict[str, Field]:
+def verify_part(
+    part: PartInput, codes: CardCodes, identities: dict[str, Identity], cfg: Thresholds, places: PlaceCatalogue | None
+) -> dict[str, Field]:
     """The final fields of one document, in the order read (fields only its codes carry after)."""
     pages = {p.index: p for p in part.pages}
     kind_rule = RULES_BY_KIND.get(part.kind)
@@ -64,8 +73,7 @@ def verify_part(part: PartInput, codes: CardCodes, identities: dict[str, Identit
     for name in _reading_order(read):
         f = read[name]
         refs = holder_values(holder, name, on_card=part.kind in GENERATIONS)
-        out[name] = decide_read(name, f, refs, text_source(f, pages), ctx, part.second.get(name),
-                                part.third.get(name))
+        out[name] = decide_read(name, f, refs, text_source(f, pages), ctx, part.second.get(name), part.third.get(name))
     if kind_rule is not None:
         out.update(code_only_fields(kind_rule.fields, part, codes, out))
     for name in out:

@@ -18,11 +18,11 @@ from pipeline.text import fold
 
 
 def addressee_unit(text: str) -> str | None:
-    """"Ủy ban nhân dân phường Ba Đình" -> "phường Ba Đình": the unit after a known body."""
+    """ "Ủy ban nhân dân phường Ba Đình" -> "phường Ba Đình": the unit after a known body."""
     folded = text.casefold()
     for body in ADDRESSEE_BODIES:
         if folded.startswith(body.casefold() + " "):
-            return text[len(body):].strip()
+            return text[len(body) :].strip()
     return None
 
 
@@ -67,8 +67,10 @@ def with_unit(f: Field, resolve_address: Callable[[str], Any]) -> Field:
     if res.ward is not None:
         unit.update(ward=res.ward.name, ward_code=res.ward.code)
     if res.province is not None:
-        unit.update(province=res.province.name if res.ward is None else res.ward.province_name,
-                    province_code=res.province.code if res.ward is None else res.ward.province_code)
+        unit.update(
+            province=res.province.name if res.ward is None else res.ward.province_name,
+            province_code=res.province.code if res.ward is None else res.ward.province_code,
+        )
     if res.candidates:
         unit["candidates"] = [{"ward": c.name, "ward_code": c.code} for c in res.candidates]
     f = flag(f, f.status, f.reason, unit=unit)
@@ -91,13 +93,17 @@ def checked_address(f: Field, places: PlaceCatalogue | None) -> Field:
         # Read right, perhaps, but stopping short of its province: cut at a wrap, or incomplete.
         return flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.MAY_CONTINUE, no_province=True)
     if words := misread_type_words(f.value):
-        return flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.RULE_FAILED,
-                    rule=[f"not a unit type as written: {w}" for w in words])
+        return flag(
+            f,
+            FieldStatus.NEEDS_REVIEW,
+            ReviewReason.RULE_FAILED,
+            rule=[f"not a unit type as written: {w}" for w in words],
+        )
     return f
 
 
 def checked_addressee(f: Field, places: PlaceCatalogue | None) -> Field:
-    """"..., thành phố Hà": a province named short of its name was cut (at a wrap, a page edge)."""
+    """ "..., thành phố Hà": a province named short of its name was cut (at a wrap, a page edge)."""
     if places is None or f.status != FieldStatus.OK or confirmed(f):
         return f
     last = f.value.rsplit(",", 1)[-1].strip().casefold()

@@ -22,10 +22,31 @@ TESSERACT_CANNOT_WRITE: dict[str, str] = {"ỵ": "y", "Ỵ": "Y"}
 # placement: "thuỵ" beside "thụy"). A reading with the bare letter in their place ("THUY") may be
 # either; other syllables with the bare letter may not ("HUY", "DUY", "NGUYỄN": no word is
 # written "huỵ"), so their readings stand as any other.
-SYLLABLES_WITH_UNWRITABLE_LETTERS = frozenset({
-    "kỵ", "lỵ", "mỵ", "tỵ", "quỵ", "quỵt", "quỵch", "luỵ", "tuỵ", "nguỵ", "truỵ", "thuỵ", "nhuỵ", "khuỵ",
-    "khuỵu", "huỵch", "uỵch", "phuỵch", "thuỵch", "suỵt", "xuỵt",
-})
+SYLLABLES_WITH_UNWRITABLE_LETTERS = frozenset(
+    {
+        "kỵ",
+        "lỵ",
+        "mỵ",
+        "tỵ",
+        "quỵ",
+        "quỵt",
+        "quỵch",
+        "luỵ",
+        "tuỵ",
+        "nguỵ",
+        "truỵ",
+        "thuỵ",
+        "nhuỵ",
+        "khuỵ",
+        "khuỵu",
+        "huỵch",
+        "uỵch",
+        "phuỵch",
+        "thuỵch",
+        "suỵt",
+        "xuỵt",
+    }
+)
 
 _UNWRITTEN = str.maketrans(TESSERACT_CANNOT_WRITE)
 # The syllable as those readers write it -> as it may be printed.

@@ -143,8 +143,9 @@ FIELD_RULES: dict[str, FieldRule] = {
     "dan_toc": FieldRule(spelling=_ethnic_group, on_read=_ethnic_group, stands_against=_outside(_ethnic_group)),
     "dac_diem_nhan_dang": FieldRule(spelling=_mark_terms),
     "kinh_gui": FieldRule(on_read=_catalogued_addressee, finish=_addressee),
-    "gioi_tinh": FieldRule(on_sure_read=_sex_of_the_number,
-                           stands_against=lambda other, ctx: other not in GENDER_VALUES),
+    "gioi_tinh": FieldRule(
+        on_sure_read=_sex_of_the_number, stands_against=lambda other, ctx: other not in GENDER_VALUES
+    ),
     "co_gia_tri_den": FieldRule(on_sure_read=_milestone_expiry, stands_against=_on_a_card),
     **{name: _PLACE for name in ADDRESS_FIELDS},
 }

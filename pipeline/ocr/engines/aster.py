@@ -93,8 +93,7 @@ class AsterRecognizer:
         """Text and each character's probability (greedy CTC path)."""
         h, w = grey.shape
         width = min(MAX_INPUT_WIDTH, max(INPUT_HEIGHT, round(w * INPUT_HEIGHT / h)) + 3) // 4 * 4
-        rgb = cv2.cvtColor(cv2.resize(grey, (width, INPUT_HEIGHT), interpolation=cv2.INTER_LINEAR),
-                           cv2.COLOR_GRAY2RGB)
+        rgb = cv2.cvtColor(cv2.resize(grey, (width, INPUT_HEIGHT), interpolation=cv2.INTER_LINEAR), cv2.COLOR_GRAY2RGB)
         tensor = ((rgb.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[np.newaxis]
         scores = self._session.run(None, {self._input: tensor})[0][:, 0, :]  # (time, classes)
         probs = np.exp(scores - scores.max(axis=1, keepdims=True))
@@ -119,7 +118,7 @@ class AsterRecognizer:
         for piece in pieces:
             words, conf = self._read_piece(piece)
             lead = len(words) - len(words.lstrip())
-            words, conf = words.strip(), conf[lead:lead + len(words.strip())]
+            words, conf = words.strip(), conf[lead : lead + len(words.strip())]
             if text and words:  # the pieces were cut at a word gap
                 text, confidences = text + " ", [*confidences, 1.0]
             text, confidences = text + words, confidences + conf

@@ -34,8 +34,10 @@ def find_tessdata(config: RecognizerConfig) -> Path:
     for path in candidates:
         if path and (Path(path) / f"{config.language}.traineddata").exists():
             return Path(path)
-    raise InputRefused(ErrorCode.MODEL_INVALID, f"{config.language}.traineddata not found "
-                       "(apt: tesseract-ocr-vie, tesseract-ocr-script-viet)")
+    raise InputRefused(
+        ErrorCode.MODEL_INVALID,
+        f"{config.language}.traineddata not found (apt: tesseract-ocr-vie, tesseract-ocr-script-viet)",
+    )
 
 
 class TesseractRecognizer:

@@ -29,9 +29,7 @@ class HandwritingMark:
     line_index: int | None  # index into `lines` when the region belongs to an OCR'd line, else None
 
 
-
-def find_handwriting(image: np.ndarray, lines: Sequence[TextLine],
-                     skew_degrees: float = 0.0) -> list[HandwritingMark]:
+def find_handwriting(image: np.ndarray, lines: Sequence[TextLine], skew_degrees: float = 0.0) -> list[HandwritingMark]:
     """Regions of `image` that look handwritten; the method is in the package docstring.
 
     `skew_degrees`: the text's tilt (clockwise, as `pipeline.ocr.preprocess.estimate_skew` gives it).
@@ -82,20 +80,25 @@ def _find(arr: np.ndarray, lines: Sequence[TextLine]) -> list[HandwritingMark]:
     cand, best = assign_to_lines(ink, lines)
     order = np.argsort(best, kind="stable")
     cut = np.searchsorted(best[order], np.arange(-1, len(lines) + 1))
-    groups = [cand[order[cut[i + 1]:cut[i + 2]]] for i in range(len(lines))]
+    groups = [cand[order[cut[i + 1] : cut[i + 2]]] for i in range(len(lines))]
     skew = text_slope(ink, groups)
     measure_copies(ink, cand)
     found: list[tuple[Box, float, int | None]] = []
     for i, (ln, comps) in enumerate(zip(lines, groups, strict=True)):
         if len(comps):
             found += handwritten_runs(ink, comps, (ln.box[3] - ln.box[1]) / ink.f, skew, i)
-    free = cand[order[cut[0]:cut[1]]]
+    free = cand[order[cut[0] : cut[1]]]
     h = ink.y1[free] - ink.y0[free]
     w = ink.x1[free] - ink.x0[free]
     sw = 2 * ink.area[free] / np.maximum(ink.perim[free], 1)
     # Outside the lines only stroke-like ink of text size: not photos, emblems, QR codes, specks.
-    keep = ((h >= 0.25 * ink.lh) & (h <= 6 * ink.lh) & (w <= 25 * ink.lh) & (sw <= 0.25 * ink.lh)
-            & (ink.strong[free] >= 0.25))
+    keep = (
+        (h >= 0.25 * ink.lh)
+        & (h <= 6 * ink.lh)
+        & (w <= 25 * ink.lh)
+        & (sw <= 0.25 * ink.lh)
+        & (ink.strong[free] >= 0.25)
+    )
     for group in clusters_outside_lines(ink, free[keep]):
         gx0, gy0 = ink.x0[group].min(), ink.y0[group].min()
         gx1, gy1 = ink.x1[group].max(), ink.y1[group].max()

@@ -69,7 +69,8 @@ def _colour_evidence(ink: Ink, glyphs: np.ndarray, word: np.ndarray, n_words: in
     letters = np.maximum(1.0, ink.perim[glyphs] / (2 * h) / PRINTED_GLYPH_LENGTH)
     area = ink.area[glyphs]
     blue_share = np.bincount(word, area * ink.blue[glyphs], minlength=n_words) / np.maximum(
-        np.bincount(word, area, minlength=n_words), 1)
+        np.bincount(word, area, minlength=n_words), 1
+    )
     size = np.bincount(word, letters, minlength=n_words)
     return np.where(blue_share >= 0.5, np.minimum(LLR_BLUE_WORD, LLR_BLUE_BASE + LLR_BLUE_LETTER * size), 0.0)
 
@@ -122,8 +123,9 @@ def _runs(word_ev: list[float]) -> list[tuple[int, int]]:
     return runs
 
 
-def handwritten_runs(ink: Ink, comps: np.ndarray, height: float, skew: float,
-             line_index: int | None) -> list[tuple[Box, float, int | None]]:
+def handwritten_runs(
+    ink: Ink, comps: np.ndarray, height: float, skew: float, line_index: int | None
+) -> list[tuple[Box, float, int | None]]:
     """Handwritten runs among the components of one line (or of one cluster outside the lines)."""
     h = ink.y1[comps] - ink.y0[comps]
     sig = comps[h >= max(3.0, 0.2 * height)]
@@ -147,8 +149,9 @@ def handwritten_runs(ink: Ink, comps: np.ndarray, height: float, skew: float,
     twin = np.zeros(len(sig), bool)
     ev[main], twin[main] = _glyph_evidence(ink, sig[main], skew)
     colour = _colour_evidence(ink, sig[main], word[main], n_words)
-    word_ev = (np.bincount(word, ev, minlength=n_words) + _stem_evidence(ink, sig[main], word[main], n_words)
-               + colour).tolist()
+    word_ev = (
+        np.bincount(word, ev, minlength=n_words) + _stem_evidence(ink, sig[main], word[main], n_words) + colour
+    ).tolist()
     out = []
     for a, b in _runs(word_ev):
         # A run may have swallowed a weak neighbour (a short printed label): shed weak end words.
@@ -164,12 +167,12 @@ def handwritten_runs(ink: Ink, comps: np.ndarray, height: float, skew: float,
             lo -= 1
         while hi < n_words and colour[hi] > 0:
             hi += 1
-        bodies = np.count_nonzero(main[starts[lo]:starts[hi]])
-        if bodies >= TYPESET_GLYPHS and np.count_nonzero(twin[starts[lo]:starts[hi]]) >= TYPESET_TWIN_SHARE * bodies:
+        bodies = np.count_nonzero(main[starts[lo] : starts[hi]])
+        if bodies >= TYPESET_GLYPHS and np.count_nonzero(twin[starts[lo] : starts[hi]]) >= TYPESET_TWIN_SHARE * bodies:
             total -= float(colour[a:b].sum())
         if total < REPORT_EVIDENCE:
             continue
-        members = sig[starts[a]:starts[b]]
+        members = sig[starts[a] : starts[b]]
         x0, x1 = ink.x0[members].min(), ink.x1[members].max()
         y0, y1 = ink.y0[members].min(), ink.y1[members].max()
         # Diacritics and dots over the run belong to it.

@@ -90,14 +90,17 @@ def measure_ink(arr: np.ndarray, lines: Sequence[TextLine]) -> Ink:
     # Work where a text line is >= ~35 px tall, on at most ~2.6 Mpx (an A4 page at 300 dpi: half scale).
     f = int(min(4, max(1, ref // 35, math.ceil(math.sqrt(h * w / ANALYSIS_PIXELS)))))
     if f > 1:  # (whole multiples of f: OpenCV's fast path for area averaging)
-        small = cv2.resize(arr[:h - h % f, :w - w % f], (w // f, h // f), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(arr[: h - h % f, : w - w % f], (w // f, h // f), interpolation=cv2.INTER_AREA)
     else:
         small = np.ascontiguousarray(arr)
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if colour else small
     sh, sw = gray.shape
     # Paper: 8 x 8 block means, then the brightest block nearby (text never fills a 5 x 5 block window).
-    tiny = cv2.resize(gray[:max(8, sh - sh % 8), :max(8, sw - sw % 8)], (max(1, sw // 8), max(1, sh // 8)),
-                      interpolation=cv2.INTER_AREA)
+    tiny = cv2.resize(
+        gray[: max(8, sh - sh % 8), : max(8, sw - sw % 8)],
+        (max(1, sw // 8), max(1, sh // 8)),
+        interpolation=cv2.INTER_AREA,
+    )
     bg = cv2.resize(cv2.dilate(tiny, np.ones((5, 5), np.uint8)), (sw, sh), interpolation=cv2.INTER_LINEAR)
     dark = cv2.subtract(bg, gray)
     ink = cv2.compare(dark, cv2.LUT(bg, _INK_STEP), cv2.CMP_GT)
@@ -149,8 +152,27 @@ def measure_ink(arr: np.ndarray, lines: Sequence[TextLine]) -> Ink:
     hist = np.bincount(row[stem] * STEM_BINS + bins, ax[stem], minlength=rows * STEM_BINS).reshape(rows, STEM_BINS)
     x0 = np.ascontiguousarray(stats[:, 0])
     y0 = np.ascontiguousarray(stats[:, 1])
-    return Ink(w, h, f, lh, x0, y0, x0 + stats[:, 2], y0 + stats[:, 3], area, perim, blue,
-                hist.astype(np.float32), stem_row, mask, strong, labels, dark, 0.0, np.full(n, np.nan, np.float32))
+    return Ink(
+        w,
+        h,
+        f,
+        lh,
+        x0,
+        y0,
+        x0 + stats[:, 2],
+        y0 + stats[:, 3],
+        area,
+        perim,
+        blue,
+        hist.astype(np.float32),
+        stem_row,
+        mask,
+        strong,
+        labels,
+        dark,
+        0.0,
+        np.full(n, np.nan, np.float32),
+    )
 
 
 def assign_to_lines(ink: Ink, lines: Sequence[TextLine]) -> tuple[np.ndarray, np.ndarray]:
@@ -161,8 +183,7 @@ def assign_to_lines(ink: Ink, lines: Sequence[TextLine]) -> tuple[np.ndarray, np
     sw = 2 * ink.area / np.maximum(ink.perim, 1)
     # Remnants of rules (tilted, broken, dotted into dashes, cell sides): long, thin and straight. A
     # vertical one must be upright to ~2 degrees, so as to keep hand-drawn strokes such as a '1'.
-    straight = (((h <= 2.5 * sw + 0.06 * w) & (w >= ink.lh))
-                | ((w <= 1.5 * sw + 0.035 * h) & (h >= 0.5 * ink.lh)))
+    straight = ((h <= 2.5 * sw + 0.06 * w) & (w >= ink.lh)) | ((w <= 1.5 * sw + 0.035 * h) & (h >= 0.5 * ink.lh))
     cand = np.flatnonzero((ink.area >= amin) & ~straight)
     cand = cand[cand > 0]
     cx = (ink.x0[cand] + ink.x1[cand]) * 0.5
@@ -200,8 +221,9 @@ def measure_copies(ink: Ink, cand: np.ndarray) -> None:
         # by a pixel takes in its soft edge.
         own = cv2.dilate((ink.labels[y0:y1, x0:x1] == c).view(np.uint8), _GROW)
         g = ink.dark[y0:y1, x0:x1] * own
-        grids[k] = cv2.resize(g.astype(np.float32) / max(1, int(g.max())), (COPY_GRID, COPY_GRID),
-                              interpolation=cv2.INTER_AREA).ravel()
+        grids[k] = cv2.resize(
+            g.astype(np.float32) / max(1, int(g.max())), (COPY_GRID, COPY_GRID), interpolation=cv2.INTER_AREA
+        ).ravel()
     # Pairs of the same size, found by buckets as wide as the widest tolerance: a glyph's
     # look-alikes are in its bucket or the next ones. Each pair is measured once, from the lower bucket.
     tol_h = COPY_SIZE_TOLERANCE[0] + COPY_SIZE_TOLERANCE[1] * h
@@ -213,15 +235,18 @@ def measure_copies(ink: Ink, cand: np.ndarray) -> None:
     bucket = {k: order[a:b] for k, a, b in zip(keys.tolist(), starts.tolist(), ends, strict=True)}
     best = np.full(len(comps), np.inf, np.float32)
     for kk, members in bucket.items():
-        other = np.concatenate([bucket[k] for k in (kk, kk + 1, kk + 99_999, kk + 100_000, kk + 100_001)
-                                if k in bucket])
+        other = np.concatenate(
+            [bucket[k] for k in (kk, kk + 1, kk + 99_999, kk + 100_000, kk + 100_001) if k in bucket]
+        )
         for lo in range(0, len(members), 128):  # (in slices: memory stays small on any page)
-            mine = members[lo:lo + 128, None]
-            i, j = np.nonzero((np.abs(h[mine] - h[other]) <= np.minimum(tol_h[mine], tol_h[other]))
-                              & (np.abs(w[mine] - w[other]) <= np.minimum(tol_w[mine], tol_w[other]))
-                              & ((mine < other) | (key[other] != kk)))
+            mine = members[lo : lo + 128, None]
+            i, j = np.nonzero(
+                (np.abs(h[mine] - h[other]) <= np.minimum(tol_h[mine], tol_h[other]))
+                & (np.abs(w[mine] - w[other]) <= np.minimum(tol_w[mine], tol_w[other]))
+                & ((mine < other) | (key[other] != kk))
+            )
             for at in range(0, len(i), 8192):  # (a pair's two grids are 1 KiB)
-                a, b = mine[i[at:at + 8192], 0], other[j[at:at + 8192]]
+                a, b = mine[i[at : at + 8192], 0], other[j[at : at + 8192]]
                 dist = np.abs(grids[a] - grids[b]).mean(1)
                 np.minimum.at(best, a, dist)
                 np.minimum.at(best, b, dist)
@@ -242,7 +267,7 @@ def text_slope(ink: Ink, groups: list[np.ndarray]) -> float:
             continue
         cx = (ink.x0[comps] + ink.x1[comps]) * 0.5
         o = np.argsort(cx)
-        a, b = o[:len(o) // 2], o[len(o) // 2:]
+        a, b = o[: len(o) // 2], o[len(o) // 2 :]
         dx = upper_median(cx[b]) - upper_median(cx[a])
         if dx > 5 * ink.lh:
             slopes.append((upper_median(ink.y1[comps[b]]) - upper_median(ink.y1[comps[a]])) / dx)
@@ -267,10 +292,12 @@ def clusters_outside_lines(ink: Ink, free: np.ndarray) -> list[np.ndarray]:
     gy0 = ((cy - q) // cell).clip(0).astype(int)
     gy1 = ((cy + q) // cell).astype(int)
     for a, b, c, d in zip(gx0, gy0, gx1, gy1, strict=True):
-        grid[b:d + 1, a:c + 1] = 1
+        grid[b : d + 1, a : c + 1] = 1
     _, glab = cv2.connectedComponents(grid, connectivity=8)
-    cl = glab[((ink.y0[free] + ink.y1[free]) // 2 // cell).astype(int),
-              ((ink.x0[free] + ink.x1[free]) // 2 // cell).astype(int)]
+    cl = glab[
+        ((ink.y0[free] + ink.y1[free]) // 2 // cell).astype(int),
+        ((ink.x0[free] + ink.x1[free]) // 2 // cell).astype(int),
+    ]
     order = np.argsort(cl, kind="stable")
     groups = np.split(free[order], np.flatnonzero(np.diff(cl[order])) + 1)
     return [g for g in groups if len(g)]
