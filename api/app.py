@@ -47,7 +47,9 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service or open_service(settings)
-        app.state.processing = start_processing(settings, app.state.service.db) if process else None
+        app.state.processing = (
+            start_processing(settings, app.state.service.db, app.state.service.ctx.clock) if process else None
+        )
         try:
             yield
         finally:

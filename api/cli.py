@@ -42,6 +42,7 @@ def _write_json(payload: dict, out: Path | None) -> None:
 def cmd_process(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from intake.clock import SystemClock
     from intake.settings import get_settings
     from pipeline.pages.preflight import FileInfo, preflight
     from pipeline.reader import OcrEngines, interpret_files, read_pages
@@ -89,7 +90,8 @@ def cmd_process(args: argparse.Namespace) -> int:
                 internal_error = True
 
     # The files of one call are one dossier: a form is checked against the card beside it.
-    readings = [reading.to_dict() for reading in interpret_files(files, config)]
+    today = SystemClock().now().date()  # Vietnam time, never the machine's UTC date
+    readings = [reading.to_dict() for reading in interpret_files(files, config, today)]
     payload: dict = {"files": readings}
     if refused:
         payload["errors"] = refused

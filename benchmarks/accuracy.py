@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-errors", action="store_true", help="print lines that differ (synthetic data)")
     args = parser.parse_args(argv)
 
+    from intake.clock import SystemClock
     from intake.settings import get_settings
 
     settings = get_settings()
@@ -107,11 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     ours: dict[str, Scores] = defaultdict(Scores)
     base: dict[str, Scores] = defaultdict(Scores)
     by_kind: dict[tuple[str, str], Scores] = defaultdict(Scores)
+    today = SystemClock().now().date()
     started = time.perf_counter()
     for n, sample in enumerate(samples, 1):
         data = sample.path.read_bytes()
         truth_texts = _truth_pages(sample.truth)
-        doc = read_document(data, sample.path.name, config, engines).to_dict()
+        doc = read_document(data, sample.path.name, config, engines, today=today).to_dict()
         for page, truth_lines in zip(doc["pages"], truth_texts, strict=True):
             lines = [(ln["text"], ln["box"]) for ln in page["lines"]]
             key = "born-digital PDF" if page["text_source"] == "pdf_text" else sample.level
@@ -133,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                 source = doc["pages"][page.index]["text_source"] if page.index < len(doc["pages"]) else "ocr"
                 base["born-digital PDF" if source == "pdf_text" else sample.level].add_page(truth_lines, lines)
             base_kind, _ = classify_text("\n".join(p.text for p in pages))
-            fields = {k: v.to_dict() for k, v in extract_fields(base_kind, pages, config.review_confidence).items()}
+            fields = {
+                k: v.to_dict() for k, v in extract_fields(base_kind, pages, config.review_confidence, today).items()
+            }
             base[sample.level].add_fields(sample.kind, sample.truth.get("fields", {}), fields)
         print(f"\r{n}/{len(samples)} documents", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)

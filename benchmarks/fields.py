@@ -132,12 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-wrong", action="store_true", help="print wrong ok values (synthetic data)")
     args = parser.parse_args(argv)
 
+    from intake.clock import SystemClock
     from intake.settings import get_settings
     from samples.generate import generate_document, sub_seed, supported
 
     settings = get_settings()
     config = settings.reading
     engines = OcrEngines(config, settings.cache_dir)
+    today = SystemClock().now().date()  # the day documents are judged on, in Vietnam time
     kinds = (
         args.kinds.split(",")
         if args.kinds
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                 name = f"{kind}-{level}-{n:03d}.{doc.extension}"
                 pages = read_pages(data, name, config, engines)
                 pages_read += len(pages)
-                reading = interpret_files([(name, pages)], config)[0]
+                reading = interpret_files([(name, pages)], config, today)[0]
                 by_cell[(level, kind)].add(
                     score_document(doc.truth, reading.parts, args.show_wrong, per_field, reasons)
                 )

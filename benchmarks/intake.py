@@ -230,6 +230,7 @@ def bench_processing(pages: int, seed: int) -> ProcessingResult:
                     settings.processing.lease_seconds,
                     settings.processing.poll_seconds,
                 ),
+                service.ctx.clock,
             )
 
             # Warm-up 1: both page jobs are claimed in the first dispatcher step, one per idle
@@ -301,7 +302,7 @@ def _dossier_rows(count: int, seed: int, service: IntakeService) -> list[dict]:
     every_procedure = list(ctx.catalogue.procedures.values())
     points = list(ctx.organisation.service_points.values())
     zone = ctx.clock.zone
-    today = datetime.now(zone).date()
+    today = ctx.clock.now().date()
     days = [d for d in (today - timedelta(days=n) for n in range(180, 0, -1)) if ctx.calendar.is_working_day(d)]
     received = sorted(
         datetime.combine(rng.choice(days), clock(7, 30), zone) + timedelta(seconds=rng.randrange(9 * 3600))

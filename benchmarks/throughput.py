@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)
 
+    from intake.clock import SystemClock
     from intake.settings import get_settings
 
     settings = get_settings()
@@ -57,14 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     load_s = time.perf_counter() - started
     rss_after_load = _peak_rss_mb()
 
+    today = SystemClock().now().date()
     # Warm-up page (first inference allocates buffers), not counted.
-    read_document(scans[0].path.read_bytes(), scans[0].path.name, config, engines)
+    read_document(scans[0].path.read_bytes(), scans[0].path.name, config, engines, today=today)
 
     pages = 0
     dims: set[tuple[int, int]] = set()
     started = time.perf_counter()
     for sample in scans:
-        doc = read_document(sample.path.read_bytes(), sample.path.name, config, engines)
+        doc = read_document(sample.path.read_bytes(), sample.path.name, config, engines, today=today)
         pages += len(doc.pages)
         dims.update((p.width, p.height) for p in doc.pages)
     ocr_s = time.perf_counter() - started
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     for sample in pdfs:
         data = sample.path.read_bytes()
         t0 = time.perf_counter()
-        doc = read_document(data, sample.path.name, config, engines)
+        doc = read_document(data, sample.path.name, config, engines, today=today)
         pdf_s += time.perf_counter() - t0
         pdf_pages += sum(p.text_source == "pdf_text" for p in doc.pages)
 

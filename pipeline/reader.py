@@ -128,9 +128,11 @@ def read_document(
     engines: OcrEngines,
     info: FileInfo | None = None,
     on_page: Callable[[PageText], None] | None = None,
+    *,
+    today: date,
 ) -> FileReading:
-    """Read and interpret one file on its own."""
-    return interpret_files([(source, read_pages(data, source, config, engines, info, on_page))], config)[0]
+    """Read and interpret one file on its own; `today` is the caller's date in Vietnam time."""
+    return interpret_files([(source, read_pages(data, source, config, engines, info, on_page))], config, today)[0]
 
 
 def read_one_page(
@@ -142,12 +144,12 @@ def read_one_page(
     return read_page(page_source(data, info, config, index), engines)
 
 
-def interpret_files(
-    files: list[tuple[str, list[PageText]]], config: ReadingConfig, today: date | None = None
-) -> list[FileReading]:
+def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConfig, today: date) -> list[FileReading]:
     """Documents, kinds and verified fields of a dossier's files (pure; pages may come from
     many workers). Each file is split into documents; every document's fields are checked
-    against the others' (a form against the card of the same person, a card's two sides)."""
+    against the others' (a form against the card of the same person, a card's two sides).
+    `today` is the caller's date in Vietnam time (never the machine's UTC date): a date after it
+    is impossible."""
     from pipeline.fields import address
     from pipeline.fields.verify import PartInput, verify_parts
     from pipeline.ocr.second_read import second_fields
@@ -157,9 +159,9 @@ def interpret_files(
     for _source, pages, parts in splits:
         for part in parts:
             part_pages = [pages[i] for i in part.pages]
-            read = extract_fields(part.kind, part_pages, config.review_confidence)
-            again = second_fields(part.kind, part_pages, config.review_confidence)
-            third = second_fields(part.kind, part_pages, config.review_confidence, reading="third")
+            read = extract_fields(part.kind, part_pages, config.review_confidence, today)
+            again = second_fields(part.kind, part_pages, config.review_confidence, today)
+            third = second_fields(part.kind, part_pages, config.review_confidence, today, reading="third")
             inputs.append(PartInput(part.kind, part_pages, read, again, third))
     verified = iter(
         verify_parts(

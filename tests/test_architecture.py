@@ -71,3 +71,24 @@ def test_production_modules_stay_small():
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     ]
     assert large == []
+
+
+def test_dates_come_from_the_one_clock():
+    """Business dates are Vietnam time from `intake.clock`; only audit timestamps (UTC, in
+    storage/tables.py) read the machine's clock directly. `date.today()` is the machine's date,
+    which on a server is the UTC date: wrong from 17:00 to midnight in Vietnam."""
+    allowed = {ROOT / "intake" / "clock.py", ROOT / "storage" / "tables.py"}
+    wrong = []
+    for package in (*PRODUCTION, "benchmarks"):
+        for path in _modules(package):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                    and (node.func.value.id, node.func.attr)
+                    in {("date", "today"), ("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today")}
+                    and path not in allowed
+                ):
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert wrong == []

@@ -1,12 +1,16 @@
 """Whole reading on real OCR: one scanned PDF holding a card's two sides and a form becomes
 documents by kind, each field checked against the others; nothing wrong is marked ok."""
 
+from datetime import date
+
 import pytest
 
 from models.document import FieldStatus
 from pipeline.fields.extract import normalize_value
 from pipeline.reader import interpret_files, read_pages
 from samples.bundle import generate_bundle
+
+TODAY = date(2026, 11, 21)  # a fixed day: tests never read the machine's date
 
 pytestmark = pytest.mark.ocr
 
@@ -15,7 +19,7 @@ pytestmark = pytest.mark.ocr
 def test_a_scanned_bundle_is_split_by_kind_and_cross_checked(engines, reading_config, parts):
     doc = generate_bundle(parts, "scanned", 5150)
     pages = read_pages(doc.pdf_bytes, "bundle.pdf", reading_config, engines)
-    (reading,) = interpret_files([("bundle.pdf", pages)], reading_config)
+    (reading,) = interpret_files([("bundle.pdf", pages)], reading_config, TODAY)
     truth = doc.truth["components"]
     assert [str(c.kind) for c in reading.parts] == [t["kind"] for t in truth] == parts
     assert [list(c.pages) for c in reading.parts] == [t["pages"] for t in truth]
@@ -39,7 +43,7 @@ def test_a_typed_form_alone_is_confirmed_by_two_independent_recognizers(engines,
 
     doc = generate_document(kind, "scanned", 5151)
     pages = read_pages(doc.pdf_bytes or doc.page_files[0], f"form.{doc.extension}", reading_config, engines)
-    (reading,) = interpret_files([(f"form.{doc.extension}", pages)], reading_config)
+    (reading,) = interpret_files([(f"form.{doc.extension}", pages)], reading_config, TODAY)
     assert any(line.second is not None for page in pages for line in page.lines)
     fields, truth = reading.fields, doc.truth["fields"]
     # No card in the dossier: the name is confirmed by the second recognizer, letter for letter.

@@ -7,11 +7,13 @@ from pipeline.fields.classify import classify_text
 from pipeline.fields.extract import extract_fields, id12_problems, parse_date, parse_gender
 from pipeline.fields.verify import PartInput, verify_parts
 
+TODAY = date(2026, 11, 21)  # a fixed day: tests never read the machine's date
+
 
 def _verified(kind, pages):
     """Fields with their final statuses, the document alone (no other part of a dossier)."""
-    part = PartInput(kind, pages, extract_fields(kind, pages, 0.8))
-    return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=date(2026, 11, 21))[0]
+    part = PartInput(kind, pages, extract_fields(kind, pages, 0.8, TODAY))
+    return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
 
 
 def _page(texts, conf=0.95, index=0):
@@ -147,7 +149,7 @@ def test_numbered_form_labels_and_repeated_names():
             "7. Họ, chữ đệm và tên chủ hộ: Lê Thị Hồng",
         ]
     )
-    fields = extract_fields(classify_text(page.text)[0], [page], 0.8)
+    fields = extract_fields(classify_text(page.text)[0], [page], 0.8, TODAY)
     assert fields["ho_va_ten"].value == "Lê Văn Đức"
     assert fields["ngay_sinh"].value == "02/09/1975"
     assert fields["gioi_tinh"].value == "Nam"
@@ -189,7 +191,7 @@ def test_wrapped_value_continues_on_the_next_line_only_after_a_full_line():
             _line("tỉnh Ninh Bình là nơi tôi sinh ra", 200, 1350, 1500),
         ],
     )
-    fields = extract_fields(DocumentKind.DON, [page], 0.8)
+    fields = extract_fields(DocumentKind.DON, [page], 0.8, TODAY)
     assert fields["noi_thuong_tru"].value.endswith("Thành phố Hồ Chí Minh")
     assert fields["noi_thuong_tru"].box[3] == 1120  # the box covers both lines
     assert fields["so_dien_thoai"].value == "0860363103"  # a number never swallows the next line
@@ -207,7 +209,7 @@ def test_a_wrapped_value_keeps_the_comma_its_first_line_ends_with():
             _line("Thành phố Hồ Chí Minh", 200, 1070, 820),
         ],
     )
-    fields = extract_fields(DocumentKind.DON, [page], 0.8)
+    fields = extract_fields(DocumentKind.DON, [page], 0.8, TODAY)
     assert fields["noi_thuong_tru"].value.endswith("quận Gò Vấp, Thành phố Hồ Chí Minh")
 
 
@@ -224,14 +226,14 @@ def test_a_value_whose_full_line_runs_on_into_a_line_that_looks_like_a_label_may
             _line("Số điện thoại: 0912345678", 200, 1210, 900),
         ],
     )
-    fields = extract_fields(DocumentKind.TO_KHAI_KHAI_SINH, [page], 0.8)
+    fields = extract_fields(DocumentKind.TO_KHAI_KHAI_SINH, [page], 0.8, TODAY)
     assert fields["giay_to_tuy_than"].detail == {"may_continue": True}
     assert fields["noi_cu_tru"].detail is None  # its line ended early: a whole value
     page.lines[:2] = [
         _line("Giấy tờ tùy thân: Căn cước công dân số 001190012345, cấp ngày", 200, 1000, 2280),
         _line("15/04/2021, nơi cấp: Cục Cảnh sát quản lý hành chính về trật tự xã hội", 200, 1070, 2000),
     ]
-    assert extract_fields(DocumentKind.TO_KHAI_KHAI_SINH, [page], 0.8)["giay_to_tuy_than"].detail == {
+    assert extract_fields(DocumentKind.TO_KHAI_KHAI_SINH, [page], 0.8, TODAY)["giay_to_tuy_than"].detail == {
         "may_continue": True
     }
 
@@ -250,7 +252,7 @@ def test_card_value_is_the_line_under_the_caption_by_position():
             _line("Số 188 đường Pasteur, Bến Nghé, Quận 1, Hồ Chí Minh", 288, 522, 870),
         ],
     )
-    fields = extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8)
+    fields = extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8, TODAY)
     assert fields["noi_thuong_tru"].value == "Số 188 đường Pasteur, Bến Nghé, Quận 1, Hồ Chí Minh"
     assert fields["co_gia_tri_den"].value == "25/10/2033"
 
@@ -274,7 +276,7 @@ def test_misread_captions_still_find_their_values():
             "Nơi tạm trú: Số 5 phố Huế",
         ]
     )
-    fields = extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8)
+    fields = extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8, TODAY)
     assert fields["ho_va_ten"].value == "HOÀNG MỸ NGUYỆT"
     assert fields["ngay_sinh"].value == "26/05/1992"
     assert fields["so_dinh_danh"].value == "087192874700"
@@ -290,7 +292,7 @@ def test_a_label_word_ending_a_sentence_is_not_a_caption():
             "LÊ VĂN AN",
         ]
     )
-    fields = extract_fields(DocumentKind.DON, [page], 0.8)
+    fields = extract_fields(DocumentKind.DON, [page], 0.8, TODAY)
     assert "noi_thuong_tru" not in fields
     assert fields["ho_va_ten"].value == "LÊ VĂN AN"
 

@@ -106,6 +106,7 @@ class Env:
             pool,
             self.settings.reading,
             DispatchSettings(pipeline_version(self.settings.reading), max_attempts, lease_seconds, poll_seconds=0.05),
+            self.service.ctx.clock,
         )
 
     def submit(self, *files: SampleFile) -> str:

@@ -356,7 +356,7 @@ def test_tone_key_and_subtype_of_other_pages():
     assert tone_key("HOÀ") == tone_key("hòa")
     assert official_subtype([]) is None
     assert official_subtype([_page([("Họ và tên: Nguyễn Văn A", (354, 400, 1200, 460))])]) is None
-    assert extract_official_fields([], 0.8) == {}
+    assert extract_official_fields([], 0.8, TODAY) == {}
 
 
 # --------------------------------------------------------------------------- generator truth
@@ -464,5 +464,5 @@ def test_a_number_line_merged_with_the_place_and_date_line_goes_to_review():
         ("Kính gửi: Công an phường Bàn Cờ", (752, 657, 1780, 768)),
     ]
     page = PageText(0, 2480, 3508, TextSource.OCR, [TextLine(t, b, 0.96) for t, b in texts])
-    fields = extract_official_fields([page], 0.8)
+    fields = extract_official_fields([page], 0.8, TODAY)
     assert fields["so_ky_hieu"].status == FieldStatus.NEEDS_REVIEW

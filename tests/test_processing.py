@@ -53,6 +53,7 @@ def env(request, tmp_path, local_ray):
             pool,
             settings.reading,
             DispatchSettings(pipeline_version(settings.reading), max_attempts, settings.processing.lease_seconds, 0.1),
+            service.ctx.clock,
         )
 
     yield settings, service, dispatcher
@@ -184,7 +185,9 @@ def test_page_results_are_reused_and_reviewed_values_survive_reprocessing(env):
     service.review.correct_field(REVIEWER, first, component.id, "ho_va_ten", "TRẦN THỊ SỬA")
     with service.db.transaction() as s:
         dossier = s.scalar(select(DossierRow).where(DossierRow.code == first))
-        finalize_dossier(s, dossier, settings.reading, pipeline_version(settings.reading))
+        finalize_dossier(
+            s, dossier, settings.reading, pipeline_version(settings.reading), service.ctx.clock.now().date()
+        )
     with service.db.transaction() as s:
         names = dict(
             s.execute(select(FieldRow.name, FieldRow.value).where(FieldRow.component_id == component.id)).all()

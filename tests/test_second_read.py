@@ -139,20 +139,20 @@ def test_a_line_keeps_its_second_reading_through_json():
 
 def test_only_values_whose_every_line_was_read_again_count():
     page = _page(CT01, {3: "1. Họ, chữ đệm và tên: Trần Thị Thu Hằng"})
-    again = second_fields(DocumentKind.CT01, [page], 0.8)
+    again = second_fields(DocumentKind.CT01, [page], 0.8, TODAY)
     assert set(again) == {"ho_va_ten"}  # the others' lines were read once: they would agree with themselves
-    assert second_fields(DocumentKind.CT01, [_page(CT01)], 0.8) == {}
+    assert second_fields(DocumentKind.CT01, [_page(CT01)], 0.8, TODAY) == {}
 
 
 def _verify(page, hand=()):
     page = replace(page, handwriting=list(hand))
-    read = extract_fields(DocumentKind.CT01, [page], 0.8)
+    read = extract_fields(DocumentKind.CT01, [page], 0.8, TODAY)
     part = PartInput(
         DocumentKind.CT01,
         [page],
         read,
-        second_fields(DocumentKind.CT01, [page], 0.8),
-        second_fields(DocumentKind.CT01, [page], 0.8, reading="third"),
+        second_fields(DocumentKind.CT01, [page], 0.8, TODAY),
+        second_fields(DocumentKind.CT01, [page], 0.8, TODAY, reading="third"),
     )
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
 
@@ -234,8 +234,8 @@ def test_an_address_read_alike_but_stopping_short_of_its_province_goes_to_review
 
     texts = [*CT01, "8. Nơi thường trú: Số 5 đường Lê Lợi, phường Sài Gòn"]
     page = _page(texts, {7: texts[7]})
-    read = extract_fields(DocumentKind.CT01, [page], 0.8)
-    part = PartInput(DocumentKind.CT01, [page], read, second_fields(DocumentKind.CT01, [page], 0.8))
+    read = extract_fields(DocumentKind.CT01, [page], 0.8, TODAY)
+    part = PartInput(DocumentKind.CT01, [page], read, second_fields(DocumentKind.CT01, [page], 0.8, TODAY))
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
         "noi_thuong_tru"
     ]
@@ -245,8 +245,8 @@ def test_an_address_read_alike_but_stopping_short_of_its_province_goes_to_review
     part = PartInput(
         DocumentKind.CT01,
         [page],
-        extract_fields(DocumentKind.CT01, [page], 0.8),
-        second_fields(DocumentKind.CT01, [page], 0.8),
+        extract_fields(DocumentKind.CT01, [page], 0.8, TODAY),
+        second_fields(DocumentKind.CT01, [page], 0.8, TODAY),
     )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
         "noi_thuong_tru"
@@ -289,8 +289,8 @@ def test_an_address_part_opening_with_a_unit_type_misread_by_a_tone_mark_is_not_
     part = PartInput(
         DocumentKind.CT01,
         [page],
-        extract_fields(DocumentKind.CT01, [page], 0.8),
-        second_fields(DocumentKind.CT01, [page], 0.8),
+        extract_fields(DocumentKind.CT01, [page], 0.8, TODAY),
+        second_fields(DocumentKind.CT01, [page], 0.8, TODAY),
     )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
         "noi_thuong_tru"
@@ -372,8 +372,8 @@ def _card_back_mark(first: str, second: str, second_sure: float = 0.9):
     )
     chars = tuple([0.99] * (len(second) - 1) + [second_sure])
     page.lines[1] = replace(page.lines[1], text=first, second=Rereading(second, min(chars), chars, 0))
-    read = extract_fields(DocumentKind.CCCD_BACK, [page], 0.8)
-    part = PartInput(DocumentKind.CCCD_BACK, [page], read, second_fields(DocumentKind.CCCD_BACK, [page], 0.8))
+    read = extract_fields(DocumentKind.CCCD_BACK, [page], 0.8, TODAY)
+    part = PartInput(DocumentKind.CCCD_BACK, [page], read, second_fields(DocumentKind.CCCD_BACK, [page], 0.8, TODAY))
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["dac_diem_nhan_dang"]
 
 
@@ -455,8 +455,8 @@ def test_an_addressee_read_alike_but_naming_a_province_short_of_its_name_goes_to
     part = PartInput(
         DocumentKind.CT01,
         [page],
-        extract_fields(DocumentKind.CT01, [page], 0.8),
-        second_fields(DocumentKind.CT01, [page], 0.8),
+        extract_fields(DocumentKind.CT01, [page], 0.8, TODAY),
+        second_fields(DocumentKind.CT01, [page], 0.8, TODAY),
     )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0]["kinh_gui"]
     assert field.value == addressee and field.status == status

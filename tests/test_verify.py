@@ -29,7 +29,7 @@ class _Places:
 
 
 def _verify(*pages_and_kinds, resolver=None):
-    parts = [PartInput(kind, [page], extract_fields(kind, [page], 0.8)) for kind, page in pages_and_kinds]
+    parts = [PartInput(kind, [page], extract_fields(kind, [page], 0.8, TODAY)) for kind, page in pages_and_kinds]
     return verify_parts(
         parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=_Places(resolver) if resolver else None
     )
@@ -203,14 +203,18 @@ def test_a_place_spelled_as_in_the_catalogue_is_validated_and_a_tone_slip_is_not
 
     card = [*CAN_CUOC_FRONT[:3], "Số / No.: 079304001122", "Quê quán / Place of origin:", "Kim Liên, Nam Đàn, Nghệ An"]
     parts = [
-        PartInput(DocumentKind.CCCD_FRONT, [_page(card)], extract_fields(DocumentKind.CCCD_FRONT, [_page(card)], 0.8))
+        PartInput(
+            DocumentKind.CCCD_FRONT, [_page(card)], extract_fields(DocumentKind.CCCD_FRONT, [_page(card)], 0.8, TODAY)
+        )
     ]
     (fields,) = verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)
     assert fields["que_quan"].status == FieldStatus.OK and fields["que_quan"].sources == ("ocr", "rule")
     assert fields["que_quan"].detail["unit"]["ward"] == "Xã Kim Liên"
     slip = [t.replace("Nam Đàn", "Nam Dàn") for t in card]
     parts = [
-        PartInput(DocumentKind.CCCD_FRONT, [_page(slip)], extract_fields(DocumentKind.CCCD_FRONT, [_page(slip)], 0.8))
+        PartInput(
+            DocumentKind.CCCD_FRONT, [_page(slip)], extract_fields(DocumentKind.CCCD_FRONT, [_page(slip)], 0.8, TODAY)
+        )
     ]
     (fields,) = verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)
     assert fields["que_quan"].status == FieldStatus.NEEDS_REVIEW
@@ -260,7 +264,7 @@ def test_a_reading_with_a_case_flipped_inside_a_word_is_not_ok_on_a_rule():
 
     def addressee(texts):
         page = _page(texts, size=(2480, 3508))
-        parts = [PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8))]
+        parts = [PartInput(DocumentKind.CT01, [page], extract_fields(DocumentKind.CT01, [page], 0.8, TODAY))]
         return verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0]["kinh_gui"]
 
     assert addressee(CT01).status == FieldStatus.OK  # a known body and a catalogued ward

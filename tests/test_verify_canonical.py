@@ -20,7 +20,7 @@ BACK = [
 
 
 def _verify(*pages_and_kinds):
-    parts = [PartInput(kind, [page], extract_fields(kind, [page], 0.8)) for kind, page in pages_and_kinds]
+    parts = [PartInput(kind, [page], extract_fields(kind, [page], 0.8, TODAY)) for kind, page in pages_and_kinds]
     return verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY)
 
 

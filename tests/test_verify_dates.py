@@ -29,7 +29,7 @@ def _page(texts, size=(1012, 638), codes=()):
 
 
 def _verified(kind, page):
-    part = PartInput(kind, [page], extract_fields(kind, [page], 0.8))
+    part = PartInput(kind, [page], extract_fields(kind, [page], 0.8, TODAY))
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
 
 

@@ -76,8 +76,8 @@ def _card(name: str, second: str | None = None, codes=()):
     part = PartInput(
         DocumentKind.CCCD_FRONT,
         [page],
-        extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8),
-        second_fields(DocumentKind.CCCD_FRONT, [page], 0.8),
+        extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8, TODAY),
+        second_fields(DocumentKind.CCCD_FRONT, [page], 0.8, TODAY),
     )
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["ho_va_ten"]
 
@@ -124,7 +124,7 @@ def test_the_mrz_which_has_no_marks_does_not_confirm_such_a_word():
         )
 
     parts = [
-        PartInput(kind, [page(texts)], extract_fields(kind, [page(texts)], 0.8))
+        PartInput(kind, [page(texts)], extract_fields(kind, [page(texts)], 0.8, TODAY))
         for kind, texts in ((DocumentKind.CAN_CUOC_FRONT, front), (DocumentKind.CAN_CUOC_BACK, back))
     ]
     fields = verify_parts(parts, review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
@@ -156,9 +156,9 @@ def test_the_third_reader_siding_with_the_second_on_such_a_word_settles_nothing(
     part = PartInput(
         DocumentKind.CT01,
         [page],
-        extract_fields(DocumentKind.CT01, [page], 0.8),
-        second_fields(DocumentKind.CT01, [page], 0.8),
-        second_fields(DocumentKind.CT01, [page], 0.8, reading="third"),
+        extract_fields(DocumentKind.CT01, [page], 0.8, TODAY),
+        second_fields(DocumentKind.CT01, [page], 0.8, TODAY),
+        second_fields(DocumentKind.CT01, [page], 0.8, TODAY, reading="third"),
     )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["ho_va_ten"]
     assert field.status == FieldStatus.NEEDS_REVIEW and field.reason == ReviewReason.SOURCES_DISAGREE
@@ -180,8 +180,8 @@ def test_an_email_address_read_alike_is_not_held_to_vietnamese_syllables():
     part = PartInput(
         DocumentKind.CT01,
         [page],
-        extract_fields(DocumentKind.CT01, [page], 0.8),
-        second_fields(DocumentKind.CT01, [page], 0.8),
+        extract_fields(DocumentKind.CT01, [page], 0.8, TODAY),
+        second_fields(DocumentKind.CT01, [page], 0.8, TODAY),
     )
     field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]["email"]
     assert field.status == FieldStatus.OK and field.sources == ("ocr", "ocr2")

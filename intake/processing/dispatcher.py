@@ -24,6 +24,7 @@ from typing import cast
 from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.orm import Session
 
+from intake.clock import Clock
 from intake.processing.finalize import describe_failure, finalize_dossier
 from intake.processing.jobs import OPEN_JOB_STATES, JobState, PageTask
 from intake.processing.pool import PagePool
@@ -45,8 +46,11 @@ class DispatchSettings:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, pool: PagePool, reading: ReadingConfig, settings: DispatchSettings) -> None:
+    def __init__(
+        self, db: Database, pool: PagePool, reading: ReadingConfig, settings: DispatchSettings, clock: Clock
+    ) -> None:
         self.db = db
+        self.clock = clock  # the day fields are judged on (a date after it is impossible)
         self.pool = pool
         self.reading = reading
         self.settings = settings
@@ -244,7 +248,7 @@ class Dispatcher:
             return
         dossier = s.get(DossierRow, dossier_id)
         if dossier is not None:
-            finalize_dossier(s, dossier, self.reading, self.settings.pipeline_version)
+            finalize_dossier(s, dossier, self.reading, self.settings.pipeline_version, self.clock.now().date())
 
 
 def stored_file_info(stored: dict | None) -> FileInfo | None:

@@ -3,6 +3,8 @@ then it waits for review, or for attention when a page could not be read."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +26,7 @@ def describe_failure(error: BaseException) -> str:
     return f"{type(cause).__name__}: {first_line[:300]}"
 
 
-def finalize_dossier(s: Session, dossier: DossierRow, reading_config: ReadingConfig, version: str) -> None:
+def finalize_dossier(s: Session, dossier: DossierRow, reading_config: ReadingConfig, version: str, today: date) -> None:
     """Kind and fields of every component from its pages' results; then the dossier waits for
     review, or for attention if a page could not be read. Reviewed fields are never touched."""
     failed = s.execute(
@@ -44,7 +46,7 @@ def finalize_dossier(s: Session, dossier: DossierRow, reading_config: ReadingCon
         if pages:
             files.append((component.filename, pages))
             components.append(component)
-    for component, reading in zip(components, interpret_files(files, reading_config), strict=True):
+    for component, reading in zip(components, interpret_files(files, reading_config, today), strict=True):
         component.kind = str(reading.kind)
         component.parts = [
             {"kind": str(c.kind), "confidence": c.confidence, "pages": list(c.pages)} for c in reading.parts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from intake.clock import Clock
 from intake.processing.dispatcher import Dispatcher, DispatchSettings
 from intake.processing.jobs import pipeline_version
 from intake.processing.pool import PagePool, WorkerSetup
@@ -33,7 +34,7 @@ class Processing:
                 self.ray.stop()
 
 
-def start_processing(settings: Settings, db: Database) -> Processing:
+def start_processing(settings: Settings, db: Database, clock: Clock) -> Processing:
     ray_handle = start_ray(
         settings.ray.address,
         num_cpus=settings.ray.workers or None,
@@ -60,6 +61,7 @@ def start_processing(settings: Settings, db: Database) -> Processing:
             settings.processing.lease_seconds,
             settings.processing.poll_seconds,
         ),
+        clock,
     )
     dispatcher.start()
     log.info("processing pages on %d Ray worker(s)", size)

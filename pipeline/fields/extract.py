@@ -418,14 +418,15 @@ def _card_number(pages: list[PageText], name: str, digits: int) -> Candidate | N
 _CARD_KINDS = frozenset(k for k, rule in RULES_BY_KIND.items() if rule.layout == Layout.CARD)
 
 
-def extract_fields(kind: DocumentKind, pages: list[PageText], review_threshold: float) -> dict[str, Field]:
+def extract_fields(kind: DocumentKind, pages: list[PageText], review_threshold: float, today: date) -> dict[str, Field]:
     """A document's fields as read, each with its single-source status (`pipeline.fields.verify`
-    then decides with the other sources)."""
+    then decides with the other sources). `today` is the caller's date in Vietnam time (an
+    official document's issue date cannot be later)."""
     if kind in OFFICIAL_KINDS:
         from pipeline.fields.official_doc import extract_official_fields
 
         # Found by layout; a công văn's "Kính gửi:" is an ordinary labelled line.
-        official = extract_official_fields(pages, review_threshold)
+        official = extract_official_fields(pages, review_threshold, today)
         for cand in key_value_candidates(pages):
             if cand.name == "kinh_gui" and "kinh_gui" not in official and (made := make_field(cand, review_threshold)):
                 official["kinh_gui"] = made

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import replace
+from datetime import date
 from difflib import SequenceMatcher
 
 import cv2
@@ -64,7 +65,8 @@ def value_starts(page: PageText, review_threshold: float) -> dict[int, int]:
     reading) and lines read below `review_threshold` (their values go to review however the
     second reader reads them)."""
     kind = classify_page(page).kind
-    fields = extract_fields(kind, [page], review_threshold)
+    # Only where the values lie matters here, not their status: no date bounds them.
+    fields = extract_fields(kind, [page], review_threshold, today=date.max)
     starts: dict[int, int] = {}
     for f in fields.values():
         own = _lines_of(f.box, page.lines)
@@ -109,14 +111,14 @@ def _as_read_by(page: PageText, reading: str) -> PageText:
 
 
 def second_fields(
-    kind: DocumentKind, pages: list[PageText], review_threshold: float, reading: str = "second"
+    kind: DocumentKind, pages: list[PageText], review_threshold: float, today: date, reading: str = "second"
 ) -> dict[str, Field]:
     """The document's fields as the second recognizer (`reading="third"`: the third) read
     them: only values whose every line was read again (a line read once would only agree
     with itself); for the third, values it read at least a line of."""
     if not any(getattr(line, reading) is not None for page in pages for line in page.lines):
         return {}
-    fields = extract_fields(kind, [_as_read_by(p, reading) for p in pages], review_threshold)
+    fields = extract_fields(kind, [_as_read_by(p, reading) for p in pages], review_threshold, today)
     by_index = {p.index: p for p in pages}
     out = {}
     for name, f in fields.items():

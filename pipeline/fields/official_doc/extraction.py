@@ -93,12 +93,9 @@ def _signer_fields(placed: list[PlacedPage], review_threshold: float) -> dict[st
     return fields
 
 
-def extract_official_fields(
-    pages: list[PageText], review_threshold: float, today: date | None = None
-) -> dict[str, Field]:
+def extract_official_fields(pages: list[PageText], review_threshold: float, today: date) -> dict[str, Field]:
     """co_quan_ban_hanh, so_ky_hieu, ngay_ban_hanh, trich_yeu, nguoi_ky, chuc_vu_nguoi_ky
-    (those found) of a công văn or quyết định; `today` bounds the issue date (default: today)."""
-    today = today or date.today()
+    (those found) of a công văn or quyết định; `today` (the caller's Vietnam-time date) bounds the issue date."""
     placed = place_pages(pages)
     fields: dict[str, Field] = {}
     if not placed:

@@ -44,12 +44,12 @@ def verify_parts(
     *,
     review_threshold: float,
     ok_threshold: float,
-    today: date | None = None,
+    today: date,
     places: PlaceCatalogue | None = None,
     second_threshold: float = 0.5,
 ) -> list[dict[str, Field]]:
     """Final fields of every document of a dossier, in the order given."""
-    cfg = Thresholds(review_threshold, ok_threshold, today or date.today(), second_threshold)
+    cfg = Thresholds(review_threshold, ok_threshold, today, second_threshold)
     codes = [codes_of(part) for part in parts]
     identities = dossier_identities(codes)
     return [verify_part(part, c, identities, cfg, places) for part, c in zip(parts, codes, strict=True)]
