@@ -165,7 +165,7 @@ def bench_processing(pages: int, seed: int) -> ProcessingResult:
 
     from intake.auth import Role
     from intake.processing.dispatcher import Dispatcher, DispatchSettings
-    from intake.processing.ray_pool import pipeline_version, start_ray
+    from intake.processing.ray_pool import start_ray
     from intake.schemas import ApplicantBase, DossierCreate
     from intake.service import open_service
     from intake.settings import RaySettings, Settings
@@ -224,12 +224,7 @@ def bench_processing(pages: int, seed: int) -> ProcessingResult:
                 service.db,
                 pool,
                 settings.reading,
-                DispatchSettings(
-                    pipeline_version(settings.reading),
-                    settings.processing.max_attempts,
-                    settings.processing.lease_seconds,
-                    settings.processing.poll_seconds,
-                ),
+                DispatchSettings.of(settings),
                 service.ctx.clock,
             )
 

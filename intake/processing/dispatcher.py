@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from intake.clock import Clock
 from intake.processing.finalize import describe_failure, finalize_dossier
-from intake.processing.jobs import OPEN_JOB_STATES, JobState, PageTask
+from intake.processing.jobs import OPEN_JOB_STATES, JobState, PageTask, pipeline_version
 from intake.processing.pool import PagePool
+from intake.settings import Settings
 from models.dossier import ProcessingState
 from pipeline.config import ReadingConfig
 from pipeline.pages.preflight import FileInfo
@@ -43,6 +44,17 @@ class DispatchSettings:
     max_attempts: int = 3
     lease_seconds: float = 120.0
     poll_seconds: float = 0.5
+
+    @classmethod
+    def of(cls, settings: Settings) -> DispatchSettings:
+        """As configured (SOHOA_PROCESSING__*), for the configured reading."""
+        processing = settings.processing
+        return cls(
+            pipeline_version(settings.reading),
+            processing.max_attempts,
+            processing.lease_seconds,
+            processing.poll_seconds,
+        )
 
 
 class Dispatcher:

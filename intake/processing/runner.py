@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from intake.clock import Clock
 from intake.processing.dispatcher import Dispatcher, DispatchSettings
-from intake.processing.jobs import pipeline_version
 from intake.processing.pool import PagePool, WorkerSetup
 from intake.processing.ray_pool import RayHandle, WorkerPool, start_ray
 from intake.settings import Settings
@@ -55,12 +54,7 @@ def start_processing(settings: Settings, db: Database, clock: Clock) -> Processi
         db,
         pool,
         settings.reading,
-        DispatchSettings(
-            pipeline_version(settings.reading),
-            settings.processing.max_attempts,
-            settings.processing.lease_seconds,
-            settings.processing.poll_seconds,
-        ),
+        DispatchSettings.of(settings),
         clock,
     )
     dispatcher.start()
