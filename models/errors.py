@@ -41,6 +41,10 @@ class ErrorCode(StrEnum):
     INVALID_CURSOR = "INVALID_CURSOR"
     STATUS_NOT_ALLOWED = "STATUS_NOT_ALLOWED"
     FIELDS_UNRESOLVED = "FIELDS_UNRESOLVED"
+    AGENCY_NOT_COMPETENT = "AGENCY_NOT_COMPETENT"
+    STATUS_ORDER_NOT_ALLOWED = "STATUS_ORDER_NOT_ALLOWED"
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    APPROVAL_IN_PROGRESS = "APPROVAL_IN_PROGRESS"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
@@ -132,6 +136,22 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.FIELDS_UNRESOLVED: (
         "Còn {detail} trường thông tin chưa được kiểm tra. Vui lòng xác nhận hoặc sửa từng trường trước khi duyệt.",
         "{detail} field(s) still need a reviewer's confirmation or correction.",
+    ),
+    ErrorCode.AGENCY_NOT_COMPETENT: (
+        "Cơ quan {detail} không có thẩm quyền giải quyết thủ tục này. Vui lòng chọn cơ quan theo danh mục thủ tục.",
+        "Agency {detail} is not competent for this procedure.",
+    ),
+    ErrorCode.STATUS_ORDER_NOT_ALLOWED: (
+        "Không thể chuyển trạng thái hồ sơ {detail}.",
+        "This status change is not allowed ({detail}).",
+    ),
+    ErrorCode.REQUEST_TOO_LARGE: (
+        "Dữ liệu gửi lên quá lớn ({detail}).",
+        "The request body is too large ({detail}).",
+    ),
+    ErrorCode.APPROVAL_IN_PROGRESS: (
+        "Hồ sơ đang được lập gói bàn giao; không thể sửa hay duyệt lại lúc này.",
+        "The dossier's package is being built; it cannot be changed or approved again now.",
     ),
     ErrorCode.IDEMPOTENCY_KEY_REUSED: (
         "Mã yêu cầu (Idempotency-Key) này đã được dùng cho một yêu cầu khác. Vui lòng tạo mã mới.",

@@ -83,6 +83,8 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))  # counter | reviewer | agency | admin
     subject: Mapped[str] = mapped_column(String(128))  # staff user name, or agency code
+    # A counter's key belongs to one service point: it sees and changes only that point's dossiers.
+    service_point_code: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -147,7 +149,10 @@ class ComponentRow(Base):
     pages: Mapped[list[PageRow]] = relationship(order_by="PageRow.index", cascade="all, delete-orphan")
     fields: Mapped[list[FieldRow]] = relationship(order_by="FieldRow.id", cascade="all, delete-orphan")
 
-    __table_args__ = (UniqueConstraint("dossier_id", "file_sha256", name="uq_components_dossier_file"),)
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "file_sha256", name="uq_components_dossier_file"),
+        UniqueConstraint("dossier_id", "position", name="uq_components_dossier_position"),
+    )
 
 
 class PageRow(Base):
