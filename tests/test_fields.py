@@ -4,7 +4,7 @@ from datetime import date
 
 from models.document import Barcode, DocumentKind, FieldStatus, PageText, ReviewReason, TextLine, TextSource
 from pipeline.fields.classify import classify_text
-from pipeline.fields.extract import extract_fields, id12_problems, parse_date, parse_gender
+from pipeline.fields.extract import check_value, extract_fields, id12_problems, parse_date, parse_gender
 from pipeline.fields.verify import PartInput, verify_parts
 
 TODAY = date(2026, 11, 21)  # a fixed day: tests never read the machine's date
@@ -306,3 +306,11 @@ def test_a_value_ending_with_a_word_that_needs_more_is_unfinished():
     assert not ends_unfinished("Số 42, ngõ 244 đường Yên Phụ, phường Tây Hồ, thành phố Hà Nội")
     assert not ends_unfinished("Xã Tân Phú")  # the type word begins it, the name ends it
     assert not ends_unfinished("Trung tâm Phục vụ hành chính công các phường, xã")  # wards and communes
+
+
+def test_identity_numbers_are_ascii_digits_fullwidth_ones_normalised():
+    assert check_value("so_dinh_danh", "００１０９９０１２３４５") == ("001099012345", True)
+    arabic = "".join(chr(0x0660 + int(d)) for d in "001099012345")
+    assert check_value("so_dinh_danh", arabic)[1] is False
+    assert check_value("so_dien_thoai", "０９１２３４５６７８") == ("0912345678", True)
+    assert check_value("so_dien_thoai", "".join(chr(0x0966 + int(d)) for d in "0912345678"))[1] is False

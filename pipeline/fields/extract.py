@@ -9,6 +9,7 @@ confident read; issue-4 cross-checks (QR, MRZ) refine them later.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -108,6 +109,11 @@ def parse_gender(text: str) -> str | None:
     return None
 
 
+def ascii_digits(value: str) -> str:
+    """Fullwidth digits (０-９) as ASCII (NFKC); other scripts' digits stay, so `[0-9]` refuses them."""
+    return unicodedata.normalize("NFKC", value)
+
+
 def _validate(spec_type: ValueType, value: str) -> tuple[str, bool | None]:
     """(normalized value, valid?) — None when the type has no rule to check."""
     if spec_type == ValueType.DATE:
@@ -119,16 +125,16 @@ def _validate(spec_type: ValueType, value: str) -> tuple[str, bool | None]:
         gender = parse_gender(value)
         return (gender, True) if gender else (value, False)
     if spec_type == ValueType.ID12:
-        digits = re.sub(r"[ .]", "", value)
+        digits = re.sub(r"[ .]", "", ascii_digits(value))
         return digits, not id12_problems(digits)
     if spec_type == ValueType.ID9:
-        digits = re.sub(r"[ .]", "", value)
-        return digits, bool(re.fullmatch(r"\d{9}", digits))
+        digits = re.sub(r"[ .]", "", ascii_digits(value))
+        return digits, bool(re.fullmatch(r"[0-9]{9}", digits))
     if spec_type == ValueType.PHONE:
-        digits = re.sub(r"[ .\-]", "", value)
+        digits = re.sub(r"[ .\-]", "", ascii_digits(value))
         # Mobile numbers have 10 digits since 2018 (0[35789]...); landlines 11 (02x area codes).
         local = re.sub(r"^\+84", "0", digits)
-        return digits, bool(re.fullmatch(r"0[35789]\d{8}|02\d{9}", local))
+        return digits, bool(re.fullmatch(r"0[35789][0-9]{8}|02[0-9]{9}", local))
     if spec_type == ValueType.EMAIL:
         return value, bool(_EMAIL.fullmatch(value))
     return value, None

@@ -182,7 +182,7 @@ def _words_number(words_text: str) -> int | None:
 
 def id12_problems(number: str, birth_year: int | None = None, sex: str | None = None) -> list[str]:
     """Structure of a personal ID `PPP G YY RRRRRR`; [] when plausible (there is no check digit)."""
-    if not re.fullmatch(r"\d{12}", number or ""):
+    if not re.fullmatch(r"[0-9]{12}", number or ""):  # ASCII digits only: \d would take any script's
         return ["not 12 digits"]
     problems = []
     place, g, yy = number[:3], int(number[3]), int(number[4:6])
