@@ -14,20 +14,24 @@ The API docs (/docs) load Swagger UI from a pinned package, not from a CDN.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
+from starlette.types import Scope
 
-from api.errors import error_response, install_error_handlers
+from api.boundary import MULTIPART_OVERHEAD, BodyLimit, content_disposition, install_request_boundary
+from api.errors import install_error_handlers
 from intake import schemas
 from intake.auth import Principal, Role
 from intake.errors import ServiceError
 from intake.processing.runner import start_processing
+from intake.records import ensure_visible
 from intake.service import IntakeService, open_service
 from intake.settings import Settings
 from models.errors import ErrorCode
@@ -39,6 +43,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": schemas.ErrorPublic} for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 503)
 }
 NO_STORE = {"Cache-Control": "private, no-store"}  # personal data: no shared caches
+MAX_REQUEST_BYTES = 1 << 20  # a JSON body (the largest real one, a note or a value, is a few KB)
 
 
 def create_app(settings: Settings, *, process: bool = True, service: IntakeService | None = None) -> FastAPI:
@@ -64,15 +69,25 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
     )
     install_error_handlers(app)
 
+    upload_cap = min(settings.intake.max_upload_bytes, settings.reading.limits.max_bytes)
+    uploads = BodyLimit(
+        upload_cap + MULTIPART_OVERHEAD, ErrorCode.FILE_TOO_LARGE, f"tối đa {upload_cap / (1 << 20):.0f} MB"
+    )
+    others = BodyLimit(MAX_REQUEST_BYTES, ErrorCode.REQUEST_TOO_LARGE, f"tối đa {MAX_REQUEST_BYTES >> 10} KB")
+
+    def body_limit(scope: Scope) -> BodyLimit:
+        # Every body is capped while it streams, declared length or not (chunked).
+        return uploads if scope["method"] == "POST" and scope["path"].endswith("/files") else others
+
+    install_request_boundary(app, body_limit)
+
     @app.middleware("http")
-    async def refuse_oversized_uploads(request: Request, call_next):  # noqa: ANN001, ANN202
-        # By the declared length, before the body is read and spooled to disk.
-        if request.method == "POST" and request.url.path.endswith("/files"):
-            limit = min(settings.intake.max_upload_bytes, settings.reading.limits.max_bytes)
-            declared = request.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limit + (1 << 16):  # + multipart overhead
-                return error_response(ErrorCode.FILE_TOO_LARGE, f"tối đa {limit / (1 << 20):.0f} MB")
-        return await call_next(request)
+    async def no_shared_caches(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # API answers carry personal data (names, ID numbers, scans): no cache may keep them.
+        response = await call_next(request)
+        if request.url.path.startswith(API_PREFIX):
+            response.headers.setdefault("Cache-Control", NO_STORE["Cache-Control"])
+        return response
 
     app.include_router(_routes(), prefix=API_PREFIX)
     return app
@@ -88,15 +103,41 @@ def get_service(request: Request) -> IntakeService:
 Service = Annotated[IntakeService, Depends(get_service)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="Gửi lại cùng mã → nhận lại đúng kết quả lần đầu."),
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        pattern=r"^[\x20-\x7e]+$",
+        description="Gửi lại cùng mã → nhận lại đúng kết quả lần đầu.",
+    ),
 ]
+# Path and query values, bounded where they come in: a number past what the database holds or
+# a text with a control character is 422 INVALID_REQUEST, never a database error.
+Ref = Annotated[
+    str, PathParam(max_length=100, pattern=schemas.NO_CONTROLS, description="Mã hồ sơ hoặc mã định danh (id).")
+]
+Code = Annotated[str, PathParam(max_length=100, pattern=schemas.NO_CONTROLS, description="Mã hồ sơ.")]
+ComponentId = Annotated[int, PathParam(ge=1, le=schemas.MAX_ID)]
+PageIndex = Annotated[int, PathParam(ge=0, le=schemas.MAX_PAGE_INDEX)]
+FieldName = Annotated[str, PathParam(max_length=64, pattern=schemas.NO_CONTROLS)]
+Part = Annotated[int, Query(ge=0, le=schemas.MAX_PART, description="Which document of the file (0: the first).")]
+PackageName = Annotated[str, PathParam(max_length=200, pattern=schemas.NO_CONTROLS)]
+
+
+DOSSIER_PARAMS = ("ref", "code")  # the path parameters that name a dossier
 
 
 def require(*roles: Role) -> Callable[..., Principal]:
-    def dependency(service: Service, key: Annotated[str | None, Depends(_api_key)]) -> Principal:
+    """The caller's key, its role among `roles` (or admin), and, on a route that names a
+    dossier, one the caller may see: another service point's, a draft for a reviewer, another
+    agency's is 404 as if missing (`intake.records.dossier_scope`), before the route runs."""
+
+    def dependency(request: Request, service: Service, key: Annotated[str | None, Depends(_api_key)]) -> Principal:
         principal = service.keys.authenticate(key)
         if principal.role not in roles and principal.role != Role.ADMIN:
             raise ServiceError(ErrorCode.FORBIDDEN, principal.role.value)
+        for name in DOSSIER_PARAMS:
+            if name in request.path_params:
+                ensure_visible(service.db, principal, request.path_params[name])
         return principal
 
     return dependency
@@ -125,6 +166,7 @@ def _catalogue_routes(router: APIRouter) -> None:
                 code=p.code,
                 name=p.name,
                 agency=p.agency,
+                agencies=list(dict.fromkeys((p.agency, *p.agencies))),
                 processing_days=p.processing_days,
                 cutoff=p.cutoff.strftime("%H:%M") if p.cutoff else None,
                 green_lane=p.green_lane,
@@ -142,7 +184,7 @@ def _counter_routes(router: APIRouter) -> None:
 
     @router.post("/dossiers/{ref}/files", tags=["counter"], status_code=201, response_model=schemas.ComponentPublic)
     def upload_file(
-        ref: str,
+        ref: Ref,
         service: Service,
         who: Counter,
         file: Annotated[UploadFile, File()],
@@ -155,11 +197,11 @@ def _counter_routes(router: APIRouter) -> None:
         return component
 
     @router.post("/dossiers/{ref}/submit", tags=["counter"], response_model=schemas.DossierPublic)
-    def submit(ref: str, service: Service, who: Counter) -> schemas.DossierPublic:
+    def submit(ref: Ref, service: Service, who: Counter) -> schemas.DossierPublic:
         return service.dossiers.submit(who, ref)
 
     @router.get("/dossiers/{ref}", tags=["counter"], response_model=schemas.DossierPublic)
-    def dossier_status(ref: str, service: Service, who: Staff) -> schemas.DossierPublic:
+    def dossier_status(ref: Ref, service: Service, who: Staff) -> schemas.DossierPublic:
         return service.dossiers.status(who, ref)
 
 
@@ -173,7 +215,7 @@ def _review_routes(router: APIRouter) -> None:
         return service.review.queue(who, limit)
 
     @router.get("/review/dossiers/{ref}", tags=["reviewer"], response_model=schemas.ReviewDossierPublic)
-    def review_dossier(ref: str, service: Service, who: Reviewer) -> schemas.ReviewDossierPublic:
+    def review_dossier(ref: Ref, service: Service, who: Reviewer) -> schemas.ReviewDossierPublic:
         return service.review.dossier(who, ref)
 
     @router.get(
@@ -182,7 +224,7 @@ def _review_routes(router: APIRouter) -> None:
         response_class=Response,
         responses={200: {"content": {"image/jpeg": {}}}},
     )
-    def page_image(ref: str, component_id: int, index: int, service: Service, who: Reviewer) -> Response:
+    def page_image(ref: Ref, component_id: ComponentId, index: PageIndex, service: Service, who: Reviewer) -> Response:
         return Response(
             service.review.page_image(who, ref, component_id, index), media_type="image/jpeg", headers=NO_STORE
         )
@@ -193,7 +235,9 @@ def _review_routes(router: APIRouter) -> None:
         response_class=Response,
         responses={200: {"content": {"image/jpeg": {}}}},
     )
-    def field_crop(ref: str, component_id: int, name: str, service: Service, who: Reviewer, part: int = 0) -> Response:
+    def field_crop(
+        ref: Ref, component_id: ComponentId, name: FieldName, service: Service, who: Reviewer, part: Part = 0
+    ) -> Response:
         """The field's region of its page, as JPEG: what the reviewer compares the value with."""
         return Response(
             service.review.field_crop(who, ref, component_id, name, part), media_type="image/jpeg", headers=NO_STORE
@@ -201,13 +245,13 @@ def _review_routes(router: APIRouter) -> None:
 
     @router.put(field_path, tags=["reviewer"], response_model=schemas.FieldPublic)
     def correct_field(
-        ref: str,
-        component_id: int,
-        name: str,
+        ref: Ref,
+        component_id: ComponentId,
+        name: FieldName,
         body: schemas.FieldUpdate,
         service: Service,
         who: Reviewer,
-        part: int = 0,
+        part: Part = 0,
     ) -> schemas.FieldPublic:
         """Another value, typed from the page. `part`: which document of the file, when one upload
         holds several (see the component's parts)."""
@@ -215,17 +259,17 @@ def _review_routes(router: APIRouter) -> None:
 
     @router.post(field_path + "/confirm", tags=["reviewer"], response_model=schemas.FieldPublic)
     def confirm_field(
-        ref: str, component_id: int, name: str, service: Service, who: Reviewer, part: int = 0
+        ref: Ref, component_id: ComponentId, name: FieldName, service: Service, who: Reviewer, part: Part = 0
     ) -> schemas.FieldPublic:
         """The value as read is right: kept, and recorded as confirmed (who, when)."""
         return service.review.confirm_field(who, ref, component_id, name, part)
 
     @router.post("/review/dossiers/{ref}/retry", tags=["reviewer"], response_model=schemas.DossierPublic)
-    def retry(ref: str, service: Service, who: Reviewer) -> schemas.DossierPublic:
+    def retry(ref: Ref, service: Service, who: Reviewer) -> schemas.DossierPublic:
         return service.review.retry_failed_pages(who, ref)
 
     @router.post("/review/dossiers/{ref}/approve", tags=["reviewer"], response_model=schemas.DossierPublic)
-    def approve(ref: str, service: Service, who: Reviewer) -> schemas.DossierPublic:
+    def approve(ref: Ref, service: Service, who: Reviewer) -> schemas.DossierPublic:
         """Refused (409 FIELDS_UNRESOLVED) while a field still needs a reviewer's confirmation or correction."""
         return service.review.approve(who, ref)
 
@@ -242,7 +286,7 @@ def _agency_routes(router: APIRouter) -> None:
         return service.agency.list(who, cursor, limit, include_delivered)
 
     @router.get("/agency/dossiers/{code}/manifest", tags=["agency"], response_model=schemas.ManifestPublic)
-    def manifest(code: str, service: Service, who: AgencyUser) -> dict:
+    def manifest(code: Code, service: Service, who: AgencyUser) -> dict:
         return service.agency.manifest(who, code)
 
     @router.get(
@@ -250,10 +294,13 @@ def _agency_routes(router: APIRouter) -> None:
         tags=["agency"],
         responses={
             307: {"description": "Redirect to a short-lived presigned URL (S3)"},
-            200: {"description": "The file, streamed (local storage)"},
+            200: {
+                "description": "The file, streamed (local storage): a searchable PDF or a JSON file",
+                "content": {"application/pdf": {}, "application/json": {}},
+            },
         },
     )
-    def download(code: str, name: str, service: Service, who: AgencyUser) -> Response:
+    def download(code: Code, name: PackageName, service: Service, who: AgencyUser) -> Response:
         key, url, media_type = service.agency.package_file(who, code, name)
         if url is not None:
             return RedirectResponse(url, status_code=307)
@@ -264,19 +311,20 @@ def _agency_routes(router: APIRouter) -> None:
                 while chunk := stream.read(1 << 20):
                     yield chunk
 
-        filename = name.rsplit("/", 1)[-1]
         return StreamingResponse(
-            chunks(),
-            media_type=media_type,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+            chunks(), media_type=media_type, headers={"Content-Disposition": content_disposition(name), **NO_STORE}
         )
 
     @router.post("/agency/dossiers/{code}/ack", tags=["agency"], response_model=schemas.DossierPublic)
-    def acknowledge(code: str, service: Service, who: AgencyUser) -> schemas.DossierPublic:
+    def acknowledge(code: Code, service: Service, who: AgencyUser) -> schemas.DossierPublic:
         return service.agency.acknowledge(who, code)
 
     @router.post("/agency/dossiers/{code}/status", tags=["agency"], response_model=schemas.DossierPublic)
     def report_status(
-        code: str, body: schemas.StatusReport, service: Service, who: AgencyUser, idempotency_key: IdempotencyKey = None
+        code: Code,
+        body: schemas.StatusReport,
+        service: Service,
+        who: AgencyUser,
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.DossierPublic:
         return service.agency.report_status(who, code, body, idempotency_key)

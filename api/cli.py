@@ -4,6 +4,11 @@
 JSON on stdout (or FILE), a progress bar on stderr, one line per refused file on stderr,
 exit 0 when every file was read, 2 when some were refused (the others are still written),
 3 on an internal error.
+
+Every other command answers a refusal (bad arguments, an unknown agency or service point, a
+setting that does not parse, a database or store that cannot be reached) with one line on
+stderr, `sohoa COMMAND: CODE: message`, and exit 2; a fault of the program itself with one
+line and exit 3. No traceback reaches the operator.
 """
 
 from __future__ import annotations
@@ -15,12 +20,29 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 from models.errors import ErrorCode
 from models.fields import FIELD_SPECS
 from pipeline.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, InputRefused
 
 log = logging.getLogger("sohoa")
+
+
+class UsageError(Exception):
+    """A command line that cannot be parsed: one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage and exits; the operator gets one line instead.
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {value!r}: 1 to 65535")
+    return int(value)
 
 
 def _refusal(source: str, err: InputRefused) -> dict:
@@ -103,7 +125,8 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 def cmd_fields(_args: argparse.Namespace) -> int:
     for spec in FIELD_SPECS:
-        print(f"{spec.name:<16} {spec.value_type:<7} {spec.labels[0]} — {spec.description}")
+        label = spec.labels[0] if spec.labels else "(bố cục)"  # official documents: found by layout
+        print(f"{spec.name:<16} {spec.value_type:<7} {label} — {spec.description}")
     return EXIT_OK
 
 
@@ -155,21 +178,29 @@ def cmd_keys(args: argparse.Namespace) -> int:
     from intake.service import open_service
     from intake.settings import get_settings
 
+    if args.role in ("list", "revoke") and args.service_point:
+        raise UsageError(f"--service-point is for a counter key, not for `keys {args.role}`")
+    if args.role == "revoke" and not (args.subject or "").isdigit():
+        raise UsageError(f"no key with id {args.subject!r} (see `sohoa keys list`)")
+    if args.role not in ("list", "revoke"):
+        if not args.subject:
+            raise UsageError("give the staff user name, or the agency's code")
+        if args.role == "counter" and not args.service_point:
+            raise UsageError("a counter key belongs to one service point: --service-point CODE")
     service = open_service(get_settings())
     if args.role == "list":
         for row in service.keys.list():
             revoked = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
-            print(f"{row.id:>5}  {row.role:<9} {row.subject:<24} created {row.created_at:%Y-%m-%d %H:%M}  {revoked}")
+            print(
+                f"{row.id:>5}  {row.role:<9} {row.subject:<24} {row.service_point_code or '-':<16} "
+                f"created {row.created_at:%Y-%m-%d %H:%M}  {revoked}"
+            )
         return EXIT_OK
     if args.role == "revoke":
-        if not (args.subject or "").isdigit() or not service.keys.revoke(int(args.subject)):
-            print(f"sohoa keys revoke: no key with id {args.subject!r} (see `sohoa keys list`)", file=sys.stderr)
-            return EXIT_BAD_INPUT
+        if not service.keys.revoke(int(args.subject)):
+            raise UsageError(f"no key with id {args.subject!r} (see `sohoa keys list`)")
         return EXIT_OK
-    if not args.subject:
-        print("sohoa keys: give the staff user name, or the agency's code", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    print(service.keys.create(Role(args.role), args.subject))
+    print(service.keys.create(Role(args.role), args.subject, args.service_point))
     return EXIT_OK
 
 
@@ -186,11 +217,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from api.demo import run_demo
     from intake.settings import get_settings
 
+    if not args.samples.is_dir():
+        raise UsageError(f"--samples {args.samples}: no such directory")
     return run_demo(get_settings(), args.samples, args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sohoa", description="Số Hóa: đọc và số hóa hồ sơ thủ tục hành chính.")
+    parser = _Parser(prog="sohoa", description="Số Hóa: đọc và số hóa hồ sơ thủ tục hành chính.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     process = sub.add_parser("process", help="read scanned pages and PDFs, print text and fields as JSON")
@@ -204,14 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the HTTP API (and, by default, the OCR dispatcher on Ray)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--no-processing", action="store_true", help="API only; another process dispatches OCR")
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run a Ray node: --head, or join a cluster with --address")
     worker.add_argument("--address", help="HOST:PORT of the Ray head to join")
     worker.add_argument("--head", action="store_true", help="start the cluster's head node")
-    worker.add_argument("--port", type=int, default=6379, help="head's port")
+    worker.add_argument("--port", type=_port, default=6379, help="head's port")
     worker.add_argument("--node-ip-address", help="this node's address (127.0.0.1 keeps Ray on loopback)")
     worker.add_argument("--num-cpus", type=int)
     worker.add_argument("--temp-dir", help="Ray's temp dir (keep it short)")
@@ -225,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument(
         "subject", nargs="?", help="staff user name, the agency's code for role agency, or the key id to revoke"
     )
+    keys.add_argument(
+        "--service-point",
+        metavar="CODE",
+        help="a counter key's service point (required for counters): it sees only that point's dossiers",
+    )
     keys.set_defaults(func=cmd_keys)
 
     db = sub.add_parser("db", help="migrate the database to the newest schema and load reference data")
@@ -237,10 +275,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refusal_line(exc: BaseException) -> str | None:
+    """One line for an error the operator can act on; None for a fault of the program."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from intake.errors import ServiceError
+    from models.catalogue import ReferenceDataError
+    from storage.db import DatabaseUnavailable
+    from storage.objects import StorageUnavailable
+
+    if isinstance(exc, UsageError):
+        return str(exc)
+    if isinstance(exc, ServiceError | InputRefused):
+        return f"{exc.code}: {ServiceError(exc.code, exc.detail).body()['message']}"
+    if isinstance(exc, ValidationError):  # the settings, from SOHOA_* variables
+        first = exc.errors()[0]
+        name = "SOHOA_" + "__".join(str(part) for part in first["loc"]).upper()
+        return f"{ErrorCode.INVALID_REQUEST}: {name}: {first['msg']}"
+    if isinstance(exc, ReferenceDataError):
+        return f"{ErrorCode.INVALID_REQUEST}: {exc}"
+    if isinstance(exc, ArgumentError):
+        return f"{ErrorCode.DATABASE_UNAVAILABLE}: SOHOA_DATABASE_URL: {exc}"
+    if isinstance(exc, OperationalError | DatabaseUnavailable):
+        message = ServiceError(ErrorCode.DATABASE_UNAVAILABLE).body()["message"]
+        return f"{ErrorCode.DATABASE_UNAVAILABLE}: {message} ({type(exc.__cause__ or exc).__name__})"
+    if isinstance(exc, StorageUnavailable):
+        return f"{ErrorCode.STORAGE_UNAVAILABLE}: {ServiceError(ErrorCode.STORAGE_UNAVAILABLE).body()['message']}"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{ErrorCode.FILE_UNREADABLE}: {where}{exc.strerror or type(exc).__name__}"
+    if isinstance(exc, SystemExit) and isinstance(exc.code, str):  # the demo's own stops
+        return exc.code.removeprefix("sohoa demo: ")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    command = "sohoa"
+    try:
+        args = build_parser().parse_args(argv)
+        command = f"sohoa {args.command}"
+        return args.func(args)
+    except (Exception, SystemExit) as exc:
+        if isinstance(exc, SystemExit) and not isinstance(exc.code, str):
+            raise  # --help, or a command's own exit status
+        line = _refusal_line(exc)
+        if line is None:  # a fault of the program: still one line; the trace goes to the debug log
+            log.debug("internal error", exc_info=True)
+            print(f"{command}: {ErrorCode.INTERNAL}: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+            return EXIT_INTERNAL
+        print(f"{command}: {' '.join(line.split())}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import httpx
 
 from intake.auth import Role
 
+DEMO_SERVICE_POINT = "HN-HOANKIEM"  # the demo's counter key belongs to it, and creates the dossier there
 SAMPLE_FILES = (
     "cccd_front-scanned-000.jpg",
     "cccd_back-scanned-000.jpg",
@@ -53,8 +54,8 @@ def run_demo(settings, samples_dir: Path, out_dir: Path, timeout: float = 600.0)
 
     service = open_service(settings)
     keys = {
-        role: service.keys.create(role, subject)
-        for role, subject in ((Role.COUNTER, "demo.tiepnhan"), (Role.REVIEWER, "demo.kiemtra"))
+        Role.COUNTER: service.keys.create(Role.COUNTER, "demo.tiepnhan", service_point=DEMO_SERVICE_POINT),
+        Role.REVIEWER: service.keys.create(Role.REVIEWER, "demo.kiemtra"),
     }
     port = _free_port()
     server = uvicorn.Server(
@@ -115,7 +116,7 @@ def _flow(
             headers=counter,
             json={
                 "procedure_code": "2.000635",
-                "service_point_code": "HN-HOANKIEM",
+                "service_point_code": DEMO_SERVICE_POINT,
                 "applicant": {"full_name": "Huỳnh Ngọc Bảo Trang (MẪU)"},
             },
         )

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intake.errors import ServiceError
+from intake.schemas import unsafe_character
 from models.errors import ErrorCode
 from storage.db import DatabaseUnavailable
 from storage.objects import ObjectNotFound, StorageUnavailable
@@ -31,8 +32,11 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.DOSSIER_NOT_EDITABLE: 409,
     ErrorCode.DOSSIER_NOT_READY: 409,
     ErrorCode.FIELDS_UNRESOLVED: 409,
+    ErrorCode.APPROVAL_IN_PROGRESS: 409,
+    ErrorCode.STATUS_ORDER_NOT_ALLOWED: 409,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 409,
     ErrorCode.FILE_TOO_LARGE: 413,
+    ErrorCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.IMAGE_TOO_LARGE: 413,
     ErrorCode.TOO_MANY_PAGES: 413,
     ErrorCode.UNSUPPORTED_TYPE: 415,
@@ -49,29 +53,46 @@ def http_status(code: ErrorCode) -> int:
     return HTTP_STATUS.get(code, DEFAULT_STATUS)
 
 
+MAX_ECHO = 120  # characters of the request an error repeats (a value, a path, a field's place)
+
+
+def echo(text: object, limit: int = MAX_ECHO) -> str:
+    """What an error may repeat of the request: printable (no control, surrogate or direction
+    character) and at most `limit` characters, so a 1 MB value is never sent back."""
+    shown = "".join(ch for ch in str(text)[: limit + 1] if unsafe_character(ch) is None)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def error_body(code: ErrorCode, detail: str = "") -> dict:
+    return ServiceError(code, echo(detail, 4 * MAX_ECHO)).body()
+
+
 def error_response(code: ErrorCode, detail: str = "") -> JSONResponse:
-    return JSONResponse(ServiceError(code, detail).body(), status_code=http_status(code))
+    return JSONResponse(error_body(code, detail), status_code=http_status(code))
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=http_status(exc.code))
+        return error_response(exc.code, exc.detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _framework_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            return error_response(ErrorCode.ROUTE_NOT_FOUND, request.url.path[:200])
+            return error_response(ErrorCode.ROUTE_NOT_FOUND, echo(request.url.path))
         if exc.status_code == 405:
-            return error_response(ErrorCode.METHOD_NOT_ALLOWED, request.method)
-        body = ServiceError(ErrorCode.INVALID_REQUEST, str(exc.detail)[:200]).body()
+            return error_response(ErrorCode.METHOD_NOT_ALLOWED, echo(request.method, 16))
+        # 400: a body that cannot be parsed (malformed or too deep JSON, invalid UTF-8, broken multipart).
+        body = error_body(ErrorCode.INVALID_REQUEST, "body" if exc.status_code == 400 else "")
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        where = "; ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in exc.errors()[:5])
-        body: dict = ServiceError(ErrorCode.INVALID_REQUEST, where).body()
-        body["errors"] = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()[:20]]
+        errors = exc.errors()[:10]
+        places = [[p if isinstance(p, int) else echo(p, 40) for p in e["loc"][:8]] for e in errors]
+        where = "; ".join(".".join(str(p) for p in place[1:]) or "body" for place in places[:5])
+        body = error_body(ErrorCode.INVALID_REQUEST, where)
+        body["errors"] = [{"loc": place, "msg": echo(e["msg"], 200)} for place, e in zip(places, errors, strict=True)]
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StorageUnavailable)

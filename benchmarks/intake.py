@@ -185,7 +185,7 @@ def bench_processing(pages: int, seed: int) -> ProcessingResult:
             ray=RaySettings(address=None, workers=WORKERS, temp_dir=ray_dir),
         )
         service = open_service(settings)
-        counter = service.keys.authenticate(service.keys.create(Role.COUNTER, "bench.tiepnhan"))
+        counter = service.keys.authenticate(service.keys.create(Role.COUNTER, "bench.tiepnhan", SERVICE_POINT))
         person = make_person(random.Random(sub_seed(seed, "intake-bench", "applicant")))
         body = DossierCreate(
             procedure_code=PROCEDURE,

@@ -8,8 +8,9 @@ import base64
 import binascii
 import json
 from datetime import date
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from intake import schemas
@@ -17,29 +18,36 @@ from intake.auth import Principal
 from intake.context import IntakeContext
 from intake.errors import ServiceError
 from intake.idempotency import IdempotentRequest, run_once
-from intake.records import dossier_public, log_access
-from models.dossier import NationalStatus, ProcessingState
+from intake.records import HANDED_OVER, dossier_public, log_access
+from models.dossier import NationalStatus, ProcessingState, status_may_follow
 from models.errors import ErrorCode
 from storage.tables import DossierRow, StatusReportRow
 
 # Statuses a competent agency may report once it holds the dossier.
 AGENCY_STATUSES = frozenset(NationalStatus) - {NationalStatus.MOI_DANG_KY, NationalStatus.DUOC_TIEP_NHAN}
-HANDED_OVER = (ProcessingState.VALIDATED.value, ProcessingState.DELIVERED.value)
 
 
 def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"after": last_id}).encode()).decode().rstrip("=")
 
 
+MAX_CURSOR = 64  # characters; the cursors this service issues have about 20
+
+
 def decode_cursor(cursor: str) -> int:
+    """The row id a cursor of ours points after. Anything else is 400 INVALID_CURSOR, never a
+    database error: a long or non-base64 text, JSON that is not {"after": id} (5,000 levels
+    deep included), an id outside the database's range (2**63, -1) or of another type (true, 1.5)."""
+    if not cursor or len(cursor) > MAX_CURSOR or not cursor.isascii():
+        raise ServiceError(ErrorCode.INVALID_CURSOR)
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded))["after"]
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(value)
-        return value
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, RecursionError, binascii.Error) as exc:
         raise ServiceError(ErrorCode.INVALID_CURSOR) from exc
+    value = decoded.get("after") if isinstance(decoded, dict) else None
+    if type(value) is not int or not 0 <= value <= schemas.MAX_ID:
+        raise ServiceError(ErrorCode.INVALID_CURSOR)
+    return value
 
 
 class AgencyDesk:
@@ -58,7 +66,7 @@ class AgencyDesk:
     ) -> schemas.AgencyListPublic:
         after = decode_cursor(cursor) if cursor else 0
         states = list(HANDED_OVER) if include_delivered else [ProcessingState.VALIDATED.value]
-        with self.ctx.db.transaction() as s:
+        with self.ctx.db.reading() as s:
             rows = s.scalars(
                 select(DossierRow)
                 .where(DossierRow.agency_code == who.subject, DossierRow.state.in_(states), DossierRow.id > after)
@@ -128,7 +136,21 @@ class AgencyDesk:
             row = self._dossier(s, who, code)
             if row.state != ProcessingState.DELIVERED.value:
                 raise ServiceError(ErrorCode.DOSSIER_NOT_READY, "chưa xác nhận đã nhận hồ sơ")
-            row.national_status = int(status)
+            current = NationalStatus(row.national_status)
+            if status == current:  # the same report again: nothing changes
+                return dossier_public(s, row, self.ctx.catalogue)
+            change = f"{int(current)} ({current.label_vi}) → {int(status)} ({status.label_vi})"
+            if not status_may_follow(current, status):
+                raise ServiceError(ErrorCode.STATUS_ORDER_NOT_ALLOWED, change)
+            # Conditional on the status just read: of two reports racing from one status, the
+            # database lets exactly one move it (SQLite included, which ignores FOR UPDATE).
+            moved = s.execute(
+                update(DossierRow)
+                .where(DossierRow.id == row.id, DossierRow.national_status == int(current))
+                .values(national_status=int(status))
+            )
+            if cast(CursorResult, moved).rowcount != 1:
+                raise ServiceError(ErrorCode.STATUS_ORDER_NOT_ALLOWED, change + ": trạng thái vừa thay đổi")
             s.add(
                 StatusReportRow(
                     dossier_id=row.id,

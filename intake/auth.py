@@ -1,4 +1,7 @@
-"""Who is calling: API keys (only their SHA-256 is kept) and the roles they carry."""
+"""Who is calling: API keys (only their SHA-256 is kept) and the roles they carry.
+
+A counter key belongs to one service point: its holder sees and changes only the dossiers
+received there (`intake.records.dossier_scope`)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,12 @@ class Role(StrEnum):
 class Principal:
     role: Role
     subject: str  # staff user name, or the agency's code
+    service_point: str | None = None  # a counter's service point (its only one); None for other roles
+
+    @property
+    def identity(self) -> str:
+        """Who this is across roles and points (two counters may share a user name at two points)."""
+        return ":".join((self.role.value, self.service_point or "", self.subject))
 
 
 def hash_key(key: str) -> str:
@@ -37,13 +46,23 @@ class ApiKeys:
     def __init__(self, ctx: IntakeContext) -> None:
         self.ctx = ctx
 
-    def create(self, role: Role, subject: str) -> str:
-        """A new key, shown once; only its hash is kept."""
+    def create(self, role: Role, subject: str, service_point: str | None = None) -> str:
+        """A new key, shown once; only its hash is kept. A counter key needs its service point;
+        no other role has one."""
+        if not subject.strip():
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "subject")
         if role == Role.AGENCY and subject not in self.ctx.organisation.agencies:
             raise ServiceError(ErrorCode.AGENCY_UNKNOWN, subject)
+        if role == Role.COUNTER:
+            if not service_point:
+                raise ServiceError(ErrorCode.INVALID_REQUEST, "service_point: khóa quầy phải gắn với điểm tiếp nhận")
+            if service_point not in self.ctx.organisation.service_points:
+                raise ServiceError(ErrorCode.SERVICE_POINT_UNKNOWN, service_point)
+        elif service_point is not None:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "service_point: chỉ khóa quầy gắn với điểm tiếp nhận")
         key = f"sohoa_{role.value}_{secrets.token_urlsafe(32)}"
         with self.ctx.db.transaction() as s:
-            s.add(ApiKeyRow(key_hash=hash_key(key), role=role.value, subject=subject))
+            s.add(ApiKeyRow(key_hash=hash_key(key), role=role.value, subject=subject, service_point_code=service_point))
         return key
 
     def list(self) -> list[ApiKeyRow]:
@@ -62,8 +81,12 @@ class ApiKeys:
     def authenticate(self, key: str | None) -> Principal:
         if not key:
             raise ServiceError(ErrorCode.AUTH_REQUIRED)
-        with self.ctx.db.transaction() as s:
+        with self.ctx.db.reading() as s:  # every request: never wait for a writer
             row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key)))
             if row is None or row.revoked_at is not None:
                 raise ServiceError(ErrorCode.AUTH_INVALID)
-            return Principal(Role(row.role), row.subject)
+            role = Role(row.role)
+            if role == Role.COUNTER and not row.service_point_code:
+                # A key made before keys were bound to a point: it opens nothing until replaced.
+                raise ServiceError(ErrorCode.FORBIDDEN, "khóa quầy chưa gắn điểm tiếp nhận; hãy cấp khóa mới")
+            return Principal(role, row.subject, row.service_point_code if role == Role.COUNTER else None)

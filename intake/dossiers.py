@@ -13,24 +13,23 @@ import uuid
 from typing import BinaryIO
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake import schemas
-from intake.auth import Principal
+from intake.auth import Principal, Role
 from intake.codes import issue_code
 from intake.context import IntakeContext
 from intake.errors import ServiceError
+from intake.filenames import original_filename
 from intake.idempotency import IdempotentRequest, run_once
 from intake.processing.jobs import JobState
 from intake.processing.ray_pool import page_key
-from intake.records import component_public, dossier_public, find_dossier, require_state
+from intake.records import component_public, dossier_public, find_dossier, log_access, require_state
 from models.dossier import NationalStatus, ProcessingState
 from models.errors import ErrorCode
 from pipeline.errors import InputRefused
 from pipeline.masking import mask_number
 from pipeline.pages.preflight import FileInfo, FileType, preflight
-from pipeline.text import nfc
 from storage.objects import TooLarge, copy_hashed
 from storage.tables import ComponentRow, DossierRow, JobRow, PageRow
 
@@ -56,9 +55,13 @@ class Dossiers:
             raise ServiceError(ErrorCode.PROCEDURE_UNKNOWN, body.procedure_code)
         if body.service_point_code not in self.ctx.organisation.service_points:
             raise ServiceError(ErrorCode.SERVICE_POINT_UNKNOWN, body.service_point_code)
+        if who.role == Role.COUNTER and body.service_point_code != who.service_point:
+            raise ServiceError(ErrorCode.FORBIDDEN, f"điểm tiếp nhận {body.service_point_code}")
         agency = body.agency_code or procedure.agency
         if agency not in self.ctx.organisation.agencies:
             raise ServiceError(ErrorCode.AGENCY_UNKNOWN, agency)
+        if not procedure.is_competent(agency):
+            raise ServiceError(ErrorCode.AGENCY_NOT_COMPETENT, agency)
 
         def work(s: Session) -> schemas.DossierPublic:
             row = DossierRow(
@@ -75,6 +78,7 @@ class Dossiers:
             )
             s.add(row)
             s.flush()
+            log_access(s, who, "create", row.public_id)
             log.info(
                 "dossier %s created by %s for %s",
                 row.public_id,
@@ -112,21 +116,23 @@ class Dossiers:
         idempotency_key: str | None = None,
     ) -> schemas.ComponentPublic:
         """Store an uploaded file and attach it to a draft dossier; the same file twice is kept once."""
-        filename = nfc(filename or "tep-khong-ten")[:255]
-        with self.ctx.db.transaction() as s:
-            require_state(find_dossier(s, ref), ProcessingState.DRAFT)
+        filename = original_filename(filename)  # kept as data; shown and exported via display_filename
+        with self.ctx.db.reading() as s:  # a quick refusal before the bytes are read; checked again below
+            require_state(find_dossier(s, ref, who=who), ProcessingState.DRAFT)
         data, info = self._receive(stream, filename)
         stored = self.ctx.store.put_original(io.BytesIO(data))  # StorageUnavailable: nothing recorded
         kind_of_source = source or ("upload" if info.file_type is FileType.PDF else "scan")
 
         def work(s: Session) -> schemas.ComponentPublic:
-            row = find_dossier(s, ref, lock=True)
+            row = find_dossier(s, ref, who=who, lock=True)
             require_state(row, ProcessingState.DRAFT)
             existing = s.scalar(
                 select(ComponentRow).where(ComponentRow.dossier_id == row.id, ComponentRow.file_sha256 == stored.sha256)
             )
             if existing is not None:
                 return component_public(existing, created=False)
+            # Uploads to one dossier are serialised by its row lock (on SQLite, the write lock the
+            # transaction took as it began), and UNIQUE(dossier_id, position) backs it up.
             position = (
                 s.scalar(select(func.max(ComponentRow.position)).where(ComponentRow.dossier_id == row.id)) or 0
             ) + 1
@@ -153,18 +159,15 @@ class Dossiers:
         return run_once(self.ctx.db, who, request, schemas.ComponentPublic, work)
 
     def submit(self, who: Principal, ref: str) -> schemas.DossierPublic:
-        """Valid receipt: issue the code and appointment date, queue every page for OCR."""
-        for attempt in range(3):
-            try:
-                return self._submit_once(who, ref)
-            except IntegrityError:  # two first-of-the-day codes raced; the counter row now exists
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        """Valid receipt: issue the code and appointment date, queue every page for OCR.
+        Idempotent and atomic: submits of one dossier at once are serialised by the database
+        (the dossier's row lock; on SQLite the write lock each transaction takes as it begins),
+        so the first issues the code and queues the pages, the others answer that same code."""
+        return self._submit_once(who, ref)
 
     def _submit_once(self, who: Principal, ref: str) -> schemas.DossierPublic:
         with self.ctx.db.transaction() as s:
-            row = find_dossier(s, ref, lock=True)
+            row = find_dossier(s, ref, who=who, lock=True)
             if row.code is not None and row.state != ProcessingState.DRAFT.value:
                 return dossier_public(s, row, self.ctx.catalogue)  # submitting twice is harmless
             require_state(row, ProcessingState.DRAFT)
@@ -197,6 +200,9 @@ class Dossiers:
         s.flush()
 
     def status(self, who: Principal, ref: str) -> schemas.DossierPublic:
-        """For counter staff and reviewers (agencies have their own, filtered endpoints)."""
+        """For counter staff (their own service point's dossiers) and reviewers (submitted ones);
+        agencies have their own, filtered endpoints. Every read is logged."""
         with self.ctx.db.transaction() as s:
-            return dossier_public(s, find_dossier(s, ref), self.ctx.catalogue)
+            row = find_dossier(s, ref, who=who)
+            log_access(s, who, "view_status", row.code or row.public_id)
+            return dossier_public(s, row, self.ctx.catalogue)

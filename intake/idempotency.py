@@ -41,7 +41,7 @@ class IdempotentRequest:
 
 
 def _stored(s: Session, who: Principal, request: IdempotentRequest) -> dict | None:
-    row = s.get(IdempotencyKeyRow, (who.subject, request.key))
+    row = s.get(IdempotencyKeyRow, (who.identity, request.key))
     if row is None:
         return None
     if row.operation != request.operation or row.request_sha256 != request.request_sha256:
@@ -69,7 +69,7 @@ def run_once(
                 answer = work(s)
                 s.add(
                     IdempotencyKeyRow(
-                        principal=who.subject,
+                        principal=who.identity,
                         key=request.key,
                         operation=request.operation,
                         request_sha256=request.request_sha256,

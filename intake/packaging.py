@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from intake.context import IntakeContext
+from intake.filenames import display_filename
 from intake.records import field_key, find_dossier, page_texts
 from pipeline.output.package import PackageFile, build_manifest, searchable_pdf
 from pipeline.pages.preflight import FileInfo, preflight
@@ -61,7 +62,11 @@ def build_package(ctx: IntakeContext, code: str) -> str:
         name = f"{c.position:02d}-{c.kind or 'other'}"
         pdf_name = f"components/{name}.pdf"
         pdf = searchable_pdf(
-            original, file_info(ctx, c, original), pages, ctx.settings.reading, title=f"{row.code} — {c.filename}"
+            original,
+            file_info(ctx, c, original),
+            pages,
+            ctx.settings.reading,
+            title=f"{row.code} — {display_filename(c.filename)}",
         )
         files.append(PackageFile(pdf_name, pdf, "application/pdf"))
         fields = {field_key(f): _field_record(f) for f in c.fields}
@@ -80,7 +85,7 @@ def build_package(ctx: IntakeContext, code: str) -> str:
                 "kind": c.kind,
                 "source": c.source,
                 "original": {
-                    "filename": c.filename,
+                    "filename": display_filename(c.filename),  # exported safe; the name as sent stays data
                     "sha256": c.file_sha256,
                     "size": c.size_bytes,
                     "media_type": c.media_type,

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from intake import schemas
-from intake.auth import Principal
+from intake.auth import Principal, Role
 from intake.errors import ServiceError
+from intake.filenames import display_filename
 from intake.processing.jobs import JobState
 from models.catalogue import ProcedureCatalogue
 from models.document import PageText
 from models.dossier import NationalStatus, ProcessingState
 from models.errors import ErrorCode
 from models.fields import REVIEW_REASONS_VI
+from storage.db import Database
 from storage.tables import AccessLogRow, ComponentRow, DossierRow, FieldRow, JobRow, PageResultRow
 
 STATE_LABELS = {
@@ -25,14 +27,61 @@ STATE_LABELS = {
     ProcessingState.PROCESSING: "Đang số hóa",
     ProcessingState.NEEDS_REVIEW: "Chờ kiểm tra",
     ProcessingState.NEEDS_ATTENTION: "Cần xử lý thủ công",
+    ProcessingState.APPROVING: "Đang duyệt, lập gói bàn giao",
     ProcessingState.VALIDATED: "Đã kiểm tra, chờ cơ quan nhận",
     ProcessingState.DELIVERED: "Cơ quan đã nhận",
 }
 
 
-def find_dossier(s: Session, ref: str, *, lock: bool = False, whole: bool = False) -> DossierRow:
-    """A dossier by code or public id; `whole` loads its components, pages, fields and edits."""
-    query = select(DossierRow).where((DossierRow.code == ref) | (DossierRow.public_id == ref))
+# A dossier is in its agency's hands once approved: only then does the agency see it.
+HANDED_OVER = (ProcessingState.VALIDATED.value, ProcessingState.DELIVERED.value)
+
+
+def dossier_scope(who: Principal) -> ColumnElement[bool]:
+    """The dossiers `who` may see, as a query condition; any other is answered like a missing one:
+    a counter sees those received at its own service point, a reviewer the submitted ones (a
+    draft is still the counter's, with the applicant's ID number), an agency its own once handed
+    over, an admin all."""
+    if who.role == Role.ADMIN:
+        return true()
+    if who.role == Role.COUNTER and who.service_point:
+        return DossierRow.service_point_code == who.service_point
+    if who.role == Role.REVIEWER:
+        return DossierRow.state != ProcessingState.DRAFT.value
+    if who.role == Role.AGENCY:
+        return and_(DossierRow.agency_code == who.subject, DossierRow.state.in_(HANDED_OVER))
+    return false()
+
+
+MAX_REF = 100  # a dossier code (80) or public id (36), with room
+
+
+def _by_ref(ref: str) -> ColumnElement[bool]:
+    # A text no dossier can carry (control characters, PostgreSQL refuses a NUL outright, or
+    # too long) is refused before it reaches the database.
+    if len(ref) > MAX_REF or not ref.isprintable():
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "ref")
+    return or_(DossierRow.code == ref, DossierRow.public_id == ref)
+
+
+def ensure_visible(db: Database, who: Principal, ref: str) -> None:
+    """Refuse (404, as if missing) a dossier `who` may not see: the gate in front of every
+    route that names a dossier."""
+    condition = _by_ref(ref)
+    with db.transaction() as s:
+        if s.scalar(select(DossierRow.id).where(condition, dossier_scope(who))) is None:
+            raise ServiceError(ErrorCode.DOSSIER_NOT_FOUND, ref)
+
+
+def find_dossier(
+    s: Session, ref: str, *, who: Principal | None = None, lock: bool = False, whole: bool = False
+) -> DossierRow:
+    """A dossier by code or public id, among those `who` may see (`dossier_scope`); `who` is
+    None only for the service's own work (packaging, processing), never for a caller's request.
+    `whole` loads its components, pages, fields and edits."""
+    query = select(DossierRow).where(_by_ref(ref))
+    if who is not None:
+        query = query.where(dossier_scope(who))
     if lock:
         query = query.with_for_update()
     if whole:
@@ -77,7 +126,8 @@ def component_public(c: ComponentRow, created: bool = True) -> schemas.Component
     return schemas.ComponentPublic(
         id=c.id,
         position=c.position,
-        filename=c.filename,
+        filename=display_filename(c.filename),  # shown; the name as sent stays data
+        original_filename=c.filename,
         sha256=c.file_sha256,
         media_type=c.media_type,
         size_bytes=c.size_bytes,

@@ -6,9 +6,11 @@ agency. A dossier is approved only when no field is left doubtful: every `needs_
 from __future__ import annotations
 
 import logging
-from datetime import date
+import uuid
+from datetime import date, timedelta
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from intake import schemas
@@ -21,6 +23,7 @@ from intake.records import (
     STATE_LABELS,
     component_public,
     dossier_public,
+    dossier_scope,
     field_public,
     find_component,
     find_dossier,
@@ -41,6 +44,9 @@ log = logging.getLogger(__name__)
 
 UNRESOLVED = (FieldStatus.NEEDS_REVIEW.value, FieldStatus.INVALID.value)
 REVIEWABLE = (ProcessingState.NEEDS_REVIEW, ProcessingState.NEEDS_ATTENTION)
+# An approval that has not finished its package after this long died with its process: another
+# approval takes the frozen dossier over, a correction or confirmation releases it.
+APPROVAL_TIMEOUT = timedelta(minutes=10)
 
 
 class Review:
@@ -56,10 +62,10 @@ class Review:
             .correlate(DossierRow)
             .scalar_subquery()
         )
-        with self.ctx.db.transaction() as s:
+        with self.ctx.db.reading() as s:
             rows = s.execute(
                 select(DossierRow, to_review)
-                .where(DossierRow.state.in_([state.value for state in REVIEWABLE]))
+                .where(DossierRow.state.in_([state.value for state in REVIEWABLE]), dossier_scope(who))
                 .order_by(DossierRow.due_date, DossierRow.received_at)
                 .limit(limit)
             ).all()
@@ -77,7 +83,7 @@ class Review:
 
     def dossier(self, who: Principal, ref: str) -> schemas.ReviewDossierPublic:
         with self.ctx.db.transaction() as s:
-            row = find_dossier(s, ref, whole=True)
+            row = find_dossier(s, ref, who=who, whole=True)
             log_access(s, who, "view", row.code or row.public_id)
             texts = page_texts(s, row, self.ctx.version)
             components = []
@@ -120,7 +126,7 @@ class Review:
     def page_image(self, who: Principal, ref: str, component_id: int, index: int) -> bytes:
         """A page as JPEG, in the same pixels as its lines' and fields' boxes."""
         with self.ctx.db.transaction() as s:
-            row = find_dossier(s, ref)
+            row = find_dossier(s, ref, who=who)
             component = find_component(s, row, component_id, ErrorCode.FILE_NOT_FOUND, f"{component_id}/{index}")
             if not 0 <= index < component.page_count:
                 raise ServiceError(ErrorCode.FILE_NOT_FOUND, f"{component_id}/{index}")
@@ -130,7 +136,7 @@ class Review:
     def field_crop(self, who: Principal, ref: str, component_id: int, name: str, part: int = 0) -> bytes:
         """The part of the page a field was read from (a handwritten value, a doubtful reading)."""
         with self.ctx.db.transaction() as s:
-            row = find_dossier(s, ref)
+            row = find_dossier(s, ref, who=who)
             component = find_component(s, row, component_id, ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
             field = self._field(s, component, name, part)
             if field is None or not 0 <= field.page < component.page_count or field.box[2] <= field.box[0]:
@@ -153,7 +159,7 @@ class Review:
         if valid is False:
             raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, name)
         with self.ctx.db.transaction() as s:
-            row, component = self._reviewable(s, ref, component_id, name)
+            row, component = self._reviewable(s, who, ref, component_id, name)
             field = self._field(s, component, name, part)
             if field is None:
                 if name not in {spec.name for spec in FIELD_SPECS}:
@@ -184,7 +190,7 @@ class Review:
         correction (who, when, the value kept). A value that fails its field's rule cannot be
         confirmed, only corrected."""
         with self.ctx.db.transaction() as s:
-            row, component = self._reviewable(s, ref, component_id, name)
+            row, component = self._reviewable(s, who, ref, component_id, name)
             field = self._field(s, component, name, part)
             if field is None:
                 raise ServiceError(ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
@@ -198,8 +204,18 @@ class Review:
             s.refresh(field)
             return field_public(field)
 
-    def _reviewable(self, s: Session, ref: str, component_id: int, name: str) -> tuple[DossierRow, ComponentRow]:
-        row = find_dossier(s, ref, lock=True)
+    def _reviewable(
+        self, s: Session, who: Principal, ref: str, component_id: int, name: str
+    ) -> tuple[DossierRow, ComponentRow]:
+        """The dossier (row locked) and component whose field is confirmed or corrected: refused
+        while an approval has frozen the dossier (its package must hold every value a reviewer
+        was told is kept); a freeze whose approval died is released."""
+        row = find_dossier(s, ref, who=who, lock=True)
+        if row.state == ProcessingState.APPROVING.value:
+            if not self._abandoned(row):
+                raise ServiceError(ErrorCode.APPROVAL_IN_PROGRESS, row.code or "")
+            log.warning("approval of %s started %s never finished; released", row.code, row.approval_started_at)
+            row.state, row.approval_token, row.approval_started_at = ProcessingState.NEEDS_REVIEW.value, None, None
         require_state(row, *REVIEWABLE)
         return row, find_component(s, row, component_id, ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
 
@@ -222,7 +238,7 @@ class Review:
     def retry_failed_pages(self, who: Principal, ref: str) -> schemas.DossierPublic:
         """After the cause of a page failure is fixed: read the failed pages again."""
         with self.ctx.db.transaction() as s:
-            row = find_dossier(s, ref, lock=True)
+            row = find_dossier(s, ref, who=who, lock=True)
             require_state(row, ProcessingState.NEEDS_ATTENTION)
             s.execute(
                 update(JobRow)
@@ -248,20 +264,75 @@ class Review:
             raise ServiceError(ErrorCode.FIELDS_UNRESOLVED, str(unresolved))
 
     def approve(self, who: Principal, ref: str) -> schemas.DossierPublic:
-        """Build and store the validated package, then hand the dossier to its agency."""
+        """Hand the dossier to its agency: freeze it (of approvals at once, one wins; corrections
+        are refused while it is frozen), build the package from that frozen state, then mark it
+        validated. A package that cannot be built (storage down) thaws the dossier; an approval
+        that died with its process is taken over after `APPROVAL_TIMEOUT`."""
+        token = uuid.uuid4().hex
         with self.ctx.db.transaction() as s:
-            row = find_dossier(s, ref)
+            row = find_dossier(s, ref, who=who, lock=True)
             if row.state == ProcessingState.VALIDATED.value:
                 return dossier_public(s, row, self.ctx.catalogue)
-            self._check_approvable(s, row)
+            self._freeze(s, row, token)
             code = row.code
         assert code is not None  # a dossier waiting for review was submitted
-        prefix = build_package(self.ctx, code)  # outside any transaction: may take seconds
+        try:
+            prefix = build_package(self.ctx, code)  # outside any transaction: may take seconds
+        except BaseException:
+            self._thaw(code, token)
+            raise
         with self.ctx.db.transaction() as s:
             row = find_dossier(s, code, lock=True)
-            self._check_approvable(s, row)
+            if row.state != ProcessingState.APPROVING.value or row.approval_token != token:
+                raise ServiceError(ErrorCode.APPROVAL_IN_PROGRESS, code)  # timed out and taken over
             row.state = ProcessingState.VALIDATED.value
+            row.approval_token = row.approval_started_at = None
             row.package_prefix, row.approved_by, row.approved_at = prefix, who.subject, self.ctx.clock.now()
             log_access(s, who, "approve", code)
             s.flush()
             return dossier_public(s, row, self.ctx.catalogue)
+
+    def _abandoned(self, row: DossierRow) -> bool:
+        """A freeze whose approval has not finished after `APPROVAL_TIMEOUT` died with its process."""
+        started = row.approval_started_at
+        return started is None or self.ctx.clock.now() - started > APPROVAL_TIMEOUT
+
+    def _freeze(self, s: Session, row: DossierRow, token: str) -> None:
+        """Freeze a dossier that may be approved (its row is locked) under this approval's token."""
+        if row.state == ProcessingState.APPROVING.value:
+            if not self._abandoned(row):
+                raise ServiceError(ErrorCode.APPROVAL_IN_PROGRESS, row.code or "")
+            log.warning("approval of %s started %s never finished; taken over", row.code, row.approval_started_at)
+        else:
+            self._check_approvable(s, row)
+        # Conditional as well as locked: of two approvals past the checks, one changes the state.
+        same_freeze = (
+            DossierRow.approval_token.is_(None)
+            if row.approval_token is None
+            else DossierRow.approval_token == row.approval_token
+        )
+        frozen = s.execute(
+            update(DossierRow)
+            .where(DossierRow.id == row.id, DossierRow.state == row.state, same_freeze)
+            .values(
+                state=ProcessingState.APPROVING.value, approval_token=token, approval_started_at=self.ctx.clock.now()
+            )
+        )
+        if not cast(CursorResult, frozen).rowcount:
+            raise ServiceError(ErrorCode.APPROVAL_IN_PROGRESS, row.code or "")
+
+    def _thaw(self, code: str, token: str) -> None:
+        """The package could not be built: the dossier goes back to review, unless taken over."""
+        try:
+            with self.ctx.db.transaction() as s:
+                s.execute(
+                    update(DossierRow)
+                    .where(
+                        DossierRow.code == code,
+                        DossierRow.state == ProcessingState.APPROVING.value,
+                        DossierRow.approval_token == token,
+                    )
+                    .values(state=ProcessingState.NEEDS_REVIEW.value, approval_token=None, approval_started_at=None)
+                )
+        except Exception:  # noqa: BLE001 - the build's own error is what the caller hears
+            log.exception("could not thaw %s after a failed approval; it thaws after %s", code, APPROVAL_TIMEOUT)

@@ -1,15 +1,38 @@
 """Request and response bodies of the HTTP API (Base / Create / Public naming).
 
-Every text that comes in is NFC-normalized here, at the boundary.
+Every text that comes in is checked here, at the boundary: NFC-normalized (whitespace runs,
+line breaks included, become one space), bounded, and refused (422 `INVALID_REQUEST`) when it
+holds a NUL or another control character, a lone surrogate or a direction override (U+202E…):
+no database can store the first, the others disguise what a clerk or an agency reads. Numbers
+are bounded to what the database holds; ID numbers and phones are ASCII digits after NFKC
+(fullwidth `０` is `0`; Arabic-Indic `٠` is refused).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from pipeline.text import nfc
+
+MAX_ID = 2**63 - 1  # the largest row id both databases hold (signed 64 bits); a larger one names nothing
+MAX_PAGE_INDEX = 9_999  # a file's page index (preflight allows far fewer pages)
+MAX_PART = 999  # which document of a file
+# Unicode's explicit direction formatting: shown text that reads otherwise than it is stored.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f]*$"  # a path or query text: no NUL, no C0/C1 control
+
+
+def unsafe_character(text: str) -> str | None:
+    """The first character no stored or shown text may hold: a control character (NUL, ESC,
+    C1…), a lone surrogate, a direction override or isolate; None when there is none."""
+    for ch in text:
+        if ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs"):
+            return ch
+    return None
 
 
 class NfcModel(BaseModel):
@@ -18,30 +41,66 @@ class NfcModel(BaseModel):
     def _nfc(cls, value):  # noqa: ANN001
         return nfc(value) if isinstance(value, str) else value
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value):  # noqa: ANN001
+        if isinstance(value, str) and (ch := unsafe_character(value)) is not None:
+            raise PydanticCustomError(
+                "control_character",
+                "character U+{codepoint} (NUL, control or direction override) is not allowed",
+                {"codepoint": f"{ord(ch):04X}"},
+            )
+        return value
+
+
+def _nfkc(value):  # noqa: ANN001, ANN202
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
 
 class ApplicantBase(NfcModel):
     full_name: str = Field(min_length=1, max_length=200)
-    id_number: str | None = Field(None, pattern=r"^\d{12}$", description="Số định danh cá nhân (12 digits).")
-    phone: str | None = Field(None, max_length=20)
+    id_number: str | None = Field(
+        None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân: 12 ASCII digits (after NFKC)."
+    )
+    phone: str | None = Field(None, max_length=20, pattern=r"^[+(]?[0-9][0-9 .()-]*$", examples=["0912 345 678"])
+
+    @field_validator("id_number", "phone", mode="before")
+    @classmethod
+    def _ascii_digits(cls, value):  # noqa: ANN001
+        # Fullwidth and other compatibility digits become ASCII; other scripts' digits stay, and fail.
+        return _nfkc(value)
 
 
 class DossierCreate(NfcModel):
-    procedure_code: str = Field(pattern=r"^\d\.\d{6}$", examples=["2.000635"])
-    service_point_code: str
-    agency_code: str | None = Field(None, description="Competent agency; default: the procedure's.")
+    procedure_code: str = Field(pattern=r"^[0-9]\.[0-9]{6}$", examples=["2.000635"])
+    service_point_code: str = Field(min_length=1, max_length=64)
+    agency_code: str | None = Field(None, max_length=64, description="Competent agency; default: the procedure's.")
     applicant: ApplicantBase
 
 
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(description='Where in the request, e.g. ["body", "applicant", "id_number"].')
+    msg: str
+
+
 class ErrorPublic(BaseModel):
+    """Every error answer, the framework's own included. What it repeats of the request is bounded."""
+
     code: str
     message: str  # Vietnamese, for the clerk
     message_en: str
+    errors: list[ErrorItem] | None = Field(None, description="For 422 INVALID_REQUEST: each refused value's place.")
 
 
 class ComponentPublic(BaseModel):
     id: int
     position: int
-    filename: str
+    filename: str = Field(
+        description="The name to show: no folders, control or direction characters; bounded (intake.filenames)."
+    )
+    original_filename: str | None = Field(
+        None, description="The name as sent, verbatim: data only, never a path, to be escaped wherever shown."
+    )
     sha256: str
     media_type: str
     size_bytes: int
@@ -154,14 +213,15 @@ class AgencyListPublic(BaseModel):
 
 
 class StatusReport(NfcModel):
-    status: int = Field(description="TrangThaiHoSo code from the national catalogue (1-10).")
+    status: int = Field(ge=0, le=999, description="TrangThaiHoSo code from the national catalogue (1-10).")
     note: str | None = Field(None, max_length=2000)
 
 
 class ProcedurePublic(BaseModel):
     code: str
     name: str
-    agency: str
+    agency: str = Field(description="The competent agency by default.")
+    agencies: list[str] = Field(description="Every agency the catalogue lists as competent, the default first.")
     processing_days: int
     cutoff: str | None
     green_lane: bool

@@ -47,6 +47,57 @@ NATIONAL_STATUS_LABELS: dict[NationalStatus, str] = {
 # Statuses during which the processing-time clock does not run.
 CLOCK_PAUSED = frozenset({NationalStatus.YEU_CAU_BO_SUNG, NationalStatus.YEU_CAU_NGHIA_VU_TAI_CHINH})
 
+# Which national status may follow which (TrangThaiHoSo). The catalogue's codes and labels are
+# secondary but consistent across integrators (docs/DOMAIN.md#dossier-statuses); no published
+# transition table was found, so this one is derived from what each status means and is NOT
+# confirmed: a deployment corrects it here. Reading: online registration (1) is accepted (2) or
+# refused (3); an accepted dossier is handled (4), or at once sent back for papers (5) or fees
+# (6), refused by the competent agency (3), withdrawn (7) or stopped (8); while handled it may
+# pause for papers or fees and resume (5, 6 -> 4), be withdrawn or stopped, or finish (9, also
+# straight after fees are paid); a finished result is returned (10). 3, 7, 8 and 10 are final.
+NATIONAL_STATUS_TRANSITIONS: dict[NationalStatus, frozenset[NationalStatus]] = {
+    NationalStatus.MOI_DANG_KY: frozenset({NationalStatus.DUOC_TIEP_NHAN, NationalStatus.KHONG_DUOC_TIEP_NHAN}),
+    NationalStatus.DUOC_TIEP_NHAN: frozenset(
+        {
+            NationalStatus.KHONG_DUOC_TIEP_NHAN,
+            NationalStatus.DANG_XU_LY,
+            NationalStatus.YEU_CAU_BO_SUNG,
+            NationalStatus.YEU_CAU_NGHIA_VU_TAI_CHINH,
+            NationalStatus.CONG_DAN_RUT_HO_SO,
+            NationalStatus.DUNG_XU_LY,
+        }
+    ),
+    NationalStatus.DANG_XU_LY: frozenset(
+        {
+            NationalStatus.YEU_CAU_BO_SUNG,
+            NationalStatus.YEU_CAU_NGHIA_VU_TAI_CHINH,
+            NationalStatus.CONG_DAN_RUT_HO_SO,
+            NationalStatus.DUNG_XU_LY,
+            NationalStatus.DA_XU_LY_XONG,
+        }
+    ),
+    NationalStatus.YEU_CAU_BO_SUNG: frozenset(
+        {NationalStatus.DANG_XU_LY, NationalStatus.CONG_DAN_RUT_HO_SO, NationalStatus.DUNG_XU_LY}
+    ),
+    NationalStatus.YEU_CAU_NGHIA_VU_TAI_CHINH: frozenset(
+        {
+            NationalStatus.DANG_XU_LY,
+            NationalStatus.CONG_DAN_RUT_HO_SO,
+            NationalStatus.DUNG_XU_LY,
+            NationalStatus.DA_XU_LY_XONG,
+        }
+    ),
+    NationalStatus.DA_XU_LY_XONG: frozenset({NationalStatus.DA_TRA_KET_QUA}),
+    NationalStatus.KHONG_DUOC_TIEP_NHAN: frozenset(),
+    NationalStatus.CONG_DAN_RUT_HO_SO: frozenset(),
+    NationalStatus.DUNG_XU_LY: frozenset(),
+    NationalStatus.DA_TRA_KET_QUA: frozenset(),
+}
+
+
+def status_may_follow(current: NationalStatus, new: NationalStatus) -> bool:
+    return new in NATIONAL_STATUS_TRANSITIONS[current]
+
 
 class ProcessingState(StrEnum):
     """Where Số Hóa's own work on a dossier stands (independent of the national status)."""
@@ -56,6 +107,7 @@ class ProcessingState(StrEnum):
     PROCESSING = "processing"
     NEEDS_REVIEW = "needs_review"  # fields wait for a reviewer
     NEEDS_ATTENTION = "needs_attention"  # a page kept failing: a person must look
+    APPROVING = "approving"  # approved, frozen while its package is built: no correction lands now
     VALIDATED = "validated"  # approved by a reviewer, package built
     DELIVERED = "delivered"  # acknowledged by the competent agency
 

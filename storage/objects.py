@@ -10,10 +10,13 @@ Backends: `LocalObjectStore` (a directory, the embedded default) and `S3ObjectSt
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from minio import Minio
 
 _CHUNK = 1 << 20
+log = logging.getLogger(__name__)
 
 
 class ObjectNotFound(KeyError):
@@ -87,12 +91,47 @@ def original_key(sha256: str) -> str:
     return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
+def private_dirs(path: Path, top: Path | None = None) -> None:
+    """Create `path` and its missing parents as directories only the service user can enter
+    (0700): the store holds ID card scans. `mkdir(parents=True)` would give the parents the
+    default mode."""
+    missing = []
+    while not path.exists() and path != top and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:  # another writer made it meanwhile
+            pass
+
+
+@contextmanager
+def _local_io(what: str) -> Iterator[None]:
+    """A local disk that refuses to work (full, read-only, failing) makes the store unavailable:
+    the API answers 503 and, since files are stored before anything refers to them, nothing is
+    recorded. A missing object stays `ObjectNotFound`."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        raise ObjectNotFound(what) from exc
+    except OSError as exc:
+        reason = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        raise StorageUnavailable(f"local store cannot {what}: {reason}") from exc
+
+
 class LocalObjectStore:
-    """Objects as files under a root directory; writes are atomic (temp file + rename)."""
+    """Objects as files under a root directory; writes are atomic (temp file + rename). The files
+    and directories are private to the service user (0600 / 0700; originals 0400)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dirs(self.root)
+        try:
+            if self.root.stat().st_mode & 0o077:  # made before the store kept itself private
+                self.root.chmod(0o700)
+        except OSError as exc:  # e.g. a read-only file system: writes answer 503 until it is fixed
+            log.warning("cannot make %s private: %s", self.root, exc)
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -101,6 +140,10 @@ class LocalObjectStore:
         return path
 
     def put_original(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredObject:
+        with _local_io("store an original"):
+            return self._put_original(stream, max_bytes)
+
+    def _put_original(self, stream: BinaryIO, max_bytes: int | None) -> StoredObject:
         fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as tmp:
@@ -111,8 +154,8 @@ class LocalObjectStore:
             target = self._path(key)
             if target.exists():
                 return StoredObject(key, size, sha, created=False)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(tmp_name, 0o444)  # originals are read-only on disk too
+            private_dirs(target.parent, self.root)
+            os.chmod(tmp_name, 0o400)  # originals are read-only on disk too
             # link() fails if another writer got there first: the existing copy is kept.
             try:
                 os.link(tmp_name, target)
@@ -126,16 +169,17 @@ class LocalObjectStore:
         if key.startswith("originals/"):
             raise ValueError("originals are written by put_original only")
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as tmp:
-                tmp.write(data)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, target)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+        with _local_io(f"write {key}"):
+            private_dirs(target.parent, self.root)
+            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")  # 0600
+            try:
+                with os.fdopen(fd, "wb") as tmp:
+                    tmp.write(data)
+                    tmp.flush()
+                    os.fsync(tmp.fileno())
+                os.replace(tmp_name, target)
+            finally:
+                Path(tmp_name).unlink(missing_ok=True)
 
     def presigned_url(self, key: str, seconds: int) -> str | None:
         return None
@@ -144,7 +188,8 @@ class LocalObjectStore:
         path = self._path(key)
         if not path.is_file():
             raise ObjectNotFound(key)
-        return path.open("rb")
+        with _local_io(f"read {key}"):
+            return path.open("rb")
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -170,6 +215,7 @@ class S3ObjectStore:
         self.client = client
         self.bucket = bucket
         self._bucket_ready = False
+        self._bucket_lock = threading.Lock()  # uploads at once: one thread creates the bucket
 
     @classmethod
     def connect(
@@ -215,9 +261,20 @@ class S3ObjectStore:
     def ensure_bucket(self) -> None:
         if self._bucket_ready:
             return
+        with self._bucket_lock:
+            if not self._bucket_ready:
+                self._create_bucket()
+
+    def _create_bucket(self) -> None:
+        from minio.error import S3Error
+
         with self._reachable():
             if not self.client.bucket_exists(self.bucket):
-                self.client.make_bucket(self.bucket)
+                try:
+                    self.client.make_bucket(self.bucket)
+                except S3Error as exc:  # another process made it meanwhile
+                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
             try:
                 from minio.commonconfig import ENABLED
                 from minio.versioningconfig import VersioningConfig

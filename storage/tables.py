@@ -110,6 +110,10 @@ class DossierRow(Base):
     approved_by: Mapped[str | None] = mapped_column(String(128))
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     package_prefix: Mapped[str | None] = mapped_column(String(200))
+    # While an approval builds the package (state "approving"): which approval froze the dossier,
+    # and since when (an approval that died is taken over, or released, after a timeout).
+    approval_token: Mapped[str | None] = mapped_column(String(32))
+    approval_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -162,6 +166,9 @@ class PageRow(Base):
     index: Mapped[int] = mapped_column(Integer)
     page_key: Mapped[str] = mapped_column(String(64))  # content identity: SHA-256(file hash, page index)
 
+    # A page is queued once, however many submits race.
+    __table_args__ = (UniqueConstraint("component_id", "index", name="uq_pages_component_index"),)
+
 
 class PageResultRow(Base):
     """One page's reading, keyed by page content and pipeline version: reprocessing is idempotent."""
@@ -186,6 +193,18 @@ class JobRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DispatcherRow(Base):
+    """A running dispatcher's heartbeat: the jobs of one that stopped beating go back to the queue
+    within seconds, instead of when their lease runs out."""
+
+    __tablename__ = "dispatchers"
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)  # = jobs.lease_owner
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
 class FieldRow(Base):
@@ -258,7 +277,7 @@ class IdempotencyKeyRow(Base):
     """A create request's `Idempotency-Key`: a retry with the same body gets the first answer again."""
 
     __tablename__ = "idempotency_keys"
-    principal: Mapped[str] = mapped_column(String(128), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(256), primary_key=True)  # Principal.identity
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     operation: Mapped[str] = mapped_column(String(300))  # method and route
     request_sha256: Mapped[str] = mapped_column(String(64))

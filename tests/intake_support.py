@@ -83,11 +83,14 @@ class RunningApi:
 
 
 def start_api(settings: Settings, *, process: bool = True, service: IntakeService | None = None, keys: bool = True):  # noqa: ANN201
-    """A context manager: the API (with Ray processing unless told not) and keys for each role."""
+    """A context manager: the API (with Ray processing unless told not) and keys for each role: the
+    counter at HN-HOANKIEM (where `new_dossier` creates), another counter at HN-BADINH, a
+    reviewer, the agency of procedure 2.000200 and another agency."""
     service = service or open_service(settings)
     keys = (
         {
-            "counter": service.keys.create(Role.COUNTER, "nv.tiepnhan"),
+            "counter": service.keys.create(Role.COUNTER, "nv.tiepnhan", service_point="HN-HOANKIEM"),
+            "other_counter": service.keys.create(Role.COUNTER, "nv.badinh", service_point="HN-BADINH"),
             "reviewer": service.keys.create(Role.REVIEWER, "kt.kiemtra"),
             "agency": service.keys.create(Role.AGENCY, "000.00.20.H26"),
             "other_agency": service.keys.create(Role.AGENCY, "000.00.30.H26"),

@@ -95,9 +95,13 @@ def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
         subprocess.run([SOHOA, "db"], env=env, check=True, timeout=120)
         keys = {
             role: subprocess.run(
-                [SOHOA, "keys", role, subject], env=env, check=True, capture_output=True, text=True, timeout=120
+                [SOHOA, "keys", role, subject, *point], env=env, check=True, capture_output=True, text=True, timeout=120
             ).stdout.strip()
-            for role, subject in (("counter", "nv.a"), ("reviewer", "kt.b"), ("agency", "000.00.20.H26"))
+            for role, subject, *point in (
+                ("counter", "nv.a", "--service-point", "HN-BADINH"),  # a counter key belongs to its point
+                ("reviewer", "kt.b"),
+                ("agency", "000.00.20.H26"),
+            )
         }
         api_env = {**env, "SOHOA_RAY__ADDRESS": f"127.0.0.1:{head_port}"}
         api = subprocess.Popen(

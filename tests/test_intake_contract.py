@@ -168,3 +168,12 @@ def test_a_file_is_preflighted_once_at_upload(api, monkeypatch):
         "size_bytes": len(_png(420, 310)),
         "sha256": component["sha256"],
     }
+
+
+def test_answers_holding_personal_data_are_never_cached(api):
+    dossier = api.new_dossier()
+    for response in (
+        api.client.get(f"{API}/dossiers/{dossier['id']}", headers=api.headers("counter")),
+        api.client.get(f"{API}/dossiers/khong-co", headers=api.headers("counter")),
+    ):
+        assert "no-store" in response.headers["cache-control"]

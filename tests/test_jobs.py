@@ -40,7 +40,7 @@ from pipeline.pages.preflight import FileInfo, FileType, preflight
 from storage.tables import ComponentRow, DossierRow, JobRow, PageResultRow
 from tests.intake_support import make_settings
 
-CLERK = Principal(Role.COUNTER, "nv.tiepnhan")
+CLERK = Principal(Role.COUNTER, "nv.tiepnhan", "HN-HOANKIEM")
 REVIEWER = Principal(Role.REVIEWER, "kt.kiemtra")
 
 

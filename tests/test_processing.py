@@ -33,7 +33,7 @@ from tests.intake_support import API, GeneratedFile, make_settings, start_api, t
 
 pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
 
-CLERK = Principal(Role.COUNTER, "nv.tiepnhan")
+CLERK = Principal(Role.COUNTER, "nv.tiepnhan", "HN-HOANKIEM")
 REVIEWER = Principal(Role.REVIEWER, "kt.kiemtra")
 
 

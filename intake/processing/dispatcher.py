@@ -2,8 +2,9 @@
 
 Job state lives in the database (queued, running, done, failed, attempts), so a crash or
 restart neither loses nor repeats work:
-- a job is claimed with a lease; a dispatcher that dies stops renewing it, and any
-  dispatcher takes the job back once the lease runs out;
+- a job is claimed with a lease; every dispatcher beats a heartbeat (`heartbeat.py`): the jobs of
+  one that died go back to the queue within seconds, and any job whose lease runs out (a holder
+  alive but stuck) too;
 - a page already read by this pipeline version (same page content) is not read again;
 - a page that keeps failing ends `failed` after `max_attempts` and flags its dossier for
   attention; the dossier's other pages still complete.
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from intake.clock import Clock
 from intake.processing.finalize import describe_failure, finalize_dossier
+from intake.processing.heartbeat import Heartbeat, reclaim_from_dead
 from intake.processing.jobs import OPEN_JOB_STATES, JobState, PageTask, pipeline_version
 from intake.processing.pool import PagePool
 from intake.settings import Settings
@@ -44,6 +46,8 @@ class DispatchSettings:
     max_attempts: int = 3
     lease_seconds: float = 120.0
     poll_seconds: float = 0.5
+    heartbeat_seconds: float = 2.0  # how often a dispatcher says it is alive
+    dead_after_seconds: float = 10.0  # silent this long: dead, its jobs go back to the queue
 
     @classmethod
     def of(cls, settings: Settings) -> DispatchSettings:
@@ -70,10 +74,13 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_lease_check = 0.0
+        self._next_reclaim = 0.0
+        self.heartbeat = Heartbeat(db, self.owner, settings.heartbeat_seconds)
 
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
+        self.heartbeat.start()  # its own thread: a long step never looks like a death
         self._thread = threading.Thread(target=self.run, name="sohoa-dispatcher", daemon=True)
         self._thread.start()
 
@@ -96,6 +103,7 @@ class Dispatcher:
                 )
         except Exception:  # noqa: BLE001 - database gone: the leases run out by themselves
             log.warning("could not release running jobs; they return to the queue when their lease ends")
+        self.heartbeat.stop()
 
     def run(self) -> None:
         while not self._stop.is_set():
@@ -122,10 +130,15 @@ class Dispatcher:
     def step(self) -> bool:
         """Claim what fits, collect what finished. True when anything happened."""
         progressed = False
+        self.heartbeat.beat_if_due()  # also when the loop is driven without start()
+        if time.monotonic() >= self._next_reclaim:
+            self._next_reclaim = time.monotonic() + self.settings.heartbeat_seconds
+            with self.db.transaction() as s:
+                progressed = bool(reclaim_from_dead(s, self.owner, self.settings.dead_after_seconds))
         if time.monotonic() >= self._next_lease_check:
             # Leases are long next to the poll interval: renewing a few times per lease is enough.
             self._next_lease_check = time.monotonic() + self.settings.lease_seconds / 4
-            progressed = self._renew_and_reclaim()
+            progressed = self._renew_and_reclaim() or progressed
         for job_id, task in self._claim(self.pool.free_slots):
             if self._finish_from_cache(job_id):
                 progressed = True

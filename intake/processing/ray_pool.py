@@ -20,7 +20,13 @@ from typing import Any
 # benchmarks and tests).
 from intake.processing.jobs import PageTask, page_key, pipeline_version
 from intake.processing.pool import PageOutcome, StoredPageReader, WorkerSetup
-from intake.processing.ray_processes import end_processes, processes_under
+from intake.processing.ray_processes import (
+    end_dead_sessions,
+    end_processes,
+    mark_session,
+    processes_under,
+    unmark_session,
+)
 
 __all__ = [
     "LOOPBACK_ENV",
@@ -71,6 +77,7 @@ class RayHandle:
             if left:
                 log.info("ending %d process(es) left by Ray in %s", len(left), self.session_dir)
                 end_processes(left)
+            unmark_session(self.session_dir)
 
 
 def start_ray(address: str | None, *, num_cpus: int | None, temp_dir: Path, object_store_mb: int) -> RayHandle | None:
@@ -91,6 +98,7 @@ def start_ray(address: str | None, *, num_cpus: int | None, temp_dir: Path, obje
         ray.init(address=address, log_to_driver=False)
         return RayHandle(None)
     temp_dir.mkdir(parents=True, exist_ok=True)
+    end_dead_sessions(temp_dir)  # what a killed predecessor left running
     home = prepare_ray_home(temp_dir / "home")
     previous_home = os.environ.get("HOME")
     os.environ["HOME"] = str(home)  # inherited by Ray's processes started now
@@ -109,7 +117,9 @@ def start_ray(address: str | None, *, num_cpus: int | None, temp_dir: Path, obje
         else:
             os.environ["HOME"] = previous_home
     # The session directory, not the temp dir: another local Ray may share the temp dir.
-    return RayHandle(Path(context.address_info["session_dir"]))  # type: ignore[attr-defined]  # a RayContext
+    session_dir = Path(context.address_info["session_dir"])  # type: ignore[attr-defined]  # a RayContext
+    mark_session(session_dir)
+    return RayHandle(session_dir)
 
 
 class PageWorker:

@@ -8,6 +8,7 @@ ends every Ray on the machine.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -36,9 +37,11 @@ def uses_directory(process: psutil.Process, roots: tuple[str, ...]) -> bool:
         return False
 
 
-def processes_under(directory: Path) -> list[psutil.Process]:
-    """Live processes (other than this one) that use `directory`."""
-    roots = tuple(sorted({str(directory), os.path.realpath(directory)}))
+def processes_under(*directories: Path) -> list[psutil.Process]:
+    """Live processes (other than this one) that use any of `directories`."""
+    roots = tuple(sorted({path for d in directories for path in (str(d), os.path.realpath(d))}))
+    if not roots:
+        return []
     me = os.getpid()
     found = []
     for process in psutil.process_iter():
@@ -133,3 +136,44 @@ def run_ray_node(command: list[str], env: dict[str, str], temp_dir: Path | None)
             log.info("ending %d process(es) left by the Ray node", len(left))
             end_processes(list(left.values()))
     return 0 if told_to_stop else code
+
+
+# Written into a local Ray's session directory by the process that started it (the driver).
+DRIVER_MARK = "sohoa-driver.json"
+
+
+def mark_session(session_dir: Path) -> None:
+    """Note that this process started the Ray of `session_dir`: if it dies without stopping it
+    (`kill -9`), the next one to start a Ray in the same temp dir ends what is left."""
+    me = psutil.Process()
+    (session_dir / DRIVER_MARK).write_text(json.dumps({"pid": me.pid, "started": me.create_time()}))
+
+
+def unmark_session(session_dir: Path) -> None:
+    (session_dir / DRIVER_MARK).unlink(missing_ok=True)
+
+
+def _driver_alive(mark: Path) -> bool:
+    try:
+        driver = json.loads(mark.read_text())
+        return abs(psutil.Process(int(driver["pid"])).create_time() - float(driver["started"])) < 1.0
+    except psutil.NoSuchProcess:
+        return False
+    except (OSError, ValueError, KeyError, TypeError, psutil.Error):
+        return True  # unreadable: not ours to judge
+
+
+def end_dead_sessions(temp_dir: Path) -> int:
+    """End the processes left by local Rays in `temp_dir` whose driver died without stopping them
+    (Ray's dashboard and runtime-env agents outlive a killed driver). Only sessions this code
+    marked are touched, never one whose driver still runs. Returns how many processes were ended."""
+    dead = [mark.parent for mark in temp_dir.glob(f"session_*/{DRIVER_MARK}") if not _driver_alive(mark)]
+    if not dead:
+        return 0
+    left = processes_under(*dead)
+    if left:
+        log.warning("ending %d process(es) left by a Ray whose driver died: %s", len(left), [d.name for d in dead])
+        end_processes(left)
+    for session in dead:
+        unmark_session(session)
+    return len(left)

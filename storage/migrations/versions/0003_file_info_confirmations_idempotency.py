@@ -26,7 +26,7 @@ def upgrade() -> None:
         batch.drop_column("provenance")
     op.create_table(
         "idempotency_keys",
-        sa.Column("principal", sa.String(length=128), primary_key=True),
+        sa.Column("principal", sa.String(length=256), primary_key=True),
         sa.Column("key", sa.String(length=200), primary_key=True),
         sa.Column("operation", sa.String(length=300), nullable=False),
         sa.Column("request_sha256", sa.String(length=64), nullable=False),
