@@ -147,6 +147,11 @@ def small_jpeg() -> bytes:
     return image_bytes(page_picture(300, 400), "JPEG", quality=85)
 
 
+def blank_png(width: int = 400, height: int = 300) -> bytes:
+    """A white page: a valid upload whose content (its size) makes it a distinct file."""
+    return image_bytes(Image.new("RGB", (width, height), "white"), "PNG")
+
+
 def small_png() -> bytes:
     return image_bytes(page_picture(300, 400).convert("L"), "PNG")
 

@@ -7,14 +7,12 @@ Runs on both backend sets; processing (Ray) is off here."""
 
 from __future__ import annotations
 
-import io
 import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select, update
 
 from intake.auth import Principal, Role
@@ -35,6 +33,7 @@ from storage.tables import (
     ReviewEditRow,
     StatusReportRow,
 )
+from tests.fixtures_files import blank_png
 from tests.intake_support import API, BACKENDS, RunningApi, make_settings, start_api
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
@@ -60,12 +59,6 @@ SUBJECT = {
     "admin": "qt.quantri",
 }
 REFUSAL_CODES = {401: {"AUTH_REQUIRED", "AUTH_INVALID"}, 403: {"FORBIDDEN"}, 404: {"DOSSIER_NOT_FOUND"}}
-
-
-def _png(width: int, height: int = 300) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), "white").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -110,7 +103,7 @@ def _make(api: RunningApi, state: str) -> Dossier:
     counter, reviewer = _headers(api, "counter_a"), _headers(api, "reviewer")
     created = api.new_dossier(PROCEDURE)
     width = next(_sizes)
-    component = api.upload(created["id"], "trang.png", _png(width)).json()
+    component = api.upload(created["id"], "trang.png", blank_png(width)).json()
     with api.service.db.transaction() as s:
         s.add(
             FieldRow(
@@ -332,7 +325,7 @@ def _expected(route: Route, role: str, state: str) -> int:
 def _send(api: RunningApi, route: Route, role: str, dossier: Dossier):  # noqa: ANN202
     headers = _headers(api, role)
     if route.name == "upload":
-        files = {"file": ("them.png", _png(next(_sizes)))}
+        files = {"file": ("them.png", blank_png(next(_sizes)))}
         return api.client.post(route.url(dossier), files=files, headers=headers)
     if route.body:
         return api.client.request(route.method, route.url(dossier), json=route.body, headers=headers)
@@ -426,12 +419,12 @@ def test_every_route_and_role_gets_exactly_what_it_may(api):
 def test_a_counter_sees_and_changes_only_its_own_points_dossiers(api):
     ours, theirs = _headers(api, "counter_a"), _headers(api, "counter_b")
     draft = api.new_dossier()
-    assert api.upload(draft["id"], "a.png", _png(401)).status_code == 201
+    assert api.upload(draft["id"], "a.png", blank_png(401)).status_code == 201
     for method, path in (("GET", ""), ("POST", "/submit")):
         response = api.client.request(method, f"{API}/dossiers/{draft['id']}{path}", headers=theirs)
         assert response.status_code == 404 and response.json()["code"] == "DOSSIER_NOT_FOUND", response.text
     response = api.client.post(
-        f"{API}/dossiers/{draft['id']}/files", files={"file": ("b.png", _png(402))}, headers=theirs
+        f"{API}/dossiers/{draft['id']}/files", files={"file": ("b.png", blank_png(402))}, headers=theirs
     )
     assert response.status_code == 404
     code = api.client.post(f"{API}/dossiers/{draft['id']}/submit", headers=ours).json()["code"]

@@ -4,7 +4,6 @@ bounded echo, for every refusal, the framework's own included. Nothing here may 
 
 from __future__ import annotations
 
-import io
 import json
 import select
 import socket
@@ -15,23 +14,17 @@ from contextlib import contextmanager
 
 import jsonschema
 import pytest
-from PIL import Image
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
 
 from api.app import create_app
 from storage.tables import ComponentRow
+from tests.fixtures_files import blank_png
 from tests.intake_support import API, make_settings, start_api
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
 
 ERROR_KEYS = {"code", "message", "message_en"}
-
-
-def _png(width: int = 400, height: int = 300) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), "white").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -193,8 +186,8 @@ def test_every_error_has_the_one_shape(local_api):
         ),
         api.client.post(files, content=b"garbage", headers={**counter, "Content-Type": "multipart/form-data"}),
         api.client.post(files, headers=counter),
-        api.client.post(files, files={"file": ("a" * 5000 + ".png", _png())}, headers=counter),
-        api.client.post(files, files={"file": ("a.png", _png())}, data={"source": "x" * 2000}, headers=counter),
+        api.client.post(files, files={"file": ("a" * 5000 + ".png", blank_png())}, headers=counter),
+        api.client.post(files, files={"file": ("a.png", blank_png())}, data={"source": "x" * 2000}, headers=counter),
         api.client.post(
             f"{API}/dossiers",
             content=b"[" * 5000 + b"]" * 5000,
@@ -266,7 +259,9 @@ def test_every_operations_error_bodies_match_the_declared_schema(local_api):
             kwargs: dict = {}
             if "requestBody" in operation:
                 content = operation["requestBody"]["content"]
-                kwargs = {"files": {"file": ("a.png", _png())}} if "multipart/form-data" in content else {"json": {}}
+                kwargs = (
+                    {"files": {"file": ("a.png", blank_png())}} if "multipart/form-data" in content else {"json": {}}
+                )
             for headers in (api.headers(role), {}, {"X-API-Key": "sai"}):
                 response = api.client.request(method, url, headers=headers, **kwargs)
                 assert response.status_code < 500, (method, url, response.text)

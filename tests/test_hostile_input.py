@@ -5,11 +5,9 @@ Bodies (size caps while streaming, the one error shape): tests/test_hostile_bodi
 from __future__ import annotations
 
 import base64
-import io
 import json
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, update
 from sqlalchemy import select as sql_select
 
@@ -19,18 +17,13 @@ from intake.errors import ServiceError
 from intake.filenames import MAX_DISPLAY, display_filename, original_filename
 from intake.packaging import build_package
 from storage.tables import ComponentRow, DossierRow
+from tests.fixtures_files import blank_png
 from tests.intake_support import API, BACKENDS, make_settings, start_api
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
 
 ERROR_KEYS = {"code", "message", "message_en"}
 HUGE = (2**31, 2**63, 2**64, -1)  # past PostgreSQL's integer (part, index), bigint (ids), SQLite's INTEGER
-
-
-def _png(width: int = 400, height: int = 300) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), "white").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -60,7 +53,7 @@ def _error(response, status: int | tuple[int, ...], code: str | None = None) -> 
 
 def _submitted(api, name: str = "a.png", png: bytes | None = None) -> tuple[str, dict]:
     dossier = api.new_dossier()
-    uploaded = api.upload(dossier["id"], name, png or _png())
+    uploaded = api.upload(dossier["id"], name, png or blank_png())
     assert uploaded.status_code == 201, uploaded.text
     submitted = api.client.post(f"{API}/dossiers/{dossier['id']}/submit", headers=api.headers("counter"))
     assert submitted.status_code == 200, submitted.text
@@ -192,7 +185,7 @@ def test_nul_and_control_characters_are_refused_at_the_boundary(api, applicant, 
 
 def test_nul_in_a_filename_path_or_text_is_refused_and_nothing_is_recorded(api):
     dossier = api.new_dossier()
-    _error(_raw_upload(api, dossier["id"], "giấy\x00tờ.png".encode(), _png()), 422, "INVALID_REQUEST")
+    _error(_raw_upload(api, dossier["id"], "giấy\x00tờ.png".encode(), blank_png()), 422, "INVALID_REQUEST")
     with api.service.db.transaction() as s:
         assert s.scalar(sql_select(func.count()).select_from(ComponentRow)) == 0
     counter = api.headers("counter")
@@ -287,7 +280,7 @@ def test_filenames_are_kept_as_data_shown_and_exported_sanitised(local_api, monk
     dossier = api.new_dossier()
     uploaded = []
     for i, name in enumerate(HOSTILE_NAMES[:5]):
-        response = _raw_upload(api, dossier["id"], name.encode(), _png(400 + i))
+        response = _raw_upload(api, dossier["id"], name.encode(), blank_png(400 + i))
         assert response.status_code == 201, response.text
         body = response.json()
         received = name.rsplit("\\", 1)[-1]  # the multipart parser keeps only the last part of a Windows path

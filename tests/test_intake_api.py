@@ -14,16 +14,10 @@ from loopback.ports import free_port
 from models.catalogue import load_organisation, load_procedures
 from storage.db import Database
 from storage.tables import ComponentRow, DossierRow, FieldRow
-from tests.fixtures_files import encrypted_pdf, text_pdf
+from tests.fixtures_files import blank_png, encrypted_pdf, text_pdf
 from tests.intake_support import API, BACKENDS, make_settings, start_api
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
-
-
-def _png(width: int = 400, height: int = 300) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), "white").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -39,8 +33,8 @@ def _components(api, ref: str) -> list[dict]:
 
 def test_same_file_twice_is_stored_once(api):
     dossier = api.new_dossier()
-    first = api.upload(dossier["id"], "to-khai.png", _png())
-    again = api.upload(dossier["id"], "to-khai-lan-2.png", _png())
+    first = api.upload(dossier["id"], "to-khai.png", blank_png())
+    again = api.upload(dossier["id"], "to-khai-lan-2.png", blank_png())
     assert first.status_code == 201 and first.json()["created"] is True
     assert again.status_code == 200 and again.json()["created"] is False
     assert again.json()["id"] == first.json()["id"]
@@ -64,13 +58,13 @@ def test_same_file_twice_is_stored_once(api):
 def test_bad_upload_is_refused_with_a_code_and_the_dossier_is_untouched(api, name, data, status, code):
     if data is None:
         data = {
-            "anh.pdf": _png(),
+            "anh.pdf": blank_png(),
             "mat-khau.pdf": encrypted_pdf("1234"),
             "hong.pdf": text_pdf([["Tờ khai"]])[:300],
             "qua-lon.png": b"\x89PNG" + b"0" * 2_000_100,
         }[name]
     dossier = api.new_dossier()
-    kept = api.upload(dossier["id"], "giay-to.png", _png())
+    kept = api.upload(dossier["id"], "giay-to.png", blank_png())
     assert kept.status_code == 201
     response = api.upload(dossier["id"], name, data)
     assert response.status_code == status, response.text
@@ -139,11 +133,11 @@ def test_submit_issues_daily_codes_and_locks_the_dossier(api):
     codes = []
     for i in range(2):
         dossier = api.new_dossier("2.000635")
-        api.upload(dossier["id"], "a.png", _png(400 + i))
+        api.upload(dossier["id"], "a.png", blank_png(400 + i))
         body = api.client.post(f"{API}/dossiers/{dossier['id']}/submit", headers=api.headers("counter")).json()
         codes.append(body["code"])
         assert body["state"] == "queued" and body["progress"]["pages_total"] == 1
-        late = api.upload(dossier["id"], "b.png", _png(500))
+        late = api.upload(dossier["id"], "b.png", blank_png(500))
         assert late.status_code == 409 and late.json()["code"] == "DOSSIER_NOT_EDITABLE"
     day = api.service.ctx.clock.now().strftime("%y%m%d")  # Vietnam time, as the codes are
     assert codes == [f"000.00.01.H26-{day}-0001", f"000.00.01.H26-{day}-0002"]
@@ -158,7 +152,7 @@ def _validated(api, agency: str, count: int) -> list[str]:
     codes = []
     for i in range(count):
         dossier = api.new_dossier(procedure, agency=agency)
-        api.upload(dossier["id"], "a.png", _png(300 + i, 200 + len(codes)))
+        api.upload(dossier["id"], "a.png", blank_png(300 + i, 200 + len(codes)))
         codes.append(
             api.client.post(f"{API}/dossiers/{dossier['id']}/submit", headers=api.headers("counter")).json()["code"]
         )
@@ -191,7 +185,7 @@ def test_review_queue_is_ordered_by_due_date(api):
     codes = {}
     for procedure in ("1.001776", "2.000635", "2.000200"):  # 10 (green lane: 7), 0 and 7 working days
         dossier = api.new_dossier(procedure)
-        api.upload(dossier["id"], "a.png", _png(350, 250 + len(codes)))
+        api.upload(dossier["id"], "a.png", blank_png(350, 250 + len(codes)))
         codes[procedure] = api.client.post(
             f"{API}/dossiers/{dossier['id']}/submit", headers=api.headers("counter")
         ).json()
@@ -220,7 +214,7 @@ def test_storage_down_is_503_and_nothing_is_recorded_then_retry_works(request, t
     service = open_service(down)
     with start_api(down, process=False, service=service) as api:
         dossier = api.new_dossier()
-        response = api.upload(dossier["id"], "a.png", _png())
+        response = api.upload(dossier["id"], "a.png", blank_png())
         assert response.status_code == 503 and response.json()["code"] == "STORAGE_UNAVAILABLE"
         assert "thử lại" in response.json()["message"]
         with service.db.transaction() as s:
@@ -228,7 +222,7 @@ def test_storage_down_is_503_and_nothing_is_recorded_then_retry_works(request, t
     # The clerk retries once storage is back: the same dossier takes the file.
     service = open_service(settings, db=service.db)
     with start_api(settings, process=False, service=service) as api:
-        assert api.upload(dossier["id"], "a.png", _png()).status_code == 201
+        assert api.upload(dossier["id"], "a.png", blank_png()).status_code == 201
 
 
 def test_database_down_is_503(tmp_path):
@@ -242,7 +236,7 @@ def test_database_down_is_503(tmp_path):
 
 def test_reviewer_gets_page_images_and_typed_corrections_are_checked(api):
     dossier = api.new_dossier()
-    component = api.upload(dossier["id"], "trang.png", _png(420, 310)).json()
+    component = api.upload(dossier["id"], "trang.png", blank_png(420, 310)).json()
     code = api.client.post(f"{API}/dossiers/{dossier['id']}/submit", headers=api.headers("counter")).json()["code"]
     reviewer = api.headers("reviewer")
     image = api.client.get(f"{API}/review/dossiers/{code}/components/{component['id']}/pages/0/image", headers=reviewer)

@@ -15,15 +15,10 @@ from sqlalchemy import func, select
 from intake.clock import VIETNAM, FixedClock
 from intake.service import open_service
 from storage.tables import ComponentRow, DossierRow, StatusReportRow
+from tests.fixtures_files import blank_png
 from tests.intake_support import API, make_settings, start_api
 
 ERROR_KEYS = {"code", "message", "message_en"}
-
-
-def _png(width: int = 400, height: int = 300) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), "white").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -47,11 +42,11 @@ def _submit(api, png: bytes, procedure: str = "2.000635") -> dict:
 def test_codes_are_dated_in_vietnam_time_either_side_of_midnight(api, clock):
     # 23:30 in Hanoi is 16:30 UTC the same day; 00:30 is 17:30 UTC the day before.
     clock.at = datetime(2026, 12, 7, 23, 30, tzinfo=VIETNAM)
-    late = _submit(api, _png(401))
+    late = _submit(api, blank_png(401))
     clock.at = datetime(2026, 12, 8, 0, 30, tzinfo=VIETNAM)
     assert clock.now().astimezone(UTC).date().isoformat() == "2026-12-07"
-    early = _submit(api, _png(402))
-    second = _submit(api, _png(403))
+    early = _submit(api, blank_png(402))
+    second = _submit(api, blank_png(403))
     assert late["code"] == "000.00.01.H26-261207-0001"
     assert [early["code"], second["code"]] == ["000.00.01.H26-261208-0001", "000.00.01.H26-261208-0002"]
     # 2.000635 is a same-day service with a 15:00 cutoff: after it, the next working day.
@@ -82,18 +77,18 @@ def test_a_retried_create_with_the_same_idempotency_key_creates_nothing_twice(ap
     ref = first.json()["id"]
     upload = {**api.headers("counter"), "Idempotency-Key": "tep-1"}
     sent = [
-        api.client.post(f"{API}/dossiers/{ref}/files", files={"file": ("a.png", _png())}, headers=upload)
+        api.client.post(f"{API}/dossiers/{ref}/files", files={"file": ("a.png", blank_png())}, headers=upload)
         for _ in range(2)
     ]
     assert [r.status_code for r in sent] == [201, 201] and sent[0].json() == sent[1].json()
-    clash = api.client.post(f"{API}/dossiers/{ref}/files", files={"file": ("b.png", _png(500))}, headers=upload)
+    clash = api.client.post(f"{API}/dossiers/{ref}/files", files={"file": ("b.png", blank_png(500))}, headers=upload)
     assert clash.status_code == 409 and clash.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
     with api.service.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(ComponentRow)) == 1
 
 
 def test_a_retried_status_report_is_recorded_once(api):
-    code = _submit(api, _png(), "2.000200")["code"]  # căn cước: the city police (000.00.20.H26)
+    code = _submit(api, blank_png(), "2.000200")["code"]  # căn cước: the city police (000.00.20.H26)
     with api.service.db.transaction() as s:
         s.get(DossierRow, s.scalar(select(DossierRow.id).where(DossierRow.code == code))).state = "delivered"
     key = {**api.headers("agency"), "Idempotency-Key": "bao-cao-1"}
@@ -153,7 +148,7 @@ def test_a_file_is_preflighted_once_at_upload(api, monkeypatch):
 
     monkeypatch.setattr(intake.dossiers, "preflight", counted)
     monkeypatch.setattr(intake.packaging, "preflight", counted)
-    code = _submit(api, _png(420, 310))["code"]
+    code = _submit(api, blank_png(420, 310))["code"]
     component = api.client.get(f"{API}/dossiers/{code}", headers=api.headers("counter")).json()["components"][0]
     url = f"{API}/review/dossiers/{code}/components/{component['id']}/pages/0/image"
     for _ in range(2):
@@ -165,7 +160,7 @@ def test_a_file_is_preflighted_once_at_upload(api, monkeypatch):
     assert stored == {
         "file_type": "png",
         "page_count": 1,
-        "size_bytes": len(_png(420, 310)),
+        "size_bytes": len(blank_png(420, 310)),
         "sha256": component["sha256"],
     }
 
