@@ -154,3 +154,18 @@ def ten_page_dossier(seed: int = 4242) -> list[GeneratedFile]:
             files.append(GeneratedFile(f"{kind}-{offset}.{ext}", doc.page_files[0], 1, kind, truth))
     assert sum(f.pages for f in files) == 10
     return files
+
+
+ERROR_KEYS = {"code", "message", "message_en"}
+
+
+def assert_error(response, status: int | tuple[int, ...], code: str | None = None) -> dict:
+    """The answer is a refusal in the one error shape (with `errors` on a 422), and its body."""
+    statuses = (status,) if isinstance(status, int) else status
+    assert response.status_code in statuses, (response.status_code, response.text[:500])
+    body = response.json()
+    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors"}, body
+    assert all(isinstance(body[k], str) and body[k] for k in ERROR_KEYS), body
+    if code is not None:
+        assert body["code"] == code, body
+    return body

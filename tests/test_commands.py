@@ -21,36 +21,11 @@ import pytest
 
 from loopback.ports import free_port
 from tests.intake_support import ten_page_dossier
+from tests.process_support import kill_left, processes_using
 
 pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
-
-
-def _processes_using(directory: Path) -> list[str]:
-    """Processes whose command line names `directory`, or that hold a file or work in it (Ray's
-    agents and workers rename themselves, but their log files lie in the session directory)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-            targets = [os.readlink(proc / "cwd")] + [os.readlink(fd) for fd in (proc / "fd").iterdir()]
-        except OSError:  # ended meanwhile, or a zombie
-            continue
-        if str(directory) in command or any(t.startswith(f"{directory}/") for t in targets):
-            found.append(f"{proc.name} {command[:120]}")
-    return found
-
-
-def _kill_left(lines: list[str]) -> None:
-    """Clean up after a failed assertion: these processes were started by this test."""
-    for line in lines:
-        try:
-            os.kill(int(line.split()[0]), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -151,8 +126,8 @@ def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
         if api is not None:
             _stop(api)
         _stop(head)
-        left = _processes_using(ray_dir)
-        _kill_left(left)
+        left = processes_using(ray_dir)
+        kill_left(left)
         shutil.rmtree(ray_dir, ignore_errors=True)
     assert not left, "the stopped Ray head left processes behind:\n" + "\n".join(left)
 
@@ -177,8 +152,8 @@ def test_demo_runs_the_whole_flow_and_leaves_no_ray_process(tmp_path):
             timeout=900,
         )
     finally:
-        left = _processes_using(ray_dir)
-        _kill_left(left)
+        left = processes_using(ray_dir)
+        kill_left(left)
         shutil.rmtree(ray_dir, ignore_errors=True)
     assert not left, "sohoa demo left Ray processes behind:\n" + "\n".join(left)
     assert demo.returncode == 0, demo.stderr[-4000:]

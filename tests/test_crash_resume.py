@@ -44,6 +44,7 @@ from storage.objects import StorageUnavailable
 from storage.tables import DispatcherRow, DossierRow, JobRow, PageResultRow, utcnow
 from tests.intake_support import make_settings, ten_page_dossier
 from tests.integrity_support import png, ready_for_review
+from tests.process_support import kill_left, processes_using
 
 CLERK = Principal(Role.COUNTER, "nv.tiepnhan", "HN-HOANKIEM")
 REVIEWER = Principal(Role.REVIEWER, "kt.kiemtra")
@@ -226,33 +227,6 @@ def test_an_approval_that_died_mid_build_is_taken_over_or_released_after_the_tim
 # --- kill -9 of the API ---------------------------------------------------------------------------
 
 
-def _processes_using(directory: Path) -> list[str]:
-    """Processes whose command line names `directory`, or that hold a file or work in it."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue  # a zombie has ended
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-            targets = [os.readlink(proc / "cwd")] + [os.readlink(fd) for fd in (proc / "fd").iterdir()]
-        except OSError:  # ended meanwhile
-            continue
-        if str(directory) in command or any(t.startswith(f"{directory}/") for t in targets):
-            found.append(f"{proc.name} {command[:120]}")
-    return found
-
-
-def _kill_left(lines: list[str]) -> None:
-    """Clean up after a failed assertion: these processes were started by this test."""
-    for line in lines:
-        try:
-            os.kill(int(line.split()[0]), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 class _Server:
     """`sohoa serve` on a free loopback port, as a child process."""
 
@@ -337,7 +311,7 @@ def test_kill_9_of_the_api_costs_seconds_and_leaves_no_ray_process(tmp_path):
             second = _Server(env, tmp_path / "second.log")
             second.wait_ready(http, counter)
             restarted_at = time.monotonic()
-            left = _processes_using(old_sessions[0])
+            left = processes_using(old_sessions[0])
             assert not left, "the dead server's Ray processes are still running:\n" + "\n".join(left)
             resumed_at = None
             while (progress := _progress(http, second, counter, code))["state"] in ("queued", "processing"):
@@ -350,8 +324,8 @@ def test_kill_9_of_the_api_costs_seconds_and_leaves_no_ray_process(tmp_path):
         for server in (first, second):
             if server is not None:
                 server.stop()
-        left_at_end = _processes_using(ray_dir)
-        _kill_left(left + left_at_end)
+        left_at_end = processes_using(ray_dir)
+        kill_left(left + left_at_end)
         shutil.rmtree(ray_dir, ignore_errors=True)
     assert progress["state"] == "needs_review" and progress["progress"]["pages_done"] == len(files)
     assert not left_at_end, "a stopped server left Ray processes:\n" + "\n".join(left_at_end)

@@ -20,11 +20,9 @@ from sqlalchemy import select as sql_select
 from api.app import create_app
 from storage.tables import ComponentRow
 from tests.fixtures_files import blank_png
-from tests.intake_support import API, make_settings, start_api
+from tests.intake_support import API, assert_error, make_settings, start_api
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
-
-ERROR_KEYS = {"code", "message", "message_en"}
 
 
 @pytest.fixture
@@ -32,17 +30,6 @@ def local_api(request, tmp_path):
     settings = make_settings("local-sqlite", request, tmp_path, intake={"max_upload_bytes": 2_000_000})
     with start_api(settings, process=False) as running:
         yield running
-
-
-def _error(response, status: int | tuple[int, ...], code: str | None = None) -> dict:
-    statuses = (status,) if isinstance(status, int) else status
-    assert response.status_code in statuses, (response.status_code, response.text[:500])
-    body = response.json()
-    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors"}, body
-    assert all(isinstance(body[k], str) and body[k] for k in ERROR_KEYS), body
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 # --- item 10: size caps while streaming --------------------------------------------------------
@@ -169,7 +156,7 @@ def test_json_over_the_cap_is_refused_with_its_own_code(local_api):
     response = api.client.post(
         f"{API}/dossiers", content=body, headers={**api.headers("counter"), "Content-Type": "application/json"}
     )
-    _error(response, 413, "REQUEST_TOO_LARGE")
+    assert_error(response, 413, "REQUEST_TOO_LARGE")
 
 
 # --- item 14: one error shape, bounded echo -----------------------------------------------------
@@ -209,7 +196,7 @@ def test_every_error_has_the_one_shape(local_api):
     ]
     for response in cases:
         assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
-        _error(response, response.status_code)
+        assert_error(response, response.status_code)
         assert "detail" not in response.json()
         assert "There was an error" not in response.json()["message"]
 
@@ -228,7 +215,7 @@ def test_an_error_never_echoes_more_than_a_bounded_part_of_the_input(local_api):
     ]
     for body in sent:
         response = api.client.post(f"{API}/dossiers", json=body, headers=counter)
-        _error(response, (413, 422))
+        assert_error(response, (413, 422))
         assert len(response.content) < 4000, len(response.content)
     long_ref = "y" * 20_000
     for response in (
@@ -236,7 +223,7 @@ def test_an_error_never_echoes_more_than_a_bounded_part_of_the_input(local_api):
         api.client.get(f"/{long_ref}"),
         api.client.get(f"{API}/agency/dossiers/{long_ref}/files/{long_ref}", headers=api.headers("agency")),
     ):
-        _error(response, (404, 422))
+        assert_error(response, (404, 422))
         assert len(response.content) < 4000, len(response.content)
 
 
@@ -271,6 +258,6 @@ def test_every_operations_error_bodies_match_the_declared_schema(local_api):
                 assert declared is not None, (method, path, response.status_code)
                 schema = {**declared["content"]["application/json"]["schema"], "components": spec["components"]}
                 jsonschema.validate(response.json(), schema)
-                _error(response, response.status_code)
+                assert_error(response, response.status_code)
                 checked += 1
     assert checked >= 3 * 17

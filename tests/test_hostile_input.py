@@ -18,11 +18,10 @@ from intake.filenames import MAX_DISPLAY, display_filename, original_filename
 from intake.packaging import build_package
 from storage.tables import ComponentRow, DossierRow
 from tests.fixtures_files import blank_png
-from tests.intake_support import API, BACKENDS, make_settings, start_api
+from tests.intake_support import API, BACKENDS, assert_error, make_settings, start_api
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
 
-ERROR_KEYS = {"code", "message", "message_en"}
 HUGE = (2**31, 2**63, 2**64, -1)  # past PostgreSQL's integer (part, index), bigint (ids), SQLite's INTEGER
 
 
@@ -38,17 +37,6 @@ def local_api(request, tmp_path):
     settings = make_settings("local-sqlite", request, tmp_path, intake={"max_upload_bytes": 2_000_000})
     with start_api(settings, process=False) as running:
         yield running
-
-
-def _error(response, status: int | tuple[int, ...], code: str | None = None) -> dict:
-    statuses = (status,) if isinstance(status, int) else status
-    assert response.status_code in statuses, (response.status_code, response.text[:500])
-    body = response.json()
-    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors"}, body
-    assert all(isinstance(body[k], str) and body[k] for k in ERROR_KEYS), body
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def _submitted(api, name: str = "a.png", png: bytes | None = None) -> tuple[str, dict]:
@@ -92,7 +80,7 @@ def test_crafted_agency_cursors_are_refused_with_a_code(api):
     ]
     for cursor in cursors:
         response = api.client.get(f"{API}/agency/dossiers", params={"cursor": cursor}, headers=api.headers("agency"))
-        _error(response, 400, "INVALID_CURSOR")
+        assert_error(response, 400, "INVALID_CURSOR")
     listed = api.client.get(
         f"{API}/agency/dossiers", params={"cursor": encode_cursor(7)}, headers=api.headers("agency")
     )
@@ -128,11 +116,11 @@ def test_out_of_range_ids_in_review_routes_are_refused_not_500(api):
                 headers=reviewer,
             ),
         ):
-            _error(response, (404, 422))
+            assert_error(response, (404, 422))
     report = api.client.post(
         f"{API}/agency/dossiers/{code}/status", json={"status": 2**63}, headers=api.headers("agency")
     )
-    _error(report, (404, 422))
+    assert_error(report, (404, 422))
 
 
 # --- item 9: NUL and control characters ---------------------------------------------------------
@@ -178,23 +166,23 @@ def _dossier_count(api) -> int:
 )
 def test_nul_and_control_characters_are_refused_at_the_boundary(api, applicant, where):
     before = _dossier_count(api)
-    body = _error(_create(api, applicant), 422, "INVALID_REQUEST")
+    body = assert_error(_create(api, applicant), 422, "INVALID_REQUEST")
     assert where in body["message"], body
     assert _dossier_count(api) == before
 
 
 def test_nul_in_a_filename_path_or_text_is_refused_and_nothing_is_recorded(api):
     dossier = api.new_dossier()
-    _error(_raw_upload(api, dossier["id"], "giấy\x00tờ.png".encode(), blank_png()), 422, "INVALID_REQUEST")
+    assert_error(_raw_upload(api, dossier["id"], "giấy\x00tờ.png".encode(), blank_png()), 422, "INVALID_REQUEST")
     with api.service.db.transaction() as s:
         assert s.scalar(sql_select(func.count()).select_from(ComponentRow)) == 0
     counter = api.headers("counter")
-    _error(api.client.get(f"{API}/dossiers/a%00b", headers=counter), (404, 422))
-    _error(api.client.get(f"{API}/dossiers/{'y' * 20_000}", headers=counter), (404, 422))
-    _error(api.client.get(f"{API}/dossiers/a%1Bb%E2%80%AE", headers=counter), (404, 422))
-    _error(api.client.post(f"{API}/dossiers/a%00b/submit", headers=counter), (404, 422))
-    _error(api.client.get(f"{API}/agency/dossiers/a%00b/manifest", headers=api.headers("agency")), (404, 422))
-    _error(
+    assert_error(api.client.get(f"{API}/dossiers/a%00b", headers=counter), (404, 422))
+    assert_error(api.client.get(f"{API}/dossiers/{'y' * 20_000}", headers=counter), (404, 422))
+    assert_error(api.client.get(f"{API}/dossiers/a%1Bb%E2%80%AE", headers=counter), (404, 422))
+    assert_error(api.client.post(f"{API}/dossiers/a%00b/submit", headers=counter), (404, 422))
+    assert_error(api.client.get(f"{API}/agency/dossiers/a%00b/manifest", headers=api.headers("agency")), (404, 422))
+    assert_error(
         api.client.post(
             f"{API}/dossiers", json={"procedure_code": "2.000200"}, headers={**counter, "Idempotency-Key": "a\x01b"}
         ),
@@ -204,14 +192,16 @@ def test_nul_in_a_filename_path_or_text_is_refused_and_nothing_is_recorded(api):
     code, component = _submitted(api)
     _set_state(api, code, "needs_review")
     field = f"{API}/review/dossiers/{code}/components/{component['id']}/fields/ho_va_ten"
-    _error(api.client.put(field, json={"value": "Nguyễn\x00Văn A"}, headers=api.headers("reviewer")), 422)
-    _error(
+    assert_error(api.client.put(field, json={"value": "Nguyễn\x00Văn A"}, headers=api.headers("reviewer")), 422)
+    assert_error(
         api.client.put(field.replace("ho_va_ten", "ho%00ten"), json={"value": "A"}, headers=api.headers("reviewer")),
         (404, 422),
     )
     _set_state(api, code, "delivered")
     status = f"{API}/agency/dossiers/{code}/status"
-    _error(api.client.post(status, json={"status": 4, "note": "đang\x00xử lý"}, headers=api.headers("agency")), 422)
+    assert_error(
+        api.client.post(status, json={"status": 4, "note": "đang\x00xử lý"}, headers=api.headers("agency")), 422
+    )
     fine = api.client.post(status, json={"status": 4, "note": "Dòng một\nDòng hai"}, headers=api.headers("agency"))
     assert fine.status_code == 200, fine.text
 
@@ -228,7 +218,7 @@ def test_id_numbers_are_ascii_digits_after_nfkc(api):
         )
     assert stored == "001199000001"
     for lookalike in ("٠٠١١٩٩٠٠٠٠٠١", "۰۰۱۱۹۹۰۰۰۰۰۱", "००११९९००००००१"[:12], "00119900000l", "0011990000011"):
-        body = _error(_create(api, {"full_name": "Nguyễn Văn A", "id_number": lookalike}), 422, "INVALID_REQUEST")
+        body = assert_error(_create(api, {"full_name": "Nguyễn Văn A", "id_number": lookalike}), 422, "INVALID_REQUEST")
         assert "applicant.id_number" in body["message"]
 
 
