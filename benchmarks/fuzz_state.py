@@ -85,13 +85,7 @@ def backend_settings(backend: str, workdir: Path) -> Iterator[Settings]:
     try:
         name = f"fuzz{uuid.uuid4().hex[:12]}"
         values["database_url"] = pg.create_database(name)
-        values["storage"] = {
-            "backend": "s3",
-            "s3_endpoint": s3.endpoint,
-            "s3_access_key": s3.access_key,
-            "s3_secret_key": s3.secret_key,
-            "s3_bucket": name,
-        }
+        values["storage"] = s3.storage_settings(name)
         yield Settings(**values)
     finally:
         pg.stop()

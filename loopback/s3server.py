@@ -37,6 +37,16 @@ class S3Server:
             self.endpoint, access_key=self.access_key, secret_key=self.secret_key, secure=False, region="us-east-1"
         )
 
+    def storage_settings(self, bucket: str) -> dict[str, str]:
+        """`Settings.storage` values (`SOHOA_STORAGE__*`) for a bucket on this server."""
+        return {
+            "backend": "s3",
+            "s3_endpoint": self.endpoint,
+            "s3_access_key": self.access_key,
+            "s3_secret_key": self.secret_key,
+            "s3_bucket": bucket,
+        }
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:

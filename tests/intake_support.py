@@ -31,13 +31,7 @@ def make_settings(backend: str, request, tmp_path: Path, **overrides) -> Setting
         pg = request.getfixturevalue("postgres_server")
         name = f"t{uuid.uuid4().hex[:16]}"
         values["database_url"] = pg.create_database(name)
-        values["storage"] = {
-            "backend": "s3",
-            "s3_endpoint": s3.endpoint,
-            "s3_access_key": s3.access_key,
-            "s3_secret_key": s3.secret_key,
-            "s3_bucket": name,
-        }
+        values["storage"] = s3.storage_settings(name)
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(values.get(key), dict):
             values[key] = {**values[key], **value}
