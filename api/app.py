@@ -27,9 +27,13 @@ from starlette.types import Scope
 
 from api.boundary import MULTIPART_OVERHEAD, BodyLimit, content_disposition, install_request_boundary
 from api.errors import install_error_handlers
+from api.sessions import session_principal, session_routes
+from api.web import install_web
 from intake import schemas
+from intake.applicant import require_applicant_from_qr
 from intake.auth import Principal, Role
 from intake.errors import ServiceError
+from intake.procedures import search_procedures
 from intake.processing.runner import start_processing
 from intake.records import ensure_visible
 from intake.service import IntakeService, open_service
@@ -40,7 +44,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": schemas.ErrorPublic} for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 503)
+    status: {"model": schemas.ErrorPublic} for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503)
 }
 NO_STORE = {"Cache-Control": "private, no-store"}  # personal data: no shared caches
 MAX_REQUEST_BYTES = 1 << 20  # a JSON body (the largest real one, a note or a value, is a few KB)
@@ -77,7 +81,8 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
 
     def body_limit(scope: Scope) -> BodyLimit:
         # Every body is capped while it streams, declared length or not (chunked).
-        return uploads if scope["method"] == "POST" and scope["path"].endswith("/files") else others
+        upload = scope["path"].endswith(("/files", "/from-image"))
+        return uploads if scope["method"] == "POST" and upload else others
 
     install_request_boundary(app, body_limit)
 
@@ -90,6 +95,7 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
         return response
 
     app.include_router(_routes(), prefix=API_PREFIX)
+    install_web(app)
     return app
 
 
@@ -121,18 +127,20 @@ PageIndex = Annotated[int, PathParam(ge=0, le=schemas.MAX_PAGE_INDEX)]
 FieldName = Annotated[str, PathParam(max_length=64, pattern=schemas.NO_CONTROLS)]
 Part = Annotated[int, Query(ge=0, le=schemas.MAX_PART, description="Which document of the file (0: the first).")]
 PackageName = Annotated[str, PathParam(max_length=200, pattern=schemas.NO_CONTROLS)]
+Username = Annotated[str, PathParam(max_length=128, pattern=schemas.NO_CONTROLS, description="A staff user name.")]
 
 
 DOSSIER_PARAMS = ("ref", "code")  # the path parameters that name a dossier
 
 
 def require(*roles: Role) -> Callable[..., Principal]:
-    """The caller's key, its role among `roles` (or admin), and, on a route that names a
-    dossier, one the caller may see: another service point's, a draft for a reviewer, another
-    agency's is 404 as if missing (`intake.records.dossier_scope`), before the route runs."""
+    """The caller (an API key, or a signed-in browser's session cookie with its CSRF token on
+    every change), its role among `roles` (or admin), and, on a route that names a dossier, one
+    the caller may see: another service point's, a draft for a reviewer, another agency's is 404
+    as if missing (`intake.records.dossier_scope`), before the route runs."""
 
     def dependency(request: Request, service: Service, key: Annotated[str | None, Depends(_api_key)]) -> Principal:
-        principal = service.keys.authenticate(key)
+        principal = (None if key else session_principal(request, service)) or service.keys.authenticate(key)
         if principal.role not in roles and principal.role != Role.ADMIN:
             raise ServiceError(ErrorCode.FORBIDDEN, principal.role.value)
         for name in DOSSIER_PARAMS:
@@ -144,15 +152,17 @@ def require(*roles: Role) -> Callable[..., Principal]:
 
 
 Counter = Annotated[Principal, Depends(require(Role.COUNTER))]
-Reviewer = Annotated[Principal, Depends(require(Role.REVIEWER))]
-Staff = Annotated[Principal, Depends(require(Role.COUNTER, Role.REVIEWER))]
+Reviewer = Annotated[Principal, Depends(require(Role.REVIEWER, Role.SUPERVISOR))]
+Staff = Annotated[Principal, Depends(require(Role.COUNTER, Role.REVIEWER, Role.SUPERVISOR))]
 AgencyUser = Annotated[Principal, Depends(require(Role.AGENCY))]
 
 
 def _routes() -> APIRouter:
     router = APIRouter(responses=ERRORS)
+    session_routes(router)
     _catalogue_routes(router)
     _counter_routes(router)
+    _screen_routes(router)
     _review_routes(router)
     _agency_routes(router)
     return router
@@ -160,7 +170,14 @@ def _routes() -> APIRouter:
 
 def _catalogue_routes(router: APIRouter) -> None:
     @router.get("/procedures", tags=["catalogue"], response_model=list[schemas.ProcedurePublic])
-    def procedures(service: Service, _who: Staff) -> list[schemas.ProcedurePublic]:
+    def procedures(
+        service: Service,
+        _who: Staff,
+        q: Annotated[str | None, Query(max_length=200, pattern=schemas.NO_CONTROLS)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> list[schemas.ProcedurePublic]:
+        """The catalogue; `q` finds by code or name, tone marks and case optional, best first."""
+        found = search_procedures(service.ctx.catalogue, q, limit) if q else service.ctx.catalogue.procedures.values()
         return [
             schemas.ProcedurePublic(
                 code=p.code,
@@ -170,8 +187,13 @@ def _catalogue_routes(router: APIRouter) -> None:
                 processing_days=p.processing_days,
                 cutoff=p.cutoff.strftime("%H:%M") if p.cutoff else None,
                 green_lane=p.green_lane,
+                fee=p.fee,
+                required_documents=[
+                    schemas.RequiredDocumentPublic(name=d.name, required=d.required, kinds=list(d.kinds))
+                    for d in p.required_documents
+                ],
             )
-            for p in service.ctx.catalogue.procedures.values()
+            for p in found
         ]
 
 
@@ -196,9 +218,20 @@ def _counter_routes(router: APIRouter) -> None:
             return JSONResponse(component.model_dump(mode="json"), status_code=200)
         return component
 
+    @router.patch("/dossiers/{ref}", tags=["counter"], response_model=schemas.DossierPublic)
+    def update_applicant(
+        ref: Ref, body: schemas.ApplicantUpdate, service: Service, who: Counter
+    ) -> schemas.DossierPublic:
+        """The applicant of a draft (typed, or confirmed from the card's QR code)."""
+        return service.dossiers.update_applicant(who, ref, body)
+
     @router.post("/dossiers/{ref}/submit", tags=["counter"], response_model=schemas.DossierPublic)
-    def submit(ref: Ref, service: Service, who: Counter) -> schemas.DossierPublic:
-        return service.dossiers.submit(who, ref)
+    def submit(
+        ref: Ref, service: Service, who: Counter, body: schemas.SubmitRequest | None = None
+    ) -> schemas.DossierPublic:
+        """Valid receipt. Refused (409 COMPONENTS_MISSING) while a required document of the
+        procedure is missing, unless `missing_reason` says why it is received all the same."""
+        return service.dossiers.submit(who, ref, body)
 
     @router.get("/dossiers/{ref}", tags=["counter"], response_model=schemas.DossierPublic)
     def dossier_status(ref: Ref, service: Service, who: Staff) -> schemas.DossierPublic:
@@ -328,3 +361,94 @@ def _agency_routes(router: APIRouter) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.DossierPublic:
         return service.agency.report_status(who, code, body, idempotency_key)
+
+
+def _screen_routes(router: APIRouter) -> None:
+    """What the counter screen needs besides the dossier itself: the applicant from a card's QR
+    code, the pages before submit (delete, rotate, kind, order, thumbnails), the checklist, the
+    receipt, and the draft open on the clerk's screen for the scan station."""
+    file_path = "/dossiers/{ref}/files/{component_id}"
+
+    @router.post("/applicant/from-qr", tags=["counter"], response_model=schemas.ApplicantFromQr)
+    def applicant_qr(body: schemas.QrPayloadIn, _who: Counter) -> schemas.ApplicantFromQr:
+        """The card data of a CCCD/căn cước QR payload (typed by a keyboard-wedge scanner). Nothing is stored."""
+        return require_applicant_from_qr(body.payload)
+
+    @router.post("/applicant/from-image", tags=["counter"], response_model=schemas.ApplicantFromQr)
+    def applicant_image(service: Service, who: Counter, file: Annotated[UploadFile, File()]) -> schemas.ApplicantFromQr:
+        """The card data of the QR code on a photographed or scanned card. Nothing is stored."""
+        return service.dossiers.applicant_from_image(who, file.filename or "", file.file)
+
+    @router.delete(file_path, tags=["counter"], status_code=204, response_class=Response)
+    def delete_file(ref: Ref, component_id: ComponentId, service: Service, who: Counter) -> Response:
+        service.components.delete(who, ref, component_id)
+        return Response(status_code=204)
+
+    @router.patch(file_path, tags=["counter"], response_model=schemas.ComponentPublic)
+    def update_file(
+        ref: Ref, component_id: ComponentId, body: schemas.ComponentUpdate, service: Service, who: Counter
+    ) -> schemas.ComponentPublic:
+        return service.components.update(who, ref, component_id, body)
+
+    @router.put("/dossiers/{ref}/order", tags=["counter"], response_model=schemas.DossierPublic)
+    def order_files(ref: Ref, body: schemas.ComponentOrder, service: Service, who: Counter) -> schemas.DossierPublic:
+        return service.components.reorder(who, ref, body)
+
+    @router.get(
+        file_path + "/pages/{index}/thumbnail",
+        tags=["counter"],
+        response_class=Response,
+        responses={200: {"content": {"image/jpeg": {}}}},
+    )
+    def thumbnail(ref: Ref, component_id: ComponentId, index: PageIndex, service: Service, who: Counter) -> Response:
+        return Response(service.components.thumbnail(who, ref, component_id, index), media_type="image/jpeg")
+
+    @router.get("/dossiers/{ref}/checklist", tags=["counter"], response_model=schemas.ChecklistPublic)
+    def checklist(ref: Ref, service: Service, who: Staff) -> schemas.ChecklistPublic:
+        return service.components.checklist(who, ref)
+
+    @router.get(
+        "/dossiers/{ref}/receipt.pdf",
+        tags=["counter"],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    def receipt(
+        ref: Ref,
+        service: Service,
+        who: Counter,
+        paper: Annotated[str, Query(pattern="^A[45]$", description="A4 (default) or A5.")] = "A4",
+    ) -> Response:
+        """Giấy tiếp nhận hồ sơ và hẹn trả kết quả (form 01), for a submitted dossier."""
+        pdf = service.receipts.pdf(who, ref, paper)
+        return Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": content_disposition(f"{ref}.pdf")}
+        )
+
+    station_path = "/counter/workstations/{username}"
+
+    @router.get(station_path, tags=["counter"], response_model=schemas.WorkstationPublic)
+    def workstation(username: Username, service: Service, who: Counter) -> schemas.WorkstationPublic:
+        return service.workstations.get(who, username)
+
+    @router.put(station_path, tags=["counter"], response_model=schemas.WorkstationPublic)
+    def open_on_workstation(
+        username: Username, body: schemas.WorkstationOpen, service: Service, who: Counter
+    ) -> schemas.WorkstationPublic:
+        """The draft open on the clerk's screen: where the clerk's scan station sends pages."""
+        return service.workstations.open(who, username, body)
+
+    @router.post(station_path + "/files", tags=["counter"], status_code=201, response_model=schemas.ComponentPublic)
+    def scan_to_workstation(
+        username: Username,
+        service: Service,
+        who: Counter,
+        file: Annotated[UploadFile, File()],
+        idempotency_key: IdempotencyKey = None,
+    ) -> schemas.ComponentPublic | JSONResponse:
+        """A file from the clerk's scan station, for the draft open on the clerk's screen
+        (409 NO_OPEN_DOSSIER when none is open)."""
+        component = service.workstations.add_file(who, username, file.filename or "", file.file, idempotency_key)
+        if not component.created:
+            return JSONResponse(component.model_dump(mode="json"), status_code=200)
+        return component

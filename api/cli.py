@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
+from api import cli_users, scan_station
 from models.errors import ErrorCode
 from models.fields import FIELD_SPECS
 from pipeline.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, InputRefused
@@ -265,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     keys.set_defaults(func=cmd_keys)
 
+    cli_users.register(sub)
     db = sub.add_parser("db", help="migrate the database to the newest schema and load reference data")
     db.set_defaults(func=cmd_db)
 
@@ -272,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--samples", type=Path, default=Path("samples/examples"))
     demo.add_argument("--out", type=Path, default=Path("out/agency"))
     demo.set_defaults(func=cmd_demo)
+    scan_station.register(sub)
     return parser
 
 

@@ -35,6 +35,7 @@ from models.document import PageText, TextLine, TextSource
 from storage.tables import DossierRow, FieldRow, JobRow, PageResultRow
 
 API = "/api/v1"
+JSON = "application/json"
 PROCEDURE = "2.000200"  # its competent agency is AGENCY
 AGENCY = "000.00.20.H26"
 SERVICE_POINT = "HN-HOANKIEM"
@@ -272,6 +273,7 @@ class Seeder:
         made.dossiers["draft_empty"] = self._dossier(0, submit=False)
         made.dossiers["draft"] = self._dossier(1, submit=False)
         made.dossiers["to_submit"] = self._dossier(1, submit=False)
+        made.dossiers["draft_pages"] = self._dossier(2, submit=False)
         made.dossiers["queued"] = self._dossier(1, submit=True)
         for state, files in (("review", 2), ("attention", 1), ("validated", 2), ("to_ack", 1), ("delivered", 1)):
             made.dossiers[state] = self._dossier(files, submit=True)
@@ -285,6 +287,32 @@ class Seeder:
             made.dossiers[state] = self._call("counter", "GET", f"/dossiers/{dossier['id']}")
         self._explicit(made)
         return made
+
+    def _explicit_screen(self, made: Seeded) -> None:
+        """The counter screen's operations: a draft's pages, its checklist, the receipt, the
+        applicant from a card QR, the draft open on the clerk's screen."""
+        d = made.dossiers
+        pages = d["draft_pages"]
+        ids = [str(c["id"]) for c in pages["components"]]
+        applicant = {"full_name": "Trần Văn Thử", "date_of_birth": "05/09/1990", "address": "Số 1 phố Huế"}
+        made.add("PATCH", "/dossiers/{ref}", Explicit({"ref": d["draft"]["id"]}, {"applicant": applicant}, JSON))
+        made.add("GET", "/dossiers/{ref}/checklist", *(Explicit({"ref": d[s]["id"]}) for s in ("draft", "queued")))
+        made.add("GET", "/dossiers/{ref}/receipt.pdf", Explicit({"ref": d["queued"]["code"]}, query={"paper": "A5"}))
+        file_path = "/dossiers/{ref}/files/{component_id}"
+        made.add("PATCH", file_path, Explicit({"ref": pages["id"], "component_id": ids[0]}, {"rotation": 90}, JSON))
+        made.add(
+            "GET",
+            file_path + "/pages/{index}/thumbnail",
+            Explicit({"ref": pages["id"], "component_id": ids[0], "index": "0"}),
+        )
+        made.add("PUT", "/dossiers/{ref}/order", Explicit({"ref": pages["id"]}, {"component_ids": ids[::-1]}, JSON))
+        made.add("DELETE", file_path, Explicit({"ref": pages["id"], "component_id": ids[-1]}))
+        payload = "001099000002|123456789|Trần Văn Thử|05091990|Nam|Số 1 phố Huế, Hà Nội|01012022"
+        made.add("POST", "/applicant/from-qr", Explicit(body={"payload": payload}, media_type=JSON))
+        station = "/counter/workstations/{username}"
+        made.add("GET", station, Explicit({"username": "nv.fuzz"}))
+        made.add("PUT", station, Explicit({"username": "nv.fuzz"}, {"dossier": d["draft"]["id"]}, JSON))
+        made.add("POST", station + "/files", Explicit({"username": "nv.fuzz"}, {"file": png()}, "multipart/form-data"))
 
     def _explicit(self, made: Seeded) -> None:
         d = made.dossiers
@@ -314,6 +342,7 @@ class Seeder:
             "/dossiers/{ref}/submit",
             *(Explicit({"ref": ref}) for ref in (d["to_submit"]["id"], d["draft_empty"]["id"], d["queued"]["code"])),
         )
+        self._explicit_screen(made)
         made.add("GET", "/dossiers/{ref}", *(Explicit({"ref": x["id"]}) for x in d.values()))
         made.add("GET", "/dossiers/{ref}", *(Explicit({"ref": code}) for code in codes))
         made.add("GET", "/review/queue", Explicit(query={"limit": 500}))

@@ -21,6 +21,7 @@ from storage.tables import ApiKeyRow, utcnow
 class Role(StrEnum):
     COUNTER = "counter"
     REVIEWER = "reviewer"
+    SUPERVISOR = "supervisor"  # staff who lead a center: sees what reviewers see (issue 16 adds more)
     AGENCY = "agency"
     ADMIN = "admin"
 

@@ -16,15 +16,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake import schemas
+from intake.applicant import applicant_from_image
 from intake.auth import Principal, Role
 from intake.codes import issue_code
+from intake.components import Components, assess, existing_component, mark_duplicates
 from intake.context import IntakeContext
 from intake.errors import ServiceError
 from intake.filenames import original_filename
 from intake.idempotency import IdempotentRequest, run_once
+from intake.procedures import missing_documents
 from intake.processing.jobs import JobState
 from intake.processing.ray_pool import page_key
-from intake.records import component_public, dossier_public, find_dossier, log_access, require_state
+from intake.records import component_public, dossier_public, find_dossier, first_numbers, log_access, require_state
 from models.dossier import NationalStatus, ProcessingState
 from models.errors import ErrorCode
 from pipeline.errors import InputRefused
@@ -72,6 +75,8 @@ class Dossiers:
                 applicant_name=body.applicant.full_name,
                 applicant_id_number=body.applicant.id_number,
                 applicant_phone=body.applicant.phone,
+                applicant_birth_date=body.applicant.date_of_birth,
+                applicant_address=body.applicant.address,
                 created_by=who.subject,
                 state=ProcessingState.DRAFT.value,
                 national_status=int(NationalStatus.DUOC_TIEP_NHAN),
@@ -89,6 +94,26 @@ class Dossiers:
 
         request = IdempotentRequest.of(idempotency_key, "POST /dossiers", body.model_dump_json())
         return run_once(self.ctx.db, who, request, schemas.DossierPublic, work)
+
+    def update_applicant(self, who: Principal, ref: str, body: schemas.ApplicantUpdate) -> schemas.DossierPublic:
+        """The applicant of a draft, as the clerk corrected it (or confirmed it from the card's QR)."""
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, ref, who=who, lock=True)
+            require_state(row, ProcessingState.DRAFT)
+            applicant = body.applicant
+            row.applicant_name = applicant.full_name
+            row.applicant_id_number = applicant.id_number
+            row.applicant_phone = applicant.phone
+            row.applicant_birth_date = applicant.date_of_birth
+            row.applicant_address = applicant.address
+            log_access(s, who, "update_applicant", row.public_id)
+            return dossier_public(s, row, self.ctx.catalogue)
+
+    def applicant_from_image(self, who: Principal, filename: str, stream: BinaryIO) -> schemas.ApplicantFromQr:
+        """The card data of the QR code on a card photo, for the clerk to confirm; nothing stored."""
+        data, info = self._receive(stream, original_filename(filename))
+        log.info("card QR read from an image by %s", who.subject)
+        return applicant_from_image(data, info, self.ctx.settings.reading)
 
     def _receive(self, stream: BinaryIO, filename: str) -> tuple[bytes, FileInfo]:
         """The upload's bytes, size-capped while read, and the preflight result (kept with the file)."""
@@ -114,23 +139,26 @@ class Dossiers:
         stream: BinaryIO,
         source: str | None = None,
         idempotency_key: str | None = None,
+        operation: str | None = None,
     ) -> schemas.ComponentPublic:
-        """Store an uploaded file and attach it to a draft dossier; the same file twice is kept once."""
+        """Store an uploaded file and attach it to a draft dossier; the same file twice is kept once.
+        `operation` names the request for its Idempotency-Key (default: this dossier's upload)."""
         filename = original_filename(filename)  # kept as data; shown and exported via display_filename
         with self.ctx.db.reading() as s:  # a quick refusal before the bytes are read; checked again below
             require_state(find_dossier(s, ref, who=who), ProcessingState.DRAFT)
         data, info = self._receive(stream, filename)
+        quality = assess(self.ctx, data, info)  # before any lock: the clerk sees it with the answer
         stored = self.ctx.store.put_original(io.BytesIO(data))  # StorageUnavailable: nothing recorded
         kind_of_source = source or ("upload" if info.file_type is FileType.PDF else "scan")
 
         def work(s: Session) -> schemas.ComponentPublic:
             row = find_dossier(s, ref, who=who, lock=True)
             require_state(row, ProcessingState.DRAFT)
-            existing = s.scalar(
-                select(ComponentRow).where(ComponentRow.dossier_id == row.id, ComponentRow.file_sha256 == stored.sha256)
-            )
+            existing = existing_component(s, row.id, stored.sha256)
             if existing is not None:
-                return component_public(existing, created=False)
+                return component_public(
+                    existing, created=False, first_number=first_numbers(row.components)[existing.id]
+                )
             # Uploads to one dossier are serialised by its row lock (on SQLite, the write lock the
             # transaction took as it began), and UNIQUE(dossier_id, position) backs it up.
             position = (
@@ -147,25 +175,28 @@ class Dossiers:
                 source=kind_of_source,
                 page_count=info.page_count,
                 file_info=info.to_dict(),
+                quality=quality,
                 uploaded_by=who.subject,
             )
-            s.add(component)
+            row.components.append(component)
             s.flush()
-            return component_public(component)
+            mark_duplicates(self.ctx, row.components)
+            s.flush()
+            return component_public(component, first_number=first_numbers(row.components)[component.id])
 
-        request = IdempotentRequest.of(
-            idempotency_key, f"POST /dossiers/{ref}/files", f"{stored.sha256}\n{filename}\n{kind_of_source}"
+        request = upload_request(
+            idempotency_key, operation or f"POST /dossiers/{ref}/files", stored.sha256, filename, kind_of_source
         )
         return run_once(self.ctx.db, who, request, schemas.ComponentPublic, work)
 
-    def submit(self, who: Principal, ref: str) -> schemas.DossierPublic:
+    def submit(self, who: Principal, ref: str, body: schemas.SubmitRequest | None = None) -> schemas.DossierPublic:
         """Valid receipt: issue the code and appointment date, queue every page for OCR.
         Idempotent and atomic: submits of one dossier at once are serialised by the database
         (the dossier's row lock; on SQLite the write lock each transaction takes as it begins),
         so the first issues the code and queues the pages, the others answer that same code."""
-        return self._submit_once(who, ref)
+        return self._submit_once(who, ref, (body.missing_reason if body else None) or None)
 
-    def _submit_once(self, who: Principal, ref: str) -> schemas.DossierPublic:
+    def _submit_once(self, who: Principal, ref: str, missing_reason: str | None) -> schemas.DossierPublic:
         with self.ctx.db.transaction() as s:
             row = find_dossier(s, ref, who=who, lock=True)
             if row.code is not None and row.state != ProcessingState.DRAFT.value:
@@ -173,6 +204,13 @@ class Dossiers:
             require_state(row, ProcessingState.DRAFT)
             if not row.components:
                 raise ServiceError(ErrorCode.DOSSIER_EMPTY)
+            if not row.applicant_name.strip():
+                raise ServiceError(ErrorCode.APPLICANT_MISSING)
+            missing = missing_documents(Components(self.ctx).items(row))
+            if missing and not missing_reason:
+                raise ServiceError(ErrorCode.COMPONENTS_MISSING, "; ".join(missing))
+            row.missing_reason = missing_reason if missing else None
+            row.received_by = who.subject
             local = self.ctx.clock.now()
             unit = self.ctx.organisation.service_points[row.service_point_code].receiving_unit
             row.code = issue_code(s, self.ctx.settings.intake.dossier_code_format, unit, local.date())
@@ -187,6 +225,8 @@ class Dossiers:
             row.state = ProcessingState.QUEUED.value
             self._queue_pages(s, row)
             log.info("dossier %s submitted by %s, due %s", row.code, who.subject, row.due_date)
+            if missing:
+                log_access(s, who, "receive_incomplete", row.code, "; ".join(missing))
             return dossier_public(s, row, self.ctx.catalogue)
 
     @staticmethod
@@ -206,3 +246,10 @@ class Dossiers:
             row = find_dossier(s, ref, who=who)
             log_access(s, who, "view_status", row.code or row.public_id)
             return dossier_public(s, row, self.ctx.catalogue)
+
+
+def upload_request(
+    key: str | None, operation: str, sha256: str, filename: str, source: str
+) -> IdempotentRequest | None:
+    """An upload's identity for its Idempotency-Key: the bytes, the name, the source."""
+    return IdempotentRequest.of(key, operation, f"{sha256}\n{filename}\n{source}")

@@ -49,6 +49,17 @@ def _stored(s: Session, who: Principal, request: IdempotentRequest) -> dict | No
     return row.response
 
 
+def previous_answer(
+    db: Database, who: Principal, request: IdempotentRequest | None, answer_type: type[Answer]
+) -> Answer | None:
+    """The answer a request with this key already got, if any (a resend after a lost reply)."""
+    if request is None:
+        return None
+    with db.reading() as s:
+        stored = _stored(s, who, request)
+    return None if stored is None else answer_type.model_validate(stored)
+
+
 def run_once(
     db: Database,
     who: Principal,

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from intake import schemas
+from intake.applicant import applicant_from_qr
 from intake.auth import Principal, Role
 from intake.errors import ServiceError
 from intake.filenames import display_filename
@@ -18,6 +19,7 @@ from models.document import PageText
 from models.dossier import NationalStatus, ProcessingState
 from models.errors import ErrorCode
 from models.fields import REVIEW_REASONS_VI
+from models.quality import QualityCode, kind_label, quality_message
 from storage.db import Database
 from storage.tables import AccessLogRow, ComponentRow, DossierRow, FieldRow, JobRow, PageResultRow
 
@@ -46,7 +48,7 @@ def dossier_scope(who: Principal) -> ColumnElement[bool]:
         return true()
     if who.role == Role.COUNTER and who.service_point:
         return DossierRow.service_point_code == who.service_point
-    if who.role == Role.REVIEWER:
+    if who.role in (Role.REVIEWER, Role.SUPERVISOR):
         return DossierRow.state != ProcessingState.DRAFT.value
     if who.role == Role.AGENCY:
         return and_(DossierRow.agency_code == who.subject, DossierRow.state.in_(HANDED_OVER))
@@ -122,7 +124,23 @@ def page_texts(s: Session, row: DossierRow, version: str) -> dict[str, PageText]
     return {r.page_key: PageText.from_dict(r.result) for r in results}
 
 
-def component_public(c: ComponentRow, created: bool = True) -> schemas.ComponentPublic:
+def page_checks(c: ComponentRow, first_number: int) -> list[dict]:
+    """The quality check's stored result per page, numbered in the dossier: index, number,
+    likely kind and warning codes (DUPLICATE_PAGE as last recomputed for the whole dossier)."""
+    stored = {p["index"]: p for p in (c.quality or {}).get("pages", [])}
+    checks = []
+    for index in range(c.page_count):
+        page = stored.get(index, {})
+        codes = list(page.get("codes", []))
+        if page.get("duplicate"):
+            codes.append(QualityCode.DUPLICATE_PAGE.value)
+        checks.append({"index": index, "number": first_number + index, "kind": page.get("likely_kind"), "codes": codes})
+    return checks
+
+
+def component_public(c: ComponentRow, created: bool = True, first_number: int = 1) -> schemas.ComponentPublic:
+    checks = page_checks(c, first_number)
+    qr_text = (c.quality or {}).get("qr_text")
     return schemas.ComponentPublic(
         id=c.id,
         position=c.position,
@@ -135,7 +153,52 @@ def component_public(c: ComponentRow, created: bool = True) -> schemas.Component
         page_count=c.page_count,
         kind=c.kind,
         parts=c.parts or [],
+        rotation=c.rotation or 0,
+        declared_kind=c.declared_kind,
+        declared_document=c.declared_document,
+        quality=[
+            schemas.QualityIssuePublic(
+                page=check["number"],
+                code=code,
+                message=quality_message(QualityCode(code), check["number"], "vi"),
+                message_en=quality_message(QualityCode(code), check["number"], "en"),
+            )
+            for check in checks
+            for code in check["codes"]
+        ],
+        page_checks=[
+            schemas.PageCheckPublic(
+                index=check["index"],
+                number=check["number"],
+                likely_kind=check["kind"] or "other",
+                likely_kind_label=kind_label(check["kind"] or "other"),
+                codes=check["codes"],
+            )
+            for check in checks
+        ],
+        qr_applicant=applicant_from_qr(qr_text) if qr_text else None,
         created=created,
+    )
+
+
+def first_numbers(components: list[ComponentRow]) -> dict[int, int]:
+    """Each component's first page number in the dossier, in the dossier's order."""
+    numbers, next_number = {}, 1
+    for c in sorted(components, key=lambda c: c.position):
+        numbers[c.id] = next_number
+        next_number += c.page_count
+    return numbers
+
+
+def applicant_public(row: DossierRow) -> schemas.ApplicantBase | None:
+    if not row.applicant_name:
+        return None
+    return schemas.ApplicantBase(
+        full_name=row.applicant_name,
+        id_number=row.applicant_id_number,
+        phone=row.applicant_phone,
+        date_of_birth=row.applicant_birth_date,
+        address=row.applicant_address,
     )
 
 
@@ -145,6 +208,7 @@ def dossier_public(s: Session, row: DossierRow, catalogue: ProcedureCatalogue) -
     )
     procedure = catalogue.get(row.procedure_code)
     state = ProcessingState(row.state)
+    numbers = first_numbers(row.components)
     return schemas.DossierPublic(
         id=row.public_id,
         code=row.code,
@@ -159,7 +223,10 @@ def dossier_public(s: Session, row: DossierRow, catalogue: ProcedureCatalogue) -
         received_at=row.received_at,
         due_date=date.fromisoformat(row.due_date) if row.due_date else None,
         attention_reason=row.attention_reason,
-        components=[component_public(c) for c in row.components],
+        applicant=applicant_public(row),
+        received_by=row.received_by,
+        missing_reason=row.missing_reason,
+        components=[component_public(c, first_number=numbers[c.id]) for c in row.components],
         progress=schemas.ProgressPublic(
             pages_total=sum(counts.values()),
             pages_done=counts.get(JobState.DONE, 0),

@@ -63,8 +63,12 @@ class ApplicantBase(NfcModel):
         None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân: 12 ASCII digits (after NFKC)."
     )
     phone: str | None = Field(None, max_length=20, pattern=r"^[+(]?[0-9][0-9 .()-]*$", examples=["0912 345 678"])
+    date_of_birth: str | None = Field(
+        None, pattern=r"^[0-3][0-9]/[01][0-9]/[12][0-9]{3}$", description="DD/MM/YYYY.", examples=["05/09/1990"]
+    )
+    address: str | None = Field(None, max_length=300, description="Nơi cư trú, as the citizen gives it.")
 
-    @field_validator("id_number", "phone", mode="before")
+    @field_validator("id_number", "phone", "date_of_birth", mode="before")
     @classmethod
     def _ascii_digits(cls, value):  # noqa: ANN001
         # Fullwidth and other compatibility digits become ASCII; other scripts' digits stay, and fail.
@@ -76,6 +80,97 @@ class DossierCreate(NfcModel):
     service_point_code: str = Field(min_length=1, max_length=64)
     agency_code: str | None = Field(None, max_length=64, description="Competent agency; default: the procedure's.")
     applicant: ApplicantBase
+
+
+class ApplicantUpdate(NfcModel):
+    applicant: ApplicantBase
+
+
+class SubmitRequest(NfcModel):
+    missing_reason: str | None = Field(
+        None,
+        min_length=3,
+        max_length=1000,
+        description="Why the dossier is received with a required document missing (recorded, printed on the receipt).",
+    )
+
+
+class ComponentUpdate(NfcModel):
+    rotation: int | None = Field(None, description="Clockwise degrees: 0, 90, 180 or 270.")
+    declared_kind: str | None = Field(None, max_length=32, description="The clerk's word on the document kind.")
+    clear_declared_kind: bool = Field(False, description="Forget the clerk's kind: the check's likely kind counts.")
+    declared_document: str | None = Field(
+        None, max_length=300, description="Which required document of the procedure this file is ('' to forget)."
+    )
+
+    @field_validator("rotation")
+    @classmethod
+    def _quarter_turn(cls, value: int | None) -> int | None:
+        if value is not None and value not in (0, 90, 180, 270):
+            raise PydanticCustomError("rotation", "rotation must be 0, 90, 180 or 270")
+        return value
+
+
+class ComponentOrder(BaseModel):
+    component_ids: list[int] = Field(max_length=1000, description="Every file of the dossier, in the new order.")
+
+
+class QrPayloadIn(NfcModel):
+    payload: str = Field(
+        min_length=1, max_length=2000, description="The CCCD/căn cước QR text, as the scanner typed it."
+    )
+
+
+class ApplicantFromQr(BaseModel):
+    """A citizen's card data read from its QR code: shown to the clerk, used once confirmed."""
+
+    full_name: str
+    id_number: str
+    old_id_number: str | None
+    date_of_birth: str | None
+    sex: str | None
+    address: str | None
+    issued_on: str | None
+    problems: list[str] = Field(default_factory=list, description="Values that break their rule (check them).")
+
+
+class WorkstationOpen(NfcModel):
+    dossier: str | None = Field(None, max_length=100, description="The draft to receive scans; null closes it.")
+
+
+class WorkstationPublic(BaseModel):
+    username: str
+    dossier: str | None = Field(description="The open draft's public id, or null.")
+
+
+class QualityIssuePublic(BaseModel):
+    page: int = Field(description="The page's number in the dossier (1-based, in the dossier's order).")
+    code: str = Field(
+        description="BLURRED, TOO_DARK, TOO_BRIGHT, LOW_RESOLUTION, SKEWED, CUT_OFF, BLANK_PAGE, GLARE, DUPLICATE_PAGE"
+    )
+    message: str
+    message_en: str
+
+
+class PageCheckPublic(BaseModel):
+    index: int = Field(description="The page's index in its file.")
+    number: int = Field(description="Its number in the dossier (1-based).")
+    likely_kind: str
+    likely_kind_label: str
+    codes: list[str]
+
+
+class ChecklistItemPublic(BaseModel):
+    name: str
+    required: bool
+    kinds: list[str]
+    present: bool
+    pages: list[int] = Field(description="Numbers of the pages that satisfy it.")
+
+
+class ChecklistPublic(BaseModel):
+    items: list[ChecklistItemPublic]
+    missing: list[str] = Field(description="Required documents not found among the pages.")
 
 
 class ErrorItem(BaseModel):
@@ -110,6 +205,14 @@ class ComponentPublic(BaseModel):
     parts: list[dict] = Field(
         default_factory=list, description="Documents found in the file, in order: kind, confidence, pages."
     )
+    rotation: int = 0
+    declared_kind: str | None = None
+    declared_document: str | None = None
+    quality: list[QualityIssuePublic] = Field(
+        default_factory=list, description="The quality check's warnings for this file's pages."
+    )
+    page_checks: list[PageCheckPublic] = Field(default_factory=list)
+    qr_applicant: ApplicantFromQr | None = Field(None, description="Card data from a QR code found on a page.")
     created: bool = Field(description="False when the same file was already in the dossier.")
 
 
@@ -133,6 +236,9 @@ class DossierPublic(BaseModel):
     received_at: datetime | None
     due_date: date | None
     attention_reason: str | None
+    applicant: ApplicantBase | None = Field(None, description="For the counter that received it.")
+    received_by: str | None = None
+    missing_reason: str | None = None
     components: list[ComponentPublic]
     progress: ProgressPublic
 
@@ -217,6 +323,12 @@ class StatusReport(NfcModel):
     note: str | None = Field(None, max_length=2000)
 
 
+class RequiredDocumentPublic(BaseModel):
+    name: str
+    required: bool
+    kinds: list[str] = Field(description="Document kinds that satisfy it (models/kinds.py).")
+
+
 class ProcedurePublic(BaseModel):
     code: str
     name: str
@@ -225,6 +337,8 @@ class ProcedurePublic(BaseModel):
     processing_days: int
     cutoff: str | None
     green_lane: bool
+    fee: str = ""
+    required_documents: list[RequiredDocumentPublic] = Field(default_factory=list)
 
 
 # --- the package manifest (pipeline.output.package.build_manifest) ------------------------

@@ -12,11 +12,16 @@ from zoneinfo import ZoneInfo
 from intake.agency import AgencyDesk
 from intake.auth import ApiKeys
 from intake.clock import Clock, SystemClock
+from intake.components import Components
 from intake.context import IntakeContext
 from intake.dossiers import Dossiers
+from intake.errors import ServiceError
 from intake.processing.ray_pool import pipeline_version
+from intake.receipts import Receipts
 from intake.review import Review
 from intake.settings import Settings
+from intake.staff import StaffAccounts
+from intake.workstations import Workstations
 from models.calendar import WorkCalendar, vietnam_calendar
 from models.catalogue import Organisation, ProcedureCatalogue, load_organisation, load_procedures
 from storage.db import Database
@@ -51,6 +56,17 @@ class IntakeService:
         self.dossiers = Dossiers(self.ctx)
         self.review = Review(self.ctx)
         self.agency = AgencyDesk(self.ctx)
+        self.staff = StaffAccounts(self.ctx)  # staff accounts and their browser sessions
+        self.components = Components(self.ctx)
+        self.workstations = Workstations(self.ctx, self.dossiers)
+        self.receipts = Receipts(self.ctx, self.components, self._staff_name)
+
+    def _staff_name(self, username: str) -> str | None:
+        """A clerk's full name for the receipt; None for a key holder with no staff account."""
+        try:
+            return self.staff.get(username).full_name or None
+        except ServiceError:
+            return None
 
     @property
     def db(self) -> Database:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.config import ReadingConfig
+from pipeline.pages.quality.settings import QualityThresholds
 from storage.config import StorageSettings, open_object_store
 
 
@@ -42,6 +43,19 @@ class IntakeSettings(BaseModel):
     organisation_file: Path | None = None
 
 
+class StaffSettings(BaseModel):
+    """Staff sign-in and browser sessions (the screens). Machine clients keep X-API-Key."""
+
+    idle_minutes: float = Field(30.0, description="A browser session unused this long is signed out.")
+    max_session_hours: float = Field(12.0, description="A session ends after this long even if used.")
+    lockout_after: int = Field(5, description="Failed sign-ins in a row before the account waits.")
+    lockout_seconds: float = Field(30.0, description="First wait; doubles with each further failure.")
+    lockout_max_seconds: float = Field(900.0, description="The longest wait.")
+    secure_cookies: bool | None = Field(
+        None, description="Secure flag on the cookie; None = set when the request came over HTTPS."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_", env_nested_delimiter="__", extra="ignore")
 
@@ -53,6 +67,8 @@ class Settings(BaseSettings):
     ray: RaySettings = RaySettings()
     processing: ProcessingSettings = ProcessingSettings()
     intake: IntakeSettings = IntakeSettings()
+    staff: StaffSettings = StaffSettings()
+    quality: QualityThresholds = QualityThresholds()  # the quality check at upload (docs/QUALITY.md)
 
     @property
     def resolved_database_url(self) -> str:

@@ -50,6 +50,19 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    # Staff sign-in and browser sessions
+    SIGNIN_FAILED = "SIGNIN_FAILED"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    SESSION_EXPIRED = "SESSION_EXPIRED"
+    CSRF_INVALID = "CSRF_INVALID"
+    USER_EXISTS = "USER_EXISTS"
+    USER_UNKNOWN = "USER_UNKNOWN"
+    # The counter screen
+    COMPONENTS_MISSING = "COMPONENTS_MISSING"
+    NO_OPEN_DOSSIER = "NO_OPEN_DOSSIER"
+    QR_UNREADABLE = "QR_UNREADABLE"
+    ORDER_INVALID = "ORDER_INVALID"
+    APPLICANT_MISSING = "APPLICANT_MISSING"
 
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -96,7 +109,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "Lỗi hệ thống khi xử lý tệp ({detail}). Vui lòng báo quản trị viên.",
         "Internal error while processing the file ({detail}).",
     ),
-    ErrorCode.AUTH_REQUIRED: ("Chưa đăng nhập: thiếu khóa truy cập (X-API-Key).", "Missing API key (X-API-Key)."),
+    ErrorCode.AUTH_REQUIRED: (
+        "Chưa đăng nhập. Vui lòng đăng nhập (hoặc gửi khóa truy cập X-API-Key).",
+        "Not signed in: sign in, or send an API key (X-API-Key).",
+    ),
     ErrorCode.AUTH_INVALID: ("Khóa truy cập không hợp lệ hoặc đã bị thu hồi.", "Invalid or revoked API key."),
     ErrorCode.FORBIDDEN: (
         "Tài khoản của bạn không có quyền thực hiện thao tác này.",
@@ -169,6 +185,44 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.DATABASE_UNAVAILABLE: (
         "Cơ sở dữ liệu tạm thời không truy cập được. Hồ sơ chưa bị thay đổi; vui lòng thử lại sau ít phút.",
         "The database is unavailable; nothing was changed. Retry later.",
+    ),
+    ErrorCode.SIGNIN_FAILED: (
+        "Tên đăng nhập hoặc mật khẩu không đúng.",
+        "Wrong user name or password.",
+    ),
+    ErrorCode.ACCOUNT_LOCKED: (
+        "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {detail}.",
+        "Too many failed sign-ins; try again in {detail}.",
+    ),
+    ErrorCode.SESSION_EXPIRED: (
+        "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.",
+        "The session has expired; sign in again.",
+    ),
+    ErrorCode.CSRF_INVALID: (
+        "Yêu cầu không hợp lệ (thiếu mã bảo vệ). Vui lòng tải lại trang và thử lại.",
+        "Missing or wrong CSRF token; reload the page and retry.",
+    ),
+    ErrorCode.USER_EXISTS: ("Tài khoản {detail} đã tồn tại.", "User {detail} already exists."),
+    ErrorCode.USER_UNKNOWN: ("Không có tài khoản {detail}.", "No user {detail}."),
+    ErrorCode.COMPONENTS_MISSING: (
+        "Hồ sơ còn thiếu thành phần bắt buộc: {detail}. Bổ sung giấy tờ, hoặc ghi rõ lý do tiếp nhận khi còn thiếu.",
+        "Required documents are missing: {detail}. Add them, or give the reason to receive the dossier anyway.",
+    ),
+    ErrorCode.NO_OPEN_DOSSIER: (
+        "Quầy {detail} chưa mở hồ sơ nào để nhận trang quét. Vui lòng mở hồ sơ trên màn hình tiếp nhận.",
+        "Counter {detail} has no dossier open to receive scans.",
+    ),
+    ErrorCode.QR_UNREADABLE: (
+        "Không đọc được mã QR của thẻ căn cước ({detail}). Vui lòng quét lại hoặc nhập tay.",
+        "The card's QR code could not be read ({detail}).",
+    ),
+    ErrorCode.ORDER_INVALID: (
+        "Thứ tự tệp không hợp lệ: phải liệt kê đúng và đủ các tệp của hồ sơ ({detail}).",
+        "Invalid order: list every file of the dossier exactly once ({detail}).",
+    ),
+    ErrorCode.APPLICANT_MISSING: (
+        "Chưa có thông tin người nộp hồ sơ (họ và tên).",
+        "The applicant's name is missing.",
     ),
 }
 

@@ -15,6 +15,10 @@ done
 if [ "${1:-}" = "--test" ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   missing+=(postgresql)
 fi
+# The screen tests drive Debian's Chromium through Playwright (never `playwright install`).
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/lib/chromium/chromium ]; then
+  missing+=(chromium)
+fi
 if ((${#missing[@]})); then
   echo "[install] apt: ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

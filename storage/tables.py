@@ -100,9 +100,14 @@ class DossierRow(Base):
     applicant_name: Mapped[str] = mapped_column(String(200))
     applicant_id_number: Mapped[str | None] = mapped_column(String(12))
     applicant_phone: Mapped[str | None] = mapped_column(String(20))
+    applicant_birth_date: Mapped[str | None] = mapped_column(String(10))  # DD/MM/YYYY as on the card
+    applicant_address: Mapped[str | None] = mapped_column(String(300))
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # valid receipt: the clock starts
+    received_by: Mapped[str | None] = mapped_column(String(128))  # the clerk who submitted (on the receipt)
+    # Why the clerk received the dossier with a required document missing (recorded, printed).
+    missing_reason: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[str | None] = mapped_column(String(10))  # appointment date, ISO, local calendar
     national_status: Mapped[int] = mapped_column(Integer, default=2)
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
@@ -146,6 +151,14 @@ class ComponentRow(Base):
     parts: Mapped[list | None] = mapped_column(JSON)
     # The preflight result (pipeline.pages.preflight.FileInfo.to_dict()): the file is checked once.
     file_info: Mapped[dict | None] = mapped_column(JSON)
+    # The quality check at upload (intake.components): per page its warning codes, fingerprint
+    # and likely kind; the card QR text when a page has one.
+    quality: Mapped[dict | None] = mapped_column(JSON)
+    rotation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # clockwise, set by the clerk
+    declared_kind: Mapped[str | None] = mapped_column(String(32))  # the clerk's word on the document kind
+    # The clerk's word on which required document of the procedure this file is (one no reader
+    # recognises, such as a birth certificate from the hospital).
+    declared_document: Mapped[str | None] = mapped_column(String(300))
     uploaded_by: Mapped[str] = mapped_column(String(128))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -283,3 +296,12 @@ class IdempotencyKeyRow(Base):
     request_sha256: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict] = mapped_column(JSON)  # the first answer's body, given again to a retry
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WorkstationRow(Base):
+    """The draft open on a counter clerk's screen: where the scan station sends pages."""
+
+    __tablename__ = "workstations"
+    identity: Mapped[str] = mapped_column(String(256), primary_key=True)  # intake.auth.Principal.identity
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
