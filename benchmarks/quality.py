@@ -481,6 +481,8 @@ def latency(seed: int, thresholds: QualityThresholds, rounds: int) -> None:
         f"{', '.join(name for name, _ in files)}):"
     )
     _print_times("alone", alone)
+    no_read = _time_pages(files, thresholds.model_copy(update={"read_kind": False}), rounds)
+    _print_times("alone, without the Tesseract kind read (read_kind=False)", no_read)
     with tempfile.TemporaryDirectory() as tmp, _reading_load(Path(tmp), seed):
         loaded = _time_pages(files, thresholds, rounds)
     _print_times("while `sohoa process` reads a dossier", loaded)

@@ -41,6 +41,15 @@ def browser_context_args(browser_context_args):
 # Two cores shared with the server, its OCR worker and the browser: give the screen time.
 expect.set_options(timeout=10_000)
 
+# Headless Chromium (156) crashes the page when print() runs in a frame that shows a PDF: each
+# frame's print() records where it was called instead (the screen prints the receipt that way).
+RECORD_PRINTING = """
+window.print = function () {
+    const top = window.top;
+    (top.__printed = top.__printed || []).push(String(location.href));
+};
+"""
+
 NOT_NETWORK = ("data", "blob", "about", "chrome", "chrome-extension", "chrome-untrusted", "devtools")
 
 
@@ -67,6 +76,7 @@ def page(context, guard):
             route.continue_()
 
     context.route("**/*", route)
+    context.add_init_script(RECORD_PRINTING)
     context.on("request", lambda r: _note_outside(guard, r.url))
     page = context.new_page()
     page.on("pageerror", lambda e: guard.errors.append(str(e)))

@@ -218,7 +218,11 @@ def test_a_clerk_receives_a_dossier_from_card_qr_to_printed_receipt(
     assert submitted["id"] == ref
     expect(done).to_contain_text(f"Hẹn trả kết quả: {vn_date(submitted['due_date'])}")
     expect(done.get_by_role("link", name="In phiếu tiếp nhận")).to_have_attribute("href", re.compile(code))
-    expect(page.locator("#print-frame")).to_have_attribute("src", re.compile(r"^blob:"))
+    frame = page.locator("#print-frame")
+    expect(frame).to_have_attribute("src", re.compile(r"^blob:"))
+    # One action: the receipt PDF loaded in the hidden frame, and that frame printed.
+    page.wait_for_function("() => (window.__printed || []).length > 0")
+    assert page.evaluate("window.__printed") == [frame.get_attribute("src")]
 
     # The form is ready for the next citizen at once; the workstation holds no draft.
     expect(page.locator("#proc-q")).to_be_focused()

@@ -28,6 +28,7 @@ const cancelButton = document.getElementById("qr-cancel");
 
 let hooks = { changed() {}, confirmed() {}, failed() {}, busy() {} };
 let queue = Promise.resolve();
+let answer = null; // settles the open confirmation: answer(true) uses the card's data
 
 export function setupApplicant(given) {
   hooks = { ...hooks, ...given };
@@ -51,8 +52,13 @@ export function setupApplicant(given) {
     imageInput.value = "";
     if (file) readImage(file);
   });
-  confirmButton.addEventListener("click", () => dialog.close("confirm"));
-  cancelButton.addEventListener("click", () => dialog.close("cancel"));
+  confirmButton.addEventListener("click", () => answer && answer(true));
+  cancelButton.addEventListener("click", () => answer && answer(false));
+  dialog.addEventListener("cancel", (event) => {
+    event.preventDefault(); // Escape: answered here, closed by `answer`
+    if (answer) answer(false);
+  });
+  dialog.addEventListener("close", () => answer && answer(false)); // closed some other way
 }
 
 export function focusQr() {
@@ -147,28 +153,26 @@ function ask(data, whereFrom) {
     ...(data.problems || []).map((text) => el("li", { class: "warning" }, el("span", { "aria-hidden": "true", text: "⚠ " }), text)),
   );
   return new Promise((resolve) => {
-    dialog.addEventListener(
-      "close",
-      () => {
-        const yes = dialog.returnValue === "confirm";
-        if (yes) {
-          setApplicant({
-            ...applicantValues(),
-            full_name: data.full_name || "",
-            id_number: data.id_number || "",
-            date_of_birth: data.date_of_birth ? ddmmyyyy(data.date_of_birth) : "",
-            address: data.address || "",
-          });
-          hooks.changed();
-          hooks.confirmed(data);
-        } else if (before && before.isConnected) {
-          before.focus();
-        }
-        resolve(yes);
-      },
-      { once: true },
-    );
-    dialog.returnValue = "";
+    // Settled at once (not on the "close" event, which comes a task later and would take the
+    // focus back from wherever the clerk has already gone).
+    answer = (yes) => {
+      answer = null;
+      if (dialog.open) dialog.close();
+      if (yes) {
+        setApplicant({
+          ...applicantValues(),
+          full_name: data.full_name || "",
+          id_number: data.id_number || "",
+          date_of_birth: data.date_of_birth ? ddmmyyyy(data.date_of_birth) : "",
+          address: data.address || "",
+        });
+        hooks.changed();
+        hooks.confirmed(data);
+      } else if (before && before.isConnected && !dialog.contains(before)) {
+        before.focus();
+      }
+      resolve(yes);
+    };
     dialog.showModal();
     confirmButton.focus();
   });

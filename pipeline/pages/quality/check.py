@@ -153,14 +153,16 @@ def check_page(page: WorkPage, t: QualityThresholds, rotation: int = 0) -> PageC
     card = doc.card
 
     text_h = doc.blobs.text_height()
-    edge = doc.blobs.edge_ink(band=max(2.0, 0.5 * text_h), min_size=max(3.0, 0.4 * text_h))
+    # Ink this close to an edge was cut, or nearly: half a letter on a sheet (whose margins are
+    # 15-30 mm), but only touching on a card, whose print runs to 1 mm of its edge.
+    band = 2.0 if card else max(2.0, 0.5 * text_h)
+    edge = doc.blobs.edge_ink(band=band, min_size=max(3.0, 0.4 * text_h))
     if region.paper is not None:
         # In a photo, content is cut only where ink on the paper meets the picture's edge.
         paper, _ = m.exposure(grey)
         on_paper = m.ink_mask(grey, paper, m.noise_level(grey)) & (region.paper > 0).astype(np.uint8)
-        factor = max(m.canonical_size(region, card)[2], 1e-3)
-        scaled_h = text_h / factor
-        edge = m.Blobs.of(on_paper).edge_ink(band=max(2.0, 0.5 * scaled_h), min_size=max(3.0, 0.4 * scaled_h))
+        scale = 1 / max(m.canonical_size(region, card)[2], 1e-3)  # working px per canonical px
+        edge = m.Blobs.of(on_paper).edge_ink(band=band * scale, min_size=max(3.0, 0.4 * text_h * scale))
     dpi = page.dpi if page.dpi and not photo else m.effective_dpi(region.long_px * page.scale, card)
     glare = m.glare_share(doc.image, _qr_box(codes, region, doc.image, image.shape[1])) if card else 0.0
     measures = {
@@ -196,7 +198,8 @@ def check_page(page: WorkPage, t: QualityThresholds, rotation: int = 0) -> PageC
 def decide(x: dict[str, float], t: QualityThresholds) -> tuple[QualityCode, ...]:
     """The warnings a page's measures call for (DUPLICATE_PAGE aside)."""
     if x["ink_share"] < t.blank_max_ink_share:
-        return (QualityCode.BLANK_PAGE,)  # nothing else about an empty page is worth saying
+        # Nothing else about an empty page is worth saying; an empty black one is a dark picture.
+        return (QualityCode.TOO_DARK,) if x["paper"] < t.dark_max_paper else (QualityCode.BLANK_PAGE,)
     card, photo, vector = x["card"] > 0, x["photo"] > 0, x["vector"] > 0
     found = set()
     if not vector and x["sharpness"] < (t.blur_min_sharpness_card if card else t.blur_min_sharpness_sheet):

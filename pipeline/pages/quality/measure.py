@@ -63,8 +63,11 @@ def locate(grey: np.ndarray) -> Region:
         return whole
     inside = np.zeros_like(small)
     cv2.drawContours(inside, [hull], -1, (255,), -1)
-    paper = float(np.median(blur[inside > 0]))
-    desk = float(np.median(blur[inside == 0]))
+    outside = inside == 0
+    if outside.sum() < 0.04 * outside.size:
+        return whole
+    paper = float(np.median(blur[~outside]))
+    desk = float(np.median(blur[outside]))
     if paper - desk < max(8.0, 0.15 * paper):  # a darker desk around it (relative: dark photos too)
         return whole
     pts = contour.reshape(-1, 2)
