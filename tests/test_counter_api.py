@@ -157,9 +157,7 @@ def test_duplicate_pages_delete_reorder_rotate(api, card) -> None:  # noqa: ANN0
         422,
         "ORDER_INVALID",
     )
-    moved = api.client.put(
-        f"{API}/dossiers/{ref}/order", json={"component_ids": order}, headers=api.headers("counter")
-    )
+    moved = api.client.put(f"{API}/dossiers/{ref}/order", json={"component_ids": order}, headers=api.headers("counter"))
     assert moved.status_code == 200, moved.text
     assert [c["id"] for c in moved.json()["components"]] == order
     numbers = {c["id"]: c["page_checks"][0]["number"] for c in moved.json()["components"]}
