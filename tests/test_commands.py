@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,20 +20,11 @@ import pytest
 
 from loopback.ports import free_port
 from tests.intake_support import ten_page_dossier
-from tests.process_support import kill_left, processes_using
+from tests.process_support import kill_left, processes_using, stop
 
 pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
@@ -124,8 +114,8 @@ def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
             assert fields["so_dinh_danh"] == card.truth_fields["so_dinh_danh"]
     finally:
         if api is not None:
-            _stop(api)
-        _stop(head)
+            stop(api, timeout=60)
+        stop(head, timeout=60)
         left = processes_using(ray_dir)
         kill_left(left)
         shutil.rmtree(ray_dir, ignore_errors=True)

@@ -8,7 +8,6 @@ import hashlib
 import io
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from api import scan_station
 from api.scan_station import HttpClient, ScanStation, StationStopped, idempotency_key, is_candidate, missing_end_marker
 from loopback.ports import free_port
 from tests.intake_support import API, RunningApi, make_settings, start_api
+from tests.process_support import stop
 
 CLERK = "nv.tiepnhan"  # the counter key's holder in start_api
 SOHOA = str(Path(sys.executable).parent / "sohoa")
@@ -305,15 +305,6 @@ def test_end_markers_and_keys():
     assert key != idempotency_key("ab" * 32, "scan.jpg", 1) and key.isascii() and len(key) <= 200
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def test_the_command_sends_to_a_real_server(tmp_path, watch):
     env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("SOHOA_API_KEY", None)
@@ -365,4 +356,4 @@ def test_the_command_sends_to_a_real_server(tmp_path, watch):
             assert (watch / "da-gui" / "scan0001.jpg").exists() and not (watch / "scan0001.jpg").exists()
             assert len(http.get(f"/dossiers/{ref}", headers=counter).json()["components"]) == 1
     finally:
-        _stop(server)
+        stop(server)

@@ -6,7 +6,6 @@ import base64
 import io
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from PIL import Image, ImageFilter
 from playwright.sync_api import FilePayload
 
 from loopback.ports import free_port
-from tests.process_support import kill_left, processes_using
+from tests.process_support import kill_left, processes_using, stop
 
 ROOT = Path(__file__).parents[2]
 SOHOA = str(Path(sys.executable).parent / "sohoa")
@@ -109,13 +108,7 @@ def start_server(work: Path, ray_dir: Path, *extra_env: tuple[str, str], process
 
 
 def stop_server(server: Server, ray_dir: Path) -> None:
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        try:
-            server.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+    stop(server.process, timeout=60)
     kill_left(processes_using(ray_dir))
     shutil.rmtree(ray_dir, ignore_errors=True)
 
