@@ -47,6 +47,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -104,7 +105,7 @@ class Variant:
     strength: str  # "", or one of STRENGTHS
     data: bytes
     card: bool
-    duplicate_of: bytes | None = None  # DUPLICATE_PAGE: the page it repeats
+    duplicate_of: str | None = None  # DUPLICATE_PAGE: the name of the good page it repeats
     kind: str = ""  # the document kind drawn (models.document.DocumentKind), "" for a blank page
     touching: bool = False  # a good page whose text already touches the picture's edge (the generator's framing)
 
@@ -297,7 +298,7 @@ def variants(seed: int, count: int, defect_count: int = 1) -> Iterator[Variant]:
                 strength,
                 encode(rescan(base, s, rng), rng),
                 base.card,
-                duplicate_of=good(base),
+                duplicate_of=base.name,
                 kind=base.kind,
             )
 
@@ -330,41 +331,45 @@ def _rate(hits: int, total: int) -> str:
     return f"{100 * hits / total:5.1f} % ({hits}/{total})" if total else "    -"
 
 
+def _check_one(data: bytes, settings: dict) -> tuple[tuple[str, ...], dict[str, float], str, str, float]:
+    """One generated page in a worker process: (codes, measures, fingerprint, likely kind, seconds)."""
+    pages, seconds = _check(data, QualityThresholds(**settings))
+    page = pages[0]
+    return tuple(str(c) for c in page.codes), page.measures, page.fingerprint, page.likely_kind, seconds
+
+
 def generated(
-    seed: int, count: int, defect_count: int, thresholds: QualityThresholds, dump: Path | None
+    seed: int, count: int, defect_count: int, thresholds: QualityThresholds, dump: Path | None, jobs: int
 ) -> list[Result]:
+    """Check every generated page, `jobs` at a time (the pages are made here meanwhile)."""
+    pages = list(variants(seed, count, defect_count)) if jobs <= 1 else variants(seed, count, defect_count)
     results = []
-    out = dump.open("w", encoding="utf-8") if dump else None
-    try:
-        for variant in variants(seed, count, defect_count):
-            pages, seconds = _check(variant.data, thresholds)
-            page = pages[0]
-            codes = tuple(str(c) for c in page.codes)
-            result = Result(variant, codes, page.measures, page.fingerprint, seconds, page.likely_kind)
-            if variant.duplicate_of is not None:
-                original, _ = _check(variant.duplicate_of, thresholds)
-                result.original = original[0].fingerprint
-                result.measures = {
-                    **result.measures,
-                    "similarity": similarity(page.fingerprint, original[0].fingerprint),
-                }
-            results.append(result)
-            if out:
+    settings = thresholds.model_dump()
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [(variant, pool.submit(_check_one, variant.data, settings)) for variant in pages]
+        for variant, future in futures:
+            codes, measures, fingerprint, kind, seconds = future.result()
+            results.append(Result(variant, codes, measures, fingerprint, seconds, kind))
+    printed = {r.variant.name: r.fingerprint for r in results if r.variant.code is None}
+    for result in results:
+        if result.variant.duplicate_of is not None:
+            result.original = printed[result.variant.duplicate_of]
+            result.measures = {**result.measures, "similarity": similarity(result.fingerprint, result.original)}
+    if dump:
+        with dump.open("w", encoding="utf-8") as out:
+            for r in results:
                 row = {
-                    "name": variant.name,
-                    "code": variant.code,
-                    "strength": variant.strength,
-                    "card": variant.card,
-                    "codes": result.codes,
-                    "measures": result.measures,
-                    "fingerprint": result.fingerprint,
-                    "original": result.original,
-                    "kind": page.likely_kind,
+                    "name": r.variant.name,
+                    "code": r.variant.code,
+                    "strength": r.variant.strength,
+                    "card": r.variant.card,
+                    "codes": r.codes,
+                    "measures": r.measures,
+                    "fingerprint": r.fingerprint,
+                    "original": r.original,
+                    "kind": r.kind,
                 }
                 out.write(json.dumps(row) + "\n")
-    finally:
-        if out:
-            out.close()
     return results
 
 
@@ -410,8 +415,6 @@ def report_generated(results: list[Result], thresholds: QualityThresholds) -> No
         print(
             f"likely kind right on {label} pages: {_rate(right, len(subset))} (cards {_rate(card_right, len(cards))})"
         )
-    seconds = sorted(r.seconds for r in results)
-    print(f"check_file on these pages: p50 {1000 * _pct(seconds, 50):.0f} ms, p95 {1000 * _pct(seconds, 95):.0f} ms")
 
 
 def _false_duplicates(good: list[Result], thresholds: QualityThresholds) -> str:
@@ -435,38 +438,42 @@ def _pct(values: list[float], p: float) -> float:
     return float(np.percentile(values, p)) if values else float("nan")
 
 
-def real_pages(folder: Path, thresholds: QualityThresholds) -> None:
+def real_pages(folder: Path, thresholds: QualityThresholds, jobs: int) -> None:
     items = sorted(p for p in (folder / "items").iterdir() if p.is_dir()) if (folder / "items").is_dir() else []
     if not items:
         print(f"\nReal pages: none found under {folder}")
         return
-    rows = []
-    for item in items:
-        if item.name.startswith("st"):
-            continue  # crops of e-signature stamps, not pages
-        for file in ("page.png", "scan_sim.jpg"):
-            path = item / file
-            if path.exists():
-                pages, seconds = _check(path.read_bytes(), thresholds)
-                rows.append((item.name, file, pages[0], seconds))
-    print(f"\nReal pages ({folder}): {len(rows)} pages of {len(rows) // 2} documents, none known to be defective")
+    # Each document as a clean render and as a simulated office scan; the e-signature stamp
+    # crops (st*) are not pages.
+    paths = [
+        item / file
+        for item in items
+        if not item.name.startswith("st")
+        for file in ("page.png", "scan_sim.jpg")
+        if (item / file).exists()
+    ]
+    settings = thresholds.model_dump()
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        checked = list(pool.map(_check_one, [p.read_bytes() for p in paths], [settings] * len(paths)))
+    rows = [
+        (p.parent.name, p.name, codes, measures, kind)
+        for p, (codes, measures, _, kind, _) in zip(paths, checked, strict=True)
+    ]
+    documents = len({p.parent for p in paths})
+    print(f"\nReal pages ({folder}): {len(rows)} pages of {documents} documents, none known to be defective")
     for name in ("page.png", "scan_sim.jpg"):
         subset = [r for r in rows if r[1] == name]
-        flagged = [r for r in subset if r[2].codes]
-        per_code = {c: sum(str(c) in map(str, r[2].codes) for r in subset) for c in QualityCode}
+        flagged = [r for r in subset if r[2]]
+        per_code = {c: sum(str(c) in r[2] for r in subset) for c in QualityCode}
         print(
             f"  {name:13s} false alarms: {_rate(len(flagged), len(subset))}   "
             + ", ".join(f"{c} {n}" for c, n in per_code.items() if n)
         )
-    for item_id, file, page, _ in rows:
-        if page.codes:
-            print(
-                f"    {item_id}/{file}: {', '.join(map(str, page.codes))}  "
-                + " ".join(f"{k}={v}" for k, v in page.measures.items() if k in _SHOWN)
-            )
-    kinds: dict[str, int] = {}
-    for _, _, page, _ in rows:
-        kinds[page.likely_kind] = kinds.get(page.likely_kind, 0) + 1
+    for item_id, file, codes, measures, _ in rows:
+        if codes:
+            shown = " ".join(f"{k}={v}" for k, v in measures.items() if k in _SHOWN)
+            print(f"    {item_id}/{file}: {', '.join(codes)}  {shown}")
+    kinds = Counter(kind for *_, kind in rows)
     print("  likely kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
 
 
@@ -485,7 +492,7 @@ def latency(seed: int, thresholds: QualityThresholds, rounds: int) -> None:
     _print_times("alone, without the Tesseract kind read (read_kind=False)", no_read)
     with tempfile.TemporaryDirectory() as tmp, _reading_load(Path(tmp), seed):
         loaded = _time_pages(files, thresholds, rounds)
-    _print_times("while `sohoa process` reads a dossier", loaded)
+    _print_times("while a dossier is being read (one `sohoa process` per core)", loaded)
 
 
 def _print_times(label: str, times: dict[str, list[float]]) -> None:
@@ -528,40 +535,46 @@ def _time_pages(files: list[tuple[str, bytes]], thresholds: QualityThresholds, r
 
 @contextmanager
 def _reading_load(folder: Path, seed: int) -> Iterator[None]:
-    """`sohoa process` reading a scanned dossier in another process, restarted if it finishes."""
+    """A dossier being read beside the check, as on the production box: one `sohoa process`
+    per core (the server runs one reading worker per CPU), each restarted when it finishes."""
     paths = []
     for n, kind in enumerate(("to_khai_khai_sinh", "ct01", "don", "cong_van", "giay_khai_sinh", "cccd_front")):
         doc = generate_document(kind, "scanned", sub_seed(seed, "load", kind) % 2**63)
         path = folder / f"page{n}.jpg"
         path.write_bytes(doc.page_files[0])
         paths.append(str(path))
-    command = [str(ROOT / ".venv" / "bin" / "sohoa"), "process", "--quiet", "--out", str(folder / "out.json"), *paths]
+    workers = os.cpu_count() or 2
     stop = threading.Event()
-    started = threading.Event()
-    procs: list[subprocess.Popen[bytes]] = []
+    reading = [threading.Event() for _ in range(workers)]
+    runs: list[int] = []
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1"}
 
-    def keep_reading() -> None:
+    def keep_reading(slot: int) -> None:
+        command = [str(ROOT / ".venv" / "bin" / "sohoa"), "process", "--quiet", "--out", str(folder / f"{slot}.json")]
         while not stop.is_set():
-            proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            procs.append(proc)
+            proc = subprocess.Popen([*command, *paths], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            runs.append(slot)
             while proc.poll() is None and not stop.is_set():
                 if _cpu_seconds(proc.pid) > 4.0:
-                    started.set()  # past loading its models: reading
+                    reading[slot].set()  # past loading its models: reading
                 time.sleep(0.2)
             if proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=30)
-            started.set()
+            reading[slot].set()
 
-    thread = threading.Thread(target=keep_reading, daemon=True)
-    thread.start()
-    started.wait(timeout=120)
+    threads = [threading.Thread(target=keep_reading, args=(slot,), daemon=True) for slot in range(workers)]
+    for thread in threads:
+        thread.start()
+    for event in reading:
+        event.wait(timeout=120)
     try:
         yield
     finally:
         stop.set()
-        thread.join(timeout=60)
-        print(f"  (load: {len(procs)} run(s) of {' '.join(command[1:3])} on {len(paths)} scanned pages)")
+        for thread in threads:
+            thread.join(timeout=60)
+        print(f"  (load: {workers} x `sohoa process` on {len(paths)} scanned pages, {len(runs)} run(s) in all)")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -663,7 +676,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-real", action="store_true")
     parser.add_argument("--no-generated", action="store_true")
     parser.add_argument("--no-latency", action="store_true")
-    parser.add_argument("--rounds", type=int, default=4, help="latency rounds over the latency files")
+    parser.add_argument("--rounds", type=int, default=3, help="latency rounds over the latency files")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="processes checking generated pages (not the latency)"
+    )
     parser.add_argument("--dump", type=Path, default=None, help="write every generated page's measures (JSON lines)")
     parser.add_argument("--ocr-tolerance", action="store_true", help="only measure what the OCR tolerates (slow)")
     args = parser.parse_args(argv)
@@ -677,10 +693,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     if not args.no_generated:
-        results = generated(args.seed, args.count, args.defect_count, thresholds, args.dump)
+        results = generated(args.seed, args.count, args.defect_count, thresholds, args.dump, args.jobs)
         report_generated(results, thresholds)
     if not args.no_real:
-        real_pages(args.real, thresholds)
+        real_pages(args.real, thresholds, args.jobs)
     if not args.no_latency:
         latency(args.seed, thresholds, args.rounds)
     print(f"\n({time.perf_counter() - started:.0f} s)")

@@ -124,6 +124,18 @@ def test_blank_page_with_scanner_noise():
     assert codes(jpeg(np.asarray(blank))) == {QualityCode.BLANK_PAGE}
 
 
+def test_a_nearly_empty_page_is_judged_by_its_ink(sheet_doc):
+    # The last page of a letter: place, date and signature block only. Not blank, and its few
+    # strokes (not its paper) say it is neither washed out nor blurred.
+    rgb = np.asarray(sheet_doc.pages[0])
+    page = np.empty_like(rgb)
+    page[:] = np.median(rgb[:20].reshape(-1, 3), axis=0)
+    for line in sheet_doc.truth["pages"][0]["lines"][-4:]:
+        x0, y0, x1, y1 = line["box"]
+        page[y0 - 5 : y1 + 5, x0 - 5 : x1 + 5] = rgb[y0 - 5 : y1 + 5, x0 - 5 : x1 + 5]
+    assert codes(jpeg(page)) == set()
+
+
 def test_skewed_page(sheet):
     angle = THRESHOLDS.max_skew_degrees + 5
     (page,) = check(jpeg(turned(sheet, angle)))

@@ -102,7 +102,7 @@ class _Doc:
     def take(cls, image: np.ndarray, region: m.Region, card: bool) -> _Doc:
         doc = m.straighten(image, region, card)
         grey = cv2.cvtColor(doc, cv2.COLOR_BGR2GRAY)
-        paper, ink_level = m.exposure(grey)
+        paper = m.exposure(grey)
         noise = m.noise_level(grey)
         ink = m.ink_mask(grey, paper, noise)
         if region.paper is not None and not region.rectified:
@@ -110,7 +110,7 @@ class _Doc:
             k = max(3, round(0.03 * max(grey.shape)))
             on_paper = m.straighten(cv2.erode(region.paper, np.ones((k, k), np.uint8)), region, card)
             ink &= (on_paper > 127).astype(np.uint8)
-        return cls(card, doc, grey, paper, ink_level, noise, ink)
+        return cls(card, doc, grey, paper, m.ink_level(grey, ink), noise, ink)
 
     @cached_property
     def blobs(self) -> m.Blobs:
@@ -159,7 +159,7 @@ def check_page(page: WorkPage, t: QualityThresholds, rotation: int = 0) -> PageC
     edge = doc.blobs.edge_ink(band=band, min_size=max(3.0, 0.4 * text_h))
     if region.paper is not None:
         # In a photo, content is cut only where ink on the paper meets the picture's edge.
-        paper, _ = m.exposure(grey)
+        paper = m.exposure(grey)
         on_paper = m.ink_mask(grey, paper, m.noise_level(grey)) & (region.paper > 0).astype(np.uint8)
         scale = 1 / max(m.canonical_size(region, card)[2], 1e-3)  # working px per canonical px
         edge = m.Blobs.of(on_paper).edge_ink(band=band * scale, min_size=max(3.0, 0.4 * text_h * scale))

@@ -88,7 +88,7 @@ def decode(print_: str) -> Fingerprint | None:
         return None
     try:
         aspect = int(print_[len(_VERSION) : head], 16) / 64
-        grid = np.array([int(c, 16) for c in print_[head:grid_end]], np.float32).reshape(GRID, GRID)
+        grid = _nibbles(print_[head:grid_end]).reshape(GRID, GRID)
         qr = print_[grid_end : grid_end + 8]
         count = int(print_[grid_end + 8 : grid_end + 10], 16)
         body = print_[grid_end + 10 :]
@@ -98,6 +98,15 @@ def decode(print_: str) -> Fingerprint | None:
         return None
     numbers = frozenset(body[i : i + 4] for i in range(0, len(body), 4))
     return Fingerprint(aspect, grid, "" if qr == "0" * 8 else qr, numbers)
+
+
+def _nibbles(text: str) -> np.ndarray:
+    """Hex digits as float32 values 0..15 (ValueError on anything else)."""
+    codes = np.frombuffer(text.encode("ascii"), np.uint8).astype(np.int16)
+    values = np.where(codes >= ord("a"), codes - ord("a") + 10, codes - ord("0"))
+    if values.min(initial=0) < 0 or values.max(initial=0) > 15:
+        raise ValueError("not a hex string")
+    return values.astype(np.float32)
 
 
 def similarity(a: str, b: str) -> float:

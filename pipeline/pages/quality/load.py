@@ -24,7 +24,7 @@ from pipeline.pages.preflight import PDFIUM_LOCK, FileInfo, FileType, decoder_er
 from pipeline.pages.sources import iter_pages, to_bgr
 
 WORK_LONG_SIDE = 1700  # px: a 300-dpi A4 JPEG decodes at 1/2 (1754 px), a card photo near full size
-PDF_RENDER_DPI = 150  # a page is measured at 150 dpi; a card on it is read at 2x (see check.py)
+PDF_RENDER_DPI = 150  # a PDF page is measured at 150 dpi, the grid of a sheet
 _PAGE_PICTURE_SHARE = 0.5  # a PDF page mostly covered by one picture is a scan
 _MM_PER_INCH = 25.4
 
@@ -36,7 +36,6 @@ class WorkPage:
     scale: float  # original pixels per working pixel (1.0: not reduced)
     dpi: float | None  # the original's resolution when it is known (scanner metadata, PDF picture)
     vector: bool  # a PDF page drawn without a page-sized picture: no blur or resolution to judge
-    orig_size: tuple[int, int]  # (width, height) of the original picture, upright
 
 
 def load_pages(data: bytes, info: FileInfo) -> Iterator[WorkPage]:
@@ -54,12 +53,11 @@ def load_pages(data: bytes, info: FileInfo) -> Iterator[WorkPage]:
 
 def _reduce(index: int, bgr: np.ndarray, scale: float, dpi: float | None) -> WorkPage:
     h, w = bgr.shape[:2]
-    orig = (round(w * scale), round(h * scale))
     factor = WORK_LONG_SIDE / max(h, w)
     if factor < 1.0:
         bgr = cv2.resize(bgr, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
         scale /= factor
-    return WorkPage(index, np.ascontiguousarray(bgr), scale, dpi, False, orig)
+    return WorkPage(index, np.ascontiguousarray(bgr), scale, dpi, False)
 
 
 def _jpeg_page(data: bytes) -> WorkPage:
@@ -73,8 +71,7 @@ def _jpeg_page(data: bytes) -> WorkPage:
         scale = full_w / im.size[0]
         upright = ImageOps.exif_transpose(im) if im.getexif().get(0x0112, 1) != 1 else im
         bgr = to_bgr(upright)
-    page = _reduce(0, bgr, scale, dpi)
-    return page
+    return _reduce(0, bgr, scale, dpi)
 
 
 def _plausible_dpi(value: object, width: int, height: int) -> float | None:
@@ -103,7 +100,7 @@ def _pdf_pages(data: bytes, info: FileInfo) -> Iterator[WorkPage]:
                 with decoder_errors("PDF"):
                     page = doc[index]
                     try:
-                        picture_dpi, picture_px = _page_picture(page)
+                        picture_dpi = _page_picture_dpi(page)
                         bitmap = page.render(scale=PDF_RENDER_DPI / 72, may_draw_forms=False)
                         try:
                             bgr = bitmap.to_numpy().copy()
@@ -114,30 +111,25 @@ def _pdf_pages(data: bytes, info: FileInfo) -> Iterator[WorkPage]:
             finally:
                 doc.close()
         bgr = bgr[..., :3] if bgr.ndim == 3 else cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
-        h, w = bgr.shape[:2]
         vector = picture_dpi is None
         scale = picture_dpi / PDF_RENDER_DPI if picture_dpi else 1.0
-        orig = picture_px or (w, h)
-        yield WorkPage(index, np.ascontiguousarray(bgr), scale, picture_dpi or float(PDF_RENDER_DPI), vector, orig)
+        yield WorkPage(index, np.ascontiguousarray(bgr), scale, picture_dpi or float(PDF_RENDER_DPI), vector)
 
 
-def _page_picture(page: pdfium.PdfPage) -> tuple[float | None, tuple[int, int] | None]:
-    """(dpi, pixel size) of the picture covering most of the page, if one covers half of it."""
+def _page_picture_dpi(page: pdfium.PdfPage) -> float | None:
+    """The resolution of the picture covering most of the page, if one covers half of it."""
     width, height = page.get_size()
     area = max(width * height, 1.0)
-    best: tuple[float, float | None, tuple[int, int] | None] = (0.0, None, None)
+    best_share, best_dpi = 0.0, None
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
         left, bottom, right, top = obj.get_bounds()
         w_pt, h_pt = abs(right - left), abs(top - bottom)
         share = min(w_pt * h_pt / area, 1.0)
-        if share <= best[0]:
+        if share <= best_share:
             continue
         px_w, px_h = obj.get_px_size()
         if w_pt <= 0 or h_pt <= 0 or px_w <= 0 or px_h <= 0:
             continue
         # The picture may be turned on the page: match its long side to the long side.
-        dpi = max(px_w, px_h) / (max(w_pt, h_pt) / 72)
-        best = (share, dpi, (int(px_w), int(px_h)))
-    if best[0] < _PAGE_PICTURE_SHARE:
-        return None, None
-    return best[1], best[2]
+        best_share, best_dpi = share, max(px_w, px_h) / (max(w_pt, h_pt) / 72)
+    return best_dpi if best_share >= _PAGE_PICTURE_SHARE else None

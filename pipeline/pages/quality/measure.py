@@ -160,10 +160,21 @@ def _percentiles(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
     return [float(np.searchsorted(cdf, share / 100.0)) for share in shares]
 
 
-def exposure(grey: np.ndarray) -> tuple[float, float]:
-    """(paper, ink) grey levels: the 90th and 1st percentiles."""
-    paper, ink = _percentiles(grey, (90, 1))
-    return paper, ink
+def exposure(grey: np.ndarray) -> float:
+    """The paper's grey level: the 90th percentile."""
+    (paper,) = _percentiles(grey, (90,))
+    return paper
+
+
+def ink_level(grey: np.ndarray, ink: np.ndarray) -> float:
+    """The grey level of the darkest strokes: the 10th percentile under the ink (so a page
+    with two lines on it is judged by its ink, not by its paper); the page's 1st percentile
+    when there is hardly any ink."""
+    if int(ink.sum()) < 200:
+        (level,) = _percentiles(grey, (1,))
+        return level
+    (level,) = _percentiles(grey[ink > 0].reshape(1, -1), (10,))
+    return level
 
 
 def median_level(grey: np.ndarray) -> float:

@@ -28,12 +28,12 @@ class QualityThresholds(BaseModel):
         "(our OCR still reads a page at 35 % exposure, paper near 82, and starts to lose fields at 25 %).",
     )
     bright_min_ink: float = Field(
-        160.0,
-        description="TOO_BRIGHT when the ink (the darkest strokes: 1st percentile of grey, 0..255) is lighter than "
-        "this ...",
+        155.0,
+        description="TOO_BRIGHT when the ink (its darkest strokes: the 10th percentile of grey under the ink, "
+        "0..255) is lighter than this ...",
     )
     bright_max_contrast: float = Field(
-        90.0,
+        100.0,
         description="... and the paper stands this little above the ink (grey levels); both must hold.",
     )
     min_dpi_page: float = Field(
