@@ -9,13 +9,10 @@ The rules behind it are `intake.staff.StaffAccounts`.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from api.errors import error_response
 from intake import schemas
@@ -30,30 +27,12 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class SignIn(BaseModel):
-    username: str = Field(min_length=1, max_length=200, description="Tên đăng nhập.")
-    password: str = Field(min_length=1, max_length=1024, description="Mật khẩu.")
-
-
-class SessionPublic(BaseModel):
-    username: str
-    full_name: str
-    role: str
-    service_point: str | None
-    service_point_name: str | None
-    csrf_token: str = Field(description="Gửi lại trong header X-CSRF-Token với mọi POST/PUT/PATCH/DELETE.")
-    expires_at: datetime = Field(description="Hết hạn nếu không dùng tiếp (giờ Việt Nam).")
-
-
-SESSION_ERRORS: dict[int | str, dict[str, Any]] = {429: {"model": schemas.ErrorPublic}}
-
-
 def _service(request: Request) -> IntakeService:
     return request.app.state.service
 
 
-def _public(view: SessionView) -> SessionPublic:
-    return SessionPublic(
+def _public(view: SessionView) -> schemas.SessionPublic:
+    return schemas.SessionPublic(
         username=view.username,
         full_name=view.full_name,
         role=view.role,
@@ -99,8 +78,8 @@ def session_principal(request: Request, service: IntakeService) -> Principal | N
 
 
 def session_routes(router: APIRouter) -> None:
-    @router.post("/session", tags=["session"], response_model=SessionPublic, responses=SESSION_ERRORS)
-    def sign_in(body: SignIn, request: Request, response: Response) -> SessionPublic | JSONResponse:
+    @router.post("/session", tags=["session"], response_model=schemas.SessionPublic)
+    def sign_in(body: schemas.SignIn, request: Request, response: Response) -> schemas.SessionPublic | JSONResponse:
         """Đăng nhập: đặt cookie phiên, trả mã CSRF. Sai nhiều lần liền: phải chờ (429, Retry-After)."""
         service = _service(request)
         _same_origin(request)
@@ -113,8 +92,8 @@ def session_routes(router: APIRouter) -> None:
         _set_cookie(response, request, service, signed.token)
         return _public(signed.session)
 
-    @router.get("/session", tags=["session"], response_model=SessionPublic)
-    def current(request: Request) -> SessionPublic | JSONResponse:
+    @router.get("/session", tags=["session"], response_model=schemas.SessionPublic)
+    def current(request: Request) -> schemas.SessionPublic | JSONResponse:
         """Phiên đang đăng nhập (và mã CSRF của nó); tính lại thời gian chờ."""
         service = _service(request)
         token = request.cookies.get(COOKIE)

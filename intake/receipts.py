@@ -56,7 +56,7 @@ class Receipts:
             procedure_name=procedure.name if procedure else row.procedure_code,
             documents=self.documents(row),
             processing_days=procedure.processing_days if procedure else 0,
-            received_at=row.received_at.astimezone(self.ctx.clock.now().tzinfo),
+            received_at=row.received_at.astimezone(self.ctx.clock.zone),
             appointment=date.fromisoformat(row.due_date),
             appointment_time=None,
             clerk_name=self.staff_name(clerk) or clerk,

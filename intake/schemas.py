@@ -173,6 +173,21 @@ class ChecklistPublic(BaseModel):
     missing: list[str] = Field(description="Required documents not found among the pages.")
 
 
+class SignIn(BaseModel):
+    username: str = Field(min_length=1, max_length=200, description="Tên đăng nhập.")
+    password: str = Field(min_length=1, max_length=1024, description="Mật khẩu.")
+
+
+class SessionPublic(BaseModel):
+    username: str
+    full_name: str
+    role: str
+    service_point: str | None
+    service_point_name: str | None
+    csrf_token: str = Field(description="Gửi lại trong header X-CSRF-Token với mọi POST/PUT/PATCH/DELETE.")
+    expires_at: datetime = Field(description="Hết hạn nếu không dùng tiếp (giờ Việt Nam).")
+
+
 class ErrorItem(BaseModel):
     loc: list[str | int] = Field(description='Where in the request, e.g. ["body", "applicant", "id_number"].')
     msg: str

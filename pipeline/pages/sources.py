@@ -66,6 +66,12 @@ def iter_pages(data: bytes, info: FileInfo, config: ReadingConfig) -> Iterator[P
         yield from _iter_image_pages(data, info)
 
 
+def turn_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:
+    """A page as the clerk turned it: clockwise by a multiple of 90 degrees (the input is kept)."""
+    turns = (degrees // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=-turns)) if turns else image
+
+
 def page_source(data: bytes, info: FileInfo, config: ReadingConfig, index: int) -> PageSource:
     """One page of a file that passed `preflight`: what a worker reads for one page job."""
     if not 0 <= index < info.page_count:

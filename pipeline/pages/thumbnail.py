@@ -9,16 +9,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from pipeline.pages.preflight import FileInfo, FileType, decoder_errors
-from pipeline.pages.sources import render_pdf_page, to_bgr
+from pipeline.pages.sources import render_pdf_page, to_bgr, turn_clockwise
 
 THUMBNAIL_DPI = 36  # a PDF page rendered this fine is ~300 px wide: enough for a 240 px thumbnail
-QUARTER_TURNS = {0: None, 90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
-
-
-def rotate(image: np.ndarray, degrees: int) -> np.ndarray:
-    """The image turned clockwise by a quarter-turn multiple."""
-    turn = QUARTER_TURNS[degrees % 360]
-    return image if turn is None else cv2.rotate(image, turn)
 
 
 def page_thumbnail(data: bytes, info: FileInfo, index: int, *, rotation: int = 0, width: int = 240) -> bytes:
@@ -27,7 +20,7 @@ def page_thumbnail(data: bytes, info: FileInfo, index: int, *, rotation: int = 0
         image = render_pdf_page(data, index, THUMBNAIL_DPI)
     else:
         image = _image(data, info, index)
-    image = rotate(image, rotation)
+    image = turn_clockwise(image, rotation)
     h, w = image.shape[:2]
     if w > width:
         image = cv2.resize(image, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)

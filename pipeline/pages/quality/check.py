@@ -23,6 +23,7 @@ from pipeline.pages.quality.fingerprint import fingerprint, same_qr, shared_numb
 from pipeline.pages.quality.kind import guess_kind
 from pipeline.pages.quality.load import WorkPage, load_pages
 from pipeline.pages.quality.settings import QualityThresholds
+from pipeline.pages.sources import turn_clockwise
 
 _CARD_KINDS = frozenset(
     {
@@ -81,11 +82,6 @@ def is_duplicate(a: str, b: str, thresholds: QualityThresholds) -> bool:
     return layout >= thresholds.duplicate_min_similarity
 
 
-def _turn(image: np.ndarray, rotation: int) -> np.ndarray:
-    turns = (rotation // 90) % 4
-    return np.ascontiguousarray(np.rot90(image, k=-turns)) if turns else image  # k<0: clockwise
-
-
 @dataclass
 class _Doc:
     """The document on its canonical grid, with the measures every check starts from."""
@@ -122,7 +118,7 @@ class _Doc:
 
 
 def check_page(page: WorkPage, t: QualityThresholds, rotation: int = 0) -> PageCheck:
-    image = _turn(page.image, rotation)
+    image = turn_clockwise(page.image, rotation)
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     region = m.locate(grey)
     photo = region.quad is not None
