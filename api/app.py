@@ -18,24 +18,38 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, Query, Request, Response, UploadFile
-from fastapi import Path as PathParam
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
-from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
 from starlette.types import Scope
 
 from api.boundary import MULTIPART_OVERHEAD, BodyLimit, content_disposition, install_request_boundary
+from api.deps import (
+    NO_STORE,
+    AgencyUser,
+    Code,
+    ComponentId,
+    Counter,
+    FieldName,
+    IdempotencyKey,
+    PackageName,
+    PageIndex,
+    Part,
+    Ref,
+    Reviewer,
+    Service,
+    Staff,
+    Username,
+)
+from api.document_routes import document_routes
 from api.errors import install_error_handlers
-from api.sessions import session_principal, session_routes
+from api.sessions import session_routes
 from api.web import install_web
+from api.web.lookup import install_lookup
 from intake import schemas
 from intake.applicant import require_applicant_from_qr
-from intake.auth import Principal, Role
-from intake.errors import ServiceError
 from intake.procedures import search_procedures
 from intake.processing.runner import start_processing
-from intake.records import ensure_visible
 from intake.service import IntakeService, open_service
 from intake.settings import Settings
 from models.errors import ErrorCode
@@ -46,7 +60,6 @@ API_PREFIX = "/api/v1"
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": schemas.ErrorPublic} for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503)
 }
-NO_STORE = {"Cache-Control": "private, no-store"}  # personal data: no shared caches
 MAX_REQUEST_BYTES = 1 << 20  # a JSON body (the largest real one, a note or a value, is a few KB)
 
 
@@ -96,65 +109,8 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
 
     app.include_router(_routes(), prefix=API_PREFIX)
     install_web(app)
+    install_lookup(app)
     return app
-
-
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Khóa truy cập (API key).")
-
-
-def get_service(request: Request) -> IntakeService:
-    return request.app.state.service
-
-
-Service = Annotated[IntakeService, Depends(get_service)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        pattern=r"^[\x20-\x7e]+$",
-        description="Gửi lại cùng mã → nhận lại đúng kết quả lần đầu.",
-    ),
-]
-# Path and query values, bounded where they come in: a number past what the database holds or
-# a text with a control character is 422 INVALID_REQUEST, never a database error.
-Ref = Annotated[
-    str, PathParam(max_length=100, pattern=schemas.NO_CONTROLS, description="Mã hồ sơ hoặc mã định danh (id).")
-]
-Code = Annotated[str, PathParam(max_length=100, pattern=schemas.NO_CONTROLS, description="Mã hồ sơ.")]
-ComponentId = Annotated[int, PathParam(ge=1, le=schemas.MAX_ID)]
-PageIndex = Annotated[int, PathParam(ge=0, le=schemas.MAX_PAGE_INDEX)]
-FieldName = Annotated[str, PathParam(max_length=64, pattern=schemas.NO_CONTROLS)]
-Part = Annotated[int, Query(ge=0, le=schemas.MAX_PART, description="Which document of the file (0: the first).")]
-PackageName = Annotated[str, PathParam(max_length=200, pattern=schemas.NO_CONTROLS)]
-Username = Annotated[str, PathParam(max_length=128, pattern=schemas.NO_CONTROLS, description="A staff user name.")]
-
-
-DOSSIER_PARAMS = ("ref", "code")  # the path parameters that name a dossier
-
-
-def require(*roles: Role) -> Callable[..., Principal]:
-    """The caller (an API key, or a signed-in browser's session cookie with its CSRF token on
-    every change), its role among `roles` (or admin), and, on a route that names a dossier, one
-    the caller may see: another service point's, a draft for a reviewer, another agency's is 404
-    as if missing (`intake.records.dossier_scope`), before the route runs."""
-
-    def dependency(request: Request, service: Service, key: Annotated[str | None, Depends(_api_key)]) -> Principal:
-        principal = (None if key else session_principal(request, service)) or service.keys.authenticate(key)
-        if principal.role not in roles and principal.role != Role.ADMIN:
-            raise ServiceError(ErrorCode.FORBIDDEN, principal.role.value)
-        for name in DOSSIER_PARAMS:
-            if name in request.path_params:
-                ensure_visible(service.db, principal, request.path_params[name])
-        return principal
-
-    return dependency
-
-
-Counter = Annotated[Principal, Depends(require(Role.COUNTER))]
-Reviewer = Annotated[Principal, Depends(require(Role.REVIEWER, Role.SUPERVISOR))]
-Staff = Annotated[Principal, Depends(require(Role.COUNTER, Role.REVIEWER, Role.SUPERVISOR))]
-AgencyUser = Annotated[Principal, Depends(require(Role.AGENCY))]
 
 
 def _routes() -> APIRouter:
@@ -164,6 +120,7 @@ def _routes() -> APIRouter:
     _counter_routes(router)
     _screen_routes(router)
     _review_routes(router)
+    document_routes(router)
     _agency_routes(router)
     return router
 

@@ -31,6 +31,10 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.COMPONENTS_MISSING: 409,
     ErrorCode.NO_OPEN_DOSSIER: 409,
     ErrorCode.APPLICANT_MISSING: 409,
+    ErrorCode.DOSSIER_CLAIMED: 409,
+    ErrorCode.FIELD_STALE: 409,
+    ErrorCode.QUEUE_EMPTY: 404,
+    ErrorCode.TOO_MANY_REQUESTS: 429,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.INVALID_CURSOR: 400,
     ErrorCode.DOSSIER_NOT_FOUND: 404,
@@ -83,7 +87,10 @@ def error_response(code: ErrorCode, detail: str = "") -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
-        return error_response(exc.code, exc.detail)
+        response = error_response(exc.code, exc.detail)
+        if exc.extra:  # e.g. FIELD_STALE's current field: what the caller must look at again
+            response = JSONResponse({**error_body(exc.code, exc.detail), **exc.extra}, status_code=response.status_code)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _framework_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -10,9 +10,10 @@ from models.errors import ErrorCode, error_message
 
 
 class ServiceError(Exception):
-    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+    def __init__(self, code: ErrorCode, detail: str = "", extra: dict | None = None) -> None:
         super().__init__(f"{code}: {detail}")
-        self.code, self.detail = code, detail
+        # `extra`: more of the answer's body, e.g. FIELD_STALE's {"current": <the field now>}.
+        self.code, self.detail, self.extra = code, detail, extra
 
     def body(self) -> dict[str, str]:
         """The error as every API answer carries it: code, Vietnamese message, English gloss."""

@@ -29,6 +29,7 @@ STATE_LABELS = {
     ProcessingState.PROCESSING: "Đang số hóa",
     ProcessingState.NEEDS_REVIEW: "Chờ kiểm tra",
     ProcessingState.NEEDS_ATTENTION: "Cần xử lý thủ công",
+    ProcessingState.SENT_BACK: "Trả về quầy, chờ bổ sung",
     ProcessingState.APPROVING: "Đang duyệt, lập gói bàn giao",
     ProcessingState.VALIDATED: "Đã kiểm tra, chờ cơ quan nhận",
     ProcessingState.DELIVERED: "Cơ quan đã nhận",

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from intake import schemas
 from intake.auth import Principal
 from intake.context import IntakeContext
+from intake.documents import page_image_bytes
 from intake.errors import ServiceError
-from intake.packaging import build_package, file_info
+from intake.packaging import build_package
 from intake.processing.jobs import JobState
 from intake.records import (
     STATE_LABELS,
@@ -36,7 +37,6 @@ from models.dossier import ProcessingState
 from models.errors import ErrorCode
 from models.fields import FIELD_SPECS
 from pipeline.fields.extract import check_value
-from pipeline.output.package import page_jpeg
 from pipeline.text import nfc
 from storage.tables import ComponentRow, DossierRow, FieldRow, JobRow, ReviewEditRow
 
@@ -117,11 +117,7 @@ class Review:
             )
 
     def _page(self, component: ComponentRow, index: int, crop: tuple[int, int, int, int] | None = None) -> bytes:
-        with self.ctx.store.open(component.object_key) as stream:
-            original = stream.read()
-        return page_jpeg(
-            original, file_info(self.ctx, component, original), index, self.ctx.settings.reading, crop=crop
-        )
+        return page_image_bytes(self.ctx, component, index, crop)
 
     def page_image(self, who: Principal, ref: str, component_id: int, index: int) -> bytes:
         """A page as JPEG, in the same pixels as its lines' and fields' boxes."""

@@ -266,9 +266,18 @@ class ReviewEditPublic(BaseModel):
     new_value: str
 
 
+class CandidatePublic(BaseModel):
+    """One value a source gives for a field, for the reviewer to pick (key 1, 2, 3… on screen)."""
+
+    source: str = Field(description="ocr, ocr2, ocr3, qr, mrz, in_words, in_figures, or other_document.")
+    label: str = Field(description='Vietnamese, e.g. "Chữ in", "Mã QR", "MRZ", "Tờ khai (tệp 2)".')
+    value: str
+
+
 class FieldPublic(BaseModel):
     part: int = 0  # which document of the file (a scanned PDF may hold a card's two sides and a form)
     name: str
+    label: str | None = None  # Vietnamese, for the reviewer's screen (the field spec's first label)
     value: str
     confidence: float
     page: int
@@ -278,6 +287,10 @@ class FieldPublic(BaseModel):
     reason: str | None = None  # why it needs review (stable code)
     reason_vi: str | None = None  # the same, for the reviewer's screen
     detail: dict | None = None  # other sources' values, normalized administrative unit, ...
+    version: int = Field(1, description="Send it back with a correction: a stale one is refused (FIELD_STALE).")
+    candidates: list[CandidatePublic] = Field(
+        default_factory=list, description="Every distinct value the sources give, where they disagree."
+    )
     edits: list[ReviewEditPublic]
 
 
@@ -309,14 +322,85 @@ class ReviewDossierPublic(BaseModel):
 class QueueItemPublic(BaseModel):
     code: str
     procedure_code: str
+    procedure_name: str | None = None
+    service_point_code: str | None = None
+    agency_code: str | None = None
     state: str
+    green_lane: bool = False
     due_date: date | None
+    due_in_days: int | None = Field(None, description="Calendar days until the appointment, Vietnam time; < 0 late.")
     received_at: datetime | None
     fields_to_review: int
+    claimed_by: str | None = Field(None, description="The reviewer who has it open now (user name).")
+    claimed_by_name: str | None = None
+
+
+class ClaimPublic(BaseModel):
+    code: str
+    claimed_by: str
+    claimed_by_name: str | None = None
+    claimed_at: datetime
+    expires_at: datetime = Field(description="Free for others after this, unless the reviewer acts again.")
 
 
 class FieldUpdate(NfcModel):
     value: str = Field(max_length=2000)
+    version: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="The field's version the value was typed on; stale → 409 FIELD_STALE."
+    )
+    source: str | None = Field(
+        None, max_length=32, description="The candidate picked (e.g. qr), recorded beside `reviewer`."
+    )
+
+
+class FieldConfirm(BaseModel):
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description="The version confirmed; stale → FIELD_STALE.")
+
+
+class ValueCheck(NfcModel):
+    name: str = Field(max_length=64, description="The field's name, e.g. so_dinh_danh, ngay_sinh, noi_cu_tru.")
+    value: str = Field(max_length=2000)
+
+
+class ValueCheckPublic(BaseModel):
+    value: str = Field(description="The value as it would be stored (e.g. a date as DD/MM/YYYY).")
+    valid: bool
+    problems: list[str] = Field(default_factory=list, description="Vietnamese, one per failed check.")
+
+
+class SendBack(NfcModel):
+    items: list[str] = Field(min_length=1, max_length=30, description="What is missing or wrong, one line each.")
+    note: str | None = Field(None, max_length=2000)
+
+
+class SupplementRequestPublic(BaseModel):
+    items: list[str]
+    note: str | None
+    requested_by: str
+    requested_by_name: str | None = None
+    requested_at: datetime
+
+
+class SentBackPublic(BaseModel):
+    """A dossier a reviewer sent back to the counter that received it."""
+
+    dossier: DossierPublic
+    request: SupplementRequestPublic
+
+
+class DocumentPartIn(BaseModel):
+    kind: str = Field(max_length=32, description="A document kind (models/kinds.py).")
+    pages: list[int] = Field(min_length=1, max_length=2000, description="Page indexes of the file, in order.")
+
+
+class DocumentParts(BaseModel):
+    """A reviewer's word on the documents in one file: every page in exactly one document."""
+
+    parts: list[DocumentPartIn] = Field(min_length=1, max_length=500)
+
+
+class PageRotation(BaseModel):
+    degrees: int = Field(description="Clockwise: 90, 180 or 270 more than now.")
 
 
 class AgencyDossierPublic(BaseModel):

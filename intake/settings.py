@@ -56,6 +56,24 @@ class StaffSettings(BaseModel):
     )
 
 
+class ReviewSettings(BaseModel):
+    """The review workstation."""
+
+    claim_idle_minutes: float = Field(
+        15.0, description="A dossier a reviewer opened and left untouched this long is free for others."
+    )
+
+
+class LookupSettings(BaseModel):
+    """The citizen's public look-up page (/tra-cuu/{code}), opened from the receipt's QR code."""
+
+    public_url: str | None = Field(
+        None,
+        description="Base URL citizens reach the look-up page at (in the receipt's QR); None = the request's own.",
+    )
+    per_minute: int = Field(20, description="Look-ups one client address may make per minute.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_", env_nested_delimiter="__", extra="ignore")
 
@@ -69,6 +87,8 @@ class Settings(BaseSettings):
     intake: IntakeSettings = IntakeSettings()
     staff: StaffSettings = StaffSettings()
     quality: QualityThresholds = QualityThresholds()  # the quality check at upload (docs/QUALITY.md)
+    review: ReviewSettings = ReviewSettings()
+    lookup: LookupSettings = LookupSettings()
 
     @property
     def resolved_database_url(self) -> str:

@@ -107,6 +107,7 @@ class ProcessingState(StrEnum):
     PROCESSING = "processing"
     NEEDS_REVIEW = "needs_review"  # fields wait for a reviewer
     NEEDS_ATTENTION = "needs_attention"  # a page kept failing: a person must look
+    SENT_BACK = "sent_back"  # a reviewer asked for papers (form 02): back at its counter until resubmitted
     APPROVING = "approving"  # approved, frozen while its package is built: no correction lands now
     VALIDATED = "validated"  # approved by a reviewer, package built
     DELIVERED = "delivered"  # acknowledged by the competent agency

@@ -63,6 +63,12 @@ class ErrorCode(StrEnum):
     QR_UNREADABLE = "QR_UNREADABLE"
     ORDER_INVALID = "ORDER_INVALID"
     APPLICANT_MISSING = "APPLICANT_MISSING"
+    # The review workstation
+    DOSSIER_CLAIMED = "DOSSIER_CLAIMED"
+    FIELD_STALE = "FIELD_STALE"
+    QUEUE_EMPTY = "QUEUE_EMPTY"
+    PARTS_INVALID = "PARTS_INVALID"
+    TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -223,6 +229,26 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.APPLICANT_MISSING: (
         "Chưa có thông tin người nộp hồ sơ (họ và tên).",
         "The applicant's name is missing.",
+    ),
+    ErrorCode.DOSSIER_CLAIMED: (
+        "Hồ sơ đang được {detail} kiểm tra. Vui lòng chọn hồ sơ khác.",
+        "Another reviewer ({detail}) has this dossier open.",
+    ),
+    ErrorCode.FIELD_STALE: (
+        "Trường {detail} vừa được người khác thay đổi. Giá trị hiện tại được hiển thị; vui lòng kiểm tra lại.",
+        "Field {detail} changed since you loaded it; the current value is returned.",
+    ),
+    ErrorCode.QUEUE_EMPTY: (
+        "Không còn hồ sơ nào chờ kiểm tra.",
+        "No dossier is waiting for review.",
+    ),
+    ErrorCode.PARTS_INVALID: (
+        "Cách chia tài liệu không hợp lệ: mỗi trang của tệp phải thuộc đúng một tài liệu ({detail}).",
+        "Invalid documents: every page of the file must belong to exactly one document ({detail}).",
+    ),
+    ErrorCode.TOO_MANY_REQUESTS: (
+        "Quá nhiều yêu cầu. Vui lòng thử lại sau {detail} giây.",
+        "Too many requests; try again in {detail} seconds.",
     ),
 }
 

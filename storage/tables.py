@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -120,6 +122,14 @@ class DossierRow(Base):
     approval_token: Mapped[str | None] = mapped_column(String(32))
     approval_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The procedure is a green-lane one (làn xanh) at submit: reviewed first.
+    green_lane: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The reviewer who has the dossier open, and when they last acted on it: the claim lapses
+    # after settings.review.claim_idle_minutes, on approval, on send-back and on sign-out.
+    claimed_by: Mapped[str | None] = mapped_column(String(128), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Unguessable key printed with the receipt's QR link: the public look-up needs code and key.
+    lookup_key: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     components: Mapped[list[ComponentRow]] = relationship(
@@ -159,6 +169,9 @@ class ComponentRow(Base):
     # The clerk's word on which required document of the procedure this file is (one no reader
     # recognises, such as a birth certificate from the hospital).
     declared_document: Mapped[str | None] = mapped_column(String(300))
+    # A reviewer's word on the documents in the file, replacing the split the reader found:
+    # [{"kind": str, "pages": [index, ...]}, ...] (intake/documents.py). None: the reader's split.
+    reviewed_parts: Mapped[list | None] = mapped_column(JSON)
     uploaded_by: Mapped[str] = mapped_column(String(128))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -178,6 +191,7 @@ class PageRow(Base):
     component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"), index=True)
     index: Mapped[int] = mapped_column(Integer)
     page_key: Mapped[str] = mapped_column(String(64))  # content identity: SHA-256(file hash, page index)
+    rotation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # a reviewer's turn, clockwise
 
     # A page is queued once, however many submits race.
     __table_args__ = (UniqueConstraint("component_id", "index", name="uq_pages_component_index"),)
@@ -234,6 +248,8 @@ class FieldRow(Base):
     sources: Mapped[list | None] = mapped_column(JSON)  # what the value rests on: ocr, qr, mrz, rule, reviewer, ...
     reason: Mapped[str | None] = mapped_column(String(32))  # why it needs review (ReviewReason)
     detail: Mapped[dict | None] = mapped_column(JSON)  # other sources' values, normalized unit, ...
+    # Bumped by every change of value or status: a correction made on an older version is stale.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     edits: Mapped[list[ReviewEditRow]] = relationship(order_by="ReviewEditRow.id", cascade="all, delete-orphan")
 
@@ -305,3 +321,17 @@ class WorkstationRow(Base):
     identity: Mapped[str] = mapped_column(String(256), primary_key=True)  # intake.auth.Principal.identity
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SupplementRequestRow(Base):
+    """A reviewer sent the dossier back to its counter: what is missing or wrong (form 02,
+    Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ). The latest open one is the one printed."""
+
+    __tablename__ = "supplement_requests"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    items: Mapped[list] = mapped_column(JSON)  # what the citizen must bring or correct, one line each
+    note: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the counter resubmitted the dossier
