@@ -1,8 +1,8 @@
 """The HTTP API (FastAPI), versioned under /api/v1.
 
 - counter (role `counter`): create a dossier, upload files, submit, poll its status;
-- reviewer (role `reviewer`): the queue by due date, a dossier with pages, lines and
-  fields, confirmations and corrections, approval;
+- reviewer (role `reviewer`): the queue, claims, a dossier with pages, lines and fields,
+  checks, confirmations and corrections, approval, sending back (api/review_routes.py);
 - agency (role `agency`, one key per agency): list what is ready, fetch the manifest,
   download files, acknowledge, report national-catalogue statuses.
 Every error is JSON {code, message (Vietnamese), message_en} (api/errors.py); storage or
@@ -30,23 +30,21 @@ from api.deps import (
     Code,
     ComponentId,
     Counter,
-    FieldName,
     IdempotencyKey,
     PackageName,
     PageIndex,
-    Part,
     Ref,
-    Reviewer,
     Service,
     Staff,
     Username,
 )
 from api.document_routes import document_routes
 from api.errors import install_error_handlers
+from api.review_routes import review_routes
 from api.sessions import session_routes
 from api.web import install_web
 from api.web.lookup import install_lookup
-from intake import schemas
+from intake import review_schemas, schemas
 from intake.applicant import require_applicant_from_qr
 from intake.procedures import search_procedures
 from intake.processing.runner import start_processing
@@ -119,7 +117,7 @@ def _routes() -> APIRouter:
     _catalogue_routes(router)
     _counter_routes(router)
     _screen_routes(router)
-    _review_routes(router)
+    review_routes(router)
     document_routes(router)
     _agency_routes(router)
     return router
@@ -193,75 +191,6 @@ def _counter_routes(router: APIRouter) -> None:
     @router.get("/dossiers/{ref}", tags=["counter"], response_model=schemas.DossierPublic)
     def dossier_status(ref: Ref, service: Service, who: Staff) -> schemas.DossierPublic:
         return service.dossiers.status(who, ref)
-
-
-def _review_routes(router: APIRouter) -> None:
-    field_path = "/review/dossiers/{ref}/components/{component_id}/fields/{name}"
-
-    @router.get("/review/queue", tags=["reviewer"], response_model=list[schemas.QueueItemPublic])
-    def review_queue(
-        service: Service, who: Reviewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
-    ) -> list[schemas.QueueItemPublic]:
-        return service.review.queue(who, limit)
-
-    @router.get("/review/dossiers/{ref}", tags=["reviewer"], response_model=schemas.ReviewDossierPublic)
-    def review_dossier(ref: Ref, service: Service, who: Reviewer) -> schemas.ReviewDossierPublic:
-        return service.review.dossier(who, ref)
-
-    @router.get(
-        "/review/dossiers/{ref}/components/{component_id}/pages/{index}/image",
-        tags=["reviewer"],
-        response_class=Response,
-        responses={200: {"content": {"image/jpeg": {}}}},
-    )
-    def page_image(ref: Ref, component_id: ComponentId, index: PageIndex, service: Service, who: Reviewer) -> Response:
-        return Response(
-            service.review.page_image(who, ref, component_id, index), media_type="image/jpeg", headers=NO_STORE
-        )
-
-    @router.get(
-        field_path + "/crop",
-        tags=["reviewer"],
-        response_class=Response,
-        responses={200: {"content": {"image/jpeg": {}}}},
-    )
-    def field_crop(
-        ref: Ref, component_id: ComponentId, name: FieldName, service: Service, who: Reviewer, part: Part = 0
-    ) -> Response:
-        """The field's region of its page, as JPEG: what the reviewer compares the value with."""
-        return Response(
-            service.review.field_crop(who, ref, component_id, name, part), media_type="image/jpeg", headers=NO_STORE
-        )
-
-    @router.put(field_path, tags=["reviewer"], response_model=schemas.FieldPublic)
-    def correct_field(
-        ref: Ref,
-        component_id: ComponentId,
-        name: FieldName,
-        body: schemas.FieldUpdate,
-        service: Service,
-        who: Reviewer,
-        part: Part = 0,
-    ) -> schemas.FieldPublic:
-        """Another value, typed from the page. `part`: which document of the file, when one upload
-        holds several (see the component's parts)."""
-        return service.review.correct_field(who, ref, component_id, name, body.value, part)
-
-    @router.post(field_path + "/confirm", tags=["reviewer"], response_model=schemas.FieldPublic)
-    def confirm_field(
-        ref: Ref, component_id: ComponentId, name: FieldName, service: Service, who: Reviewer, part: Part = 0
-    ) -> schemas.FieldPublic:
-        """The value as read is right: kept, and recorded as confirmed (who, when)."""
-        return service.review.confirm_field(who, ref, component_id, name, part)
-
-    @router.post("/review/dossiers/{ref}/retry", tags=["reviewer"], response_model=schemas.DossierPublic)
-    def retry(ref: Ref, service: Service, who: Reviewer) -> schemas.DossierPublic:
-        return service.review.retry_failed_pages(who, ref)
-
-    @router.post("/review/dossiers/{ref}/approve", tags=["reviewer"], response_model=schemas.DossierPublic)
-    def approve(ref: Ref, service: Service, who: Reviewer) -> schemas.DossierPublic:
-        """Refused (409 FIELDS_UNRESOLVED) while a field still needs a reviewer's confirmation or correction."""
-        return service.review.approve(who, ref)
 
 
 def _agency_routes(router: APIRouter) -> None:
@@ -372,14 +301,42 @@ def _screen_routes(router: APIRouter) -> None:
     )
     def receipt(
         ref: Ref,
+        request: Request,
         service: Service,
         who: Counter,
         paper: Annotated[str, Query(pattern="^A[45]$", description="A4 (default) or A5.")] = "A4",
     ) -> Response:
-        """Giấy tiếp nhận hồ sơ và hẹn trả kết quả (form 01), for a submitted dossier."""
-        pdf = service.receipts.pdf(who, ref, paper)
+        """Giấy tiếp nhận hồ sơ và hẹn trả kết quả (form 01), for a submitted dossier. Its QR
+        code opens the citizen's look-up page (at SOHOA_LOOKUP__PUBLIC_URL, else at this address)."""
+        pdf = service.receipts.pdf(who, ref, paper, base_url=str(request.base_url))
         return Response(
             pdf, media_type="application/pdf", headers={"Content-Disposition": content_disposition(f"{ref}.pdf")}
+        )
+
+    @router.get("/counter/sent-back", tags=["counter"], response_model=list[review_schemas.SentBackPublic])
+    def sent_back(service: Service, who: Counter) -> list[review_schemas.SentBackPublic]:
+        """Dossiers a reviewer sent back to the caller's service point, with what to supplement.
+        The counter adds (or removes) files and submits again: the dossier is read again."""
+        return service.supplements.sent_back(who)
+
+    @router.get(
+        "/dossiers/{ref}/supplement-request.pdf",
+        tags=["counter"],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    def supplement_request(
+        ref: Ref,
+        service: Service,
+        who: Staff,
+        paper: Annotated[str, Query(pattern="^A[45]$", description="A4 (default) or A5.")] = "A4",
+    ) -> Response:
+        """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (form 02), for a dossier sent back."""
+        pdf = service.supplements.pdf(who, ref, paper)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": content_disposition(f"{ref}-bo-sung.pdf")},
         )
 
     station_path = "/counter/workstations/{username}"

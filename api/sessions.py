@@ -108,17 +108,20 @@ def session_routes(router: APIRouter) -> None:
 
     @router.delete("/session", tags=["session"], status_code=204, response_class=Response)
     def sign_out(request: Request) -> Response:
-        """Đăng xuất (cần X-CSRF-Token). Phiên đã hết hạn: vẫn 204, cookie được xóa."""
+        """Đăng xuất (cần X-CSRF-Token): các hồ sơ đang mở kiểm tra được trả lại hàng chờ. Phiên
+        đã hết hạn: vẫn 204, cookie được xóa."""
         service = _service(request)
         token = request.cookies.get(COOKIE)
+        view = None
         if token:
             try:
-                service.staff.session(token)
+                view = service.staff.session(token)
             except ServiceError:
                 token = None  # already ended: nothing left to protect
-        if token:
+        if token and view is not None:
             service.staff.check_csrf(token, request.headers.get(CSRF_HEADER))
-            service.staff.sign_out(token)
+            if service.staff.sign_out(token):
+                service.review.release_claims(view.username)  # the dossiers left open are free for others
         response = Response(status_code=204)
         _clear_cookie(response, request, service)
         return response

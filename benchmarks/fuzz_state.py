@@ -314,6 +314,34 @@ class Seeder:
         made.add("PUT", station, Explicit({"username": "nv.fuzz"}, {"dossier": d["draft"]["id"]}, JSON))
         made.add("POST", station + "/files", Explicit({"username": "nv.fuzz"}, {"file": png()}, "multipart/form-data"))
 
+    def _explicit_review(self, made: Seeded) -> None:
+        """The review workstation's operations: queue filters, claims, the typed-value check,
+        document fixes, send-back and its form 02, the counter's list of sent-back dossiers."""
+        d = made.dossiers
+        review, attention = d["review"], d["attention"]
+        filters = {"service_point": SERVICE_POINT, "procedure": PROCEDURE, "agency": AGENCY}
+        made.add("GET", "/review/queue", Explicit(query={**filters, "limit": 5}))
+        made.add("POST", "/review/next", Explicit(query={"procedure": PROCEDURE}))
+        claim = "/review/dossiers/{ref}/claim"
+        made.add("POST", claim, Explicit({"ref": review["code"]}))
+        made.add("DELETE", claim, Explicit({"ref": review["code"]}))
+        made.add("POST", "/review/check", Explicit(body={"name": "ngay_sinh", "value": "31/02/1990"}, media_type=JSON))
+        component = review["components"][0]
+        where = {"ref": review["code"], "component_id": str(component["id"])}
+        parts = {"parts": [{"kind": "cccd_front", "pages": list(range(component["page_count"]))}]}
+        made.add("PUT", "/review/dossiers/{ref}/components/{component_id}/parts", Explicit(where, parts, JSON))
+        made.add(
+            "POST",
+            "/review/dossiers/{ref}/components/{component_id}/pages/{index}/rotate",
+            Explicit({**where, "index": "0"}, {"degrees": 90}, JSON),
+        )
+        items = {"items": ["Bản sao giấy khai sinh có chứng thực"], "note": "Tờ khai thiếu chữ ký"}
+        made.add("POST", "/review/dossiers/{ref}/send-back", Explicit({"ref": attention["code"]}, items, JSON))
+        made.add("GET", "/counter/sent-back", Explicit())
+        made.add(
+            "GET", "/dossiers/{ref}/supplement-request.pdf", Explicit({"ref": attention["code"]}, query={"paper": "A5"})
+        )
+
     def _explicit(self, made: Seeded) -> None:
         d = made.dossiers
         codes = [x["code"] for x in d.values() if x["code"]]
@@ -343,6 +371,7 @@ class Seeder:
             *(Explicit({"ref": ref}) for ref in (d["to_submit"]["id"], d["draft_empty"]["id"], d["queued"]["code"])),
         )
         self._explicit_screen(made)
+        self._explicit_review(made)
         made.add("GET", "/dossiers/{ref}", *(Explicit({"ref": x["id"]}) for x in d.values()))
         made.add("GET", "/dossiers/{ref}", *(Explicit({"ref": code}) for code in codes))
         made.add("GET", "/review/queue", Explicit(query={"limit": 500}))

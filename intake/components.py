@@ -19,6 +19,7 @@ from intake.context import IntakeContext
 from intake.errors import ServiceError
 from intake.procedures import ChecklistItem, checklist, document_key, missing_documents
 from intake.records import (
+    COUNTER_EDITABLE,
     component_public,
     dossier_public,
     find_component,
@@ -29,7 +30,6 @@ from intake.records import (
     require_state,
 )
 from models.document import DocumentKind
-from models.dossier import ProcessingState
 from models.errors import ErrorCode
 from pipeline.pages.preflight import FileInfo
 from pipeline.pages.quality import check_file, is_duplicate
@@ -101,7 +101,7 @@ class Components:
 
     def _draft(self, s: Session, who: Principal, ref: str) -> DossierRow:
         row = find_dossier(s, ref, who=who, lock=True)
-        require_state(row, ProcessingState.DRAFT)
+        require_state(row, *COUNTER_EDITABLE)  # a draft, or a dossier sent back for papers
         return row
 
     def delete(self, who: Principal, ref: str, component_id: int) -> None:

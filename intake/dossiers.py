@@ -12,7 +12,7 @@ import tempfile
 import uuid
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from intake import schemas
@@ -24,10 +24,21 @@ from intake.context import IntakeContext
 from intake.errors import ServiceError
 from intake.filenames import original_filename
 from intake.idempotency import IdempotentRequest, run_once
+from intake.lookup import new_lookup_key
 from intake.procedures import missing_documents
 from intake.processing.jobs import JobState
 from intake.processing.ray_pool import page_key
-from intake.records import component_public, dossier_public, find_dossier, first_numbers, log_access, require_state
+from intake.records import (
+    COUNTER_EDITABLE,
+    component_public,
+    dossier_public,
+    find_dossier,
+    first_numbers,
+    log_access,
+    require_state,
+)
+from intake.supplements import resolve_open_requests, resubmission_due_date
+from models.catalogue import Procedure
 from models.dossier import NationalStatus, ProcessingState
 from models.errors import ErrorCode
 from pipeline.errors import InputRefused
@@ -141,11 +152,12 @@ class Dossiers:
         idempotency_key: str | None = None,
         operation: str | None = None,
     ) -> schemas.ComponentPublic:
-        """Store an uploaded file and attach it to a draft dossier; the same file twice is kept once.
-        `operation` names the request for its Idempotency-Key (default: this dossier's upload)."""
+        """Store an uploaded file and attach it to a draft dossier (or one sent back for the
+        citizen to supplement); the same file twice is kept once. `operation` names the request
+        for its Idempotency-Key (default: this dossier's upload)."""
         filename = original_filename(filename)  # kept as data; shown and exported via display_filename
         with self.ctx.db.reading() as s:  # a quick refusal before the bytes are read; checked again below
-            require_state(find_dossier(s, ref, who=who), ProcessingState.DRAFT)
+            require_state(find_dossier(s, ref, who=who), *COUNTER_EDITABLE)
         data, info = self._receive(stream, filename)
         quality = assess(self.ctx, data, info)  # before any lock: the clerk sees it with the answer
         stored = self.ctx.store.put_original(io.BytesIO(data))  # StorageUnavailable: nothing recorded
@@ -153,7 +165,7 @@ class Dossiers:
 
         def work(s: Session) -> schemas.ComponentPublic:
             row = find_dossier(s, ref, who=who, lock=True)
-            require_state(row, ProcessingState.DRAFT)
+            require_state(row, *COUNTER_EDITABLE)
             existing = existing_component(s, row.id, stored.sha256)
             if existing is not None:
                 return component_public(
@@ -193,35 +205,34 @@ class Dossiers:
         """Valid receipt: issue the code and appointment date, queue every page for OCR.
         Idempotent and atomic: submits of one dossier at once are serialised by the database
         (the dossier's row lock; on SQLite the write lock each transaction takes as it begins),
-        so the first issues the code and queues the pages, the others answer that same code."""
+        so the first issues the code and queues the pages, the others answer that same code.
+        A dossier sent back for the citizen to supplement is submitted again the same way
+        (`_resubmit`)."""
         return self._submit_once(who, ref, (body.missing_reason if body else None) or None)
 
     def _submit_once(self, who: Principal, ref: str, missing_reason: str | None) -> schemas.DossierPublic:
         with self.ctx.db.transaction() as s:
             row = find_dossier(s, ref, who=who, lock=True)
-            if row.code is not None and row.state != ProcessingState.DRAFT.value:
+            if row.code is not None and row.state not in {state.value for state in COUNTER_EDITABLE}:
                 return dossier_public(s, row, self.ctx.catalogue)  # submitting twice is harmless
-            require_state(row, ProcessingState.DRAFT)
-            if not row.components:
-                raise ServiceError(ErrorCode.DOSSIER_EMPTY)
-            if not row.applicant_name.strip():
-                raise ServiceError(ErrorCode.APPLICANT_MISSING)
+            require_state(row, *COUNTER_EDITABLE)
+            procedure = self._check_complete(row, missing_reason)
+            if row.state == ProcessingState.SENT_BACK.value:
+                self._resubmit(s, who, row, procedure, missing_reason)
+                return dossier_public(s, row, self.ctx.catalogue)
             missing = missing_documents(Components(self.ctx).items(row))
-            if missing and not missing_reason:
-                raise ServiceError(ErrorCode.COMPONENTS_MISSING, "; ".join(missing))
             row.missing_reason = missing_reason if missing else None
             row.received_by = who.subject
             local = self.ctx.clock.now()
             unit = self.ctx.organisation.service_points[row.service_point_code].receiving_unit
             row.code = issue_code(s, self.ctx.settings.intake.dossier_code_format, unit, local.date())
             row.received_at = local
-            procedure = self.ctx.catalogue.get(row.procedure_code)
-            if procedure is None:  # the catalogue changed since the dossier was created
-                raise ServiceError(ErrorCode.PROCEDURE_UNKNOWN, row.procedure_code)
             due = procedure.appointment_date(
                 self.ctx.calendar, local.replace(tzinfo=None), self.ctx.settings.intake.green_lane_share
             )
             row.due_date = due.isoformat()
+            row.green_lane = procedure.green_lane  # reviewed first
+            row.lookup_key = row.lookup_key or new_lookup_key()  # the citizen's look-up, printed in the QR link
             row.state = ProcessingState.QUEUED.value
             self._queue_pages(s, row)
             log.info("dossier %s submitted by %s, due %s", row.code, who.subject, row.due_date)
@@ -229,10 +240,52 @@ class Dossiers:
                 log_access(s, who, "receive_incomplete", row.code, "; ".join(missing))
             return dossier_public(s, row, self.ctx.catalogue)
 
+    def _check_complete(self, row: DossierRow, missing_reason: str | None) -> Procedure:
+        """The procedure of a dossier that may be submitted: files, the applicant, and every
+        required document (or the clerk's reason to receive it without)."""
+        if not row.components:
+            raise ServiceError(ErrorCode.DOSSIER_EMPTY)
+        if not row.applicant_name.strip():
+            raise ServiceError(ErrorCode.APPLICANT_MISSING)
+        missing = missing_documents(Components(self.ctx).items(row))
+        if missing and not missing_reason:
+            raise ServiceError(ErrorCode.COMPONENTS_MISSING, "; ".join(missing))
+        procedure = self.ctx.catalogue.get(row.procedure_code)
+        if procedure is None:  # the catalogue changed since the dossier was created
+            raise ServiceError(ErrorCode.PROCEDURE_UNKNOWN, row.procedure_code)
+        return procedure
+
+    def _resubmit(
+        self, s: Session, who: Principal, row: DossierRow, procedure: Procedure, missing_reason: str | None
+    ) -> None:
+        """The citizen brought what was asked: the dossier is read again (new pages queued; the
+        pages read before finish from the cache), national status 2, the request resolved, a
+        new appointment date counted from now (`resubmission_due_date`). The code stays."""
+        assert row.code is not None
+        now = self.ctx.clock.now()
+        missing = missing_documents(Components(self.ctx).items(row))
+        row.missing_reason = (missing_reason or row.missing_reason) if missing else None
+        row.due_date = resubmission_due_date(self.ctx, procedure, now).isoformat()
+        row.national_status = int(NationalStatus.DUOC_TIEP_NHAN)
+        row.state, row.attention_reason = ProcessingState.QUEUED.value, None
+        resolve_open_requests(s, row, now)
+        s.execute(
+            update(JobRow)
+            .where(JobRow.dossier_id == row.id)
+            .values(state=JobState.QUEUED.value, attempts=0, last_error=None, lease_owner=None, lease_until=None)
+        )
+        self._queue_pages(s, row)
+        log.info("dossier %s resubmitted by %s, due %s", row.code, who.subject, row.due_date)
+        log_access(s, who, "resubmit", row.code)
+
     @staticmethod
     def _queue_pages(s: Session, row: DossierRow) -> None:
+        """A page and its job for every page of the dossier that has none yet."""
         for component in row.components:
+            have = {page.index for page in component.pages}
             for index in range(component.page_count):
+                if index in have:
+                    continue
                 page = PageRow(component_id=component.id, index=index, page_key=page_key(component.file_sha256, index))
                 s.add(page)
                 s.flush()

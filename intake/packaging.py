@@ -13,6 +13,12 @@ from pipeline.pages.preflight import FileInfo, preflight
 from storage.tables import AgencyRow, ComponentRow, FieldRow, ServicePointRow, utcnow
 
 
+def confirmed_by(f: FieldRow) -> str | None:
+    """The reviewer whose confirmation or correction the value rests on (the last edit's);
+    None for a value taken as read."""
+    return f.edits[-1].reviewer if f.edits else None
+
+
 def _field_record(f: FieldRow) -> dict:
     """A field as the agency receives it: value, status, sources, and the reviewer who
     confirmed or corrected it (each edit: who, when, old and new value)."""
@@ -25,6 +31,7 @@ def _field_record(f: FieldRow) -> dict:
         "sources": f.sources or [],
         "reason": f.reason,
         "detail": f.detail,
+        "confirmed_by": confirmed_by(f),
         "edits": [
             {"action": e.action, "reviewer": e.reviewer, "at": e.at.isoformat(), "old": e.old_value, "new": e.new_value}
             for e in f.edits
@@ -67,6 +74,7 @@ def build_package(ctx: IntakeContext, code: str) -> str:
             pages,
             ctx.settings.reading,
             title=f"{row.code} — {display_filename(c.filename)}",
+            rotations={p.index: p.rotation for p in c.pages},  # pages a reviewer turned
         )
         files.append(PackageFile(pdf_name, pdf, "application/pdf"))
         fields = {field_key(f): _field_record(f) for f in c.fields}
@@ -75,6 +83,7 @@ def build_package(ctx: IntakeContext, code: str) -> str:
                 "value": f.value,
                 "status": f.status,
                 "sources": f.sources or [],
+                "confirmed_by": confirmed_by(f),
                 "reviewed_by": _reviewed_by(f),
             }
             for f in c.fields

@@ -3,6 +3,7 @@ the counter, review and agency parts of the service share."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from intake import schemas
 from intake.applicant import applicant_from_qr
 from intake.auth import Principal, Role
+from intake.candidates import DocumentValues, field_candidates, other_documents
 from intake.errors import ServiceError
 from intake.filenames import display_filename
 from intake.processing.jobs import JobState
@@ -18,8 +20,9 @@ from models.catalogue import ProcedureCatalogue
 from models.document import PageText
 from models.dossier import NationalStatus, ProcessingState
 from models.errors import ErrorCode
-from models.fields import REVIEW_REASONS_VI
+from models.fields import REVIEW_REASONS_VI, field_spec
 from models.quality import QualityCode, kind_label, quality_message
+from pipeline.fields.verify.common import base_name
 from storage.db import Database
 from storage.tables import AccessLogRow, ComponentRow, DossierRow, FieldRow, JobRow, PageResultRow
 
@@ -38,6 +41,9 @@ STATE_LABELS = {
 
 # A dossier is in its agency's hands once approved: only then does the agency see it.
 HANDED_OVER = (ProcessingState.VALIDATED.value, ProcessingState.DELIVERED.value)
+# The states in which the counter may add or remove files and submit: a draft, and a dossier a
+# reviewer sent back for the citizen to supplement.
+COUNTER_EDITABLE = (ProcessingState.DRAFT, ProcessingState.SENT_BACK)
 
 
 def dossier_scope(who: Principal) -> ColumnElement[bool]:
@@ -236,10 +242,32 @@ def dossier_public(s: Session, row: DossierRow, catalogue: ProcedureCatalogue) -
     )
 
 
-def field_public(f: FieldRow) -> schemas.FieldPublic:
+# Fields found by layout, not by a printed caption: their names on the reviewer's screen.
+_LAYOUT_LABELS = {
+    "co_quan_ban_hanh": "Cơ quan ban hành",
+    "so_ky_hieu": "Số, ký hiệu",
+    "ngay_ban_hanh": "Ngày ban hành",
+    "trich_yeu": "Trích yếu",
+    "nguoi_ky": "Người ký",
+    "chuc_vu_nguoi_ky": "Chức vụ người ký",
+}
+
+
+def field_label(name: str) -> str | None:
+    """A field's Vietnamese caption (the field spec's first label); None for a form line's own slug."""
+    spec = field_spec(name) or field_spec(base_name(name))
+    if spec is None:
+        return None
+    return spec.labels[0] if spec.labels else _LAYOUT_LABELS.get(spec.name)
+
+
+def field_public(f: FieldRow, others: Sequence[tuple[str, str]] = ()) -> schemas.FieldPublic:
+    """A field as the reviewer sees it; `others`: (label, value) of the same field on the
+    dossier's other documents of the same person (`intake.candidates.other_documents`)."""
     return schemas.FieldPublic(
         part=f.part or 0,
         name=f.name,
+        label=field_label(f.name),
         value=f.value,
         confidence=f.confidence,
         page=f.page,
@@ -249,6 +277,8 @@ def field_public(f: FieldRow) -> schemas.FieldPublic:
         reason=f.reason,
         reason_vi=REVIEW_REASONS_VI.get(f.reason) if f.reason else None,
         detail=f.detail,
+        version=f.version or 1,
+        candidates=field_candidates(f.name, f.value, f.sources or [], f.detail, others),
         edits=[
             schemas.ReviewEditPublic(
                 action=e.action, reviewer=e.reviewer, at=e.at, old_value=e.old_value, new_value=e.new_value
@@ -256,6 +286,41 @@ def field_public(f: FieldRow) -> schemas.FieldPublic:
             for e in f.edits
         ],
     )
+
+
+def document_values(components: Sequence[ComponentRow]) -> list[DocumentValues]:
+    """Each document of the dossier (a part of a file) with its fields' values, labelled by its
+    kind and its file's number in the dossier: "Tờ khai (tệp 2)"."""
+    documents = []
+    for number, c in enumerate(sorted(components, key=lambda c: c.position), 1):
+        parts: dict[int, dict[str, str]] = {}
+        for f in c.fields:
+            parts.setdefault(f.part or 0, {})[f.name] = f.value
+        for part, values in sorted(parts.items()):
+            found = c.parts or []
+            kind = found[part].get("kind") if part < len(found) else c.kind
+            label = f"{kind_label(kind or 'other')} (tệp {number})"
+            documents.append(DocumentValues((c.id, part), label, values))
+    return documents
+
+
+def fields_public(components: Sequence[ComponentRow]) -> dict[int, list[schemas.FieldPublic]]:
+    """Every field of the dossier, by component id, each with its candidates from the others."""
+    documents = document_values(components)
+    by_key = {d.key: d for d in documents}
+    public: dict[int, list[schemas.FieldPublic]] = {}
+    for c in components:
+        public[c.id] = [
+            field_public(f, other_documents(f.name, by_key[(c.id, f.part or 0)], documents)) for f in c.fields
+        ]
+    return public
+
+
+def field_public_in(components: Sequence[ComponentRow], field: FieldRow) -> schemas.FieldPublic:
+    """One field of the dossier, with its candidates from the dossier's other documents."""
+    documents = document_values(components)
+    mine = next((d for d in documents if d.key == (field.component_id, field.part or 0)), None)
+    return field_public(field, other_documents(field.name, mine, documents) if mine else ())
 
 
 def field_key(f: FieldRow) -> str:

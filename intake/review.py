@@ -1,20 +1,29 @@
-"""The reviewer's work: the queue by due date, a dossier with its pages, lines and fields,
-confirming or correcting each doubtful field, and approval, which hands the dossier to its
-agency. A dossier is approved only when no field is left doubtful: every `needs_review` or
-`invalid` value was confirmed or corrected by a person, recorded with who and when."""
+"""The reviewer's work: the queue (green lane first, then by appointment date), claiming a
+dossier (`intake.claims`), a dossier with its pages, lines and fields, confirming or correcting
+each doubtful field, and approval, which hands the dossier to its agency. A dossier is approved
+only when no field is left doubtful: every `needs_review` or `invalid` value was confirmed or
+corrected by a person, recorded with who and when.
+
+Two reviewers never overwrite each other: a dossier another reviewer holds refuses their
+actions (DOSSIER_CLAIMED), and every change of a field bumps its version, so a correction made
+on an older one is refused (FIELD_STALE) with the field as it is now. Typed values are held to
+the same checks as the pipeline's readings (`pipeline.fields.typed_check`)."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from intake import schemas
+from intake import review_schemas, schemas
 from intake.auth import Principal
+from intake.candidates import PICKABLE_SOURCES
+from intake.claims import claim_holder, claim_public, release_claim, release_claims_of, staff_names, take_claim
 from intake.context import IntakeContext
 from intake.documents import page_image_bytes
 from intake.errors import ServiceError
@@ -25,7 +34,9 @@ from intake.records import (
     component_public,
     dossier_public,
     dossier_scope,
-    field_public,
+    field_label,
+    field_public_in,
+    fields_public,
     find_component,
     find_dossier,
     log_access,
@@ -36,7 +47,7 @@ from models.document import FieldStatus, Source
 from models.dossier import ProcessingState
 from models.errors import ErrorCode
 from models.fields import FIELD_SPECS
-from pipeline.fields.extract import check_value
+from pipeline.fields.typed_check import check_typed
 from pipeline.text import nfc
 from storage.tables import ComponentRow, DossierRow, FieldRow, JobRow, ReviewEditRow
 
@@ -47,13 +58,52 @@ REVIEWABLE = (ProcessingState.NEEDS_REVIEW, ProcessingState.NEEDS_ATTENTION)
 # An approval that has not finished its package after this long died with its process: another
 # approval takes the frozen dossier over, a correction or confirmation releases it.
 APPROVAL_TIMEOUT = timedelta(minutes=10)
+NEXT_CANDIDATES = 20  # dossiers "next" passes over, in queue order, before it says the queue is empty
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """The queue's filters (None: any)."""
+
+    service_point: str | None = None
+    procedure: str | None = None
+    agency: str | None = None
+
+    def condition(self) -> ColumnElement[bool]:
+        wanted = (
+            (DossierRow.service_point_code, self.service_point),
+            (DossierRow.procedure_code, self.procedure),
+            (DossierRow.agency_code, self.agency),
+        )
+        return and_(true(), *(column == value for column, value in wanted if value is not None))
+
+
+QUEUE_ORDER = (DossierRow.green_lane.desc(), DossierRow.due_date, DossierRow.received_at, DossierRow.id)
+
+
+def stale_version(field: FieldRow, version: int | None) -> bool:
+    """A change made on another version of the field than the one stored now."""
+    return version is not None and version != (field.version or 1)
 
 
 class Review:
     def __init__(self, ctx: IntakeContext) -> None:
         self.ctx = ctx
 
-    def queue(self, who: Principal, limit: int = 50) -> list[schemas.QueueItemPublic]:
+    @staticmethod
+    def _waiting(who: Principal, filters: QueueFilter, *columns: ColumnElement) -> Select:
+        """The dossiers waiting for review that `who` may see (with `columns`), in queue order."""
+        return (
+            select(DossierRow, *columns)
+            .where(DossierRow.state.in_([state.value for state in REVIEWABLE]), dossier_scope(who), filters.condition())
+            .order_by(*QUEUE_ORDER)
+        )
+
+    def queue(
+        self, who: Principal, limit: int = 50, filters: QueueFilter | None = None
+    ) -> list[schemas.QueueItemPublic]:
+        """Green-lane dossiers first, then by appointment date and time of receipt; each with how
+        many fields need a person, days to the appointment (Vietnam date) and who has it open."""
         to_review = (
             select(func.count())
             .select_from(FieldRow)
@@ -62,30 +112,98 @@ class Review:
             .correlate(DossierRow)
             .scalar_subquery()
         )
+        today = self.ctx.clock.now().date()
         with self.ctx.db.reading() as s:
-            rows = s.execute(
-                select(DossierRow, to_review)
-                .where(DossierRow.state.in_([state.value for state in REVIEWABLE]), dossier_scope(who))
-                .order_by(DossierRow.due_date, DossierRow.received_at)
-                .limit(limit)
-            ).all()
-            return [
-                schemas.QueueItemPublic(
-                    code=r.code,
-                    procedure_code=r.procedure_code,
-                    state=r.state,
-                    due_date=date.fromisoformat(r.due_date) if r.due_date else None,
-                    received_at=r.received_at,
-                    fields_to_review=n,
-                )
-                for r, n in rows
-            ]
+            rows = s.execute(self._waiting(who, filters or QueueFilter(), to_review).limit(limit)).all()
+            holders = {r.id: claim_holder(self.ctx, r) for r, _n in rows}
+            names = staff_names(s, (h for h in holders.values() if h))
+            return [self._queue_item(r, n, today, holders[r.id], names) for r, n in rows]
+
+    def _queue_item(
+        self, r: DossierRow, to_review: int, today: date, holder: str | None, names: dict[str, str]
+    ) -> schemas.QueueItemPublic:
+        due = date.fromisoformat(r.due_date) if r.due_date else None
+        procedure = self.ctx.catalogue.get(r.procedure_code)
+        assert r.code is not None  # a dossier waiting for review was submitted
+        return schemas.QueueItemPublic(
+            code=r.code,
+            procedure_code=r.procedure_code,
+            procedure_name=procedure.name if procedure else None,
+            service_point_code=r.service_point_code,
+            agency_code=r.agency_code,
+            state=r.state,
+            green_lane=bool(r.green_lane),
+            due_date=due,
+            due_in_days=(due - today).days if due else None,
+            received_at=r.received_at,
+            fields_to_review=to_review,
+            claimed_by=holder,
+            claimed_by_name=names.get(holder) if holder else None,
+        )
+
+    # --- claims -----------------------------------------------------------------------------
+
+    def claim(self, who: Principal, ref: str) -> review_schemas.ClaimPublic:
+        """Open the dossier for review: claim it, or renew one's own claim; DOSSIER_CLAIMED
+        while another reviewer holds it."""
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, ref, who=who, lock=True)
+            require_state(row, *REVIEWABLE)
+            take_claim(self.ctx, row, who, s)
+            s.flush()
+            log_access(s, who, "claim", row.code or row.public_id)
+            return claim_public(self.ctx, s, row)
+
+    def release(self, who: Principal, ref: str) -> None:
+        """Give one's own claim up (the dossier left unfinished); another reviewer's live claim
+        is theirs to give up (DOSSIER_CLAIMED)."""
+        with self.ctx.db.transaction() as s:
+            row = find_dossier(s, ref, who=who, lock=True)
+            holder = claim_holder(self.ctx, row)
+            if holder is not None and holder != who.subject:
+                take_claim(self.ctx, row, who, s)  # refused, with the holder's name
+            release_claim(row)
+
+    def next(self, who: Principal, filters: QueueFilter | None = None) -> review_schemas.ClaimPublic:
+        """Claim the first dossier of the queue no other reviewer holds (free, lapsed, or one's
+        own). Two reviewers asking at once never get the same one: on PostgreSQL the one row
+        picked is locked as it is read (the others skip it and take the next), on SQLite the
+        transaction holds the write lock from its start."""
+        lapsed_before = self.ctx.clock.now() - timedelta(minutes=self.ctx.settings.review.claim_idle_minutes)
+        free = or_(
+            DossierRow.claimed_by.is_(None),
+            DossierRow.claimed_at.is_(None),
+            DossierRow.claimed_at <= lapsed_before,
+            DossierRow.claimed_by == who.subject,
+        )
+        waiting = self._waiting(who, filters or QueueFilter()).where(free)
+        passed: list[int] = []
+        with self.ctx.db.transaction() as s:
+            for _ in range(NEXT_CANDIDATES):
+                # One row at a time: locking more would hold rows others could take.
+                row = s.scalar(waiting.where(DossierRow.id.not_in(passed)).limit(1).with_for_update(skip_locked=True))
+                if row is None:
+                    break
+                if claim_holder(self.ctx, row) not in (None, who.subject):
+                    passed.append(row.id)  # claimed by another since it was read
+                    continue
+                take_claim(self.ctx, row, who, s)
+                s.flush()
+                log_access(s, who, "claim", row.code or row.public_id)
+                return claim_public(self.ctx, s, row)
+        raise ServiceError(ErrorCode.QUEUE_EMPTY)
+
+    def release_claims(self, username: str) -> int:
+        """Free every dossier `username` holds (at sign-out)."""
+        with self.ctx.db.transaction() as s:
+            return release_claims_of(s, username)
 
     def dossier(self, who: Principal, ref: str) -> schemas.ReviewDossierPublic:
         with self.ctx.db.transaction() as s:
             row = find_dossier(s, ref, who=who, whole=True)
             log_access(s, who, "view", row.code or row.public_id)
             texts = page_texts(s, row, self.ctx.version)
+            fields = fields_public(row.components)
             components = []
             for c in row.components:
                 pages = []
@@ -94,6 +212,7 @@ class Review:
                     pages.append(
                         schemas.PagePublic(
                             index=p.index,
+                            rotation=p.rotation or 0,
                             width=text.width if text else None,
                             height=text.height if text else None,
                             text_source=str(text.text_source) if text else None,
@@ -104,9 +223,7 @@ class Review:
                         )
                     )
                 components.append(
-                    schemas.ReviewComponentPublic(
-                        **component_public(c).model_dump(), pages=pages, fields=[field_public(f) for f in c.fields]
-                    )
+                    schemas.ReviewComponentPublic(**component_public(c).model_dump(), pages=pages, fields=fields[c.id])
                 )
             return schemas.ReviewDossierPublic(
                 dossier=dossier_public(s, row, self.ctx.catalogue),
@@ -147,13 +264,36 @@ class Review:
             select(FieldRow).where(FieldRow.component_id == component.id, FieldRow.part == part, FieldRow.name == name)
         )
 
+    def check(self, name: str, value: str) -> review_schemas.ValueCheckPublic:
+        """What a typed value would be stored as, and the checks it fails (shown as it is typed)."""
+        stored, problems = check_typed(name, value, self.ctx.clock.now().date())
+        return review_schemas.ValueCheckPublic(value=stored, valid=not problems, problems=problems)
+
+    def _checked(self, name: str, value: str) -> str:
+        """`value` as stored, or FIELD_VALUE_INVALID naming the field and every failed check."""
+        stored, problems = check_typed(name, value, self.ctx.clock.now().date())
+        if problems:
+            raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, f"{field_label(name) or name}: {'; '.join(problems)}")
+        return stored
+
     def correct_field(
-        self, who: Principal, ref: str, component_id: int, name: str, value: str, part: int = 0
+        self,
+        who: Principal,
+        ref: str,
+        component_id: int,
+        name: str,
+        value: str,
+        part: int = 0,
+        *,
+        version: int | None = None,
+        source: str | None = None,
     ) -> schemas.FieldPublic:
-        """A reviewer's value: recorded with who, when, old and new; final for reprocessing."""
-        value, valid = check_value(name, nfc(value).strip())
-        if valid is False:
-            raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, name)
+        """A reviewer's value: recorded with who, when, old and new; final for reprocessing.
+        `version`: the field's version it was typed on (stale: FIELD_STALE); `source`: the
+        candidate picked (recorded beside "reviewer")."""
+        if source is not None and source not in PICKABLE_SOURCES:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"source: {source}")
+        value = self._checked(name, nfc(value).strip())
         with self.ctx.db.transaction() as s:
             row, component = self._reviewable(s, who, ref, component_id, name)
             field = self._field(s, component, name, part)
@@ -170,42 +310,60 @@ class Review:
                     page=0,
                     box=[0, 0, 0, 0],
                     status=FieldStatus.NEEDS_REVIEW.value,
+                    version=1,
                 )
                 s.add(field)
                 s.flush()
-            self._resolve(s, who, field, "correct", value, [Source.REVIEWER.value])
+            else:
+                self._refuse_stale(row, field, version)
+            sources = [Source.REVIEWER.value, *([source] if source else [])]
+            self._resolve(s, who, field, "correct", value, sources)
             log_access(s, who, "correct", row.code or row.public_id, name)
             s.flush()
             s.refresh(field)
-            return field_public(field)
+            return field_public_in(row.components, field)
 
     def confirm_field(
-        self, who: Principal, ref: str, component_id: int, name: str, part: int = 0
+        self, who: Principal, ref: str, component_id: int, name: str, part: int = 0, *, version: int | None = None
     ) -> schemas.FieldPublic:
         """The reviewer checked the value against the page and keeps it as read: recorded like a
-        correction (who, when, the value kept). A value that fails its field's rule cannot be
+        correction (who, when, the value kept). A value that fails its field's checks cannot be
         confirmed, only corrected."""
         with self.ctx.db.transaction() as s:
             row, component = self._reviewable(s, who, ref, component_id, name)
             field = self._field(s, component, name, part)
             if field is None:
                 raise ServiceError(ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
-            value, valid = check_value(name, field.value)
-            if valid is False or not value:
-                raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, name)
+            self._refuse_stale(row, field, version)
+            if not field.value.strip():
+                raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, field_label(name) or name)
+            value = self._checked(name, field.value)
             sources = [Source.REVIEWER.value, *(x for x in field.sources or [] if x != Source.REVIEWER.value)]
             self._resolve(s, who, field, "confirm", value, sources)
             log_access(s, who, "confirm", row.code or row.public_id, name)
             s.flush()
             s.refresh(field)
-            return field_public(field)
+            return field_public_in(row.components, field)
+
+    @staticmethod
+    def _refuse_stale(row: DossierRow, field: FieldRow, version: int | None) -> None:
+        """FIELD_STALE, with the field as it is now, for a change made on an older version."""
+        if stale_version(field, version):
+            current = field_public_in(row.components, field)
+            raise ServiceError(ErrorCode.FIELD_STALE, field.name, extra={"current": current.model_dump(mode="json")})
 
     def _reviewable(
         self, s: Session, who: Principal, ref: str, component_id: int, name: str
     ) -> tuple[DossierRow, ComponentRow]:
-        """The dossier (row locked) and component whose field is confirmed or corrected: refused
-        while an approval has frozen the dossier (its package must hold every value a reviewer
-        was told is kept); a freeze whose approval died is released."""
+        """The dossier (`locked_reviewable`) and the component whose field is confirmed or corrected."""
+        row = self.locked_reviewable(s, who, ref)
+        return row, find_component(s, row, component_id, ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
+
+    def locked_reviewable(self, s: Session, who: Principal, ref: str) -> DossierRow:
+        """The dossier a reviewer changes (a field, a document, sent back), its row locked and
+        claimed (or its claim renewed) for `who`: refused while another reviewer holds it, and
+        while an approval has frozen it (its package must hold every value a reviewer was told
+        is kept); a freeze whose approval died is released."""
         row = find_dossier(s, ref, who=who, lock=True)
         if row.state == ProcessingState.APPROVING.value:
             if not self._abandoned(row):
@@ -213,7 +371,8 @@ class Review:
             log.warning("approval of %s started %s never finished; released", row.code, row.approval_started_at)
             row.state, row.approval_token, row.approval_started_at = ProcessingState.NEEDS_REVIEW.value, None, None
         require_state(row, *REVIEWABLE)
-        return row, find_component(s, row, component_id, ErrorCode.FIELD_NOT_FOUND, f"{component_id}/{name}")
+        take_claim(self.ctx, row, who, s)
+        return row
 
     def _resolve(
         self, s: Session, who: Principal, field: FieldRow, action: str, value: str, sources: list[str]
@@ -230,18 +389,22 @@ class Review:
         )
         field.value, field.confidence = value, 1.0
         field.status, field.sources, field.reason = FieldStatus.OK.value, sources, None
+        field.version = (field.version or 1) + 1
 
     def retry_failed_pages(self, who: Principal, ref: str) -> schemas.DossierPublic:
-        """After the cause of a page failure is fixed: read the failed pages again."""
+        """After the cause of a page failure is fixed: read the failed pages again. The dossier
+        leaves the queue until read: the reviewer's claim ends (another's refuses the retry)."""
         with self.ctx.db.transaction() as s:
             row = find_dossier(s, ref, who=who, lock=True)
             require_state(row, ProcessingState.NEEDS_ATTENTION)
+            take_claim(self.ctx, row, who, s)
             s.execute(
                 update(JobRow)
                 .where(JobRow.dossier_id == row.id, JobRow.state == JobState.FAILED.value)
                 .values(state=JobState.QUEUED.value, attempts=0, last_error=None)
             )
             row.state, row.attention_reason = ProcessingState.QUEUED.value, None
+            release_claim(row)
             log_access(s, who, "retry", row.code or row.public_id)
             s.flush()
             return dossier_public(s, row, self.ctx.catalogue)
@@ -263,12 +426,14 @@ class Review:
         """Hand the dossier to its agency: freeze it (of approvals at once, one wins; corrections
         are refused while it is frozen), build the package from that frozen state, then mark it
         validated. A package that cannot be built (storage down) thaws the dossier; an approval
-        that died with its process is taken over after `APPROVAL_TIMEOUT`."""
+        that died with its process is taken over after `APPROVAL_TIMEOUT`. Refused while another
+        reviewer holds the dossier; approved, it is no one's."""
         token = uuid.uuid4().hex
         with self.ctx.db.transaction() as s:
             row = find_dossier(s, ref, who=who, lock=True)
             if row.state == ProcessingState.VALIDATED.value:
                 return dossier_public(s, row, self.ctx.catalogue)
+            take_claim(self.ctx, row, who, s)
             self._freeze(s, row, token)
             code = row.code
         assert code is not None  # a dossier waiting for review was submitted
@@ -284,6 +449,7 @@ class Review:
             row.state = ProcessingState.VALIDATED.value
             row.approval_token = row.approval_started_at = None
             row.package_prefix, row.approved_by, row.approved_at = prefix, who.subject, self.ctx.clock.now()
+            release_claim(row)
             log_access(s, who, "approve", code)
             s.flush()
             return dossier_public(s, row, self.ctx.catalogue)

@@ -14,6 +14,7 @@ from intake.auth import ApiKeys
 from intake.clock import Clock, SystemClock
 from intake.components import Components
 from intake.context import IntakeContext
+from intake.documents import Documents
 from intake.dossiers import Dossiers
 from intake.errors import ServiceError
 from intake.processing.ray_pool import pipeline_version
@@ -21,6 +22,7 @@ from intake.receipts import Receipts
 from intake.review import Review
 from intake.settings import Settings
 from intake.staff import StaffAccounts
+from intake.supplements import Supplements
 from intake.workstations import Workstations
 from models.calendar import WorkCalendar, vietnam_calendar
 from models.catalogue import Organisation, ProcedureCatalogue, load_organisation, load_procedures
@@ -55,14 +57,16 @@ class IntakeService:
         self.keys = ApiKeys(self.ctx)
         self.dossiers = Dossiers(self.ctx)
         self.review = Review(self.ctx)
+        self.documents = Documents(self.ctx)  # a reviewer's fixes to a file's documents
         self.agency = AgencyDesk(self.ctx)
         self.staff = StaffAccounts(self.ctx)  # staff accounts and their browser sessions
         self.components = Components(self.ctx)
         self.workstations = Workstations(self.ctx, self.dossiers)
         self.receipts = Receipts(self.ctx, self.components, self._staff_name)
+        self.supplements = Supplements(self.ctx, self.review, self._staff_name)  # sent back to the counter
 
     def _staff_name(self, username: str) -> str | None:
-        """A clerk's full name for the receipt; None for a key holder with no staff account."""
+        """A staff member's full name for a printed form; None for a key holder with no staff account."""
         try:
             return self.staff.get(username).full_name or None
         except ServiceError:

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.auth import Principal, Role
+from intake.claims import release_claims_of
 from intake.context import IntakeContext
 from intake.errors import ServiceError
 from intake.schemas import unsafe_character
@@ -184,12 +185,14 @@ class StaffAccounts:
         return row
 
     def disable(self, username: str, actor: str = "cli") -> StaffUserRow:
-        """The account can no longer sign in, and its open sessions end now. It stays listed."""
+        """The account can no longer sign in, its open sessions end now, and the dossiers it had
+        open for review are free for others. It stays listed."""
         now = self.ctx.clock.now()
         with self.ctx.db.transaction() as s:
             row = self._locked_user(s, username)
             row.disabled_at = row.disabled_at or now
             ended = self._end_sessions(s, row.id, now)
+            release_claims_of(s, row.username)
             self._record(s, "user_disable", row.username, actor, f"{ended} phiên kết thúc")
         log.info("staff user disabled: %s by %s", row.username, actor)
         return row

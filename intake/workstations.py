@@ -17,10 +17,12 @@ from intake.dossiers import Dossiers, upload_request
 from intake.errors import ServiceError
 from intake.filenames import original_filename
 from intake.idempotency import previous_answer
-from intake.records import find_dossier, require_state
-from models.dossier import ProcessingState
+from intake.records import COUNTER_EDITABLE, find_dossier, require_state
 from models.errors import ErrorCode
 from storage.tables import DossierRow, WorkstationRow
+
+# A dossier the counter may add pages to: a draft, or one sent back for papers.
+OPEN_STATES = frozenset(state.value for state in COUNTER_EDITABLE)
 
 
 class Workstations:
@@ -40,7 +42,7 @@ class Workstations:
             dossier_id = None
             if body.dossier:
                 row = find_dossier(s, body.dossier, who=who)
-                require_state(row, ProcessingState.DRAFT)
+                require_state(row, *COUNTER_EDITABLE)
                 dossier_id = row.id
             station = s.get(WorkstationRow, who.identity)
             if station is None:
@@ -79,7 +81,7 @@ class Workstations:
         with self.ctx.db.reading() as s:
             station = s.get(WorkstationRow, who.identity)
             row = s.get(DossierRow, station.dossier_id) if station and station.dossier_id else None
-            if row is None or row.state != ProcessingState.DRAFT.value:
+            if row is None or row.state not in OPEN_STATES:
                 raise ServiceError(ErrorCode.NO_OPEN_DOSSIER, username)
             ref = row.public_id
         return self.dossiers.add_file(who, ref, filename, io.BytesIO(data), "scan", idempotency_key, operation)
@@ -89,4 +91,4 @@ class Workstations:
         if dossier_id is None:
             return None
         row = s.get(DossierRow, dossier_id)
-        return row.public_id if row is not None and row.state == ProcessingState.DRAFT.value else None
+        return row.public_id if row is not None and row.state in OPEN_STATES else None

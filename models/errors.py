@@ -146,7 +146,7 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ),
     ErrorCode.FIELD_NOT_FOUND: ("Không có trường thông tin này ({detail}).", "No such field ({detail})."),
     ErrorCode.FIELD_VALUE_INVALID: (
-        "Giá trị không hợp lệ cho trường {detail}. Ngày ghi theo dạng NN/TT/NNNN, số định danh gồm 12 chữ số.",
+        "Giá trị không hợp lệ cho trường {detail}.",
         "Invalid value for field {detail}.",
     ),
     ErrorCode.FILE_NOT_FOUND: ("Không có tệp này trong hồ sơ ({detail}).", "No such file in the package ({detail})."),

@@ -6,7 +6,7 @@ born-digital PDFs never pay for loading the detector.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from functools import cached_property
@@ -14,15 +14,18 @@ from pathlib import Path
 
 import cv2
 
-from models.document import DocumentKind, FileReading, PageText, PartReading, Rereading, TextSource
+from models.document import Box, DocumentKind, FileReading, PageText, PartReading, Rereading, TextSource
 from pipeline.config import ReadingConfig
-from pipeline.fields.classify import may_carry_card_code, split_pages
+from pipeline.fields.classify import Part, may_carry_card_code, split_pages
 from pipeline.fields.extract import extract_fields
 from pipeline.ocr.barcodes import find_codes
 from pipeline.ocr.engines import TextRecognizer
 from pipeline.ocr.lines import PageReader
 from pipeline.pages.preflight import FileInfo, preflight
-from pipeline.pages.sources import PageSource, iter_pages, page_source
+from pipeline.pages.sources import PageSource, iter_pages, page_source, turn_clockwise
+
+# A person's word on the documents of a file: each document's kind and its page indexes.
+FileSplit = Sequence[tuple[DocumentKind, Sequence[int]]]
 
 
 class OcrEngines:
@@ -136,27 +139,77 @@ def read_document(
 
 
 def read_one_page(
-    data: bytes, filename: str, index: int, config: ReadingConfig, engines: OcrEngines, info: FileInfo | None = None
+    data: bytes,
+    filename: str,
+    index: int,
+    config: ReadingConfig,
+    engines: OcrEngines,
+    info: FileInfo | None = None,
+    rotation: int = 0,
 ) -> PageText:
     """Read page `index` of a file alone: the unit of work a worker does for a page job.
-    `info` is the file's preflight result when it is known (kept at upload): no second check."""
+    `info` is the file's preflight result when it is known (kept at upload): no second check.
+    `rotation`: clockwise degrees a reviewer turned the page by; it is read, and its boxes are,
+    in the turned page's pixels."""
     info = info or preflight(data, filename, config.limits, pdf_dpi=config.pdf_dpi)
-    return read_page(page_source(data, info, config, index), engines)
+    return read_page(turned_source(page_source(data, info, config, index), rotation), engines)
 
 
-def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConfig, today: date) -> list[FileReading]:
+def turned_source(source: PageSource, degrees: int) -> PageSource:
+    """The page turned clockwise by a multiple of 90 degrees: its picture, or its text layer's
+    line boxes (a born-digital page keeps its exact text)."""
+    turns = (degrees // 90) % 4
+    if not turns:
+        return source
+    width, height = (source.height, source.width) if turns % 2 else (source.width, source.height)
+    image = turn_clockwise(source.image, degrees) if source.image is not None else None
+    lines = source.text_lines
+    if lines is not None:
+        lines = [replace(line, box=turn_box(line.box, source.width, source.height, degrees)) for line in lines]
+    return replace(source, width=width, height=height, image=image, text_lines=lines)
+
+
+def turn_box(box: Box, width: int, height: int, degrees: int) -> Box:
+    """A box on a `width` x `height` page, on the same page turned clockwise by `degrees`
+    (a multiple of 90)."""
+    x0, y0, x1, y1 = box
+    turns = (degrees // 90) % 4
+    if turns == 1:
+        return (height - y1, x0, height - y0, x1)
+    if turns == 2:
+        return (width - x1, height - y1, width - x0, height - y0)
+    if turns == 3:
+        return (y0, width - x1, y1, width - x0)
+    return box
+
+
+def interpret_files(
+    files: list[tuple[str, list[PageText]]],
+    config: ReadingConfig,
+    today: date,
+    splits: Sequence[FileSplit | None] | None = None,
+) -> list[FileReading]:
     """Documents, kinds and verified fields of a dossier's files (pure; pages may come from
     many workers). Each file is split into documents; every document's fields are checked
     against the others' (a form against the card of the same person, a card's two sides).
+    `splits`, one per file: a reviewer's documents for that file, used instead of the reader's
+    split (None: the reader splits it); a page with no reading is left out of its document, and
+    a document left with no page is dropped.
     `today` is the caller's date in Vietnam time (never the machine's UTC date): a date after it
     is impossible."""
     from pipeline.fields import address
     from pipeline.fields.verify import PartInput, verify_parts
     from pipeline.ocr.second_read import second_fields
 
-    splits = [(source, pages, split_pages(pages)) for source, pages in files]
+    forced = list(splits) if splits is not None else [None] * len(files)
+    if len(forced) != len(files):
+        raise ValueError("one split (or None) per file")
+    split_files = [
+        (source, pages, split_pages(pages) if split is None else _forced_parts(pages, split))
+        for (source, pages), split in zip(files, forced, strict=True)
+    ]
     inputs = []
-    for _source, pages, parts in splits:
+    for _source, pages, parts in split_files:
         for part in parts:
             part_pages = [pages[i] for i in part.pages]
             read = extract_fields(part.kind, part_pages, config.review_confidence, today)
@@ -174,7 +227,7 @@ def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConf
         )
     )
     readings = []
-    for source, pages, parts in splits:
+    for source, pages, parts in split_files:
         parts_read = [
             PartReading(part.kind, part.confidence, tuple(pages[i].index for i in part.pages), next(verified))
             for part in parts
@@ -182,3 +235,15 @@ def interpret_files(files: list[tuple[str, list[PageText]]], config: ReadingConf
         first = parts_read[0] if parts_read else PartReading(DocumentKind.OTHER, 0.0, ())
         readings.append(FileReading(source, first.kind, pages, first.fields, parts_read))
     return readings
+
+
+def _forced_parts(pages: list[PageText], split: FileSplit) -> list[Part]:
+    """A person's split of a file as the reader's `Part`s (positions in `pages`), sure of each
+    kind (confidence 1: a person said so)."""
+    position = {page.index: i for i, page in enumerate(pages)}
+    parts = []
+    for kind, indexes in split:
+        held = tuple(sorted(position[i] for i in set(indexes) if i in position))
+        if held:
+            parts.append(Part(DocumentKind(kind), 1.0, held))
+    return parts

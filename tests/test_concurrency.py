@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from intake.auth import Principal, Role
 from intake.schemas import DossierCreate
 from intake.service import open_service
+from pipeline.fields.address import wards
 from storage.tables import AccessLogRow, CodeCounterRow, ComponentRow, DossierRow, FieldRow, JobRow, PageRow
 from tests.intake_support import API, BACKENDS, RunningApi, make_settings, start_api
 from tests.integrity_support import at_once, png, ready_for_review
@@ -178,7 +179,9 @@ def test_approval_freezes_the_dossier_against_parallel_approvals_and_corrections
         code = _submit(api, dossier["id"]).json()["code"]
         (component_id,) = ready_for_review(api.service, code, TEXT_FIELDS)
         approvals = CLIENTS - len(TEXT_FIELDS)
-        values = {name: f"Phường {round_}{i} Hà Nội" for i, name in enumerate(TEXT_FIELDS)}
+        # Distinct catalogued units: a reviewer's place must name one (pipeline.fields.typed_check).
+        units = wards()[round_ * len(TEXT_FIELDS) :]
+        values = {name: f"{unit.name}, {unit.province_name}" for name, unit in zip(TEXT_FIELDS, units, strict=False)}
         calls: list[Callable[[], object]] = [partial(_approve, api, code)] * approvals
         calls += [partial(_correct, api, code, component_id, name, values[name]) for name in TEXT_FIELDS]
         responses = at_once(calls)

@@ -9,10 +9,13 @@ import io
 from pathlib import Path
 
 import pdfplumber
+import pypdfium2
 import pytest
+import zxingcpp
 from PIL import Image
 
 from intake.auth import Role
+from intake.records import find_dossier
 from samples.generate import generate_document
 from tests.fixtures_files import blank_png
 from tests.intake_support import API, assert_error, make_settings, start_api
@@ -126,11 +129,34 @@ def test_upload_answers_quality_and_card_qr_and_the_checklist_guards_submit(api,
     with pdfplumber.open(io.BytesIO(pdf.content)) as doc:
         text = "\n".join(page.extract_text() or "" for page in doc.pages)
     assert dossier["code"] in text and "Nguyễn Thị Mẫu" in text and "Đăng ký khai sinh" in text
+    # The QR code opens the citizen's look-up page (this service's address: no public one is set),
+    # with the dossier's key, printed beside it for typing by hand.
+    with api.service.db.reading() as s:
+        key = find_dossier(s, ref).lookup_key
+    assert key and len(key) == 10 and f"Mã tra cứu: {key}" in text
+    assert receipt_qr(pdf.content) == [f"http://testserver/tra-cuu/{dossier['code']}?k={key}"]
     assert_error(
         api.client.get(f"{API}/dossiers/{ref}/receipt.pdf", headers=api.headers("other_counter")),
         404,
         "DOSSIER_NOT_FOUND",
     )
+
+
+def receipt_qr(pdf: bytes) -> list[str]:
+    image = pypdfium2.PdfDocument(pdf)[0].render(scale=150 / 72).to_pil()
+    return [b.text for b in zxingcpp.read_barcodes(image)]
+
+
+def test_the_receipt_links_the_configured_public_look_up_address(request, tmp_path: Path) -> None:  # noqa: ANN001
+    settings = make_settings("local-sqlite", request, tmp_path, lookup={"public_url": "https://dichvucong.example.vn/"})
+    with start_api(settings, process=False) as api:
+        ref = new_draft(api, "2.000200")["id"]
+        api.upload(ref, "a.png", blank_png())
+        code = api.client.post(f"{API}/dossiers/{ref}/submit", headers=api.headers("counter")).json()["code"]
+        pdf = api.client.get(f"{API}/dossiers/{ref}/receipt.pdf", headers=api.headers("counter")).content
+        with api.service.db.reading() as s:
+            key = find_dossier(s, ref).lookup_key
+    assert receipt_qr(pdf) == [f"https://dichvucong.example.vn/tra-cuu/{code}?k={key}"]
 
 
 def test_receipt_before_submit_is_refused(api) -> None:  # noqa: ANN001

@@ -189,7 +189,7 @@ def test_agency_listing_walks_its_own_dossiers_with_a_cursor(api):
     assert api.client.get(f"{API}/dossiers/{theirs[0]}", headers=api.headers("agency")).status_code == 403
 
 
-def test_review_queue_is_ordered_by_due_date(api):
+def test_review_queue_is_green_lane_first_then_by_due_date(api):
     codes = {}
     for procedure in ("1.001776", "2.000635", "2.000200"):  # 10 (green lane: 7), 0 and 7 working days
         dossier = api.new_dossier(procedure)
@@ -200,8 +200,10 @@ def test_review_queue_is_ordered_by_due_date(api):
     with api.service.db.transaction() as s:
         s.execute(update(DossierRow).values(state="needs_review"))
     queue = api.client.get(f"{API}/review/queue", headers=api.headers("reviewer")).json()
-    assert queue[0]["code"] == codes["2.000635"]["code"]
-    assert [item["due_date"] for item in queue] == sorted(item["due_date"] for item in queue)
+    # The green-lane dossier first though due later; the others by appointment date.
+    assert [item["code"] for item in queue] == [codes[p]["code"] for p in ("1.001776", "2.000635", "2.000200")]
+    assert [item["green_lane"] for item in queue] == [True, False, False]
+    assert [item["due_date"] for item in queue[1:]] == sorted(item["due_date"] for item in queue[1:])
     # Green lane: 10 working days shortened by 30 % -> the same date as a 7-day procedure.
     assert codes["1.001776"]["due_date"] == codes["2.000200"]["due_date"]
 

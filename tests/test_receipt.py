@@ -50,6 +50,8 @@ DATA = ReceiptData(
     appointment=date(2025, 12, 10),
     appointment_time=time(16, 30),
     clerk_name="Trần Văn Minh",
+    lookup_url="https://dichvucong.hanoi.gov.vn/tra-cuu/000.00.12.H29-251205-0001?k=7K3M9QX2TB",
+    lookup_key="7K3M9QX2TB",
 )
 
 LONG = replace(
@@ -140,6 +142,7 @@ def test_every_datum_is_in_the_text_layer_with_its_tone_marks(a4: bytes) -> None
     expected = [
         "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
         "Mã hồ sơ: 000.00.12.H29-251205-0001",
+        "Mã tra cứu: 7K3M9QX2TB",
         "Điểm tiếp nhận phường Hoàn Kiếm tiếp nhận hồ sơ của:",
         "Ông/Bà: Nguyễn Thị Hương",
         "Địa chỉ: Số 12 ngõ 34 phố Hàng Bạc, phường Hoàn Kiếm, thành phố Hà Nội",
@@ -160,12 +163,12 @@ def test_every_datum_is_in_the_text_layer_with_its_tone_marks(a4: bytes) -> None
     assert "Trang 1/" not in text  # a one-page receipt needs no page numbers
 
 
-def test_the_qr_code_reads_back_as_the_dossier_code_beside_it(a4: bytes) -> None:
+def test_the_qr_code_reads_back_as_the_look_up_link_beside_the_dossier_code(a4: bytes) -> None:
     for pdf in (a4, render_receipt(DATA, paper="A5")):
         page = pypdfium2.PdfDocument(pdf)[0]
         image = page.render(scale=150 / 72).to_pil()
         found = zxingcpp.read_barcodes(image)
-        assert [(b.format, b.text) for b in found] == [(zxingcpp.BarcodeFormat.QRCode, DATA.dossier_code)]
+        assert [(b.format, b.text) for b in found] == [(zxingcpp.BarcodeFormat.QRCode, DATA.lookup_url)]
         # Beside "Mã hồ sơ", in the upper part of the first page.
         with pdfplumber.open(io.BytesIO(pdf)) as doc:
             first = doc.pages[0]
@@ -320,11 +323,19 @@ def test_naive_time_and_negative_counts_are_refused() -> None:
         render_receipt(replace(DATA, documents=(ReceiptDocument("Giấy chứng sinh", -2),)))
 
 
+def test_without_a_look_up_link_the_qr_code_holds_the_dossier_code() -> None:
+    pdf = render_receipt(replace(DATA, lookup_url=None, lookup_key=None))
+    image = pypdfium2.PdfDocument(pdf)[0].render(scale=150 / 72).to_pil()
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == [DATA.dossier_code]
+    assert "Mã tra cứu" not in _flat(pdf)
+
+
 def test_a_long_dossier_code_keeps_its_qr_code_clear_of_the_text() -> None:
     code = "000.00.12.H29-251205-0001-BS-LAN-2-DIEU-CHINH-THONG-TIN"
-    pdf = render_receipt(replace(DATA, dossier_code=code), paper="A5")
+    link = f"https://dichvucong.hanoi.gov.vn/tra-cuu/{code}?k=7K3M9QX2TB"
+    pdf = render_receipt(replace(DATA, dossier_code=code, lookup_url=link), paper="A5")
     image = pypdfium2.PdfDocument(pdf)[0].render(scale=200 / 72).to_pil()
-    assert [b.text for b in zxingcpp.read_barcodes(image)] == [code]
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == [link]
     assert f"Mã hồ sơ: {code}" in _flat(pdf)
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         _assert_inside_margins_and_apart(doc.pages[0], *A5)

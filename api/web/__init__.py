@@ -1,5 +1,6 @@
-"""The clerk's screens, served by `sohoa serve` itself: sign-in (/signin) and the counter
-screen "Tiếp nhận hồ sơ" (/quay).
+"""The staff's screens, served by `sohoa serve` itself: sign-in (/signin), the counter screen
+"Tiếp nhận hồ sơ" (/quay) and the reviewer's screen "Kiểm tra hồ sơ" (/kiem-tra: the queue;
+/kiem-tra/{code}: one dossier).
 
 Plain HTML, the project's own JavaScript modules and CSS under api/web/static/, served from
 /static/: nothing is loaded from another host (the Content-Security-Policy says so too).
@@ -17,8 +18,19 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from api.sessions import COOKIE as SESSION_COOKIE
+from api.sessions import session_principal
+from intake.auth import Role
+from intake.errors import ServiceError
+
 STATIC_DIR = Path(__file__).parent / "static"
-SESSION_COOKIE = "sohoa_session"
+# Each role's screen; the page checks the session again itself (GET /api/v1/session).
+HOME_BY_ROLE = {
+    Role.COUNTER: "/quay",
+    Role.REVIEWER: "/kiem-tra",
+    Role.SUPERVISOR: "/kiem-tra",
+    Role.ADMIN: "/kiem-tra",
+}
 
 # Only this origin: scripts, styles, images (thumbnails; blob: previews), the receipt in a frame.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -43,6 +55,13 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+# The review screen's viewer (OpenSeadragon, vendored) adds one fixed style element of its own;
+# it alone is allowed, by its hash: nothing else inline.
+VIEWER_STYLE = "'sha256-9xTiqzfwFaL2SGb1rmr8gysEwVVjIvqWAgmZgqFqpEE='"
+REVIEW_PAGE_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY.replace("style-src 'self'", f"style-src 'self' {VIEWER_STYLE}"),
+}
 
 
 class _Assets(StaticFiles):
@@ -57,20 +76,28 @@ class _Assets(StaticFiles):
         return response
 
 
-def _page(name: str) -> FileResponse:
-    return FileResponse(STATIC_DIR / name, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+def _page(name: str, headers: dict[str, str] = PAGE_HEADERS) -> FileResponse:
+    return FileResponse(STATIC_DIR / name, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def _home(request: Request) -> str:
+    """The signed-in user's screen, else the sign-in page."""
+    if not request.cookies.get(SESSION_COOKIE):
+        return "/signin"
+    try:
+        who = session_principal(request, request.app.state.service)
+    except ServiceError:  # ended: sign in again
+        return "/signin"
+    return HOME_BY_ROLE.get(who.role, "/signin") if who else "/signin"
 
 
 def install_web(app: FastAPI) -> None:
-    """Mount /static and the pages GET /, /signin and /quay on `app`."""
+    """Mount /static and the pages GET /, /signin, /quay, /kiem-tra and /kiem-tra/{code} on `app`."""
     app.mount("/static", _Assets(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        # The counter screen checks the session itself (GET /api/v1/session) and sends an
-        # expired one back to /signin; here a cookie is enough to pick the likelier page.
-        target = "/quay" if request.cookies.get(SESSION_COOKIE) else "/signin"
-        return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+        return RedirectResponse(_home(request), status_code=303, headers={"Cache-Control": "no-store"})
 
     @app.get("/signin", include_in_schema=False)
     def signin() -> FileResponse:
@@ -79,3 +106,11 @@ def install_web(app: FastAPI) -> None:
     @app.get("/quay", include_in_schema=False)
     def counter_screen() -> FileResponse:
         return _page("quay.html")
+
+    @app.get("/kiem-tra", include_in_schema=False)
+    def review_queue() -> FileResponse:
+        return _page("kiemtra.html", REVIEW_PAGE_HEADERS)
+
+    @app.get("/kiem-tra/{code}", include_in_schema=False)
+    def review_dossier(code: str) -> FileResponse:  # noqa: ARG001 - the page reads it from its URL
+        return _page("kiemtra.html", REVIEW_PAGE_HEADERS)

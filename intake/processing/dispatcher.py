@@ -148,7 +148,7 @@ class Dispatcher:
         for task, result, error in self.pool.wait(timeout=self.settings.poll_seconds):
             progressed = True
             if error is None and result is not None:
-                self._record_success(task.job_id, result)
+                self._record_success(task, result)
             else:
                 self._record_failure(task.job_id, error or RuntimeError("the pool returned no page"))
         return progressed
@@ -179,7 +179,15 @@ class Dispatcher:
         lease = utcnow() + timedelta(seconds=self.settings.lease_seconds)
         with self.db.transaction() as s:
             rows = s.execute(
-                select(JobRow.id, ComponentRow.object_key, ComponentRow.filename, PageRow.index, ComponentRow.file_info)
+                select(
+                    JobRow.id,
+                    ComponentRow.object_key,
+                    ComponentRow.filename,
+                    PageRow.index,
+                    ComponentRow.file_info,
+                    PageRow.rotation,
+                    PageRow.page_key,
+                )
                 .join(PageRow, PageRow.id == JobRow.page_id)
                 .join(ComponentRow, ComponentRow.id == PageRow.component_id)
                 .join(DossierRow, DossierRow.id == JobRow.dossier_id)
@@ -187,7 +195,7 @@ class Dispatcher:
                 .order_by(DossierRow.due_date, JobRow.id)  # earliest appointment first
                 .limit(slots)
             ).all()
-            for job_id, key, filename, index, stored_info in rows:
+            for job_id, key, filename, index, stored_info, rotation, page_key in rows:
                 # Conditional update: only one dispatcher wins a job.
                 take = (
                     update(JobRow)
@@ -200,7 +208,9 @@ class Dispatcher:
                     )
                 )
                 if cast(CursorResult, s.execute(take)).rowcount:
-                    claimed.append((job_id, PageTask(job_id, key, filename, index, stored_file_info(stored_info))))
+                    info = stored_file_info(stored_info)
+                    task = PageTask(job_id, key, filename, index, info, rotation or 0, page_key)
+                    claimed.append((job_id, task))
         return claimed
 
     def _finish_from_cache(self, job_id: int) -> bool:
@@ -220,20 +230,23 @@ class Dispatcher:
             self._mark_done(s, job)
             return True
 
-    def _record_success(self, job_id: int, result: dict) -> None:
+    def _record_success(self, task: PageTask, result: dict) -> None:
         with self.db.transaction() as s:
-            job = s.get(JobRow, job_id)
+            job = s.get(JobRow, task.job_id)
             if job is None:
                 return
             page = s.get(PageRow, job.page_id)
             if page is None:
                 return
-            key = (page.page_key, self.settings.pipeline_version)
+            # Stored under the key the page had when it was claimed: turned since, it has another.
+            key = (task.page_key or page.page_key, self.settings.pipeline_version)
             if s.get(PageResultRow, key) is None:  # kept even if the job was taken back: no re-read
                 s.add(PageResultRow(page_key=key[0], pipeline_version=key[1], result=result))
                 s.flush()
             if job.state != JobState.RUNNING or job.lease_owner != self.owner:
                 return  # taken back meanwhile (lease ran out): its new owner finds the result cached
+            if key[0] != page.page_key:
+                return  # the page was turned while this reading ran: the job reads it again
             self._mark_done(s, job)
 
     def _record_failure(self, job_id: int, error: BaseException) -> None:

@@ -48,3 +48,8 @@ class PageTask:
     # again nor trusts other bytes (size and SHA-256 must match). None for files stored before
     # it was kept: the worker preflights them as it always did.
     file_info: FileInfo | None = None
+    # Clockwise degrees a reviewer turned the page by: the page is read turned.
+    rotation: int = 0
+    # The page key the reading is stored under, taken with the job: a page turned while it was
+    # being read gets a new key, and the reading of the old picture never lands on it.
+    page_key: str | None = None

@@ -85,7 +85,9 @@ class StoredPageReader:
 
         try:
             file = self.stored_file(task)
-            page = read_one_page(file.data, task.filename, task.page_index, self.reading, self.engines, file.info)
+            page = read_one_page(
+                file.data, task.filename, task.page_index, self.reading, self.engines, file.info, task.rotation
+            )
         except BaseException:
             self.last_file = None  # a retry fetches the stored original afresh
             raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import cv2
@@ -23,7 +24,7 @@ from models.document import Box, PageText, TextSource
 from pipeline.config import ReadingConfig
 from pipeline.output.searchable_pdf import PageImage, build_searchable_pdf
 from pipeline.pages.preflight import FileInfo, FileType
-from pipeline.pages.sources import page_source, render_pdf_page
+from pipeline.pages.sources import page_source, render_pdf_page, turn_clockwise
 
 MANIFEST_VERSION = "sohoa-package/1"
 _JPEG_QUALITY = 90
@@ -59,40 +60,58 @@ def _usable_as_is(original: bytes, file_type: FileType) -> bool:
 
 
 def searchable_pdf(
-    original: bytes, info: FileInfo, pages: list[PageText], config: ReadingConfig, title: str | None = None
+    original: bytes,
+    info: FileInfo,
+    pages: list[PageText],
+    config: ReadingConfig,
+    title: str | None = None,
+    rotations: Mapping[int, int] | None = None,
 ) -> bytes:
     """One component's searchable PDF, with the OCR text of `pages` laid invisibly over the images.
-    `info` is the file's preflight result, kept from its upload (the file is not checked again)."""
+    `info` is the file's preflight result, kept from its upload (the file is not checked again).
+    `rotations`: clockwise degrees by page index, for pages a reviewer turned (their readings
+    are in the turned page's pixels, and so is their picture here)."""
+    rotations = {index: degrees % 360 for index, degrees in (rotations or {}).items() if degrees % 360}
     pages = sorted(pages, key=lambda p: p.index)
-    if info.file_type is FileType.PDF and all(p.text_source == TextSource.PDF_TEXT for p in pages):
+    if info.file_type is FileType.PDF and not rotations and all(p.text_source == TextSource.PDF_TEXT for p in pages):
         return original
     images = []
     for page in pages:
+        turn = rotations.get(page.index, 0)
         if info.file_type is FileType.PDF:
             # Lines (from OCR or the text layer) are in pixels of this same rendering.
-            image = render_pdf_page(original, page.index, config.pdf_dpi)
+            image = turn_clockwise(render_pdf_page(original, page.index, config.pdf_dpi), turn)
             images.append(PageImage(_jpeg(image), page, float(config.pdf_dpi)))
             continue
         source = page_source(original, info, config, page.index)
         assert source.image is not None  # an image file's page is always decoded pixels
         dpi = source.dpi or 300.0
-        if info.page_count == 1 and _usable_as_is(original, info.file_type):
+        if info.page_count == 1 and not turn and _usable_as_is(original, info.file_type):
             images.append(PageImage(original, page, dpi))
         else:
-            images.append(PageImage(_jpeg(source.image), page, dpi))
+            images.append(PageImage(_jpeg(turn_clockwise(source.image, turn)), page, dpi))
     return build_searchable_pdf(images, title=title)
 
 
-def page_jpeg(original: bytes, info: FileInfo, index: int, config: ReadingConfig, crop: Box | None = None) -> bytes:
+def page_jpeg(
+    original: bytes,
+    info: FileInfo,
+    index: int,
+    config: ReadingConfig,
+    crop: Box | None = None,
+    rotation: int = 0,
+) -> bytes:
     """One page as a JPEG in the pixel frame of its lines' and fields' boxes (reviewer screens);
     with `crop`, only that box and a margin of about one text line around it (a field's crop).
-    `info` is the file's preflight result, kept from its upload."""
+    `info` is the file's preflight result, kept from its upload; `rotation`: clockwise degrees
+    a reviewer turned the page by (its boxes are in the turned page's pixels)."""
     if info.file_type is FileType.PDF:
         image = render_pdf_page(original, index, config.pdf_dpi)
     else:
         source = page_source(original, info, config, index)
         assert source.image is not None  # an image file's page is always decoded pixels
         image = source.image
+    image = turn_clockwise(image, rotation)
     if crop is not None:
         x0, y0, x1, y1 = crop
         margin = max(8, (y1 - y0) // 2)

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.support import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Papers, Server, make_papers, start_server, stop_server
+from loopback.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.web.support import VIEWPORT, Papers, Server, make_papers, start_server, stop_server
 
 
 @pytest.fixture(scope="session")

@@ -23,25 +23,14 @@ from tests.process_support import kill_left, processes_using, stop
 ROOT = Path(__file__).parents[2]
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 SHOTS = ROOT / "out" / "screenshots"
-CHROMIUM = "/usr/lib/chromium/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 VIEWPORT = {"width": 1366, "height": 768}
 
-# Staff accounts: two counters of two service points.
+# Staff accounts: two counters of two service points, two reviewers (no service point).
 CLERK = ("nv.hoankiem", "Mật-khẩu-quầy-1!", "HN-HOANKIEM", "Nguyễn Thị Lan")
 OTHER_CLERK = ("nv.badinh", "Mật-khẩu-quầy-2!", "HN-BADINH", "Trần Văn Bình")
+REVIEWER = ("kt.thuha", "Mật-khẩu-kiểm-tra-1!", None, "Phạm Thu Hà")
+OTHER_REVIEWER = ("kt.vanminh", "Mật-khẩu-kiểm-tra-2!", None, "Đỗ Văn Minh")
+REVIEWERS = (REVIEWER, OTHER_REVIEWER)
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -86,6 +75,8 @@ def start_server(work: Path, ray_dir: Path, *extra_env: tuple[str, str], process
     }
     for name, password, point, full_name in (CLERK, OTHER_CLERK):
         add_user(env, name, password, point, full_name, "counter")
+    for reviewer, secret, _anywhere, reviewer_name in REVIEWERS:
+        add_user(env, reviewer, secret, None, reviewer_name, "reviewer")
     port = free_port()
     log = work / "serve.log"
     command = [SOHOA, "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -189,7 +180,8 @@ def shot(page, name: str) -> Path:
     return path
 
 
-def sign_in(page, server: Server, who: tuple[str, str, str, str] = CLERK) -> None:
+def sign_in(page, server: Server, who: tuple[str, str, str | None, str] = CLERK) -> None:
+    """Sign in from the home page; each role lands on its screen (a reviewer's is /kiem-tra)."""
     from playwright.sync_api import expect
 
     page.goto(f"{server.url}/")
@@ -197,7 +189,7 @@ def sign_in(page, server: Server, who: tuple[str, str, str, str] = CLERK) -> Non
     page.get_by_label("Tên đăng nhập").fill(who[0])
     page.get_by_label("Mật khẩu").fill(who[1])
     page.get_by_role("button", name="Đăng nhập").click()
-    expect(page).to_have_url(f"{server.url}/quay")
+    expect(page).to_have_url(f"{server.url}{'/kiem-tra' if who in REVIEWERS else '/quay'}")
     expect(page.locator("#who")).to_contain_text(who[3])
     expect(page.locator("body.ready")).to_be_attached()
 
@@ -230,3 +222,84 @@ def drop_files(page, selector: str, *files: Paper) -> None:
     )
     for event in ("dragenter", "dragover", "drop"):
         page.dispatch_event(selector, event, {"dataTransfer": transfer})
+
+
+# --- the reviewer's papers: a card whose print and QR disagree, a smudged value, a mixed file ----
+
+
+@dataclass(frozen=True)
+class ReviewPapers:
+    card: Paper  # CCCD front: the name printed without its tone marks, the QR holds the right one
+    mixed: Paper  # one PDF, two documents of the same person: a typed petition, a scanned form
+    printed_name: str  # as the card prints it (upper case, no tone marks)
+    qr_name: str  # as the QR holds it: the citizen's name
+    smudged: str  # the card's field whose printed value is struck through (the reader misreads it)
+    smudged_truth: str  # what the card says there, under the stroke
+    blurred: str  # the card's field printed out of focus: read right, but the readers disagree
+    blurred_truth: str
+    person_id: str
+
+
+def _toneless(text: str) -> str:
+    """The letters without their tone marks (vowel shapes kept): "Nguyễn" -> "Nguyên"."""
+    import unicodedata
+
+    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", text) if c not in tones))
+
+
+def _smudge(image: Image.Image, box: list[int]) -> Image.Image:
+    """A pen stroke across the right half of a printed value: a person still reads it, the reader does not."""
+    from PIL import ImageDraw
+
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    start, middle = (x0 + x1) // 2, (y0 + y1) // 2
+    ImageDraw.Draw(out).line((start, middle + 2, x1, middle - 3), fill=(70, 70, 95), width=2)
+    return out
+
+
+def _blur(image: Image.Image, box: list[int]) -> Image.Image:
+    """A printed value out of focus (a worn card): a person reads it, the two readers differ."""
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    out.paste(out.crop((x0, y0 - 2, x1 + 2, y1 + 2)).filter(ImageFilter.GaussianBlur(1.7)), (x0, y0 - 2))
+    return out
+
+
+def make_review_papers(seed: int = 5216, smudged: str = "co_gia_tri_den", blurred: str = "que_quan") -> ReviewPapers:
+    import random
+    from dataclasses import replace
+
+    from samples import graphics
+    from samples.cards import render_cccd_front
+    from samples.generate import encode_png, generate_document, person_for, sub_seed
+    from samples.identity import qr_payload
+
+    person = person_for("cccd_front", seed)
+    printed = replace(
+        person, surname=_toneless(person.surname), middle=_toneless(person.middle), given=_toneless(person.given)
+    )
+    assert printed.name_upper != person.name_upper, "the test needs a name with tone marks"
+    rendered = render_cccd_front(printed, random.Random(sub_seed(seed, "cccd_front", "layout")))
+    canvas = rendered.pages[0]
+    image = canvas.image.copy()
+    # The QR code of the right person where the printed one's was.
+    old = graphics.qr_image(qr_payload(printed), 172)
+    image.paste((255, 255, 255), (image.width - 22 - old.width, 16, image.width - 22, 16 + old.height))
+    right = graphics.qr_image(qr_payload(person), 172)
+    image.paste(right, (image.width - 22 - right.width, 16))
+    image = _blur(_smudge(image, canvas.fields[smudged]["box"]), canvas.fields[blurred]["box"])
+    mixed = generate_document("pdf_mixed", "clean", seed)
+    assert mixed.pdf_bytes is not None
+    return ReviewPapers(
+        card=Paper("cccd-ten-khong-dau.png", encode_png(image), "image/png"),
+        mixed=Paper("don-va-to-khai.pdf", mixed.pdf_bytes, "application/pdf"),
+        printed_name=printed.name_upper,
+        qr_name=person.full_name,
+        smudged=smudged,
+        smudged_truth=canvas.fields[smudged]["value"],
+        blurred=blurred,
+        blurred_truth=canvas.fields[blurred]["value"],
+        person_id=person.id12,
+    )

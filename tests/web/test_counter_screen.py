@@ -245,10 +245,10 @@ def test_a_clerk_receives_a_dossier_from_card_qr_to_printed_receipt(
     # The receipt: its text and its QR code (the dossier code).
     receipt = page.request.get(f"{server.api}/dossiers/{code}/receipt.pdf")
     assert receipt.ok and receipt.headers["content-type"].startswith("application/pdf")
-    check_receipt(receipt.body(), code, papers.card_holder, submitted)
+    check_receipt(receipt.body(), code, papers.card_holder, submitted, server.url)
 
 
-def check_receipt(pdf: bytes, code: str, holder: str, dossier: dict) -> None:
+def check_receipt(pdf: bytes, code: str, holder: str, dossier: dict, base_url: str) -> None:
     import pdfplumber
 
     with pdfplumber.open(io.BytesIO(pdf)) as document:
@@ -267,7 +267,10 @@ def check_receipt(pdf: bytes, code: str, holder: str, dossier: dict) -> None:
     shots.mkdir(parents=True, exist_ok=True)
     rendered.save(shots / "07-phieu-tiep-nhan.png")
     found = [b.text for b in zxingcpp.read_barcodes(rendered) if b.format == zxingcpp.BarcodeFormat.QRCode]
-    assert any(code in text for text in found), found
+    # The QR opens the citizen's look-up page: the code and the key printed beside it.
+    key = re.search(r"Mã tra cứu: ([0-9A-Z]{10})", flat)
+    assert key, "the look-up key is printed"
+    assert found == [f"{base_url}/tra-cuu/{code}?k={key.group(1)}"], found
 
 
 # --- keyboard alone --------------------------------------------------------------------------------
@@ -275,6 +278,9 @@ def check_receipt(pdf: bytes, code: str, holder: str, dossier: dict) -> None:
 
 def test_a_whole_dossier_with_the_keyboard_alone(page: Page, server: Server, papers: Papers):
     """After sign-in, only key presses (the file chooser is the operating system's)."""
+    # Playwright intercepts file choosers only while someone listens: listening from the start
+    # leaves no window in which the picker, opened by a key press, would slip through.
+    page.on("filechooser", lambda _chooser: None)
     sign_in_as(page, server, OTHER_CLERK)
     keys = page.keyboard
     keys.press("F2")

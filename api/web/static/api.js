@@ -108,3 +108,22 @@ export const del = (path, options) => call("DELETE", path, undefined, options);
 export function safeNext(value) {
   return typeof value === "string" && /^\/[a-z]/.test(value) && !value.startsWith("//") ? value : "/quay";
 }
+
+/** Print a PDF of the API (the receipt, form 02) from the hidden frame `frame`: one action for
+ *  the user; `after` runs once the print dialog is done. Throws the API's error. */
+export async function printFromFrame(url, frame, after) {
+  const response = await call("GET", url, undefined, { raw: true, headers: { Accept: "application/pdf" } });
+  const blob = await response.blob();
+  const old = frame.src;
+  frame.onload = () => {
+    try {
+      frame.contentWindow.focus();
+      frame.contentWindow.print();
+    } catch {
+      // the visible link prints it too
+    }
+    after();
+  };
+  frame.src = URL.createObjectURL(blob);
+  if (old.startsWith("blob:")) URL.revokeObjectURL(old);
+}

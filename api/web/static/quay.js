@@ -1,6 +1,7 @@
 // The counter screen "Tiếp nhận hồ sơ": session, shortcuts, the draft on this workstation,
 // checklist, submit and receipt. What the clerk typed is kept in sessionStorage so that an
-// expired session (sign in again) or a reload loses nothing.
+// expired session (sign in again) or a reload loses nothing. A dossier a reviewer sent back
+// (sentback.js) opens here like a draft: the clerk adds the missing pages and submits it again.
 
 import {
   ApiError,
@@ -10,6 +11,7 @@ import {
   get,
   patch,
   post,
+  printFromFrame,
   put,
   setCsrfToken,
   setIdleWindow,
@@ -31,6 +33,7 @@ import { ddmmyyyy, el } from "./format.js";
 import { focusPages, pageCount, render, setDraft, setupPages, uploading, warningCount } from "./pages.js";
 import { currentProcedure, focusProcedure, lockProcedure, setupProcedure, showProcedure } from "./procedure.js";
 import { addRecent, receiptUrl, recentItems, setupRecent } from "./recent.js";
+import { dropSentBack, focusSentBack, markOpen, refreshSentBack, setupSentBack } from "./sentback.js";
 
 const STORE = "sohoa.quay.v1";
 const $ = (id) => document.getElementById(id);
@@ -53,7 +56,7 @@ const FIELD_LABELS = {
 };
 
 let session = null;
-let draft = null; // {id, sent: JSON of the applicant as last sent}
+let draft = null; // {id, sent: JSON of the applicant as last sent, supplement: {code, items, note} when sent back}
 let offered = []; // component ids whose card QR was offered
 let starting = null;
 let submitting = false;
@@ -175,11 +178,13 @@ async function startDraft() {
   }
 }
 
-async function openOnWorkstation(id) {
+async function openOnWorkstation(id, quiet = false) {
   try {
     await put(`counter/workstations/${encodeURIComponent(session.username)}`, { dossier: id });
   } catch (error) {
-    failed(error, "Máy quét chưa gửi được trang vào hồ sơ này: ");
+    // A sent-back dossier may not take the scan station's pages: the picker and drop still do.
+    if (quiet && error.status !== 401) announce("Máy quét chưa gửi trang vào hồ sơ này; thêm trang bằng chọn tệp hoặc kéo thả.");
+    else failed(error, "Máy quét chưa gửi được trang vào hồ sơ này: ");
   }
 }
 
@@ -188,8 +193,40 @@ function showDraft(dossier) {
   setDraft(dossier.id, (procedure && procedure.required_documents) || []);
   lockProcedure(true);
   startButton.hidden = true;
-  $("draft-note").hidden = false;
+  showDraftNote(draft && draft.supplement);
   apply(dossier);
+}
+
+function showDraftNote(supplement) {
+  const note = $("draft-note");
+  note.hidden = false;
+  note.classList.toggle("supplementing", Boolean(supplement));
+  note.replaceChildren(
+    ...(supplement
+      ? [`Đang nhận bổ sung hồ sơ ${supplement.code}: thêm trang còn thiếu rồi nộp lại bằng `, el("kbd", { text: "F8" }), "."]
+      : ["Đang nhận giấy tờ — nộp bằng ", el("kbd", { text: "F8" }), ". Sửa người nộp vẫn được."]),
+  );
+}
+
+/** What the reviewer asked for, above the pages while the clerk adds them (null: hide). */
+function showSupplement(supplement) {
+  const box = $("supplement");
+  box.hidden = !supplement;
+  lockApplicant(Boolean(supplement));
+  markOpen(supplement ? supplement.code : null);
+  if (!supplement) return;
+  $("supplement-title").textContent = `Hồ sơ ${supplement.code} trả về — cần bổ sung:`;
+  $("supplement-asks").replaceChildren(...(supplement.items || []).map((text) => el("li", { text })));
+  const note = $("supplement-note");
+  note.hidden = !supplement.note;
+  note.textContent = supplement.note ? `Ghi chú của cán bộ kiểm tra: ${supplement.note}` : "";
+}
+
+/** A sent-back dossier keeps the applicant it was received with: the form is read-only. */
+function lockApplicant(locked) {
+  for (const name of FIELDS) $(name).readOnly = locked;
+  $("qr").disabled = locked;
+  $("qr-image-btn").disabled = locked;
 }
 
 /** A fresh view of the draft (poll or action): pages, card QR codes, checklist when changed. */
@@ -262,6 +299,7 @@ async function refresh() {
 function qrFound(component) {
   offered.push(component.id);
   save();
+  if (draft && draft.supplement) return; // the applicant is the one received before
   const data = component.qr_applicant;
   const same = data.id_number && data.id_number === applicantValues().id_number;
   if (same) return; // already this citizen
@@ -288,6 +326,52 @@ async function syncApplicant() {
   await patch(`dossiers/${encodeURIComponent(draft.id)}`, { applicant });
   draft.sent = sent;
   save();
+}
+
+// --- a dossier sent back for papers ---------------------------------------------------------
+
+async function openSupplement(dossier, request) {
+  if (draft && draft.id === dossier.id) {
+    focusPages();
+    return;
+  }
+  if (draft) {
+    showError("Đang nhận một hồ sơ khác: nộp hồ sơ đó (F8) trước khi nhận bổ sung.");
+    return;
+  }
+  try {
+    const fresh = await get(`dossiers/${encodeURIComponent(dossier.id)}`);
+    if (fresh.state !== "sent_back") {
+      showError(`Hồ sơ ${fresh.code} không còn chờ bổ sung (${fresh.state_label}).`);
+      refreshSentBack();
+      return;
+    }
+    const procedure = await procedureOf(fresh);
+    clearError();
+    done.hidden = true;
+    showProcedure(procedure);
+    showRequired(procedure);
+    setApplicant(fresh.applicant || {});
+    const supplement = { code: fresh.code, items: request.items || [], note: request.note || "" };
+    draft = { id: fresh.id, sent: JSON.stringify(applicantForApi()), supplement };
+    offered = fresh.components.map((c) => c.id); // the card QR on earlier pages was settled then
+    lastSignature = "";
+    showSupplement(supplement);
+    showDraft(fresh);
+    save();
+    announce(`Đã mở hồ sơ ${fresh.code} để nhận bổ sung. Thêm trang còn thiếu rồi nộp lại bằng F8.`);
+    focusPages();
+    await openOnWorkstation(fresh.id, true);
+  } catch (error) {
+    failed(error, "Không mở được hồ sơ trả về: ");
+  }
+}
+
+/** The dossier's procedure as the catalogue search answers it (its checklist), or what the dossier says. */
+async function procedureOf(dossier) {
+  const found = await get(`procedures?q=${encodeURIComponent(dossier.procedure_code)}`);
+  const same = (found || []).find((p) => p.code === dossier.procedure_code);
+  return same || { code: dossier.procedure_code, name: dossier.procedure_name || dossier.procedure_code, required_documents: [] };
 }
 
 // --- submit and receipt ---------------------------------------------------------------------
@@ -330,12 +414,17 @@ async function submit() {
 
 function received(dossier) {
   const name = applicantValues().full_name;
+  const supplemented = Boolean(draft && draft.supplement);
   clearError();
   addRecent(dossier, name);
   printReceipt(dossier.code);
+  if (supplemented) {
+    dropSentBack(dossier.code);
+    refreshSentBack();
+  }
   done.replaceChildren(
-    el("p", {}, "Đã tiếp nhận hồ sơ", el("strong", { class: "code", text: dossier.code })),
-    el("p", {}, "Hẹn trả kết quả: ", el("strong", { text: ddmmyyyy(dossier.due_date) || "—" })),
+    el("p", {}, supplemented ? "Đã nhận bổ sung hồ sơ" : "Đã tiếp nhận hồ sơ", el("strong", { class: "code", text: dossier.code })),
+    el("p", {}, supplemented ? "Hẹn trả kết quả mới: " : "Hẹn trả kết quả: ", el("strong", { text: ddmmyyyy(dossier.due_date) || "—" })),
     el(
       "p",
       { class: "done-actions" },
@@ -346,31 +435,29 @@ function received(dossier) {
   done.hidden = false;
   resetForm();
   put(`counter/workstations/${encodeURIComponent(session.username)}`, { dossier: null }).catch(() => {});
-  announce(`Đã tiếp nhận hồ sơ ${dossier.code}, hẹn trả ${ddmmyyyy(dossier.due_date)}. Sẵn sàng cho người tiếp theo.`);
+  const what = supplemented ? "Đã nhận bổ sung hồ sơ" : "Đã tiếp nhận hồ sơ";
+  announce(`${what} ${dossier.code}, hẹn trả ${ddmmyyyy(dossier.due_date)}. Sẵn sàng cho người tiếp theo.`);
   save();
   focusProcedure();
 }
 
-async function printReceipt(code) {
+function printReceipt(code) {
+  return printPdf(receiptUrl(code), "Chưa in được phiếu tiếp nhận: ");
+}
+
+/** Print a PDF from the API (the receipt, form 02) through the hidden frame: one action. */
+async function printPdf(url, failedPrefix, after = focusProcedure) {
   try {
-    const response = await call("GET", receiptUrl(code), undefined, { raw: true, headers: { Accept: "application/pdf" } });
-    const blob = await response.blob();
-    const frame = $("print-frame");
-    const old = frame.src;
-    frame.onload = () => {
-      try {
-        frame.contentWindow.focus();
-        frame.contentWindow.print();
-      } catch {
-        // the visible link prints it too
-      }
-      focusProcedure();
-    };
-    frame.src = URL.createObjectURL(blob);
-    if (old.startsWith("blob:")) URL.revokeObjectURL(old);
+    await printFromFrame(url, $("print-frame"), after);
   } catch (error) {
-    failed(error, "Chưa in được phiếu tiếp nhận: ");
+    failed(error, failedPrefix);
   }
+}
+
+function printSupplementRequest(url) {
+  const back = document.activeElement;
+  printPdf(url, "Chưa in được phiếu yêu cầu bổ sung: ", () => back && back.isConnected && back.focus());
+  announce("Đang in phiếu yêu cầu bổ sung, hoàn thiện hồ sơ.");
 }
 
 function resetForm() {
@@ -387,6 +474,7 @@ function resetForm() {
   reasonBox.hidden = true;
   startButton.hidden = false;
   $("draft-note").hidden = true;
+  showSupplement(null);
   showRequired(null);
   updateDraftInfo();
 }
@@ -408,6 +496,7 @@ function shortcuts(event) {
       if (await ensureDraft()) focusPages();
     },
     F8: submit,
+    F9: focusSentBack,
   };
   const action = keys[event.key];
   if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -459,6 +548,9 @@ async function boot() {
     qrFound,
   });
   setupRecent(saved.recent, save);
+  if (session.role === "counter") {
+    setupSentBack({ open: openSupplement, print: printSupplementRequest, announce, failed });
+  }
 
   $("alert-close").addEventListener("click", clearError);
   startButton.addEventListener("click", async () => {
@@ -485,14 +577,15 @@ async function boot() {
 async function resume(saved) {
   try {
     const dossier = await get(`dossiers/${encodeURIComponent(saved.id)}`);
-    if (dossier.state !== "draft") {
+    if (dossier.state !== (saved.supplement ? "sent_back" : "draft")) {
       resetForm(); // submitted meanwhile (another tab): the screen starts afresh
       save();
       return;
     }
     draft = saved;
+    showSupplement(saved.supplement || null);
     showDraft(dossier);
-    await openOnWorkstation(dossier.id);
+    await openOnWorkstation(dossier.id, Boolean(saved.supplement));
     focusPages();
   } catch (error) {
     failed(error, "Không mở lại được hồ sơ đang nhận: ");

@@ -1,10 +1,25 @@
 // Sign-in: username + password -> POST /api/v1/session (the cookie is set by the server), then
-// back to the screen the clerk came from.
+// back to the screen the clerk came from, or to the screen of the account's role: a counter's
+// "Tiếp nhận hồ sơ" (/quay), a reviewer's or supervisor's "Kiểm tra hồ sơ" (/kiem-tra).
 
 import { ApiError, get, post, safeNext } from "./api.js";
 
 const params = new URLSearchParams(location.search);
-const next = safeNext(params.get("next"));
+const asked = params.get("next");
+const SCREENS = [
+  ["/quay", new Set(["counter"])],
+  ["/kiem-tra", new Set(["reviewer", "supervisor", "admin"])],
+];
+
+/** Where to go once signed in: the page asked for when it is the role's screen, else the role's. */
+function destination(role) {
+  const home = role === "counter" ? "/quay" : "/kiem-tra";
+  if (!asked) return home;
+  const next = safeNext(asked);
+  const under = (path) => next === path || (next.startsWith(path) && /^[/?]/.test(next.slice(path.length)));
+  const screen = SCREENS.find(([path]) => under(path));
+  return screen && !screen[1].has(role) ? home : next;
+}
 const form = document.getElementById("signin-form");
 const errorBox = document.getElementById("signin-error");
 const note = document.getElementById("signin-note");
@@ -43,8 +58,12 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   button.textContent = "Đang đăng nhập…";
   try {
-    await post("session", { username: username.value.trim(), password: password.value }, { signedOutOk: true });
-    location.replace(next);
+    const session = await post(
+      "session",
+      { username: username.value.trim(), password: password.value },
+      { signedOutOk: true },
+    );
+    location.replace(destination(session.role));
   } catch (error) {
     const message = error instanceof ApiError ? error.message : String(error);
     showError(message);
@@ -59,6 +78,6 @@ form.addEventListener("submit", async (event) => {
 // Already signed in (another tab): straight to the work.
 if (!params.get("reason")) {
   get("session", { signedOutOk: true })
-    .then(() => location.replace(next))
+    .then((session) => location.replace(destination(session.role)))
     .catch(() => {});
 }
