@@ -143,7 +143,15 @@ def _field_routes(router: APIRouter) -> None:
         checks it (422 FIELD_VALUE_INVALID); made on an older `version`: 409 FIELD_STALE with the
         field as it is now (`current`)."""
         return service.review.correct_field(
-            who, ref, component_id, name, body.value, part, version=body.version, source=body.source
+            who,
+            ref,
+            component_id,
+            name,
+            body.value,
+            part,
+            version=body.version,
+            source=body.source,
+            keep_unlisted_place=body.keep_unlisted_place,
         )
 
     @router.post(FIELD_PATH + "/confirm", tags=["reviewer"], response_model=schemas.FieldPublic)
@@ -158,5 +166,7 @@ def _field_routes(router: APIRouter) -> None:
     ) -> schemas.FieldPublic:
         """The value as read is right: kept, and recorded as confirmed (who, when); the same
         checks and version rule as a correction."""
-        version = body.version if body else None
-        return service.review.confirm_field(who, ref, component_id, name, part, version=version)
+        body = body or review_schemas.FieldConfirm()
+        return service.review.confirm_field(
+            who, ref, component_id, name, part, version=body.version, keep_unlisted_place=body.keep_unlisted_place
+        )

@@ -47,7 +47,7 @@ from models.document import FieldStatus, Source
 from models.dossier import ProcessingState
 from models.errors import ErrorCode
 from models.fields import FIELD_SPECS
-from pipeline.fields.typed_check import check_typed
+from pipeline.fields.typed_check import check_typed, is_place_field
 from pipeline.text import nfc
 from storage.tables import ComponentRow, DossierRow, FieldRow, JobRow, ReviewEditRow
 
@@ -267,14 +267,22 @@ class Review:
     def check(self, name: str, value: str) -> review_schemas.ValueCheckPublic:
         """What a typed value would be stored as, and the checks it fails (shown as it is typed)."""
         stored, problems = check_typed(name, value, self.ctx.clock.now().date())
-        return review_schemas.ValueCheckPublic(value=stored, valid=not problems, problems=problems)
+        return review_schemas.ValueCheckPublic(
+            value=stored, valid=not problems, problems=problems, may_keep=bool(problems) and is_place_field(name)
+        )
 
-    def _checked(self, name: str, value: str) -> str:
-        """`value` as stored, or FIELD_VALUE_INVALID naming the field and every failed check."""
+    def _checked(self, name: str, value: str, keep_unlisted_place: bool = False) -> tuple[str, bool]:
+        """`value` as stored, and whether it is a place kept outside the catalogue at the
+        reviewer's word; FIELD_VALUE_INVALID naming the field and every failed check otherwise."""
         stored, problems = check_typed(name, value, self.ctx.clock.now().date())
+        if problems and keep_unlisted_place and is_place_field(name):
+            return stored, True
         if problems:
-            raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, f"{field_label(name) or name}: {'; '.join(problems)}")
-        return stored
+            # `may_keep`: only the place check failed; the reviewer may keep it (keep_unlisted_place).
+            extra = {"may_keep": True} if is_place_field(name) else None
+            detail = f"{field_label(name) or name}: {'; '.join(problems)}"
+            raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, detail, extra=extra)
+        return stored, False
 
     def correct_field(
         self,
@@ -287,13 +295,15 @@ class Review:
         *,
         version: int | None = None,
         source: str | None = None,
+        keep_unlisted_place: bool = False,
     ) -> schemas.FieldPublic:
         """A reviewer's value: recorded with who, when, old and new; final for reprocessing.
         `version`: the field's version it was typed on (stale: FIELD_STALE); `source`: the
-        candidate picked (recorded beside "reviewer")."""
+        candidate picked (recorded beside "reviewer"); `keep_unlisted_place`: a place outside
+        the catalogue kept on purpose (marked `unlisted_place` in the field's detail)."""
         if source is not None and source not in PICKABLE_SOURCES:
             raise ServiceError(ErrorCode.INVALID_REQUEST, f"source: {source}")
-        value = self._checked(name, nfc(value).strip())
+        value, unlisted = self._checked(name, nfc(value).strip(), keep_unlisted_place)
         with self.ctx.db.transaction() as s:
             row, component = self._reviewable(s, who, ref, component_id, name)
             field = self._field(s, component, name, part)
@@ -317,14 +327,22 @@ class Review:
             else:
                 self._refuse_stale(row, field, version)
             sources = [Source.REVIEWER.value, *([source] if source else [])]
-            self._resolve(s, who, field, "correct", value, sources)
+            self._resolve(s, who, field, "correct", value, sources, unlisted)
             log_access(s, who, "correct", row.code or row.public_id, name)
             s.flush()
             s.refresh(field)
             return field_public_in(row.components, field)
 
     def confirm_field(
-        self, who: Principal, ref: str, component_id: int, name: str, part: int = 0, *, version: int | None = None
+        self,
+        who: Principal,
+        ref: str,
+        component_id: int,
+        name: str,
+        part: int = 0,
+        *,
+        version: int | None = None,
+        keep_unlisted_place: bool = False,
     ) -> schemas.FieldPublic:
         """The reviewer checked the value against the page and keeps it as read: recorded like a
         correction (who, when, the value kept). A value that fails its field's checks cannot be
@@ -337,9 +355,9 @@ class Review:
             self._refuse_stale(row, field, version)
             if not field.value.strip():
                 raise ServiceError(ErrorCode.FIELD_VALUE_INVALID, field_label(name) or name)
-            value = self._checked(name, field.value)
+            value, unlisted = self._checked(name, field.value, keep_unlisted_place)
             sources = [Source.REVIEWER.value, *(x for x in field.sources or [] if x != Source.REVIEWER.value)]
-            self._resolve(s, who, field, "confirm", value, sources)
+            self._resolve(s, who, field, "confirm", value, sources, unlisted)
             log_access(s, who, "confirm", row.code or row.public_id, name)
             s.flush()
             s.refresh(field)
@@ -375,7 +393,14 @@ class Review:
         return row
 
     def _resolve(
-        self, s: Session, who: Principal, field: FieldRow, action: str, value: str, sources: list[str]
+        self,
+        s: Session,
+        who: Principal,
+        field: FieldRow,
+        action: str,
+        value: str,
+        sources: list[str],
+        unlisted_place: bool = False,
     ) -> None:
         s.add(
             ReviewEditRow(
@@ -390,6 +415,9 @@ class Review:
         field.value, field.confidence = value, 1.0
         field.status, field.sources, field.reason = FieldStatus.OK.value, sources, None
         field.version = (field.version or 1) + 1
+        # The agency is told a place was kept outside the catalogue on the reviewer's word.
+        detail = {k: v for k, v in (field.detail or {}).items() if k != "unlisted_place"}
+        field.detail = {**detail, "unlisted_place": True} if unlisted_place else (detail or None)
 
     def retry_failed_pages(self, who: Principal, ref: str) -> schemas.DossierPublic:
         """After the cause of a page failure is fixed: read the failed pages again. The dossier

@@ -20,6 +20,7 @@ class ClaimPublic(BaseModel):
 
 class FieldConfirm(BaseModel):
     version: int | None = Field(None, ge=1, le=2**31 - 1, description="The version confirmed; stale → FIELD_STALE.")
+    keep_unlisted_place: bool = Field(False, description="Keep a place outside the 2025 catalogue (e.g. abroad).")
 
 
 class ValueCheck(NfcModel):
@@ -31,6 +32,9 @@ class ValueCheckPublic(BaseModel):
     value: str = Field(description="The value as it would be stored (e.g. a date as DD/MM/YYYY).")
     valid: bool
     problems: list[str] = Field(default_factory=list, description="Vietnamese, one per failed check.")
+    may_keep: bool = Field(
+        False, description="Only the place check failed: the reviewer may keep the value (keep_unlisted_place)."
+    )
 
 
 class SendBack(NfcModel):

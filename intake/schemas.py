@@ -200,6 +200,10 @@ class ErrorPublic(BaseModel):
     message: str  # Vietnamese, for the clerk
     message_en: str
     errors: list[ErrorItem] | None = Field(None, description="For 422 INVALID_REQUEST: each refused value's place.")
+    current: dict | None = Field(None, description="For 409 FIELD_STALE: the field as it is now.")
+    may_keep: bool | None = Field(
+        None, description="For 422 FIELD_VALUE_INVALID on a place: it may be kept with keep_unlisted_place."
+    )
 
 
 class ComponentPublic(BaseModel):
@@ -343,6 +347,9 @@ class FieldUpdate(NfcModel):
     )
     source: str | None = Field(
         None, max_length=32, description="The candidate picked (e.g. qr), recorded beside `reviewer`."
+    )
+    keep_unlisted_place: bool = Field(
+        False, description="Keep a place outside the 2025 catalogue (e.g. a birthplace abroad); marked in `detail`."
     )
 
 

@@ -158,7 +158,7 @@ def assert_error(response, status: int | tuple[int, ...], code: str | None = Non
     statuses = (status,) if isinstance(status, int) else status
     assert response.status_code in statuses, (response.status_code, response.text[:500])
     body = response.json()
-    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors"}, body
+    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors", "current", "may_keep"}, body
     assert all(isinstance(body[k], str) and body[k] for k in ERROR_KEYS), body
     if code is not None:
         assert body["code"] == code, body

@@ -439,17 +439,24 @@ def test_typed_values_get_the_pipelines_checks_before_they_are_saved(desk: Desk)
         "value": "31/02/1990",
         "valid": False,
         "problems": ["Ngày không có thật"],
+        "may_keep": False,
     }
-    assert check("ngay_sinh", "1/2/1990") == {"value": "01/02/1990", "valid": True, "problems": []}
+    assert check("ngay_sinh", "1/2/1990") == {"value": "01/02/1990", "valid": True, "problems": [], "may_keep": False}
     assert "sau hôm nay" in check("ngay_cap", "03/03/2026")["problems"][0]  # tomorrow, Vietnam time
     assert check("co_gia_tri_den", "05/09/2040")["valid"] is True  # an expiry lies ahead
     assert check("so_dinh_danh", "00119900001")["problems"] == ["Số định danh phải có 12 chữ số"]
     assert "Mã tỉnh 099" in check("so_dinh_danh", "099199000001")["problems"][0]
-    assert check("so_dinh_danh", "001 199 000 001") == {"value": "001199000001", "valid": True, "problems": []}
+    assert check("so_dinh_danh", "001 199 000 001") == {
+        "value": "001199000001",
+        "valid": True,
+        "problems": [],
+        "may_keep": False,
+    }
     unknown = check("noi_cu_tru", "Phường Không Có, Thành phố Hà Nội")
     assert unknown["valid"] is False and "Không tìm thấy đơn vị hành chính" in unknown["problems"][0]
+    assert unknown["may_keep"] is True  # only a place may be kept outside the catalogue
     assert check("noi_cu_tru", "12 phố Hàng Bạc, phường Hoàn Kiếm, thành phố Hà Nội")["valid"] is True
-    assert check("gioi_tinh", "nữ") == {"value": "Nữ", "valid": True, "problems": []}
+    assert check("gioi_tinh", "nữ") == {"value": "Nữ", "valid": True, "problems": [], "may_keep": False}
     assert_error(desk.client.post(f"{API}/review/check", json={"name": "x"}, headers=desk.h("an")), 422)
     assert_error(
         desk.client.post(f"{API}/review/check", json={"name": "x", "value": "y"}, headers=desk.h("counter")), 403
@@ -471,6 +478,30 @@ def test_typed_values_get_the_pipelines_checks_before_they_are_saved(desk: Desk)
     assert fixed.status_code == 200 and fixed.json()["status"] == "ok"
     saved = desk.client.put(desk.field_url(code, cid, "ngay_sinh"), json={"value": "5-9-1990"}, headers=desk.h("an"))
     assert saved.json()["value"] == "05/09/1990"
+
+
+def test_a_place_abroad_is_kept_only_when_the_reviewer_says_so(desk: Desk) -> None:
+    """A birthplace abroad is no catalogued unit: refused as typed (the check names the
+    problem), kept when the reviewer says so, and the agency is told it lies outside the
+    catalogue. No other check can be overridden that way."""
+    place = {"name": "noi_sinh", "value": "Paris, Cộng hòa Pháp", "reason": "unknown_unit"}
+    code, cid = desk.staged([place, {"name": "ngay_sinh", "value": "05/09/1990"}])
+    url = desk.field_url(code, cid, "noi_sinh")
+    refused = assert_error(desk.client.post(f"{url}/confirm", headers=desk.h("an")), 422, "FIELD_VALUE_INVALID")
+    assert refused["may_keep"] is True
+    kept = desk.client.post(f"{url}/confirm", json={"keep_unlisted_place": True}, headers=desk.h("an"))
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["status"] == "ok" and kept.json()["value"] == "Paris, Cộng hòa Pháp"
+    assert kept.json()["detail"]["unlisted_place"] is True
+    # Corrected later to a catalogued place: the mark goes.
+    fixed = desk.client.put(url, json={"value": "Phường Hoàn Kiếm, Thành phố Hà Nội"}, headers=desk.h("an"))
+    assert "unlisted_place" not in (fixed.json()["detail"] or {})
+    # A date is no place: the flag does not get an impossible day past its check.
+    date_url = desk.field_url(code, cid, "ngay_sinh")
+    wrong_day = desk.client.put(
+        date_url, json={"value": "30/02/1990", "keep_unlisted_place": True}, headers=desk.h("an")
+    )
+    assert "may_keep" not in assert_error(wrong_day, 422, "FIELD_VALUE_INVALID")
 
 
 # --- approval ----------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ value they confirm): the same rules the pipeline holds its readings to, said in 
 - a date that is a real day, not after today (a card's expiry aside);
 - a place that names a catalogued 2025 administrative unit (`pipeline.fields.address`): an
   old unit merged or split since 2025 is still a catalogued one; a province alone (a home town
-  on older papers) counts.
+  on older papers) counts. Only this check may be overridden, by a reviewer who says so (a
+  place abroad): `is_place_field`.
 
 Pure: the value and today's date in, the value as it would be stored and the problems out.
 """
@@ -50,7 +51,7 @@ def check_typed(name: str, value: str, today: date) -> tuple[str, list[str]]:
         return stored, _id12_problems(stored)
     if valid is False:
         return stored, [_TYPE_PROBLEMS.get(vtype, "Giá trị không đúng định dạng của trường")]
-    if base_name(name) in ADDRESS_FIELDS and stored:
+    if is_place_field(name) and stored:
         return stored, place_problems(stored)
     return stored, []
 
@@ -87,6 +88,12 @@ def _id12_problems(number: str) -> list[str]:
         else:
             problems.append(f"Số định danh không hợp lệ ({reason})")
     return list(dict.fromkeys(problems))
+
+
+def is_place_field(name: str) -> bool:
+    """A field naming a place: a reviewer may keep a value outside the catalogue (a birthplace
+    abroad), saying so explicitly; its other checks cannot be overridden."""
+    return base_name(name) in ADDRESS_FIELDS
 
 
 def place_problems(text: str) -> list[str]:

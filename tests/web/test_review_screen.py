@@ -451,6 +451,23 @@ def test_a_correction_on_a_stale_version_shows_the_current_value(
     expect(field).to_have_attribute("data-version", str(name["version"] + 2))
     expect(field).to_contain_text(review_papers.qr_name)
 
+    # A home town abroad is no catalogued unit: Enter refuses it with the reason, Shift+Enter
+    # keeps it on the reviewer's word (the only check that can be overridden).
+    press_until(page, "ArrowUp", lambda: selected(page).get_attribute("data-name") == "que_quan")
+    page.keyboard.press("F2")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Paris, Cộng hòa Pháp")
+    page.keyboard.press("Enter")
+    expect(page.locator("#check")).to_contain_text("Không tìm thấy đơn vị hành chính")
+    expect(page.locator("#check")).to_contain_text("Shift+Enter")
+    expect(selected(page)).to_have_attribute("data-name", "que_quan")
+    with page.expect_response(lambda r: r.request.method == "PUT" and "/fields/que_quan" in r.url) as kept:
+        page.keyboard.press("Shift+Enter")
+    assert kept.value.ok, kept.value.text()
+    assert kept.value.json()["value"] == "Paris, Cộng hòa Pháp"
+    assert kept.value.json()["detail"]["unlisted_place"] is True
+    expect(item(page, name["component"], "que_quan")).to_contain_text("Paris, Cộng hòa Pháp")
+
 
 # --- send back ------------------------------------------------------------------------------------------
 

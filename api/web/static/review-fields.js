@@ -214,7 +214,7 @@ function editorKeys(event) {
   };
   if (event.key === "Enter" && plain) {
     event.preventDefault();
-    commit();
+    commit(event.shiftKey); // Shift+Enter: keep a place outside the catalogue, on purpose
   } else if (event.key === "Tab" && !event.ctrlKey && !event.altKey) {
     move(event.shiftKey ? -1 : 1); // at either end Tab leaves the list, as everywhere
   } else if ((event.key === "ArrowDown" || event.key === "ArrowUp") && plain) {
@@ -296,7 +296,9 @@ async function runCheck() {
 
 // --- saving -------------------------------------------------------------------------------------
 
-async function commit() {
+/** Save what the editor holds and move on. `keepUnlisted`: the reviewer keeps a place the
+ *  2025 catalogue does not list (a birthplace abroad): only the place check may be overridden. */
+async function commit(keepUnlisted = false) {
   const entry = entries[selected];
   if (!entry) return;
   if (readOnly) {
@@ -308,17 +310,23 @@ async function commit() {
   if (changed) {
     const result = await checkValue(entry.data.name, value);
     if (entries[selected] !== entry) return;
-    if (result && !result.valid) {
+    const keep = Boolean(keepUnlisted && result && !result.valid && result.may_keep);
+    if (result && !result.valid && !keep) {
       showCheck(result);
-      hooks.message("Giá trị chưa đúng (xem dòng báo dưới ô). Sửa rồi bấm Enter, hoặc Esc để hoàn tác.", "error");
+      hooks.message(
+        result.may_keep
+          ? "Nơi này không có trong danh mục đơn vị hành chính 2025. Sửa rồi bấm Enter; nếu đúng là nơi ngoài danh mục (ví dụ ở nước ngoài), bấm Shift+Enter để giữ."
+          : "Giá trị chưa đúng (xem dòng báo dưới ô). Sửa rồi bấm Enter, hoặc Esc để hoàn tác.",
+        "error",
+      );
       return;
     }
-    send(entry, "PUT", () => ({ value, version: entry.data.version }), value);
+    send(entry, "PUT", () => ({ value, version: entry.data.version, keep_unlisted_place: keep }), value);
   } else if (entry.data.status === "invalid") {
     hooks.message("Giá trị đọc được không hợp lệ nên không xác nhận được: gõ giá trị đúng, hoặc chọn một nguồn bằng phím số.", "error");
     return;
   } else if (!reviewedBy(entry.data) || entry.notice) {
-    send(entry, "POST", () => ({ version: entry.data.version }), null);
+    send(entry, "POST", () => ({ version: entry.data.version, keep_unlisted_place: keepUnlisted }), null);
   }
   nextDoubtful(entry);
 }
@@ -385,7 +393,8 @@ function saveFailed(entry, error, shown) {
         : "Enter để xác nhận giá trị hiện tại, hoặc sửa lại.");
     entry.draft = shown !== null && shown !== current ? shown : null;
   } else {
-    entry.notice = error.message;
+    const keepable = error.code === "FIELD_VALUE_INVALID" && error.body && error.body.may_keep;
+    entry.notice = keepable ? `${error.message} Nếu đúng là nơi ngoài danh mục (ví dụ ở nước ngoài): Shift+Enter để giữ.` : error.message;
     entry.draft = shown;
   }
   const index = entries.indexOf(entry);

@@ -203,6 +203,7 @@ export function checkValue(name, value) {
 
 export function showCheck(result) {
   const bad = Boolean(result && !result.valid);
-  $("check").textContent = bad ? (result.problems || []).join(" ") || "Giá trị không hợp lệ." : "";
+  const problems = bad ? (result.problems || []).join(" ") || "Giá trị không hợp lệ." : "";
+  $("check").textContent = bad && result.may_keep ? `${problems} Shift+Enter: giữ nơi ngoài danh mục.` : problems;
   $("value").setAttribute("aria-invalid", bad ? "true" : "false");
 }
