@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import NO_STORE, ComponentId, FieldName, PageIndex, Part, Ref, Reviewer, Service
 from intake import review_schemas, schemas
-from intake.review import QueueFilter
+from intake.review_queue import QueueFilter
 
 FIELD_PATH = "/review/dossiers/{ref}/components/{component_id}/fields/{name}"
 _Filter = Annotated[str | None, Query(max_length=64, pattern=schemas.NO_CONTROLS)]
@@ -41,7 +41,7 @@ def _queue_routes(router: APIRouter) -> None:
     ) -> list[schemas.QueueItemPublic]:
         """Dossiers waiting for review: green lane (làn xanh) first, then by appointment date;
         each with the fields left to review, the days to the appointment and who has it open."""
-        return service.review.queue(who, limit, _filters(service_point, procedure, agency))
+        return service.review_queue.queue(who, limit, _filters(service_point, procedure, agency))
 
     @router.post("/review/next", tags=["reviewer"], response_model=review_schemas.ClaimPublic)
     def next_dossier(
@@ -53,7 +53,7 @@ def _queue_routes(router: APIRouter) -> None:
     ) -> review_schemas.ClaimPublic:
         """Claim the first dossier of the queue (with these filters) no other reviewer has open
         (404 QUEUE_EMPTY when there is none)."""
-        return service.review.next(who, _filters(service_point, procedure, agency))
+        return service.review_queue.next(who, _filters(service_point, procedure, agency))
 
     @router.post("/review/check", tags=["reviewer"], response_model=review_schemas.ValueCheckPublic)
     def check_value(
@@ -71,12 +71,12 @@ def _dossier_routes(router: APIRouter) -> None:
     def claim(ref: Ref, service: Service, who: Reviewer) -> review_schemas.ClaimPublic:
         """Open the dossier for review (or renew one's claim): 409 DOSSIER_CLAIMED while another
         reviewer has it open. The claim lapses after the configured idle minutes."""
-        return service.review.claim(who, ref)
+        return service.review_queue.claim(who, ref)
 
     @router.delete(claim_path, tags=["reviewer"], status_code=204, response_class=Response)
     def release(ref: Ref, service: Service, who: Reviewer) -> Response:
         """Give up one's claim: the dossier is free for others."""
-        service.review.release(who, ref)
+        service.review_queue.release(who, ref)
         return Response(status_code=204)
 
     @router.get("/review/dossiers/{ref}", tags=["reviewer"], response_model=schemas.ReviewDossierPublic)

@@ -121,7 +121,7 @@ def session_routes(router: APIRouter) -> None:
         if token and view is not None:
             service.staff.check_csrf(token, request.headers.get(CSRF_HEADER))
             if service.staff.sign_out(token):
-                service.review.release_claims(view.username)  # the dossiers left open are free for others
+                service.review_queue.release_claims(view.username)  # the dossiers left open are free for others
         response = Response(status_code=204)
         _clear_cookie(response, request, service)
         return response

@@ -1,8 +1,8 @@
-"""The reviewer's work: the queue (green lane first, then by appointment date), claiming a
-dossier (`intake.claims`), a dossier with its pages, lines and fields, confirming or correcting
-each doubtful field, and approval, which hands the dossier to its agency. A dossier is approved
-only when no field is left doubtful: every `needs_review` or `invalid` value was confirmed or
-corrected by a person, recorded with who and when.
+"""The reviewer's work inside a dossier (the queue and opening one: `intake.review_queue`): its
+pages, lines and fields, confirming or correcting each doubtful field, and approval, which
+hands the dossier to its agency. A dossier is approved only when no field is left doubtful:
+every `needs_review` or `invalid` value was confirmed or corrected by a person, recorded
+with who and when.
 
 Two reviewers never overwrite each other: a dossier another reviewer holds refuses their
 actions (DOSSIER_CLAIMED), and every change of a field bumps its version, so a correction made
@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, or_, select, true, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from intake import review_schemas, schemas
 from intake.auth import Principal
 from intake.candidates import PICKABLE_SOURCES
-from intake.claims import claim_holder, claim_public, release_claim, release_claims_of, staff_names, take_claim
+from intake.claims import release_claim, take_claim
 from intake.context import IntakeContext
 from intake.documents import page_image_bytes
 from intake.errors import ServiceError
@@ -33,7 +32,6 @@ from intake.records import (
     STATE_LABELS,
     component_public,
     dossier_public,
-    dossier_scope,
     field_label,
     field_public_in,
     fields_public,
@@ -58,27 +56,6 @@ REVIEWABLE = (ProcessingState.NEEDS_REVIEW, ProcessingState.NEEDS_ATTENTION)
 # An approval that has not finished its package after this long died with its process: another
 # approval takes the frozen dossier over, a correction or confirmation releases it.
 APPROVAL_TIMEOUT = timedelta(minutes=10)
-NEXT_CANDIDATES = 20  # dossiers "next" passes over, in queue order, before it says the queue is empty
-
-
-@dataclass(frozen=True, slots=True)
-class QueueFilter:
-    """The queue's filters (None: any)."""
-
-    service_point: str | None = None
-    procedure: str | None = None
-    agency: str | None = None
-
-    def condition(self) -> ColumnElement[bool]:
-        wanted = (
-            (DossierRow.service_point_code, self.service_point),
-            (DossierRow.procedure_code, self.procedure),
-            (DossierRow.agency_code, self.agency),
-        )
-        return and_(true(), *(column == value for column, value in wanted if value is not None))
-
-
-QUEUE_ORDER = (DossierRow.green_lane.desc(), DossierRow.due_date, DossierRow.received_at, DossierRow.id)
 
 
 def stale_version(field: FieldRow, version: int | None) -> bool:
@@ -89,114 +66,6 @@ def stale_version(field: FieldRow, version: int | None) -> bool:
 class Review:
     def __init__(self, ctx: IntakeContext) -> None:
         self.ctx = ctx
-
-    @staticmethod
-    def _waiting(who: Principal, filters: QueueFilter, *columns: ColumnElement) -> Select:
-        """The dossiers waiting for review that `who` may see (with `columns`), in queue order."""
-        return (
-            select(DossierRow, *columns)
-            .where(DossierRow.state.in_([state.value for state in REVIEWABLE]), dossier_scope(who), filters.condition())
-            .order_by(*QUEUE_ORDER)
-        )
-
-    def queue(
-        self, who: Principal, limit: int = 50, filters: QueueFilter | None = None
-    ) -> list[schemas.QueueItemPublic]:
-        """Green-lane dossiers first, then by appointment date and time of receipt; each with how
-        many fields need a person, days to the appointment (Vietnam date) and who has it open."""
-        to_review = (
-            select(func.count())
-            .select_from(FieldRow)
-            .join(ComponentRow)
-            .where(ComponentRow.dossier_id == DossierRow.id, FieldRow.status.in_(UNRESOLVED))
-            .correlate(DossierRow)
-            .scalar_subquery()
-        )
-        today = self.ctx.clock.now().date()
-        with self.ctx.db.reading() as s:
-            rows = s.execute(self._waiting(who, filters or QueueFilter(), to_review).limit(limit)).all()
-            holders = {r.id: claim_holder(self.ctx, r) for r, _n in rows}
-            names = staff_names(s, (h for h in holders.values() if h))
-            return [self._queue_item(r, n, today, holders[r.id], names) for r, n in rows]
-
-    def _queue_item(
-        self, r: DossierRow, to_review: int, today: date, holder: str | None, names: dict[str, str]
-    ) -> schemas.QueueItemPublic:
-        due = date.fromisoformat(r.due_date) if r.due_date else None
-        procedure = self.ctx.catalogue.get(r.procedure_code)
-        assert r.code is not None  # a dossier waiting for review was submitted
-        return schemas.QueueItemPublic(
-            code=r.code,
-            procedure_code=r.procedure_code,
-            procedure_name=procedure.name if procedure else None,
-            service_point_code=r.service_point_code,
-            agency_code=r.agency_code,
-            state=r.state,
-            green_lane=bool(r.green_lane),
-            due_date=due,
-            due_in_days=(due - today).days if due else None,
-            received_at=r.received_at,
-            fields_to_review=to_review,
-            claimed_by=holder,
-            claimed_by_name=names.get(holder) if holder else None,
-        )
-
-    # --- claims -----------------------------------------------------------------------------
-
-    def claim(self, who: Principal, ref: str) -> review_schemas.ClaimPublic:
-        """Open the dossier for review: claim it, or renew one's own claim; DOSSIER_CLAIMED
-        while another reviewer holds it."""
-        with self.ctx.db.transaction() as s:
-            row = find_dossier(s, ref, who=who, lock=True)
-            require_state(row, *REVIEWABLE)
-            take_claim(self.ctx, row, who, s)
-            s.flush()
-            log_access(s, who, "claim", row.code or row.public_id)
-            return claim_public(self.ctx, s, row)
-
-    def release(self, who: Principal, ref: str) -> None:
-        """Give one's own claim up (the dossier left unfinished); another reviewer's live claim
-        is theirs to give up (DOSSIER_CLAIMED)."""
-        with self.ctx.db.transaction() as s:
-            row = find_dossier(s, ref, who=who, lock=True)
-            holder = claim_holder(self.ctx, row)
-            if holder is not None and holder != who.subject:
-                take_claim(self.ctx, row, who, s)  # refused, with the holder's name
-            release_claim(row)
-
-    def next(self, who: Principal, filters: QueueFilter | None = None) -> review_schemas.ClaimPublic:
-        """Claim the first dossier of the queue no other reviewer holds (free, lapsed, or one's
-        own). Two reviewers asking at once never get the same one: on PostgreSQL the one row
-        picked is locked as it is read (the others skip it and take the next), on SQLite the
-        transaction holds the write lock from its start."""
-        lapsed_before = self.ctx.clock.now() - timedelta(minutes=self.ctx.settings.review.claim_idle_minutes)
-        free = or_(
-            DossierRow.claimed_by.is_(None),
-            DossierRow.claimed_at.is_(None),
-            DossierRow.claimed_at <= lapsed_before,
-            DossierRow.claimed_by == who.subject,
-        )
-        waiting = self._waiting(who, filters or QueueFilter()).where(free)
-        passed: list[int] = []
-        with self.ctx.db.transaction() as s:
-            for _ in range(NEXT_CANDIDATES):
-                # One row at a time: locking more would hold rows others could take.
-                row = s.scalar(waiting.where(DossierRow.id.not_in(passed)).limit(1).with_for_update(skip_locked=True))
-                if row is None:
-                    break
-                if claim_holder(self.ctx, row) not in (None, who.subject):
-                    passed.append(row.id)  # claimed by another since it was read
-                    continue
-                take_claim(self.ctx, row, who, s)
-                s.flush()
-                log_access(s, who, "claim", row.code or row.public_id)
-                return claim_public(self.ctx, s, row)
-        raise ServiceError(ErrorCode.QUEUE_EMPTY)
-
-    def release_claims(self, username: str) -> int:
-        """Free every dossier `username` holds (at sign-out)."""
-        with self.ctx.db.transaction() as s:
-            return release_claims_of(s, username)
 
     def dossier(self, who: Principal, ref: str) -> schemas.ReviewDossierPublic:
         with self.ctx.db.transaction() as s:

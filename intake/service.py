@@ -20,6 +20,7 @@ from intake.errors import ServiceError
 from intake.processing.ray_pool import pipeline_version
 from intake.receipts import Receipts
 from intake.review import Review
+from intake.review_queue import ReviewQueue
 from intake.settings import Settings
 from intake.staff import StaffAccounts
 from intake.supplements import Supplements
@@ -57,6 +58,7 @@ class IntakeService:
         self.keys = ApiKeys(self.ctx)
         self.dossiers = Dossiers(self.ctx)
         self.review = Review(self.ctx)
+        self.review_queue = ReviewQueue(self.ctx)  # the queue, and who has which dossier open
         self.documents = Documents(self.ctx)  # a reviewer's fixes to a file's documents
         self.agency = AgencyDesk(self.ctx)
         self.staff = StaffAccounts(self.ctx)  # staff accounts and their browser sessions

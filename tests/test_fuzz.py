@@ -58,7 +58,7 @@ def test_the_fuzzer_reports_a_5xx_and_an_undeclared_body(request, tmp_path, monk
     def broken_queue(*_args, **_kwargs):
         raise RuntimeError("hỏng hàng đợi")
 
-    service.review.queue = broken_queue
+    service.review_queue.queue = broken_queue
     real_create_app = fuzz_state.create_app
 
     def create_app_declaring_an_object(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202

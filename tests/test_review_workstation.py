@@ -274,7 +274,7 @@ def test_next_asked_at_once_never_hands_the_same_dossier_twice(backend: str, req
         def next_for(who: Principal):  # noqa: ANN202
             def ask() -> str:
                 try:
-                    return desk.api.service.review.next(who).code
+                    return desk.api.service.review_queue.next(who).code
                 except ServiceError as exc:
                     return str(exc.code)
 
