@@ -46,6 +46,7 @@ from api.web import install_web
 from api.web.lookup import install_lookup
 from intake import review_schemas, schemas
 from intake.applicant import require_applicant_from_qr
+from intake.health import readiness
 from intake.procedures import search_procedures
 from intake.processing.runner import start_processing
 from intake.service import IntakeService, open_service
@@ -106,9 +107,26 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
         return response
 
     app.include_router(_routes(), prefix=API_PREFIX)
+    _probe_routes(app)
     install_web(app)
     install_lookup(app)
     return app
+
+
+def _probe_routes(app: FastAPI) -> None:
+    """Liveness and readiness for compose and Kubernetes probes: no sign-in, no data."""
+
+    @app.get("/healthz", include_in_schema=False)
+    def alive() -> JSONResponse:
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+    @app.get("/readyz", include_in_schema=False)
+    def ready(request: Request) -> JSONResponse:
+        """503 while the database (or its schema), the object store or Ray is not there."""
+        service: IntakeService = request.app.state.service
+        report = readiness(service.db, service.store, runs_workers=request.app.state.processing is not None)
+        body = {"status": "ready" if report.ready else "not_ready", "checks": report.checks}
+        return JSONResponse(body, status_code=200 if report.ready else 503, headers={"Cache-Control": "no-store"})
 
 
 def _routes() -> APIRouter:

@@ -121,6 +121,15 @@ class Database:
         with self._migrating() as config:
             command.upgrade(config, revision)
 
+    def schema_revisions(self) -> tuple[str | None, str | None]:
+        """(the database's migration revision, the newest this code knows): equal when current."""
+        from alembic.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(alembic_config(self.url)).get_current_head()
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision(), head
+
     def downgrade(self, revision: str) -> None:
         from alembic import command
 

@@ -179,3 +179,13 @@ def test_repeated_wrong_passwords_lock_the_account_with_a_vietnamese_message(pag
     page.keyboard.press("Enter")
     expect(alert).to_contain_text("Đăng nhập sai quá nhiều lần")
     expect(page).to_have_url(f"{server.url}/signin")
+
+
+def test_the_served_api_is_ready_with_its_ray_workers(server: Server):
+    """`sohoa serve` as compose runs it: /readyz (its healthcheck) asks Ray too, and says ready."""
+    import httpx
+
+    assert httpx.get(f"{server.url}/healthz", timeout=10).json() == {"status": "ok"}
+    ready = httpx.get(f"{server.url}/readyz", timeout=10)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok", "object_store": "ok", "ray": "ok"}
