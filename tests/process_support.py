@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 
@@ -37,6 +38,15 @@ def processes_using(directory: Path) -> list[str]:
         if str(directory) in command or any(t.startswith(f"{directory}/") for t in targets):
             found.append(f"{proc.name} {command[:120]}")
     return found
+
+
+def processes_left(directory: Path, grace: float = 15.0) -> list[str]:
+    """`processes_using(directory)` once they have had `grace` seconds to end: a stopped Ray's
+    workers exit a moment after its raylet, and on a loaded machine that moment can be seconds."""
+    deadline = time.monotonic() + grace
+    while (left := processes_using(directory)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
 
 
 def kill_left(lines: list[str]) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from loopback.ports import free_port
 from tests.intake_support import ten_page_dossier
-from tests.process_support import kill_left, processes_using, stop
+from tests.process_support import kill_left, processes_left, stop
 
 pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
 
@@ -116,7 +116,7 @@ def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
         if api is not None:
             stop(api, timeout=60)
         stop(head, timeout=60)
-        left = processes_using(ray_dir)
+        left = processes_left(ray_dir)
         kill_left(left)
         shutil.rmtree(ray_dir, ignore_errors=True)
     assert not left, "the stopped Ray head left processes behind:\n" + "\n".join(left)
@@ -142,7 +142,7 @@ def test_demo_runs_the_whole_flow_and_leaves_no_ray_process(tmp_path):
             timeout=900,
         )
     finally:
-        left = processes_using(ray_dir)
+        left = processes_left(ray_dir)
         kill_left(left)
         shutil.rmtree(ray_dir, ignore_errors=True)
     assert not left, "sohoa demo left Ray processes behind:\n" + "\n".join(left)

@@ -44,7 +44,7 @@ from storage.objects import StorageUnavailable
 from storage.tables import DispatcherRow, DossierRow, JobRow, PageResultRow, utcnow
 from tests.intake_support import make_settings, ten_page_dossier
 from tests.integrity_support import png, ready_for_review
-from tests.process_support import kill_left, processes_using
+from tests.process_support import kill_left, processes_left, processes_using
 
 CLERK = Principal(Role.COUNTER, "nv.tiepnhan", "HN-HOANKIEM")
 REVIEWER = Principal(Role.REVIEWER, "kt.kiemtra")
@@ -324,7 +324,7 @@ def test_kill_9_of_the_api_costs_seconds_and_leaves_no_ray_process(tmp_path):
         for server in (first, second):
             if server is not None:
                 server.stop()
-        left_at_end = processes_using(ray_dir)
+        left_at_end = processes_left(ray_dir)
         kill_left(left + left_at_end)
         shutil.rmtree(ray_dir, ignore_errors=True)
     assert progress["state"] == "needs_review" and progress["progress"]["pages_done"] == len(files)
