@@ -14,7 +14,7 @@ for (const name of ["keydown", "pointerdown", "input", "drop", "wheel"]) {
 }
 
 /** The session's idle window, from GET /session: its expiry less the server's own time. */
-export function setIdleWindow(session, response) {
+function setIdleWindow(session, response) {
   const serverNow = Date.parse(response.headers.get("Date") || "") || Date.now();
   const left = Date.parse(session.expires_at) - serverNow;
   if (left > 0) idleMs = Math.max(left, 1000);
@@ -96,6 +96,15 @@ async function readJson(response) {
   } catch {
     return null;
   }
+}
+
+/** The signed-in session (GET /session), its idle window set; throws the API's error (401 when
+ *  signed out). Every screen starts with it. */
+export async function openSession() {
+  const response = await call("GET", "session", undefined, { raw: true });
+  const session = await response.json();
+  setIdleWindow(session, response);
+  return session;
 }
 
 export const get = (path, options) => call("GET", path, undefined, options);

@@ -5,16 +5,15 @@
 
 import {
   ApiError,
-  call,
   clerkActive,
   del,
   get,
+  openSession,
   patch,
   post,
   printFromFrame,
   put,
   setCsrfToken,
-  setIdleWindow,
   whenSignedOut,
 } from "./api.js";
 import {
@@ -509,9 +508,7 @@ function shortcuts(event) {
 async function boot() {
   whenSignedOut((error) => signIn(error.code === "SESSION_EXPIRED" ? "expired" : ""));
   try {
-    const response = await call("GET", "session", undefined, { raw: true });
-    session = await response.json();
-    setIdleWindow(session, response);
+    session = await openSession();
   } catch (error) {
     if (error.status !== 401) showError(error.message);
     return;

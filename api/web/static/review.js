@@ -1,7 +1,7 @@
 // The reviewer's screen "Kiểm tra hồ sơ": /kiem-tra (the queue) and /kiem-tra/{code} (one
 // dossier), one page. Same session, cookie and CSRF rules as the counter screen (api.js).
 
-import { call, del, setCsrfToken, setIdleWindow, whenSignedOut } from "./api.js";
+import { del, openSession, setCsrfToken, whenSignedOut } from "./api.js";
 import { showDossier, leaveDossier } from "./review-dossier.js";
 import { showQueue } from "./review-queue.js";
 
@@ -35,9 +35,7 @@ async function signOut() {
 async function boot() {
   whenSignedOut((error) => signIn(error.code === "SESSION_EXPIRED" ? "expired" : ""));
   try {
-    const response = await call("GET", "session", undefined, { raw: true });
-    session = await response.json();
-    setIdleWindow(session, response);
+    session = await openSession();
   } catch (error) {
     if (error.status !== 401) {
       $("queue-message").textContent = error.message;
