@@ -24,6 +24,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import Scope
 
 from api.boundary import MULTIPART_OVERHEAD, BodyLimit, content_disposition, install_request_boundary
+from api.dashboard_routes import dashboard_routes
 from api.deps import (
     NO_STORE,
     AgencyUser,
@@ -40,9 +41,11 @@ from api.deps import (
 )
 from api.document_routes import document_routes
 from api.errors import install_error_handlers
+from api.observability import install_observability
 from api.review_routes import review_routes
 from api.sessions import session_routes
 from api.web import install_web
+from api.web.dashboard import install_dashboard
 from api.web.lookup import install_lookup
 from intake import review_schemas, schemas
 from intake.applicant import require_applicant_from_qr
@@ -84,6 +87,7 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
         description="Tiếp nhận, số hóa và bàn giao hồ sơ thủ tục hành chính.",
     )
     install_error_handlers(app)
+    install_observability(app, settings)
 
     upload_cap = min(settings.intake.max_upload_bytes, settings.reading.limits.max_bytes)
     uploads = BodyLimit(
@@ -110,6 +114,7 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
     _probe_routes(app)
     install_web(app)
     install_lookup(app)
+    install_dashboard(app)
     return app
 
 
@@ -137,6 +142,7 @@ def _routes() -> APIRouter:
     _screen_routes(router)
     review_routes(router)
     document_routes(router)
+    dashboard_routes(router)
     _agency_routes(router)
     return router
 

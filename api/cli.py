@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
-from api import cli_users, scan_station
+from api import cli_check, cli_users, scan_station
 from models.errors import ErrorCode
 from models.fields import FIELD_SPECS
 from pipeline.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, InputRefused
@@ -160,6 +160,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         command += [f"--node-ip-address={args.node_ip_address}"]
     if args.num_cpus is not None:  # 0 keeps OCR actors off this node (e.g. the head)
         command += [f"--num-cpus={args.num_cpus}"]
+    if args.metrics_export_port:  # Ray's own Prometheus metrics of this node (docs/OBSERVABILITY.md)
+        command += [f"--metrics-export-port={args.metrics_export_port}"]
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
     if args.temp_dir:
         command += [f"--temp-dir={args.temp_dir}"]
@@ -249,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--node-ip-address", help="this node's address (127.0.0.1 keeps Ray on loopback)")
     worker.add_argument("--num-cpus", type=int)
     worker.add_argument("--temp-dir", help="Ray's temp dir (keep it short)")
+    worker.add_argument("--metrics-export-port", type=_port, help="serve Ray's own metrics of this node here")
     worker.set_defaults(func=cmd_worker)
 
     keys = sub.add_parser(
@@ -267,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.set_defaults(func=cmd_keys)
 
     cli_users.register(sub)
+    cli_check.register(sub)
     db = sub.add_parser("db", help="migrate the database to the newest schema and load reference data")
     db.set_defaults(func=cmd_db)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,11 @@ class RaySettings(BaseModel):
     workers: int = Field(0, description="OCR actors; 0 = one per CPU of the cluster.")
     temp_dir: Path | None = Field(None, description="Local Ray's temp dir; default a fresh one under /tmp.")
     object_store_mb: int = 200
+    # The elastic pool (intake/processing/ray_pool.py): follows the cluster's CPUs between these bounds.
+    min_actors: int = Field(1, description="OCR actors kept even when the cluster has fewer free CPUs.")
+    max_actors: int = Field(0, description="At most this many OCR actors; 0 = one per CPU of the cluster.")
+    actor_memory_mb: int = Field(1500, description="An actor using more memory than this is replaced between pages.")
+    resize_seconds: float = Field(5.0, description="How often the pool compares itself with the cluster's resources.")
 
 
 class ProcessingSettings(BaseModel):
@@ -74,6 +80,11 @@ class LookupSettings(BaseModel):
     per_minute: int = Field(20, description="Look-ups one client address may make per minute.")
 
 
+class LogSettings(BaseModel):
+    format: Literal["json", "text"] = Field("json", description="json: one JSON object per line (production).")
+    level: str = "INFO"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_", env_nested_delimiter="__", extra="ignore")
 
@@ -89,6 +100,7 @@ class Settings(BaseSettings):
     quality: QualityThresholds = QualityThresholds()  # the quality check at upload (docs/QUALITY.md)
     review: ReviewSettings = ReviewSettings()
     lookup: LookupSettings = LookupSettings()
+    log: LogSettings = LogSettings()
 
     @property
     def resolved_database_url(self) -> str:

@@ -113,6 +113,14 @@ class ProcessingState(StrEnum):
     DELIVERED = "delivered"  # acknowledged by the competent agency
 
 
+class Channel(StrEnum):
+    """How a dossier reached the center (kênh tiếp nhận); reported on the dashboard and to agencies."""
+
+    COUNTER = "counter"  # brought to a service point's counter
+    ONLINE = "online"  # the public-service portal or an accredited online agent
+    POSTAL = "postal"  # by post (bưu chính công ích)
+
+
 class ComponentSource(StrEnum):
     SCAN = "scan"  # scanned at the counter
     UPLOAD = "upload"  # a file brought or sent by the citizen

@@ -130,6 +130,8 @@ class DossierRow(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Unguessable key printed with the receipt's QR link: the public look-up needs code and key.
     lookup_key: Mapped[str | None] = mapped_column(String(32))
+    # counter | online | postal (models.dossier.Channel)
+    channel: Mapped[str] = mapped_column(String(16), default="counter", server_default="counter", index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     components: Mapped[list[ComponentRow]] = relationship(
@@ -139,6 +141,8 @@ class DossierRow(Base):
     __table_args__ = (
         # The agency's "ready for me" listing walks this index with a keyset cursor.
         Index("ix_dossiers_agency_state_id", "agency_code", "state", "id"),
+        # The dashboard counts a period's dossiers per service point.
+        Index("ix_dossiers_received_point", "received_at", "service_point_code"),
     )
 
 

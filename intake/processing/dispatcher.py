@@ -25,6 +25,7 @@ from typing import cast
 from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.orm import Session
 
+from intake import metrics
 from intake.clock import Clock
 from intake.processing.finalize import describe_failure, finalize_dossier
 from intake.processing.heartbeat import Heartbeat, reclaim_from_dead
@@ -147,6 +148,7 @@ class Dispatcher:
             progressed = True
         for task, result, error in self.pool.wait(timeout=self.settings.poll_seconds):
             progressed = True
+            metrics.page_finished(result, ok=error is None and result is not None)
             if error is None and result is not None:
                 self._record_success(task, result)
             else:
