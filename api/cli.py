@@ -135,10 +135,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.logs import configure_logging
     from intake.settings import get_settings
 
-    app = create_app(get_settings(), process=not args.no_processing)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    settings = get_settings()
+    configure_logging(settings.log)  # JSON lines (or text) with request ids, uvicorn's own included
+    app = create_app(settings, process=not args.no_processing)
+    # Our logging, not uvicorn's (log_config=None); our access line (request id, route template,
+    # status, duration, no query string) instead of uvicorn's.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=None, access_log=False)
     return EXIT_OK
 
 
@@ -317,10 +322,25 @@ def _refusal_line(exc: BaseException) -> str | None:
     return None
 
 
+def _configure_logging() -> None:
+    """Warnings and errors only, in the configured format (`serve` widens it to its level); a
+    setting that does not parse leaves readable lines, and the command reports the setting."""
+    from pydantic import ValidationError
+
+    from api.logs import configure_logging
+    from intake.settings import LogSettings, get_settings
+
+    try:
+        settings = get_settings().log
+    except ValidationError:
+        settings = LogSettings(format="text")
+    configure_logging(settings, floor=logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     command = "sohoa"
     try:
+        _configure_logging()
         args = build_parser().parse_args(argv)
         command = f"sohoa {args.command}"
         return args.func(args)

@@ -1,5 +1,6 @@
 """HTTP statuses for the service's stable error codes, and one error shape for every answer:
-`{"code", "message" (Vietnamese), "message_en"}` — the framework's own 404, 405 and 422 included."""
+`{"code", "message" (Vietnamese), "message_en", "request_id"}` — the framework's own 404, 405
+and 422 included, and a fault of the program (500 INTERNAL, its traceback only in the log)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.logs import current_request
 from intake.errors import ServiceError
 from intake.schemas import unsafe_character
 from models.errors import ErrorCode
@@ -77,7 +79,14 @@ def echo(text: object, limit: int = MAX_ECHO) -> str:
 
 
 def error_body(code: ErrorCode, detail: str = "") -> dict:
-    return ServiceError(code, echo(detail, 4 * MAX_ECHO)).body()
+    """The one error shape, with the id of the request it answers (also its X-Request-ID
+    header and on its log lines): what a clerk reads out to support."""
+    body: dict = ServiceError(code, echo(detail, 4 * MAX_ECHO)).body()
+    request = current_request()
+    body["request_id"] = request.request_id if request is not None else None
+    if request is not None:
+        request.error_code = str(code)  # counted by the HTTP metrics (refused uploads by code)
+    return body
 
 
 def error_response(code: ErrorCode, detail: str = "") -> JSONResponse:
@@ -126,6 +135,13 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc
         log.error("database unavailable: %s", type(exc).__name__)
         return error_response(ErrorCode.DATABASE_UNAVAILABLE)
+
+    @app.exception_handler(Exception)
+    async def _fault(_request: Request, exc: Exception) -> JSONResponse:
+        # Starlette's last resort (ServerErrorMiddleware): the traceback goes to the log, with the
+        # request id the answer carries; the caller gets the error shape, nothing of the fault.
+        log.error("internal error: %s", type(exc).__name__, exc_info=exc)
+        return error_response(ErrorCode.INTERNAL)
 
     app.add_exception_handler(OperationalError, _db_down)
     app.add_exception_handler(DatabaseUnavailable, _db_down)

@@ -342,6 +342,14 @@ class Seeder:
             "GET", "/dossiers/{ref}/supplement-request.pdf", Explicit({"ref": attention["code"]}, query={"paper": "A5"})
         )
 
+    def _explicit_dashboard(self, made: Seeded) -> None:
+        """The leaders' dashboard (role supervisor; admin too): this month so far, a whole
+        year, one service point, and both exports."""
+        today = self.service.ctx.clock.now().date()
+        year = {"from": today.replace(year=today.year - 1).isoformat(), "to": today.isoformat()}
+        for path in ("/dashboard", "/dashboard/export.csv", "/dashboard/export.xlsx"):
+            made.add("GET", path, Explicit(), Explicit(query={"service_point": SERVICE_POINT}), Explicit(query=year))
+
     def _explicit(self, made: Seeded) -> None:
         d = made.dossiers
         codes = [x["code"] for x in d.values() if x["code"]]
@@ -372,6 +380,7 @@ class Seeder:
         )
         self._explicit_screen(made)
         self._explicit_review(made)
+        self._explicit_dashboard(made)
         made.add("GET", "/dossiers/{ref}", *(Explicit({"ref": x["id"]}) for x in d.values()))
         made.add("GET", "/dossiers/{ref}", *(Explicit({"ref": code}) for code in codes))
         made.add("GET", "/review/queue", Explicit(query={"limit": 500}))

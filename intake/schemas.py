@@ -204,6 +204,9 @@ class ErrorPublic(BaseModel):
     may_keep: bool | None = Field(
         None, description="For 422 FIELD_VALUE_INVALID on a place: it may be kept with keep_unlisted_place."
     )
+    request_id: str | None = Field(
+        None, description="The request's id, as in its X-Request-ID header and in the server's log lines."
+    )
 
 
 class ComponentPublic(BaseModel):

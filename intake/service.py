@@ -17,6 +17,7 @@ from intake.context import IntakeContext
 from intake.documents import Documents
 from intake.dossiers import Dossiers
 from intake.errors import ServiceError
+from intake.indicators import Indicators
 from intake.processing.ray_pool import pipeline_version
 from intake.receipts import Receipts
 from intake.review import Review
@@ -66,6 +67,7 @@ class IntakeService:
         self.workstations = Workstations(self.ctx, self.dossiers)
         self.receipts = Receipts(self.ctx, self.components, self._staff_name)
         self.supplements = Supplements(self.ctx, self.review, self._staff_name)  # sent back to the counter
+        self.indicators = Indicators(self.ctx)  # the leaders' dashboard (Bảng chỉ số)
 
     def _staff_name(self, username: str) -> str | None:
         """A staff member's full name for a printed form; None for a key holder with no staff account."""

@@ -6,7 +6,9 @@ born-digital PDFs never pay for loading the detector.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from functools import cached_property
@@ -20,12 +22,28 @@ from pipeline.fields.classify import Part, may_carry_card_code, split_pages
 from pipeline.fields.extract import extract_fields
 from pipeline.ocr.barcodes import find_codes
 from pipeline.ocr.engines import TextRecognizer
-from pipeline.ocr.lines import PageReader
+from pipeline.ocr.lines import PageOcr, PageReader
 from pipeline.pages.preflight import FileInfo, preflight
 from pipeline.pages.sources import PageSource, iter_pages, page_source, turn_clockwise
 
 # A person's word on the documents of a file: each document's kind and its page indexes.
 FileSplit = Sequence[tuple[DocumentKind, Sequence[int]]]
+
+
+class StageClock:
+    """Seconds one page spent in each reading stage (`time.perf_counter`), for the metrics of
+    the page pool: which stage to speed up, or to give more CPU, is read from these."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
 class OcrEngines:
@@ -65,44 +83,55 @@ class OcrEngines:
         return TesseractRecognizer(self.config.recognizer, language=language)
 
 
-def read_page(source: PageSource, engines: OcrEngines) -> PageText:
+def read_page(source: PageSource, engines: OcrEngines, stages: StageClock | None = None) -> PageText:
+    """One page's lines (its text layer, or OCR), codes, handwriting and second readings;
+    `stages` gets the seconds each stage took."""
     if source.text_lines is not None:
         # pypdfium2 already gave the lines in reading order (pipeline.ocr.order).
         return PageText(source.index, source.width, source.height, TextSource.PDF_TEXT, source.text_lines)
     assert source.image is not None
-    ocr = engines.page_reader.read(source.image)
+    stages = stages or StageClock()
+    with stages.stage("ocr"):  # detection, orientation and recognition of the lines
+        ocr = engines.page_reader.read(source.image)
     handwriting = []
     if engines.config.handwriting:
         from pipeline.ocr.handwriting import find_handwriting
 
-        rgb = cv2.cvtColor(source.image, cv2.COLOR_BGR2RGB)
-        handwriting = [mark.box for mark in find_handwriting(rgb, ocr.lines, ocr.skew_degrees)]
+        with stages.stage("handwriting"):
+            rgb = cv2.cvtColor(source.image, cv2.COLOR_BGR2RGB)
+            handwriting = [mark.box for mark in find_handwriting(rgb, ocr.lines, ocr.skew_degrees)]
     page = PageText(
         source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees, handwriting=handwriting
     )
-    page.codes = find_codes(source.image, enlarge=may_carry_card_code(page))
-    second = engines.second_reader
-    if second is not None:
-        from pipeline.ocr.second_read import doubt_unsteady, has_marked_capital, value_crop, value_starts
-
-        for i, start in value_starts(page, engines.config.review_confidence).items():
-            line_crop = ocr.crops[i]
-            crop, start = value_crop(line_crop, start)
-            rec = second.recognize(crop)
-            line = page.lines[i]
-            if line_crop.read_from is not None and has_marked_capital(line.text[start:] + rec.text):
-                # Tesseract read this line from another crop: the value is read from that one too,
-                # and what changes between the two is doubted (`doubt_unsteady`).
-                other, _ = value_crop(line_crop.read_from, start)
-                rec = doubt_unsteady(rec, second.recognize(other))
-            reading = Rereading(rec.text, rec.confidence, rec.char_confidences, start)
-            third = None
-            if " ".join(reading.text.split()) != " ".join(line.text[start:].split()) and engines.third_reader:
-                # The two differ: a third reading may side with one of them (pipeline.fields.verify).
-                rec = engines.third_reader.recognize(crop)
-                third = Rereading(rec.text.strip(), rec.confidence, (), start)
-            page.lines[i] = replace(line, second=reading, third=third)
+    with stages.stage("barcodes"):
+        page.codes = find_codes(source.image, enlarge=may_carry_card_code(page))
+    if engines.second_reader is not None:
+        with stages.stage("second_read"):
+            _read_values_again(page, ocr, engines, engines.second_reader)
     return page
+
+
+def _read_values_again(page: PageText, ocr: PageOcr, engines: OcrEngines, second: TextRecognizer) -> None:
+    """The values of doubtful lines read again by the second reader (and by a third where the two differ)."""
+    from pipeline.ocr.second_read import doubt_unsteady, has_marked_capital, value_crop, value_starts
+
+    for i, start in value_starts(page, engines.config.review_confidence).items():
+        line_crop = ocr.crops[i]
+        crop, start = value_crop(line_crop, start)
+        rec = second.recognize(crop)
+        line = page.lines[i]
+        if line_crop.read_from is not None and has_marked_capital(line.text[start:] + rec.text):
+            # Tesseract read this line from another crop: the value is read from that one too,
+            # and what changes between the two is doubted (`doubt_unsteady`).
+            other, _ = value_crop(line_crop.read_from, start)
+            rec = doubt_unsteady(rec, second.recognize(other))
+        reading = Rereading(rec.text, rec.confidence, rec.char_confidences, start)
+        third = None
+        if " ".join(reading.text.split()) != " ".join(line.text[start:].split()) and engines.third_reader:
+            # The two differ: a third reading may side with one of them (pipeline.fields.verify).
+            rec = engines.third_reader.recognize(crop)
+            third = Rereading(rec.text.strip(), rec.confidence, (), start)
+        page.lines[i] = replace(line, second=reading, third=third)
 
 
 def read_pages(
@@ -146,13 +175,19 @@ def read_one_page(
     engines: OcrEngines,
     info: FileInfo | None = None,
     rotation: int = 0,
+    stages: StageClock | None = None,
 ) -> PageText:
     """Read page `index` of a file alone: the unit of work a worker does for a page job.
     `info` is the file's preflight result when it is known (kept at upload): no second check.
     `rotation`: clockwise degrees a reviewer turned the page by; it is read, and its boxes are,
-    in the turned page's pixels."""
-    info = info or preflight(data, filename, config.limits, pdf_dpi=config.pdf_dpi)
-    return read_page(turned_source(page_source(data, info, config, index), rotation), engines)
+    in the turned page's pixels. `stages` gets the seconds each stage took (`StageClock`)."""
+    stages = stages or StageClock()
+    if info is None:
+        with stages.stage("preflight"):
+            info = preflight(data, filename, config.limits, pdf_dpi=config.pdf_dpi)
+    with stages.stage("render"):  # the page's picture (decoded, rasterized, turned) or text layer
+        source = turned_source(page_source(data, info, config, index), rotation)
+    return read_page(source, engines, stages)
 
 
 def turned_source(source: PageSource, degrees: int) -> PageSource:

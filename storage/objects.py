@@ -319,9 +319,10 @@ class S3ObjectStore:
             return False
 
     def keys(self, prefix: str = "") -> Iterator[str]:
+        # Names as they are listed (a page of 1000 at a time): a bucket of millions never sits in memory.
         with self._reachable():
-            names = [obj.object_name for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)]
-        yield from names
+            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                yield obj.object_name
 
     def presigned_url(self, key: str, seconds: int) -> str | None:
         with self._reachable():

@@ -143,6 +143,7 @@ class DossierRow(Base):
         Index("ix_dossiers_agency_state_id", "agency_code", "state", "id"),
         # The dashboard counts a period's dossiers per service point.
         Index("ix_dossiers_received_point", "received_at", "service_point_code"),
+        Index("ix_dossiers_approved_at", "approved_at"),  # ... and hands over in a period
     )
 
 

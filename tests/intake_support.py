@@ -150,7 +150,7 @@ def ten_page_dossier(seed: int = 4242) -> list[GeneratedFile]:
     return files
 
 
-ERROR_KEYS = {"code", "message", "message_en"}
+ERROR_KEYS = {"code", "message", "message_en", "request_id"}  # request_id: the X-Request-ID header
 
 
 def assert_error(response, status: int | tuple[int, ...], code: str | None = None) -> dict:
@@ -160,6 +160,7 @@ def assert_error(response, status: int | tuple[int, ...], code: str | None = Non
     body = response.json()
     assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors", "current", "may_keep"}, body
     assert all(isinstance(body[k], str) and body[k] for k in ERROR_KEYS), body
+    assert body["request_id"] == response.headers["x-request-id"], body  # what a clerk quotes to support
     if code is not None:
         assert body["code"] == code, body
     return body

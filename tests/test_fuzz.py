@@ -33,6 +33,7 @@ DEEP = (
     ("agency", "GET", "/agency/dossiers/{code}/files/{name}"),
     ("agency", "POST", "/agency/dossiers/{code}/ack"),
     ("agency", "POST", "/agency/dossiers/{code}/status"),
+    ("admin", "GET", "/dashboard"),
 )
 
 

@@ -18,7 +18,7 @@ from storage.tables import ComponentRow, DossierRow, StatusReportRow
 from tests.fixtures_files import blank_png
 from tests.intake_support import API, make_settings, start_api
 
-ERROR_KEYS = {"code", "message", "message_en"}
+ERROR_KEYS = {"code", "message", "message_en", "request_id"}  # request_id: the X-Request-ID header
 
 
 @pytest.fixture

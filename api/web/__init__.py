@@ -1,6 +1,6 @@
 """The staff's screens, served by `sohoa serve` itself: sign-in (/signin), the counter screen
-"Tiếp nhận hồ sơ" (/quay) and the reviewer's screen "Kiểm tra hồ sơ" (/kiem-tra: the queue;
-/kiem-tra/{code}: one dossier).
+"Tiếp nhận hồ sơ" (/quay), the reviewer's screen "Kiểm tra hồ sơ" (/kiem-tra: the queue;
+/kiem-tra/{code}: one dossier) and the leaders' "Bảng chỉ số" (/bang-chi-so, api/web/dashboard.py).
 
 Plain HTML, the project's own JavaScript modules and CSS under api/web/static/, served from
 /static/: nothing is loaded from another host (the Content-Security-Policy says so too).
@@ -28,7 +28,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 HOME_BY_ROLE = {
     Role.COUNTER: "/quay",
     Role.REVIEWER: "/kiem-tra",
-    Role.SUPERVISOR: "/kiem-tra",
+    Role.SUPERVISOR: "/bang-chi-so",  # the center's leaders: the dashboard, with a link to /kiem-tra
     Role.ADMIN: "/kiem-tra",
 }
 

@@ -1,6 +1,7 @@
 // Sign-in: username + password -> POST /api/v1/session (the cookie is set by the server), then
 // back to the screen the clerk came from, or to the screen of the account's role: a counter's
-// "Tiếp nhận hồ sơ" (/quay), a reviewer's or supervisor's "Kiểm tra hồ sơ" (/kiem-tra).
+// "Tiếp nhận hồ sơ" (/quay), a reviewer's "Kiểm tra hồ sơ" (/kiem-tra), a center leader's (supervisor)
+// "Bảng chỉ số" (/bang-chi-so).
 
 import { ApiError, get, post, safeNext } from "./api.js";
 
@@ -9,11 +10,12 @@ const asked = params.get("next");
 const SCREENS = [
   ["/quay", new Set(["counter"])],
   ["/kiem-tra", new Set(["reviewer", "supervisor", "admin"])],
+  ["/bang-chi-so", new Set(["supervisor", "admin"])],
 ];
 
 /** Where to go once signed in: the page asked for when it is the role's screen, else the role's. */
 function destination(role) {
-  const home = role === "counter" ? "/quay" : "/kiem-tra";
+  const home = role === "counter" ? "/quay" : role === "supervisor" ? "/bang-chi-so" : "/kiem-tra";
   if (!asked) return home;
   const next = safeNext(asked);
   const under = (path) => next === path || (next.startsWith(path) && /^[/?]/.test(next.slice(path.length)));
