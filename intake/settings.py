@@ -1,7 +1,7 @@
 """The one typed settings object, read from the environment (prefix SOHOA_).
 
 Nested sections use "__": SOHOA_READING__LIMITS__MAX_PAGES=200,
-SOHOA_STORAGE__BACKEND=s3, SOHOA_STORAGE__S3_ENDPOINT=minio:9000,
+SOHOA_STORAGE__BACKEND=s3, SOHOA_STORAGE__S3_ENDPOINT=seaweedfs:8333,
 SOHOA_DATABASE_URL=postgresql+psycopg://sohoa@db/sohoa, SOHOA_RAY__ADDRESS=ray-head:6379.
 Everything defaults to the embedded set: a local storage directory, an SQLite file and a
 local Ray, all under SOHOA_DATA_DIR.

@@ -4,7 +4,7 @@ Originals are content-addressed (key = SHA-256 of the bytes) and never overwritt
 same file uploaded twice is stored once, and nothing can replace what a citizen handed
 in. Derived files (validated packages) are written under their own keys with `put`.
 Backends: `LocalObjectStore` (a directory, the embedded default) and `S3ObjectStore`
-(the `minio` SDK; MinIO in production). A backend that cannot be reached raises
+(the `minio` SDK; SeaweedFS in production, any S3 server works). A backend that cannot be reached raises
 `StorageUnavailable`, which the API turns into 503.
 """
 
@@ -203,7 +203,7 @@ class LocalObjectStore:
 
 
 class S3ObjectStore:
-    """Objects in an S3 bucket through the `minio` SDK (MinIO in production).
+    """Objects in an S3 bucket through the `minio` SDK (SeaweedFS in production).
 
     Bucket versioning is switched on where the server supports it, so even a racing
     second upload of identical bytes (stat-then-put is not atomic) only adds a version.
@@ -280,8 +280,9 @@ class S3ObjectStore:
                 from minio.versioningconfig import VersioningConfig
 
                 self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
-            except Exception:  # noqa: BLE001 - a server without versioning still stores safely
-                pass
+            except Exception as exc:  # noqa: BLE001 - a server without versioning still stores safely
+                # ... but the backup runbook (deploy/BACKUP.md) counts on versions: say so.
+                log.warning("bucket versioning not enabled on %s: %s", self.bucket, type(exc).__name__)
         self._bucket_ready = True
 
     def put_original(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredObject:

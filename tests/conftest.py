@@ -33,7 +33,7 @@ def page_reader(engines):
     return engines.page_reader
 
 
-# --- real servers on loopback (marked `services`; one xdist group so each starts once) ----
+# --- real servers on loopback (marked `services`; session fixtures: once per test worker) ----
 
 
 @pytest.fixture(scope="session")

@@ -88,6 +88,7 @@ def start_api(settings: Settings, *, process: bool = True, service: IntakeServic
             "reviewer": service.keys.create(Role.REVIEWER, "kt.kiemtra"),
             "agency": service.keys.create(Role.AGENCY, "000.00.20.H26"),
             "other_agency": service.keys.create(Role.AGENCY, "000.00.30.H26"),
+            "admin": service.keys.create(Role.ADMIN, "qt.quantri"),  # e.g. the leaders' dashboard
         }
         if keys
         else {}

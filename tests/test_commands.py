@@ -50,6 +50,8 @@ def test_head_db_keys_and_serve_commands_run_a_dossier(tmp_path):
             "2",
             "--temp-dir",
             str(ray_dir),
+            "--metrics-export-port",  # as docker-compose.yml runs it (Ray's own metrics)
+            str(free_port()),
         ],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -238,6 +238,7 @@ def test_every_operations_error_bodies_match_the_declared_schema(local_api):
         "agency": "agency",
         "catalogue": "counter",
         "session": "counter",
+        "dashboard": "admin",
     }
     values = {
         "ref": "khong-co",

@@ -30,7 +30,7 @@ from intake.clock import Clock
 from intake.processing.finalize import describe_failure, finalize_dossier
 from intake.processing.heartbeat import Heartbeat, reclaim_from_dead
 from intake.processing.jobs import OPEN_JOB_STATES, JobState, PageTask, pipeline_version
-from intake.processing.pool import PagePool
+from intake.processing.pool import PagePool, PoolLost
 from intake.settings import Settings
 from models.dossier import ProcessingState
 from pipeline.config import ReadingConfig
@@ -64,7 +64,13 @@ class DispatchSettings:
 
 class Dispatcher:
     def __init__(
-        self, db: Database, pool: PagePool, reading: ReadingConfig, settings: DispatchSettings, clock: Clock
+        self,
+        db: Database,
+        pool: PagePool,
+        reading: ReadingConfig,
+        settings: DispatchSettings,
+        clock: Clock,
+        on_pool_lost: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock  # the day fields are judged on (a date after it is impossible)
@@ -77,6 +83,7 @@ class Dispatcher:
         self._next_lease_check = 0.0
         self._next_reclaim = 0.0
         self.heartbeat = Heartbeat(db, self.owner, settings.heartbeat_seconds)
+        self.on_pool_lost = on_pool_lost  # called once the pool is gone for good (its jobs given back)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -88,8 +95,12 @@ class Dispatcher:
     def stop(self, timeout: float = 30.0) -> None:
         """Stop claiming; give this dispatcher's running jobs back to the queue at once."""
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+        self._give_back_running()
+        self.heartbeat.stop()
+
+    def _give_back_running(self) -> None:
         try:
             with self.db.transaction() as s:
                 s.execute(
@@ -104,12 +115,17 @@ class Dispatcher:
                 )
         except Exception:  # noqa: BLE001 - database gone: the leases run out by themselves
             log.warning("could not release running jobs; they return to the queue when their lease ends")
-        self.heartbeat.stop()
 
     def run(self) -> None:
         while not self._stop.is_set():
             try:
                 busy = self.step()
+            except PoolLost:
+                log.error("the page pool is lost (Ray cluster gone): page jobs go back to the queue")
+                self._give_back_running()
+                if self.on_pool_lost is not None:
+                    self.on_pool_lost()
+                return
             except Exception:  # noqa: BLE001 - e.g. database down: keep the loop alive, retry
                 log.exception("dispatcher step failed; retrying")
                 busy = False
@@ -300,3 +316,9 @@ def stored_file_info(stored: dict | None) -> FileInfo | None:
     except (KeyError, TypeError, ValueError):
         log.warning("ignoring a malformed stored file_info: %r", stored)
         return None
+
+
+def queued_jobs(db: Database) -> int:
+    """Page jobs waiting for a reader, in every dispatcher's queue (one indexed count)."""
+    with db.reading() as s:
+        return s.scalar(select(func.count()).select_from(JobRow).where(JobRow.state == JobState.QUEUED.value)) or 0

@@ -30,8 +30,13 @@ PageOutcome = tuple[PageTask, dict | None, BaseException | None]
 ReadPage = Callable[[PageTask], dict]
 
 
+class PoolLost(RuntimeError):
+    """The pool's readers are out of reach for good (a Ray cluster that stayed down, or came back
+    as a new cluster that no longer knows this process): the process must join it again."""
+
+
 class PagePool(Protocol):
-    """A fixed number of page readers, one page in flight per reader."""
+    """Page readers, one page in flight per reader (a fixed number, or following a Ray cluster)."""
 
     @property
     def free_slots(self) -> int: ...
@@ -81,17 +86,19 @@ class StoredPageReader:
         self.downloads = 0  # files fetched from the object store (read by tests)
 
     def read(self, task: PageTask) -> dict:
-        from pipeline.reader import read_one_page
+        from pipeline.reader import StageClock, read_one_page
 
+        stages = StageClock()  # seconds per stage, for the metrics (intake/metrics.py)
         try:
-            file = self.stored_file(task)
+            with stages.stage("fetch"):
+                file = self.stored_file(task)
             page = read_one_page(
-                file.data, task.filename, task.page_index, self.reading, self.engines, file.info, task.rotation
+                file.data, task.filename, task.page_index, self.reading, self.engines, file.info, task.rotation, stages
             )
         except BaseException:
             self.last_file = None  # a retry fetches the stored original afresh
             raise
-        return {**page.to_dict(), "skew_degrees": page.skew_degrees}
+        return {**page.to_dict(), "skew_degrees": page.skew_degrees, "timings": stages.seconds}
 
     def stored_file(self, task: PageTask) -> StoredFile:
         if self.last_file is not None and self.last_file.object_key == task.object_key:

@@ -14,12 +14,12 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 # Names that lived here before the job machinery was split up (imported by the intake service,
 # benchmarks and tests).
+from intake.processing.elastic_pool import ElasticPool, PageWorker, PoolBounds
 from intake.processing.jobs import PageTask, page_key, pipeline_version
-from intake.processing.pool import PageOutcome, StoredPageReader, WorkerSetup
+from intake.processing.pool import PoolLost, WorkerSetup
 from intake.processing.ray_processes import (
     end_dead_sessions,
     end_processes,
@@ -27,16 +27,20 @@ from intake.processing.ray_processes import (
     processes_under,
     unmark_session,
 )
+from intake.settings import RaySettings
 
 __all__ = [
     "LOOPBACK_ENV",
     "PageTask",
     "PageWorker",
+    "PoolBounds",
+    "PoolLost",
     "RayHandle",
     "WorkerPool",
     "WorkerSetup",
     "page_key",
     "pipeline_version",
+    "pool_bounds",
     "prepare_ray_home",
     "start_ray",
 ]
@@ -122,68 +126,21 @@ def start_ray(address: str | None, *, num_cpus: int | None, temp_dir: Path, obje
     return RayHandle(session_dir)
 
 
-class PageWorker:
-    """Ray actor body: reads one page of a stored original per call."""
-
-    def __init__(self, setup: WorkerSetup) -> None:
-        self.reader = StoredPageReader(setup)
-
-    def read(self, task: PageTask) -> dict:
-        return self.reader.read(task)
-
-    def downloads(self) -> int:
-        return self.reader.downloads
-
-    def pid(self) -> int:
-        return os.getpid()
-
-
-class WorkerPool:
-    """A fixed set of actors; one page in flight per actor (each holds its own models). A `PagePool`."""
+class WorkerPool(ElasticPool):
+    """A pool of exactly `size` actors (still placed node by node and kept whole: an actor lost
+    with its node is replaced on another one with a free CPU)."""
 
     def __init__(self, setup: WorkerSetup, size: int) -> None:
-        import ray
+        size = max(1, size)
+        super().__init__(setup, PoolBounds(min_actors=size, max_actors=size))
 
-        actor_class = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=2)(PageWorker)
-        self.actors: list[Any] = [actor_class.remote(setup) for _ in range(max(1, size))]  # ActorHandles
-        self._idle = list(self.actors)
-        self._in_flight: dict = {}  # ObjectRef -> (task, actor)
 
-    @property
-    def free_slots(self) -> int:
-        return len(self._idle)
-
-    @property
-    def in_flight(self) -> list[PageTask]:
-        return [task for task, _actor in self._in_flight.values()]
-
-    def submit(self, task: PageTask) -> None:
-        actor = self._idle.pop()
-        self._in_flight[actor.read.remote(task)] = (task, actor)
-
-    def wait(self, timeout: float) -> list[PageOutcome]:
-        """Finished pages: (task, result, None) or (task, None, error)."""
-        import ray
-
-        if not self._in_flight:
-            return []
-        ready, rest = ray.wait(list(self._in_flight), num_returns=1, timeout=timeout)
-        if ready and rest:  # collect whatever else is done too, without waiting
-            more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
-            ready += more
-        finished: list[PageOutcome] = []
-        for ref in ready:
-            task, actor = self._in_flight.pop(ref)
-            self._idle.append(actor)
-            try:
-                finished.append((task, ray.get(ref), None))
-            except Exception as exc:  # noqa: BLE001 - reported to the dispatcher as the job's error
-                finished.append((task, None, exc))
-        return finished
-
-    def shutdown(self) -> None:
-        import ray
-
-        for actor in self.actors:
-            ray.kill(actor, no_restart=True)
-        self.actors, self._idle, self._in_flight = [], [], {}
+def pool_bounds(ray_settings: RaySettings) -> PoolBounds:
+    """The pool's bounds as configured: `workers` > 0 fixes the size (min = max = workers)."""
+    fixed = ray_settings.workers
+    return PoolBounds(
+        min_actors=fixed or ray_settings.min_actors,
+        max_actors=fixed or ray_settings.max_actors,
+        memory_mb=ray_settings.actor_memory_mb,
+        resize_seconds=ray_settings.resize_seconds,
+    )

@@ -91,6 +91,15 @@ def end_processes(processes: list[psutil.Process], grace_seconds: float = 5.0) -
     _wait_gone(processes, grace_seconds)
 
 
+def is_driver(process: psutil.Process) -> bool:
+    """A Ray driver (e.g. `sohoa serve` attached to this node) keeps its log open in the node's
+    session directory, yet is not the node's to end: it outlives or dies with the cluster itself."""
+    try:
+        return any("python-core-driver-" in f.path for f in process.open_files())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
 def descendants(pid: int) -> list[psutil.Process]:
     try:
         return psutil.Process(pid).children(recursive=True)
@@ -131,7 +140,7 @@ def run_ray_node(command: list[str], env: dict[str, str], temp_dir: Path | None)
             signal.signal(sig, handler)
         left = {p.pid: p for p in family.values() if _running(p)}
         if temp_dir is not None:
-            left.update((p.pid, p) for p in processes_under(temp_dir))
+            left.update((p.pid, p) for p in processes_under(temp_dir) if not is_driver(p))
         if left:
             log.info("ending %d process(es) left by the Ray node", len(left))
             end_processes(list(left.values()))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from dataclasses import dataclass
 
 from intake.clock import Clock
-from intake.processing.dispatcher import Dispatcher, DispatchSettings
+from intake.processing.dispatcher import Dispatcher, DispatchSettings, queued_jobs
+from intake.processing.elastic_pool import ElasticPool
 from intake.processing.pool import PagePool, WorkerSetup
-from intake.processing.ray_pool import RayHandle, WorkerPool, start_ray
+from intake.processing.ray_pool import RayHandle, pool_bounds, start_ray
 from intake.settings import Settings
 from storage.db import Database
 
@@ -41,11 +44,9 @@ def start_processing(settings: Settings, db: Database, clock: Clock) -> Processi
         object_store_mb=settings.ray.object_store_mb,
     )
     try:
-        import ray  # after start_ray, which sets the environment Ray reads at import
-
-        size = settings.ray.workers or int(ray.cluster_resources().get("CPU", 1))
         setup = WorkerSetup(settings.reading, settings.storage, settings.data_dir / "objects", settings.cache_dir)
-        pool = WorkerPool(setup, size)
+        # Follows the cluster's CPUs from now on, and asks an autoscaler for more while pages wait.
+        pool = ElasticPool(setup, pool_bounds(settings.ray), waiting=lambda: queued_jobs(db))
     except BaseException:
         if ray_handle is not None:
             ray_handle.stop()
@@ -56,7 +57,16 @@ def start_processing(settings: Settings, db: Database, clock: Clock) -> Processi
         settings.reading,
         DispatchSettings.of(settings),
         clock,
+        on_pool_lost=_stop_this_process,
     )
     dispatcher.start()
-    log.info("processing pages on %d Ray worker(s)", size)
+    log.info("processing pages on %d OCR actor(s) over %d Ray node(s)", len(pool.actors), len(pool.by_node()))
     return Processing(dispatcher, pool, ray_handle)
+
+
+def _stop_this_process() -> None:
+    """Ray cannot be joined again from a process whose cluster went away (docs/RAY-CLUSTER.md):
+    stop as SIGTERM would (running jobs are already back in the queue) so that the supervisor
+    (compose's restart policy, Kubernetes) starts a fresh process that joins the cluster anew."""
+    log.error("Ray cluster lost: stopping this process so that its supervisor restarts it")
+    os.kill(os.getpid(), signal.SIGTERM)
