@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -28,22 +27,12 @@ import psutil
 from intake.processing.ray_pool import LOOPBACK_ENV, prepare_ray_home
 from loopback.pgserver import PostgresServer, start_postgres
 from loopback.ports import free_port
+from loopback.processes import stop
 from loopback.s3server import S3Server, start_s3_server
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 BUCKET = "sohoa"
 AGENCY = "000.00.01.H26"  # the city centre receives for every simulated point
-
-
-def stop(process: subprocess.Popen[bytes], timeout: float) -> None:
-    """SIGTERM, as a supervisor stops a server; SIGKILL after `timeout`."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def end_left_behind(directory: Path, grace: float = 15.0) -> list[str]:

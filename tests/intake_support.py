@@ -3,6 +3,7 @@ and a generated 10-page dossier with its truth."""
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from intake.auth import Role
+from intake.auth import Principal, Role
+from intake.schemas import ApplicantBase, DossierCreate
 from intake.service import IntakeService, open_service
 from intake.settings import Settings
 
@@ -165,3 +167,32 @@ def assert_error(response, status: int | tuple[int, ...], code: str | None = Non
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+CLERK = Principal(Role.COUNTER, "nv.tiepnhan", "HN-HOANKIEM")
+
+
+def submit_files(service: IntakeService, *files: tuple[str, bytes], applicant: ApplicantBase | None = None) -> str:
+    """A dossier of `files` (name, bytes) submitted at the counter, as a clerk would: its code."""
+    dossier = service.dossiers.create(
+        CLERK,
+        DossierCreate(
+            procedure_code="2.000200",
+            service_point_code="HN-HOANKIEM",
+            applicant=applicant or ApplicantBase(full_name="Mẫu"),
+        ),
+    )
+    for name, data in files:
+        service.dossiers.add_file(CLERK, dossier.id, name, io.BytesIO(data))
+    code = service.dossiers.submit(CLERK, dossier.id).code
+    assert code is not None
+    return code
+
+
+def dossier_state(service: IntakeService, code: str) -> str:
+    from sqlalchemy import select
+
+    from storage.tables import DossierRow
+
+    with service.db.transaction() as s:
+        return s.scalar(select(DossierRow.state).where(DossierRow.code == code)) or ""

@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
-
-
-def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    """End a server the test started as a supervisor would: SIGTERM, then SIGKILL after `timeout`."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def processes_using(directory: Path) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -23,14 +22,14 @@ import pytest
 from sqlalchemy import select
 
 from intake.integrity import Code, Level, check_integrity
-from intake.schemas import ApplicantBase, DossierCreate
+from intake.schemas import ApplicantBase
 from intake.service import IntakeService, open_service
 from intake.settings import Settings
 from storage.objects import S3ObjectStore
 from storage.tables import ComponentRow, DossierRow
-from tests.intake_support import API, RunningApi, make_settings, start_api
+from tests.intake_support import API, RunningApi, make_settings, start_api, submit_files
 from tests.integrity_support import png, ready_for_review
-from tests.test_integrity_check import CLERK, FILE_NAME, ID_NUMBER, NAME, PERSONAL, REVIEWER
+from tests.test_integrity_check import FILE_NAME, ID_NUMBER, NAME, PERSONAL, REVIEWER
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
 
@@ -53,17 +52,8 @@ def _libpq(url: str) -> str:
 def _approved(api: RunningApi, seed: int) -> str:
     """A dossier received, read (put in the database), approved: its package built and stored."""
     service = api.service
-    created = service.dossiers.create(
-        CLERK,
-        DossierCreate(
-            procedure_code="2.000200",
-            service_point_code="HN-HOANKIEM",
-            applicant=ApplicantBase(full_name=NAME, id_number=ID_NUMBER),
-        ),
-    )
-    service.dossiers.add_file(CLERK, created.id, f"{FILE_NAME}-{seed}.png", io.BytesIO(png(seed)))
-    code = service.dossiers.submit(CLERK, created.id).code
-    assert code is not None
+    applicant = ApplicantBase(full_name=NAME, id_number=ID_NUMBER)
+    code = submit_files(service, (f"{FILE_NAME}-{seed}.png", png(seed)), applicant=applicant)
     ready_for_review(service, code, ("quoc_tich",))
     service.review.approve(REVIEWER, code)
     return code

@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from loopback.ports import free_port
+from loopback.processes import stop
 from tests.intake_support import ten_page_dossier
-from tests.process_support import kill_left, processes_left, stop
+from tests.process_support import kill_left, processes_left
 
 pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
 

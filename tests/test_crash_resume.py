@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -36,38 +35,17 @@ from intake.processing.heartbeat import this_machine
 from intake.processing.jobs import JobState, PageTask, pipeline_version
 from intake.processing.pool import LocalPool, StoredPageReader, WorkerSetup
 from intake.review import APPROVAL_TIMEOUT
-from intake.schemas import ApplicantBase, DossierCreate
 from intake.service import IntakeService, open_service
 from intake.settings import Settings
 from loopback.ports import free_port
 from storage.objects import StorageUnavailable
 from storage.tables import DispatcherRow, DossierRow, JobRow, PageResultRow, utcnow
-from tests.intake_support import make_settings, ten_page_dossier
+from tests.intake_support import dossier_state, make_settings, submit_files, ten_page_dossier
 from tests.integrity_support import png, ready_for_review
 from tests.process_support import kill_left, processes_left, processes_using
 
-CLERK = Principal(Role.COUNTER, "nv.tiepnhan", "HN-HOANKIEM")
 REVIEWER = Principal(Role.REVIEWER, "kt.kiemtra")
 SOHOA = str(Path(sys.executable).parent / "sohoa")
-
-
-def _submit(service: IntakeService, *files: tuple[str, bytes]) -> str:
-    dossier = service.dossiers.create(
-        CLERK,
-        DossierCreate(
-            procedure_code="2.000200", service_point_code="HN-HOANKIEM", applicant=ApplicantBase(full_name="Mẫu")
-        ),
-    )
-    for name, data in files:
-        service.dossiers.add_file(CLERK, dossier.id, name, io.BytesIO(data))
-    code = service.dossiers.submit(CLERK, dossier.id).code
-    assert code is not None
-    return code
-
-
-def _state(service: IntakeService, code: str) -> str:
-    with service.db.transaction() as s:
-        return s.scalar(select(DossierRow.state).where(DossierRow.code == code)) or ""
 
 
 # --- heartbeats ------------------------------------------------------------------------------
@@ -122,7 +100,7 @@ def _jobs(service: IntakeService, code: str) -> list[JobRow]:
 
 def test_the_jobs_of_a_dispatcher_that_stopped_beating_return_in_seconds_not_after_the_lease(local, born_digital):
     settings, service = local
-    code = _submit(service, ("cong-van.pdf", born_digital))
+    code = submit_files(service, ("cong-van.pdf", born_digital))
     gate = threading.Event()
     crashed = _dispatcher(settings, service, gate)
     crashed.step()  # claims the three pages, then its process "dies": no more beats, no more steps
@@ -130,7 +108,7 @@ def test_the_jobs_of_a_dispatcher_that_stopped_beating_return_in_seconds_not_aft
     survivor = _dispatcher(settings, service)
     try:
         started = time.monotonic()
-        assert survivor.run_until(lambda: _state(service, code) == "needs_review", timeout=30)
+        assert survivor.run_until(lambda: dossier_state(service, code) == "needs_review", timeout=30)
         taken_back_in = time.monotonic() - started
     finally:
         gate.set()
@@ -146,7 +124,7 @@ def test_the_jobs_of_a_dispatcher_that_stopped_beating_return_in_seconds_not_aft
 
 def test_a_dispatcher_whose_process_ended_on_this_machine_is_dead_at_once(local, born_digital):
     settings, service = local
-    code = _submit(service, ("cong-van.pdf", born_digital))
+    code = submit_files(service, ("cong-van.pdf", born_digital))
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
     with service.db.transaction() as s:  # it beat a moment ago, then was killed
         s.add(DispatcherRow(owner="da-chet", host=this_machine(), pid=int(ended.stdout), beat_at=utcnow()))
@@ -158,7 +136,7 @@ def test_a_dispatcher_whose_process_ended_on_this_machine_is_dead_at_once(local,
     survivor = _dispatcher(settings, service)
     survivor.settings = replace(survivor.settings, dead_after_seconds=600.0)  # not by its silence
     try:
-        assert survivor.run_until(lambda: _state(service, code) == "needs_review", timeout=30)
+        assert survivor.run_until(lambda: dossier_state(service, code) == "needs_review", timeout=30)
     finally:
         survivor.pool.shutdown()
     assert [job.state for job in _jobs(service, code)] == [JobState.DONE] * 3
@@ -169,7 +147,7 @@ def test_a_dispatcher_whose_process_ended_on_this_machine_is_dead_at_once(local,
 
 def test_an_approval_whose_package_cannot_be_stored_thaws_the_dossier(local, monkeypatch):
     _settings, service = local
-    code = _submit(service, ("to-khai.png", png(1)))
+    code = submit_files(service, ("to-khai.png", png(1)))
     (component_id,) = ready_for_review(service, code, ("quoc_tich",))
 
     def storage_full(*_args: object, **_kwargs: object) -> None:
@@ -178,7 +156,7 @@ def test_an_approval_whose_package_cannot_be_stored_thaws_the_dossier(local, mon
     monkeypatch.setattr(service.store, "put", storage_full)
     with pytest.raises(StorageUnavailable):
         service.review.approve(REVIEWER, code)
-    assert _state(service, code) == "needs_review"  # not frozen for ever
+    assert dossier_state(service, code) == "needs_review"  # not frozen for ever
     service.review.correct_field(REVIEWER, code, component_id, "quoc_tich", "Lào")
     monkeypatch.undo()
     assert service.review.approve(REVIEWER, code).state == "validated"
@@ -199,7 +177,7 @@ def _freeze_as_if_an_approval_died(service: IntakeService, code: str, minutes_ag
 
 def test_an_approval_that_died_mid_build_is_taken_over_or_released_after_the_timeout(local):
     _settings, service = local
-    code = _submit(service, ("to-khai.png", png(2)))
+    code = submit_files(service, ("to-khai.png", png(2)))
     (component_id,) = ready_for_review(service, code, ("quoc_tich",))
     timeout_minutes = APPROVAL_TIMEOUT.total_seconds() / 60
 
@@ -215,7 +193,7 @@ def test_an_approval_that_died_mid_build_is_taken_over_or_released_after_the_tim
 
     _freeze_as_if_an_approval_died(service, code, minutes_ago=timeout_minutes + 1)
     assert service.review.correct_field(REVIEWER, code, component_id, "quoc_tich", "Lào").value == "Lào"
-    assert _state(service, code) == "needs_review"  # the correction released the dead freeze
+    assert dossier_state(service, code) == "needs_review"  # the correction released the dead freeze
 
     _freeze_as_if_an_approval_died(service, code, minutes_ago=timeout_minutes + 1)
     assert service.review.approve(REVIEWER, code).state == "validated"  # taken over
@@ -279,7 +257,7 @@ def test_kill_9_of_the_api_costs_seconds_and_leaves_no_ray_process(tmp_path):
     service = open_service(settings)
     counter = service.keys.create(Role.COUNTER, "nv.tiepnhan", service_point="HN-HOANKIEM")
     files = [(f.name, f.data) for f in ten_page_dossier() if not f.name.endswith(".pdf")][:6]
-    code = _submit(service, *files)
+    code = submit_files(service, *files)
 
     def held_by(owner: str | None) -> int:
         with service.db.transaction() as s:

@@ -22,17 +22,16 @@ from sqlalchemy import select, text, update
 
 from intake.auth import Principal, Role
 from intake.integrity import CheckOptions, Code, Level, Report, check_integrity
-from intake.schemas import ApplicantBase, DossierCreate
+from intake.schemas import ApplicantBase
 from intake.service import IntakeService, open_service
 from intake.settings import Settings
 from storage.objects import LocalObjectStore, S3ObjectStore
 from storage.tables import ComponentRow, DossierRow
-from tests.intake_support import BACKENDS, make_settings
+from tests.intake_support import BACKENDS, make_settings, submit_files
 from tests.integrity_support import png, ready_for_review
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
 
-CLERK = Principal(Role.COUNTER, "nv.tiepnhan", "HN-HOANKIEM")
 REVIEWER = Principal(Role.REVIEWER, "kt.kiemtra")
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 # Personal data the dossiers carry (in the database and in the packages' manifests): never in a report.
@@ -49,17 +48,8 @@ class Dossier:
 
 
 def _dossier(service: IntakeService, seed: int, *, approve: bool = True) -> Dossier:
-    created = service.dossiers.create(
-        CLERK,
-        DossierCreate(
-            procedure_code="2.000200",
-            service_point_code="HN-HOANKIEM",
-            applicant=ApplicantBase(full_name=NAME, id_number=ID_NUMBER),
-        ),
-    )
-    service.dossiers.add_file(CLERK, created.id, f"{FILE_NAME}-{seed}.png", io.BytesIO(png(seed)))
-    code = service.dossiers.submit(CLERK, created.id).code
-    assert code is not None
+    applicant = ApplicantBase(full_name=NAME, id_number=ID_NUMBER)
+    code = submit_files(service, (f"{FILE_NAME}-{seed}.png", png(seed)), applicant=applicant)
     ready_for_review(service, code, ("quoc_tich",))
     package: list[str] = []
     if approve:

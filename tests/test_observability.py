@@ -39,8 +39,8 @@ from intake.records import find_dossier
 from intake.service import IntakeService, open_service
 from intake.settings import LogSettings
 from loopback.ports import free_port
+from loopback.processes import stop
 from tests.intake_support import API, RunningApi, make_settings, start_api
-from tests.process_support import stop
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 CARD_NUMBER = "001099012345"

@@ -17,7 +17,6 @@ address; docs/RAY-CLUSTER.md); the head-restart test runs the production command
 
 from __future__ import annotations
 
-import io
 import os
 import secrets
 import shutil
@@ -34,23 +33,21 @@ import pytest
 from sqlalchemy import func, select
 
 from benchmarks.scaling import FAST_HEALTH_CHECKS, LocalCluster
-from intake.auth import Principal, Role
 from intake.processing.dispatcher import Dispatcher, DispatchSettings
 from intake.processing.elastic_pool import ElasticPool, PoolBounds
 from intake.processing.jobs import JobState, pipeline_version
 from intake.processing.pool import WorkerSetup
-from intake.schemas import ApplicantBase, DossierCreate
 from intake.service import IntakeService, open_service
 from intake.settings import Settings
 from loopback.ports import free_port
-from storage.tables import DossierRow, JobRow, PageResultRow
-from tests.intake_support import ten_page_dossier
-from tests.process_support import kill_left, processes_left, stop
+from loopback.processes import stop
+from storage.tables import JobRow, PageResultRow
+from tests.intake_support import dossier_state, submit_files, ten_page_dossier
+from tests.process_support import kill_left, processes_left
 
 pytestmark = [pytest.mark.services, pytest.mark.ocr, pytest.mark.xdist_group("services")]
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
-CLERK = Principal(Role.COUNTER, "nv.tiepnhan", "HN-HOANKIEM")
 
 
 class RayCluster:
@@ -166,27 +163,8 @@ def images(count: int) -> list[tuple[str, bytes]]:
     return [(f.name, f.data) for f in ten_page_dossier() if not f.name.endswith(".pdf")][:count]
 
 
-def submit(service: IntakeService, files: list[tuple[str, bytes]]) -> str:
-    dossier = service.dossiers.create(
-        CLERK,
-        DossierCreate(
-            procedure_code="2.000200", service_point_code="HN-HOANKIEM", applicant=ApplicantBase(full_name="Mẫu")
-        ),
-    )
-    for name, data in files:
-        service.dossiers.add_file(CLERK, dossier.id, name, io.BytesIO(data))
-    code = service.dossiers.submit(CLERK, dossier.id).code
-    assert code is not None
-    return code
-
-
-def state(service: IntakeService, code: str) -> str:
-    with service.db.transaction() as s:
-        return s.scalar(select(DossierRow.state).where(DossierRow.code == code)) or ""
-
-
 def finished(service: IntakeService, code: str) -> Callable[[], bool]:
-    return lambda: state(service, code) not in ("queued", "processing")
+    return lambda: dossier_state(service, code) not in ("queued", "processing")
 
 
 def jobs(service: IntakeService) -> list[JobRow]:
@@ -200,7 +178,7 @@ def stored_results(service: IntakeService) -> int:
 
 
 def assert_every_page_read_once(service: IntakeService, code: str, pages: int) -> None:
-    assert state(service, code) == "needs_review"
+    assert dossier_state(service, code) == "needs_review"
     assert [job.state for job in jobs(service)] == [JobState.DONE] * pages  # none lost, none queued twice
     assert stored_results(service) == pages  # each page's result stored once
 
@@ -275,7 +253,7 @@ def test_a_node_added_while_a_dossier_waits_gets_an_actor_without_a_restart(clus
     settings, service = intake
     a = cluster.nodes["a"].node_id
     files = images(4)
-    code = submit(service, files)
+    code = submit_files(service, *files)
     pool = elastic_pool(settings)
     work = dispatcher(settings, service, pool)
     try:
@@ -296,7 +274,7 @@ def test_a_worker_node_killed_mid_page_its_page_is_read_elsewhere_once(cluster, 
     settings, service = intake
     a, k = cluster.nodes["a"].node_id, cluster.add_worker("k")
     files = images(4)
-    code = submit(service, files)
+    code = submit_files(service, *files)
     pool = elastic_pool(settings)
     work = dispatcher(settings, service, pool)
     lost: list[int] = []
@@ -327,7 +305,7 @@ def test_a_node_drained_and_removed_loses_no_page(cluster, intake):
     settings, service = intake
     a, d = cluster.nodes["a"].node_id, cluster.add_worker("d")
     files = images(4)
-    code = submit(service, files)
+    code = submit_files(service, *files)
     pool = elastic_pool(settings)
     work = dispatcher(settings, service, pool)
     drained: list[int] = []
@@ -355,7 +333,7 @@ def test_an_actor_above_its_memory_cap_is_replaced_between_pages(cluster, intake
     settings, service = intake
     a = cluster.nodes["a"].node_id
     pdf = generate_document("pdf_born_digital", "clean", 0).pdf_bytes or b""  # 3 pages
-    code = submit(service, [("cong-van.pdf", pdf)])
+    code = submit_files(service, ("cong-van.pdf", pdf))
     pool = elastic_pool(settings, min_actors=1, max_actors=1, memory_mb=1)  # every actor is over
     work = dispatcher(settings, service, pool)
     try:
@@ -390,7 +368,7 @@ def test_the_head_restarted_the_api_is_restarted_and_the_queue_carries_on(tmp_pa
     env["SOHOA_RAY__ADDRESS"] = second.address
     service = open_service(Settings(data_dir=tmp_path / "data", cache_dir=cluster.cache_dir))
     files = images(4)
-    code = submit(service, files)
+    code = submit_files(service, *files)
     apis: list[subprocess.Popen] = []
 
     def serve() -> subprocess.Popen:
@@ -424,7 +402,7 @@ def test_the_head_restarted_the_api_is_restarted_and_the_queue_carries_on(tmp_pa
         second.start_head(cpus=1)  # as its supervisor would, and the API's (same data, same queue)
         api = serve()
         deadline = time.monotonic() + 300
-        while state(service, code) in ("queued", "processing"):
+        while dossier_state(service, code) in ("queued", "processing"):
             assert api.poll() is None and time.monotonic() < deadline, (tmp_path / "api.log").read_text()[-3000:]
             time.sleep(0.3)
         while True:

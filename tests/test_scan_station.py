@@ -20,8 +20,8 @@ from PIL import Image, ImageDraw, ImageFont
 from api import scan_station
 from api.scan_station import HttpClient, ScanStation, StationStopped, idempotency_key, is_candidate, missing_end_marker
 from loopback.ports import free_port
+from loopback.processes import stop
 from tests.intake_support import API, RunningApi, make_settings, start_api
-from tests.process_support import stop
 
 CLERK = "nv.tiepnhan"  # the counter key's holder in start_api
 SOHOA = str(Path(sys.executable).parent / "sohoa")

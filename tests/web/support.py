@@ -18,7 +18,8 @@ from PIL import Image, ImageFilter
 from playwright.sync_api import FilePayload
 
 from loopback.ports import free_port
-from tests.process_support import kill_left, processes_using, stop
+from loopback.processes import stop
+from tests.process_support import kill_left, processes_using
 
 ROOT = Path(__file__).parents[2]
 SOHOA = str(Path(sys.executable).parent / "sohoa")
