@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +88,21 @@ class RayHandle:
             unmark_session(self.session_dir)
 
 
+@contextmanager
+def sigterm_kept() -> Iterator[None]:
+    """Keep the SIGTERM handler a server installed (uvicorn's graceful stop). `ray.init` replaces
+    it with `sys.exit`, which raised inside whatever request was being answered, skipped the
+    server's shutdown (so `RayHandle.stop`) and left Ray's agents running. A process without a
+    handler of its own keeps Ray's."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    try:
+        yield
+    finally:
+        if callable(previous):
+            signal.signal(signal.SIGTERM, previous)
+
+
 def start_ray(address: str | None, *, num_cpus: int | None, temp_dir: Path, object_store_mb: int) -> RayHandle | None:
     """Join the cluster at `address`, or start a local loopback-only Ray. Idempotent: returns
     None when Ray was already initialized in this process (its starter stops it)."""
@@ -99,7 +118,8 @@ def start_ray(address: str | None, *, num_cpus: int | None, temp_dir: Path, obje
     if address:
         if address == "auto":
             raise ValueError("give the cluster's host:port; 'auto' may join a stranger's Ray")
-        ray.init(address=address, log_to_driver=False)
+        with sigterm_kept():
+            ray.init(address=address, log_to_driver=False)
         return RayHandle(None)
     temp_dir.mkdir(parents=True, exist_ok=True)
     end_dead_sessions(temp_dir)  # what a killed predecessor left running
@@ -107,14 +127,15 @@ def start_ray(address: str | None, *, num_cpus: int | None, temp_dir: Path, obje
     previous_home = os.environ.get("HOME")
     os.environ["HOME"] = str(home)  # inherited by Ray's processes started now
     try:
-        context = ray.init(
-            num_cpus=num_cpus,
-            include_dashboard=False,
-            log_to_driver=False,
-            object_store_memory=object_store_mb * 1024 * 1024,
-            _temp_dir=str(temp_dir),
-            _node_ip_address="127.0.0.1",
-        )
+        with sigterm_kept():
+            context = ray.init(
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                log_to_driver=False,
+                object_store_memory=object_store_mb * 1024 * 1024,
+                _temp_dir=str(temp_dir),
+                _node_ip_address="127.0.0.1",
+            )
     finally:
         if previous_home is None:
             os.environ.pop("HOME", None)
