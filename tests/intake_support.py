@@ -13,6 +13,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from intake.auth import Principal, Role
+from intake.clock import Clock
+from intake.processing.dispatcher import Dispatcher, DispatchSettings
+from intake.processing.jobs import pipeline_version
+from intake.processing.pool import LocalPool, StoredPageReader, WorkerSetup
 from intake.schemas import ApplicantBase, DossierCreate
 from intake.service import IntakeService, open_service
 from intake.settings import Settings
@@ -196,3 +200,12 @@ def dossier_state(service: IntakeService, code: str) -> str:
 
     with service.db.transaction() as s:
         return s.scalar(select(DossierRow.state).where(DossierRow.code == code)) or ""
+
+
+def in_process_dispatcher(settings: Settings, service: IntakeService, clock: Clock) -> tuple[LocalPool, Dispatcher]:
+    """The real dispatcher over one reader in this process (no Ray): a test drives it with
+    `run_until`; the caller shuts the pool down."""
+    setup = WorkerSetup(settings.reading, settings.storage, settings.data_dir / "objects", settings.cache_dir)
+    pool = LocalPool(lambda: StoredPageReader(setup).read, 1)
+    timing = DispatchSettings(pipeline_version(settings.reading), 2, 60.0, poll_seconds=0.05)
+    return pool, Dispatcher(service.db, pool, settings.reading, timing, clock)

@@ -35,9 +35,8 @@ from intake.auth import Principal, Role
 from intake.claims import take_claim
 from intake.clock import VIETNAM, FixedClock
 from intake.documents import turned_page_key
-from intake.processing.dispatcher import Dispatcher, DispatchSettings
-from intake.processing.jobs import JobState, page_key, pipeline_version
-from intake.processing.pool import LocalPool, StoredPageReader, WorkerSetup
+from intake.processing.dispatcher import Dispatcher
+from intake.processing.jobs import JobState, page_key
 from intake.records import find_dossier
 from intake.service import IntakeService, open_service
 from models.document import DocumentKind, PageText
@@ -46,7 +45,7 @@ from pipeline.output.package import searchable_pdf
 from pipeline.pages.preflight import FileInfo
 from pipeline.reader import turn_box
 from storage.tables import AccessLogRow, ComponentRow, JobRow, PageResultRow, PageRow
-from tests.intake_support import API, RunningApi, assert_error, make_settings, start_api
+from tests.intake_support import API, RunningApi, assert_error, in_process_dispatcher, make_settings, start_api
 
 pytestmark = [pytest.mark.ocr]
 
@@ -141,10 +140,7 @@ def env(request, tmp_path_factory) -> Iterator[Env]:
     settings = make_settings("local-sqlite", request, tmp)
     clock = FixedClock(datetime(2026, 1, 12, 9, 30, tzinfo=VIETNAM))
     service = open_service(settings, clock=clock)
-    setup = WorkerSetup(settings.reading, settings.storage, settings.data_dir / "objects", settings.cache_dir)
-    pool = LocalPool(lambda: StoredPageReader(setup).read, 1)
-    timing = DispatchSettings(pipeline_version(settings.reading), 2, 60.0, poll_seconds=0.05)
-    dispatcher = Dispatcher(service.db, pool, settings.reading, timing, clock)
+    pool, dispatcher = in_process_dispatcher(settings, service, clock)
     with start_api(settings, process=False, service=service) as api:
         api.keys["second_reviewer"] = service.keys.create(Role.REVIEWER, SECOND_REVIEWER.subject)
         yield Env(api, service, dispatcher)

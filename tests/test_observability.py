@@ -32,15 +32,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.logs import LineHandler, configure_logging
 from intake import metrics
 from intake.clock import VIETNAM, FixedClock
-from intake.processing.dispatcher import Dispatcher, DispatchSettings
-from intake.processing.jobs import pipeline_version
-from intake.processing.pool import LocalPool, StoredPageReader, WorkerSetup
+from intake.processing.dispatcher import Dispatcher
 from intake.records import find_dossier
 from intake.service import IntakeService, open_service
 from intake.settings import LogSettings
 from loopback.ports import free_port
 from loopback.processes import stop
-from tests.intake_support import API, RunningApi, make_settings, start_api
+from tests.intake_support import API, RunningApi, in_process_dispatcher, make_settings, start_api
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 CARD_NUMBER = "001099012345"
@@ -60,10 +58,7 @@ def env(request, tmp_path_factory) -> Iterator[Env]:
     settings = make_settings("local-sqlite", request, tmp)
     clock = FixedClock(datetime(2026, 1, 12, 9, 30, tzinfo=VIETNAM))
     service = open_service(settings, clock=clock)
-    setup = WorkerSetup(settings.reading, settings.storage, settings.data_dir / "objects", settings.cache_dir)
-    pool = LocalPool(lambda: StoredPageReader(setup).read, 1)
-    timing = DispatchSettings(pipeline_version(settings.reading), 2, 60.0, poll_seconds=0.05)
-    dispatcher = Dispatcher(service.db, pool, settings.reading, timing, clock)
+    pool, dispatcher = in_process_dispatcher(settings, service, clock)
     with start_api(settings, process=False, service=service) as api:
         yield Env(api, service, dispatcher, clock)
     pool.shutdown()

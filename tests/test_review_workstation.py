@@ -27,15 +27,21 @@ from intake.auth import Principal, Role
 from intake.candidates import DocumentValues, field_candidates, other_documents
 from intake.clock import VIETNAM, FixedClock
 from intake.errors import ServiceError
-from intake.processing.dispatcher import Dispatcher, DispatchSettings
-from intake.processing.jobs import pipeline_version
-from intake.processing.pool import LocalPool, StoredPageReader, WorkerSetup
+from intake.processing.pool import LocalPool
 from intake.records import find_dossier
 from intake.service import open_service
 from models.errors import ErrorCode
 from pipeline.fields.typed_check import check_typed
 from storage.tables import AccessLogRow, ComponentRow, DossierRow, FieldRow
-from tests.intake_support import API, BACKENDS, RunningApi, assert_error, make_settings, start_api
+from tests.intake_support import (
+    API,
+    BACKENDS,
+    RunningApi,
+    assert_error,
+    in_process_dispatcher,
+    make_settings,
+    start_api,
+)
 from tests.integrity_support import at_once, png, ready_for_review
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)  # a Monday
@@ -602,12 +608,10 @@ def test_a_card_read_by_the_pipeline_offers_print_and_qr_and_the_pick_is_deliver
     data, truth, qr_name = card_qr_disagrees
     settings = make_settings("local-sqlite", request, tmp_path)
     clock = FixedClock(START)
-    setup = WorkerSetup(settings.reading, settings.storage, settings.data_dir / "objects", settings.cache_dir)
-    pool = LocalPool(lambda: StoredPageReader(setup).read, 1)
+    pool: LocalPool | None = None
     try:
         with desk_for(settings, clock) as desk:
-            timing = DispatchSettings(pipeline_version(settings.reading), 2, 60.0, poll_seconds=0.05)
-            dispatcher = Dispatcher(desk.api.service.db, pool, settings.reading, timing, clock)
+            pool, dispatcher = in_process_dispatcher(settings, desk.api.service, clock)
             applicant = {"full_name": truth["ho_va_ten"]}
             body = {"procedure_code": "2.000200", "service_point_code": "HN-HOANKIEM", "applicant": applicant}
             dossier = desk.client.post(f"{API}/dossiers", json=body, headers=desk.h("counter")).json()
@@ -659,7 +663,8 @@ def test_a_card_read_by_the_pipeline_offers_print_and_qr_and_the_pick_is_deliver
             doubtful = {n for n, f in fields.items() if f["status"] != "ok"}
             assert {n for n, f in document.items() if f["confirmed_by"] == "kt.an"} == doubtful
     finally:
-        pool.shutdown()
+        if pool is not None:
+            pool.shutdown()
 
 
 def test_page_images_still_need_no_claim(desk: Desk) -> None:
