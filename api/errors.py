@@ -42,6 +42,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.DOSSIER_NOT_FOUND: 404,
     ErrorCode.FIELD_NOT_FOUND: 404,
     ErrorCode.FILE_NOT_FOUND: 404,
+    ErrorCode.WEBHOOK_NOT_FOUND: 404,
     ErrorCode.ROUTE_NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.DOSSIER_NOT_EDITABLE: 409,
@@ -50,6 +51,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.APPROVAL_IN_PROGRESS: 409,
     ErrorCode.STATUS_ORDER_NOT_ALLOWED: 409,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 409,
+    ErrorCode.DOSSIER_NOT_REOPENABLE: 409,
+    ErrorCode.PACKAGE_TAMPERED: 409,
     ErrorCode.FILE_TOO_LARGE: 413,
     ErrorCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.IMAGE_TOO_LARGE: 413,
@@ -60,6 +63,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.MODEL_INVALID: 500,
     ErrorCode.STORAGE_UNAVAILABLE: 503,
     ErrorCode.DATABASE_UNAVAILABLE: 503,
+    ErrorCode.SIGNING_UNAVAILABLE: 503,
 }
 DEFAULT_STATUS = 422  # the request or its file cannot be used as sent
 

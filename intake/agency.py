@@ -17,6 +17,7 @@ from intake import schemas
 from intake.auth import Principal
 from intake.context import IntakeContext
 from intake.errors import ServiceError
+from intake.events import EventKind, record_event
 from intake.idempotency import IdempotentRequest, run_once
 from intake.records import HANDED_OVER, dossier_public, log_access
 from models.dossier import NationalStatus, ProcessingState, status_may_follow
@@ -118,6 +119,7 @@ class AgencyDesk:
             if row.state == ProcessingState.VALIDATED.value:
                 row.state = ProcessingState.DELIVERED.value
                 row.acknowledged_at = self.ctx.clock.now()
+                record_event(s, row, EventKind.ACKNOWLEDGED, {"package_revision": row.package_revision}, self.ctx.clock)
                 log_access(s, who, "acknowledge", code)
             s.flush()
             return dossier_public(s, row, self.ctx.catalogue)
@@ -159,6 +161,13 @@ class AgencyDesk:
                     reported_by=who.subject,
                     at=self.ctx.clock.now(),
                 )
+            )
+            record_event(
+                s,
+                row,
+                EventKind.STATUS_REPORTED,
+                {"national_status": int(status), "label": status.label_vi, "note": report.note},
+                self.ctx.clock,
             )
             s.flush()
             return dossier_public(s, row, self.ctx.catalogue)

@@ -23,6 +23,7 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     SUPERVISOR = "supervisor"  # staff who lead a center: sees what reviewers see (issue 16 adds more)
     AGENCY = "agency"
+    ONLINE = "online"  # the public-service portal or an accredited online agent: submits online dossiers
     ADMIN = "admin"
 
 

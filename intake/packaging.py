@@ -120,6 +120,8 @@ def build_package(ctx: IntakeContext, code: str) -> str:
         "received_at": row.received_at.isoformat() if row.received_at else None,
         "due_date": row.due_date,
         "national_status": row.national_status,
+        "channel": row.channel,
+        "package_revision": (row.package_revision or 0) + 1,  # this build's; more than 1: re-sent after a correction
         "pipeline_version": ctx.version,
     }
     files.append(

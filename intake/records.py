@@ -223,6 +223,8 @@ def dossier_public(s: Session, row: DossierRow, catalogue: ProcedureCatalogue) -
         procedure_name=procedure.name if procedure else None,
         service_point_code=row.service_point_code,
         agency_code=row.agency_code,
+        channel=row.channel,
+        external_reference=row.external_reference,
         state=state.value,
         state_label=STATE_LABELS[state],
         national_status=row.national_status,

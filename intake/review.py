@@ -26,6 +26,7 @@ from intake.claims import release_claim, take_claim
 from intake.context import IntakeContext
 from intake.documents import page_image_bytes
 from intake.errors import ServiceError
+from intake.events import EventKind, handed_over_event, record_event
 from intake.packaging import build_package
 from intake.processing.jobs import JobState
 from intake.records import (
@@ -346,6 +347,9 @@ class Review:
             row.state = ProcessingState.VALIDATED.value
             row.approval_token = row.approval_started_at = None
             row.package_prefix, row.approved_by, row.approved_at = prefix, who.subject, self.ctx.clock.now()
+            row.package_revision = (row.package_revision or 0) + 1
+            kind = EventKind.READY if row.package_revision == 1 else EventKind.RESENT
+            record_event(s, row, kind, handed_over_event(row), self.ctx.clock)
             release_claim(row)
             log_access(s, who, "approve", code)
             s.flush()

@@ -89,6 +89,7 @@ class ReviewQueue:
             agency_code=r.agency_code,
             state=r.state,
             green_lane=bool(r.green_lane),
+            channel=r.channel,
             due_date=due,
             due_in_days=(due - today).days if due else None,
             received_at=r.received_at,

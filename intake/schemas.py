@@ -251,6 +251,8 @@ class DossierPublic(BaseModel):
     procedure_name: str | None
     service_point_code: str
     agency_code: str
+    channel: str = Field("counter", description="How the dossier reached the center: counter, online, postal.")
+    external_reference: str | None = Field(None, description="The online sender's own reference, if any.")
     state: str
     state_label: str
     national_status: int
@@ -335,6 +337,7 @@ class QueueItemPublic(BaseModel):
     agency_code: str | None = None
     state: str
     green_lane: bool = False
+    channel: str = Field("counter", description="How the dossier reached the center: counter, online, postal.")
     due_date: date | None
     due_in_days: int | None = Field(None, description="Calendar days until the appointment, Vietnam time; < 0 late.")
     received_at: datetime | None
@@ -462,6 +465,8 @@ class ManifestDossier(BaseModel):
     received_at: datetime | None
     due_date: date | None
     national_status: int
+    channel: str = "counter"  # counter | online | postal (packages built before channels were kept: counter)
+    package_revision: int = 1  # more than 1: re-sent after a correction
     pipeline_version: str
 
 

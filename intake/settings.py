@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.config import ReadingConfig
@@ -80,6 +80,44 @@ class LookupSettings(BaseModel):
     per_minute: int = Field(20, description="Look-ups one client address may make per minute.")
 
 
+class WebhookSettings(BaseModel):
+    """Events pushed to agencies' webhooks (intake/webhooks.py, docs/WEBHOOKS.md)."""
+
+    timeout_seconds: float = Field(5.0, description="A receiver that has not answered in this long has failed.")
+    backoff_seconds: float = Field(2.0, description="Wait before the first retry; doubles with each failure.")
+    max_backoff_seconds: float = Field(600.0, description="The longest wait between two attempts.")
+    poll_seconds: float = Field(0.5, description="How often a sender looks for due deliveries.")
+    batch: int = Field(50, description="Deliveries a sender takes at once.")
+    allow_http: bool = Field(False, description="Accept http:// webhook URLs (tests on loopback); https otherwise.")
+    senders: int = Field(4, description="Deliveries posted at once by one process (to different dossiers).")
+
+
+class SigningSettings(BaseModel):
+    """The center's signature on the package's searchable PDFs (PAdES; intake/signing.py)."""
+
+    pkcs12_file: Path | None = Field(None, description="The center's key and certificate chain (PKCS#12).")
+    pkcs12_password: SecretStr | None = None
+    pkcs11_module: Path | None = Field(None, description="A PKCS#11 token's library (an HSM in production).")
+    pkcs11_token_label: str | None = None
+    pkcs11_key_label: str | None = None
+    pkcs11_pin: SecretStr | None = None
+    tsa_url: str | None = Field(None, description="RFC 3161 time-stamping authority; none = signing time only.")
+    trust_roots: list[Path] = Field(default_factory=list, description="CA certificates a signature must chain to.")
+    signer_unit: str = Field("Trung tâm Phục vụ hành chính công", description="The signing unit, in the signature.")
+    location: str = Field("Việt Nam", description="Where the copies are made, in the signature.")
+    development_certificate: bool = Field(
+        True, description="With no key configured, sign with a self-made one under DATA_DIR (never in production)."
+    )
+    pdfa: bool = Field(True, description="Make the package's PDFs PDF/A-2b.")
+
+
+class OnlineSettings(BaseModel):
+    """Online intake: the public-service portal and accredited online agents (/api/v1/online/)."""
+
+    per_minute: int = Field(60, description="Requests a minute an online key may make, unless the key sets its own.")
+    max_files: int = Field(40, description="Files one online submission may carry.")
+
+
 class LogSettings(BaseModel):
     format: Literal["json", "text"] = Field("json", description="json: one JSON object per line (production).")
     level: str = "INFO"
@@ -101,6 +139,9 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     lookup: LookupSettings = LookupSettings()
     log: LogSettings = LogSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    signing: SigningSettings = SigningSettings()
+    online: OnlineSettings = OnlineSettings()
 
     @property
     def resolved_database_url(self) -> str:

@@ -69,6 +69,13 @@ class ErrorCode(StrEnum):
     QUEUE_EMPTY = "QUEUE_EMPTY"
     PARTS_INVALID = "PARTS_INVALID"
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+    # Agencies and the national system (issue 18)
+    WEBHOOK_URL_INVALID = "WEBHOOK_URL_INVALID"
+    WEBHOOK_NOT_FOUND = "WEBHOOK_NOT_FOUND"
+    PACKAGE_TAMPERED = "PACKAGE_TAMPERED"
+    SIGNING_UNAVAILABLE = "SIGNING_UNAVAILABLE"
+    TWO_PAGES_IN_PHOTO = "TWO_PAGES_IN_PHOTO"
+    DOSSIER_NOT_REOPENABLE = "DOSSIER_NOT_REOPENABLE"
 
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -249,6 +256,27 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.TOO_MANY_REQUESTS: (
         "Quá nhiều yêu cầu. Vui lòng thử lại sau {detail} giây.",
         "Too many requests; try again in {detail} seconds.",
+    ),
+    ErrorCode.WEBHOOK_URL_INVALID: (
+        "Địa chỉ nhận sự kiện không hợp lệ ({detail}).",
+        "Invalid webhook URL ({detail}).",
+    ),
+    ErrorCode.WEBHOOK_NOT_FOUND: ("Không có địa chỉ nhận sự kiện này ({detail}).", "No such webhook ({detail})."),
+    ErrorCode.PACKAGE_TAMPERED: (
+        "Tệp {detail} của gói hồ sơ không khớp với bản đã ký hoặc danh mục tệp; không gửi tệp này. Đã báo quản trị.",
+        "Package file {detail} does not match its signature or the manifest; it is withheld.",
+    ),
+    ErrorCode.SIGNING_UNAVAILABLE: (
+        "Không ký số được bản số hóa ({detail}). Vui lòng báo quản trị hệ thống.",
+        "The digitized copies could not be signed ({detail}).",
+    ),
+    ErrorCode.TWO_PAGES_IN_PHOTO: (
+        "Ảnh chụp có hai trang giấy cạnh nhau ({detail}). Vui lòng chụp riêng từng trang.",
+        "The photo shows two pages side by side ({detail}); photograph each page alone.",
+    ),
+    ErrorCode.DOSSIER_NOT_REOPENABLE: (
+        "Chỉ mở lại để đính chính được hồ sơ đã chuyển cơ quan giải quyết ({detail}).",
+        "Only a dossier handed over to its agency can be reopened for a correction ({detail}).",
     ),
 }
 

@@ -19,6 +19,10 @@ fi
 if [ "${1:-}" = "--test" ] && [ ! -x /usr/lib/chromium/chromium ]; then
   missing+=(chromium)
 fi
+# The signing tests hold a key in a real PKCS#11 token (SoftHSM), as production holds it in an HSM.
+if [ "${1:-}" = "--test" ] && [ ! -e /usr/lib/softhsm/libsofthsm2.so ]; then
+  missing+=(softhsm2)
+fi
 if ((${#missing[@]})); then
   echo "[install] apt: ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

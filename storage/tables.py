@@ -83,10 +83,12 @@ class ApiKeyRow(Base):
     __tablename__ = "api_keys"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))  # counter | reviewer | agency | admin
+    role: Mapped[str] = mapped_column(String(16))  # counter | reviewer | supervisor | agency | online | admin
     subject: Mapped[str] = mapped_column(String(128))  # staff user name, or agency code
     # A counter's key belongs to one service point: it sees and changes only that point's dossiers.
     service_point_code: Mapped[str | None] = mapped_column(String(64))
+    # Requests a minute this key may make (online intake keys); None = the role's default.
+    per_minute: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -132,6 +134,10 @@ class DossierRow(Base):
     lookup_key: Mapped[str | None] = mapped_column(String(32))
     # counter | online | postal (models.dossier.Channel)
     channel: Mapped[str] = mapped_column(String(16), default="counter", server_default="counter", index=True)
+    # The sender's own reference for an online dossier (the portal's or online agent's), kept for the sync.
+    external_reference: Mapped[str | None] = mapped_column(String(100))
+    # Packages built for the dossier: 1 at the first hand-over, more when it is re-sent after a correction.
+    package_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     components: Mapped[list[ComponentRow]] = relationship(

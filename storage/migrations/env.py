@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import storage.agency_tables  # noqa: F401  (the agency event tables are part of Base.metadata)
 import storage.staff_tables  # noqa: F401  (the staff tables are part of Base.metadata)
 from storage.tables import Base
 
