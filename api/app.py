@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
 from starlette.types import Scope
 
+from api.agency_event_routes import agency_event_routes
 from api.boundary import MULTIPART_OVERHEAD, BodyLimit, content_disposition, install_request_boundary
 from api.dashboard_routes import dashboard_routes
 from api.deps import (
@@ -41,7 +42,9 @@ from api.deps import (
 )
 from api.document_routes import document_routes
 from api.errors import install_error_handlers
+from api.handover_routes import handover_routes
 from api.observability import install_observability
+from api.online_routes import online_routes
 from api.review_routes import review_routes
 from api.sessions import session_routes
 from api.web import install_web
@@ -54,6 +57,7 @@ from intake.procedures import search_procedures
 from intake.processing.runner import start_processing
 from intake.service import IntakeService, open_service
 from intake.settings import Settings
+from intake.webhooks import start_webhook_sender
 from models.errors import ErrorCode
 
 log = logging.getLogger(__name__)
@@ -74,9 +78,12 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
         app.state.processing = (
             start_processing(settings, app.state.service.db, app.state.service.ctx.clock) if process else None
         )
+        app.state.webhook_sender = start_webhook_sender(app.state.service.ctx)  # every API process sends
         try:
             yield
         finally:
+            if app.state.webhook_sender is not None:
+                app.state.webhook_sender.stop()
             if app.state.processing is not None:
                 app.state.processing.stop()
 
@@ -144,6 +151,9 @@ def _routes() -> APIRouter:
     document_routes(router)
     dashboard_routes(router)
     _agency_routes(router)
+    agency_event_routes(router)
+    handover_routes(router)
+    online_routes(router)
     return router
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.clock import Clock
+from intake.context import IntakeContext
 from storage.agency_tables import AgencyEventRow, WebhookDeliveryRow, WebhookRow
 from storage.tables import DossierRow
 
@@ -64,3 +65,10 @@ def record_event(s: Session, row: DossierRow, kind: EventKind, data: dict, clock
             )
         )
     return event
+
+
+class AgencyEvents:
+    """An agency's ordered event feed (`GET /agency/events?cursor=`). Filled in by issue 18's feed work."""
+
+    def __init__(self, ctx: IntakeContext) -> None:
+        self.ctx = ctx

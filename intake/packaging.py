@@ -8,6 +8,7 @@ import json
 from intake.context import IntakeContext
 from intake.filenames import display_filename
 from intake.records import field_key, find_dossier, page_texts
+from models.dossier import NationalStatus
 from pipeline.output.package import PackageFile, build_manifest, searchable_pdf
 from pipeline.pages.preflight import FileInfo, preflight
 from storage.tables import AgencyRow, ComponentRow, FieldRow, ServicePointRow, utcnow
@@ -119,16 +120,20 @@ def build_package(ctx: IntakeContext, code: str) -> str:
         },
         "received_at": row.received_at.isoformat() if row.received_at else None,
         "due_date": row.due_date,
-        "national_status": row.national_status,
+        # An online registration (1) is accepted (2) by the approval this package is built for.
+        "national_status": max(row.national_status, int(NationalStatus.DUOC_TIEP_NHAN)),
         "channel": row.channel,
-        "package_revision": (row.package_revision or 0) + 1,  # this build's; more than 1: re-sent after a correction
+        "package_revision": (row.package_revision or 0) + 1,  # more than 1: re-sent after a correction
         "pipeline_version": ctx.version,
     }
     files.append(
         PackageFile("fields.json", json.dumps(all_fields, ensure_ascii=False, indent=2).encode(), "application/json")
     )
     manifest = build_manifest(dossier, components, files, utcnow().isoformat())
-    prefix = f"packages/{row.code}/"
+    # Each revision has its own prefix: the agency reads the previous one, intact, until the
+    # approval that built this one commits.
+    revision = (row.package_revision or 0) + 1
+    prefix = f"packages/{row.code}/" if revision == 1 else f"packages/{row.code}/r{revision}/"
     for f in files:
         ctx.store.put(prefix + f.name, f.data, f.media_type)
     # The manifest goes last: a package without one was never finished.

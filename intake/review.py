@@ -43,7 +43,7 @@ from intake.records import (
     require_state,
 )
 from models.document import FieldStatus, Source
-from models.dossier import ProcessingState
+from models.dossier import NationalStatus, ProcessingState
 from models.errors import ErrorCode
 from models.fields import FIELD_SPECS
 from pipeline.fields.typed_check import check_typed, is_place_field
@@ -348,6 +348,9 @@ class Review:
             row.approval_token = row.approval_started_at = None
             row.package_prefix, row.approved_by, row.approved_at = prefix, who.subject, self.ctx.clock.now()
             row.package_revision = (row.package_revision or 0) + 1
+            if row.national_status == NationalStatus.MOI_DANG_KY:
+                # An online registration: the reviewer's check is the center's acceptance of it.
+                row.national_status = int(NationalStatus.DUOC_TIEP_NHAN)
             kind = EventKind.READY if row.package_revision == 1 else EventKind.RESENT
             record_event(s, row, kind, handed_over_event(row), self.ctx.clock)
             release_claim(row)

@@ -17,7 +17,10 @@ from intake.context import IntakeContext
 from intake.documents import Documents
 from intake.dossiers import Dossiers
 from intake.errors import ServiceError
+from intake.events import AgencyEvents
+from intake.handover import Handover
 from intake.indicators import Indicators
+from intake.online import OnlineIntake
 from intake.processing.ray_pool import pipeline_version
 from intake.receipts import Receipts
 from intake.review import Review
@@ -25,6 +28,7 @@ from intake.review_queue import ReviewQueue
 from intake.settings import Settings
 from intake.staff import StaffAccounts
 from intake.supplements import Supplements
+from intake.webhooks import Webhooks
 from intake.workstations import Workstations
 from models.calendar import WorkCalendar, vietnam_calendar
 from models.catalogue import Organisation, ProcedureCatalogue, load_organisation, load_procedures
@@ -68,6 +72,10 @@ class IntakeService:
         self.receipts = Receipts(self.ctx, self.components, self._staff_name)
         self.supplements = Supplements(self.ctx, self.review, self._staff_name)  # sent back to the counter
         self.indicators = Indicators(self.ctx)  # the leaders' dashboard (Bảng chỉ số)
+        self.events = AgencyEvents(self.ctx)  # what agencies are told, in order
+        self.webhooks = Webhooks(self.ctx)  # agencies' webhooks and their delivery log
+        self.online = OnlineIntake(self.ctx, self.dossiers)  # the portal and online agents
+        self.handover = Handover(self.ctx)  # history, national sync export, reopening for a correction
 
     def _staff_name(self, username: str) -> str | None:
         """A staff member's full name for a printed form; None for a key holder with no staff account."""

@@ -138,6 +138,8 @@ class DossierRow(Base):
     external_reference: Mapped[str | None] = mapped_column(String(100))
     # Packages built for the dossier: 1 at the first hand-over, more when it is re-sent after a correction.
     package_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # SHA-256 of the package's manifest.json as built: the manifest (and through it every file) is checked against it.
+    package_manifest_sha256: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     components: Mapped[list[ComponentRow]] = relationship(

@@ -84,12 +84,14 @@ def upgrade() -> None:
     with op.batch_alter_table("dossiers") as batch:
         batch.add_column(sa.Column("external_reference", sa.String(length=100), nullable=True))
         batch.add_column(sa.Column("package_revision", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("package_manifest_sha256", sa.String(length=64), nullable=True))
     # Dossiers handed over before this revision have their one package.
     op.execute("UPDATE dossiers SET package_revision = 1 WHERE package_prefix IS NOT NULL")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("dossiers") as batch:
+        batch.drop_column("package_manifest_sha256")
         batch.drop_column("package_revision")
         batch.drop_column("external_reference")
     with op.batch_alter_table("api_keys") as batch:
