@@ -30,6 +30,7 @@ from sqlalchemy import case, func, select
 
 from intake.processing.jobs import JobState
 from models.dossier import ProcessingState
+from storage.agency_tables import AgencyEventRow, WebhookDeliveryRow
 from storage.db import Database
 from storage.tables import DossierRow, JobRow
 
@@ -109,6 +110,8 @@ class QueueFigures:
     waiting: dict[str, tuple[int, float]]  # service point -> (dossiers waiting for review, oldest age in s)
     age_buckets: list[int]  # waiting dossiers received at most WAITING_AGE_BUCKETS[i] seconds ago
     waiting_total: int
+    webhook_pending: int = 0  # deliveries to agencies' webhooks not yet answered 2xx
+    webhook_oldest_age: float = 0.0  # seconds since the event of the oldest of them
 
 
 def queue_figures(db: Database, now: datetime) -> QueueFigures:
@@ -134,7 +137,14 @@ def queue_figures(db: Database, now: datetime) -> QueueFigures:
             for b in WAITING_AGE_BUCKETS
         ]
         row = s.execute(select(func.count(), *within).where(waiting)).one()
-    return QueueFigures(jobs, by_point, [int(n) for n in row[1:]], int(row[0]))
+        pending, oldest_event = s.execute(
+            select(func.count(), func.min(AgencyEventRow.occurred_at))
+            .select_from(WebhookDeliveryRow)
+            .join(AgencyEventRow, WebhookDeliveryRow.event_id == AgencyEventRow.id)
+            .where(WebhookDeliveryRow.state == "pending")
+        ).one()
+    webhook_age = max(0.0, (now - oldest_event).total_seconds()) if oldest_event is not None else 0.0
+    return QueueFigures(jobs, by_point, [int(n) for n in row[1:]], int(row[0]), int(pending), webhook_age)
 
 
 @dataclass(eq=False)  # registered by identity
@@ -215,6 +225,16 @@ def _queue_families(figures: QueueFigures) -> Iterator[Metric]:
         ages.add_sample(ages.name + "_bucket", {"le": _le(bound)}, count)
     ages.add_sample(ages.name + "_gcount", {}, figures.waiting_total)
     yield ages
+    yield GaugeMetricFamily(
+        "sohoa_webhook_pending_deliveries",
+        "Events not yet accepted by an agency's webhook (retried with back-off).",
+        value=figures.webhook_pending,
+    )
+    yield GaugeMetricFamily(
+        "sohoa_webhook_oldest_pending_age_seconds",
+        "Seconds since the event of the oldest delivery an agency's webhook has not accepted.",
+        value=figures.webhook_oldest_age,
+    )
 
 
 def _le(seconds: float) -> str:

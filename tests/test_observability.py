@@ -138,6 +138,7 @@ def test_a_dossier_read_and_left_for_review_moves_the_metrics(env):
     assert value(read, "sohoa_review_waiting_age_seconds_bucket", le="900") == 0
     assert value(read, "sohoa_review_waiting_age_seconds_bucket", le="3600") == 1
     assert value(read, "sohoa_review_waiting_age_seconds_gcount") == 1
+    assert value(read, "sohoa_webhook_pending_deliveries") == 0  # no webhook registered: nothing to push
     assert value(read, "sohoa_database_metrics_up") == 1
 
 
