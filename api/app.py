@@ -101,9 +101,17 @@ def create_app(settings: Settings, *, process: bool = True, service: IntakeServi
         upload_cap + MULTIPART_OVERHEAD, ErrorCode.FILE_TOO_LARGE, f"tối đa {upload_cap / (1 << 20):.0f} MB"
     )
     others = BodyLimit(MAX_REQUEST_BYTES, ErrorCode.REQUEST_TOO_LARGE, f"tối đa {MAX_REQUEST_BYTES >> 10} KB")
+    # An online submission carries its files in one body; each file is capped again as it is read.
+    online = BodyLimit(
+        settings.online.max_files * (upload_cap + MULTIPART_OVERHEAD) + MAX_REQUEST_BYTES,
+        ErrorCode.REQUEST_TOO_LARGE,
+        f"tối đa {settings.online.max_files} tệp, mỗi tệp {upload_cap / (1 << 20):.0f} MB",
+    )
 
     def body_limit(scope: Scope) -> BodyLimit:
         # Every body is capped while it streams, declared length or not (chunked).
+        if scope["method"] == "POST" and scope["path"] == f"{API_PREFIX}/online/dossiers":
+            return online
         upload = scope["path"].endswith(("/files", "/from-image"))
         return uploads if scope["method"] == "POST" and upload else others
 

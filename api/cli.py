@@ -187,20 +187,23 @@ def cmd_keys(args: argparse.Namespace) -> int:
     from intake.settings import get_settings
 
     if args.role in ("list", "revoke") and args.service_point:
-        raise UsageError(f"--service-point is for a counter key, not for `keys {args.role}`")
+        raise UsageError(f"--service-point is for a counter or online key, not for `keys {args.role}`")
+    if args.per_minute is not None and args.role != "online":
+        raise UsageError("--per-minute is for an online key")
     if args.role == "revoke" and not (args.subject or "").isdigit():
         raise UsageError(f"no key with id {args.subject!r} (see `sohoa keys list`)")
     if args.role not in ("list", "revoke"):
         if not args.subject:
             raise UsageError("give the staff user name, or the agency's code")
-        if args.role == "counter" and not args.service_point:
-            raise UsageError("a counter key belongs to one service point: --service-point CODE")
+        if args.role in ("counter", "online") and not args.service_point:
+            raise UsageError(f"a {args.role} key belongs to one service point: --service-point CODE")
     service = open_service(get_settings())
     if args.role == "list":
         for row in service.keys.list():
             revoked = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
             print(
                 f"{row.id:>5}  {row.role:<9} {row.subject:<24} {row.service_point_code or '-':<16} "
+                f"{f'{row.per_minute}/min' if row.per_minute else '-':<10} "
                 f"created {row.created_at:%Y-%m-%d %H:%M}  {revoked}"
             )
         return EXIT_OK
@@ -208,7 +211,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
         if not service.keys.revoke(int(args.subject)):
             raise UsageError(f"no key with id {args.subject!r} (see `sohoa keys list`)")
         return EXIT_OK
-    print(service.keys.create(Role(args.role), args.subject, args.service_point))
+    print(service.keys.create(Role(args.role), args.subject, args.service_point, args.per_minute))
     return EXIT_OK
 
 
@@ -263,14 +266,24 @@ def build_parser() -> argparse.ArgumentParser:
         "keys",
         help="create an API key (printed once; only its hash is stored), list keys, or revoke one: keys revoke ID",
     )
-    keys.add_argument("role", choices=["counter", "reviewer", "agency", "admin", "list", "revoke"])
+    keys.add_argument("role", choices=["counter", "reviewer", "agency", "online", "admin", "list", "revoke"])
     keys.add_argument(
-        "subject", nargs="?", help="staff user name, the agency's code for role agency, or the key id to revoke"
+        "subject",
+        nargs="?",
+        help="staff user name, the agency's code for role agency, the sender's name for role online "
+        "(e.g. dvc-quocgia), or the key id to revoke",
     )
     keys.add_argument(
         "--service-point",
         metavar="CODE",
-        help="a counter key's service point (required for counters): it sees only that point's dossiers",
+        help="a counter key's service point (it sees only that point's dossiers), or the point that receives "
+        "an online key's dossiers (their codes come from its receiving unit); required for both",
+    )
+    keys.add_argument(
+        "--per-minute",
+        type=int,
+        metavar="N",
+        help="an online key's own limit of requests a minute (default: settings online.per_minute)",
     )
     keys.set_defaults(func=cmd_keys)
 

@@ -77,3 +77,5 @@ Counter = Annotated[Principal, Depends(require(Role.COUNTER))]
 Reviewer = Annotated[Principal, Depends(require(Role.REVIEWER, Role.SUPERVISOR))]
 Staff = Annotated[Principal, Depends(require(Role.COUNTER, Role.REVIEWER, Role.SUPERVISOR))]
 AgencyUser = Annotated[Principal, Depends(require(Role.AGENCY))]
+# The portal and online agents; their per-key rate limit is counted by the online routes.
+Online = Annotated[Principal, Depends(require(Role.ONLINE))]

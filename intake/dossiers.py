@@ -54,6 +54,8 @@ MEDIA_TYPES = {
     FileType.JPEG: "image/jpeg",
     FileType.PNG: "image/png",
     FileType.TIFF: "image/tiff",
+    FileType.HEIC: "image/heic",  # phone photos (the online channel's normal case)
+    FileType.WEBP: "image/webp",
 }
 
 

@@ -50,7 +50,8 @@ def dossier_scope(who: Principal) -> ColumnElement[bool]:
     """The dossiers `who` may see, as a query condition; any other is answered like a missing one:
     a counter sees those received at its own service point, a reviewer the submitted ones (a
     draft is still the counter's, with the applicant's ID number), an agency its own once handed
-    over, an admin all."""
+    over (and still while reopened for a correction), an online key (the portal, an online
+    agent) the online dossiers it sent, an admin all."""
     if who.role == Role.ADMIN:
         return true()
     if who.role == Role.COUNTER and who.service_point:
@@ -58,7 +59,11 @@ def dossier_scope(who: Principal) -> ColumnElement[bool]:
     if who.role in (Role.REVIEWER, Role.SUPERVISOR):
         return DossierRow.state != ProcessingState.DRAFT.value
     if who.role == Role.AGENCY:
-        return and_(DossierRow.agency_code == who.subject, DossierRow.state.in_(HANDED_OVER))
+        # Once handed over, always its: reopened for a correction, it still reads the last revision sent.
+        handed_over = or_(DossierRow.state.in_(HANDED_OVER), DossierRow.package_revision >= 1)
+        return and_(DossierRow.agency_code == who.subject, handed_over)
+    if who.role == Role.ONLINE:
+        return and_(DossierRow.channel == "online", DossierRow.created_by == who.subject)
     return false()
 
 

@@ -86,8 +86,8 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ),
     ErrorCode.FILE_UNREADABLE: ("Không đọc được tệp ({detail}).", "The file cannot be read ({detail})."),
     ErrorCode.UNSUPPORTED_TYPE: (
-        "Định dạng tệp không được hỗ trợ ({detail}). Chấp nhận: PDF, JPEG, PNG, TIFF.",
-        "Unsupported file type ({detail}). Accepted: PDF, JPEG, PNG, TIFF.",
+        "Định dạng tệp không được hỗ trợ ({detail}). Chấp nhận: PDF, JPEG, PNG, TIFF, HEIC, WebP.",
+        "Unsupported file type ({detail}). Accepted: PDF, JPEG, PNG, TIFF, HEIC, WebP.",
     ),
     ErrorCode.TYPE_MISMATCH: (
         "Phần mở rộng của tệp không khớp với nội dung ({detail}). Vui lòng kiểm tra lại tệp.",

@@ -95,6 +95,7 @@ def start_api(settings: Settings, *, process: bool = True, service: IntakeServic
             "agency": service.keys.create(Role.AGENCY, "000.00.20.H26"),
             "other_agency": service.keys.create(Role.AGENCY, "000.00.30.H26"),
             "admin": service.keys.create(Role.ADMIN, "qt.quantri"),  # e.g. the leaders' dashboard
+            "online": service.keys.create(Role.ONLINE, "dvc-quocgia", service_point="HN-HOANKIEM"),  # the portal
         }
         if keys
         else {}

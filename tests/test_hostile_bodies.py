@@ -236,6 +236,7 @@ def test_every_operations_error_bodies_match_the_declared_schema(local_api):
         "counter": "counter",
         "reviewer": "reviewer",
         "agency": "agency",
+        "online": "online",
         "catalogue": "counter",
         "session": "counter",
         "dashboard": "admin",

@@ -16,7 +16,7 @@ import {
   showFields,
   unresolvedCount,
 } from "./review-fields.js";
-import { dueWords } from "./review-queue.js";
+import { channelBadge, dueWords } from "./review-queue.js";
 import { openSendBack, sendBackOpen, setupSendBack } from "./review-sendback.js";
 import { focusViewer, forgetPage, setupViewer, viewerHasFocus } from "./review-viewer.js";
 
@@ -131,7 +131,8 @@ function showHead(d) {
   $("d-code").textContent = d.code || d.id;
   const due = dueWords(daysUntil(d.due_date));
   $("d-meta").replaceChildren(
-    el("span", { text: d.procedure_name || d.procedure_code }),
+    channelBadge(d.channel),
+    el("span", { text: ` ${d.procedure_name || d.procedure_code}` }),
     d.applicant ? el("span", { text: ` · ${d.applicant.full_name}` }) : null,
     d.due_date ? el("span", { class: due.late ? "due late" : "due" }, ` · Hẹn trả ${ddmmyyyy(d.due_date)}`, due.text ? ` (${due.text})` : "") : null,
   );

@@ -30,6 +30,15 @@ function setMessage(text) {
   $("queue-message").textContent = text;
 }
 
+// How the dossier reached the center (DossierPublic.channel): shown in the queue and the header.
+const CHANNELS = { counter: "Tại quầy", online: "Trực tuyến", postal: "Bưu chính" };
+
+/** The channel's Vietnamese label, as a badge (`channel-online`…) a reviewer sees at a glance. */
+export function channelBadge(channel) {
+  const key = channel || "counter";
+  return el("span", { class: `badge channel channel-${key}`, "data-channel": key, text: CHANNELS[key] || key });
+}
+
 /** "Còn 3 ngày" / "Hẹn trả hôm nay" / "Quá hạn 2 ngày": words first, colour second. */
 export function dueWords(days) {
   if (days === null || days === undefined) return { text: "", late: false };
@@ -71,6 +80,7 @@ function row(item) {
     ),
     el("td", {}, el("span", { text: item.procedure_name || item.procedure_code }), el("span", { class: "hint", text: ` ${item.procedure_code}` })),
     el("td", { text: item.service_point_code || "" }),
+    el("td", { class: "channel-cell" }, channelBadge(item.channel)),
     el("td", { class: "num" }, el("strong", { text: String(item.fields_to_review) }), " trường"),
     el(
       "td",
