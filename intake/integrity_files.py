@@ -5,12 +5,13 @@ refers to (reported, never deleted)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from intake.integrity_core import Code, ObjectState, Scope, examine, short
 from intake.records import HANDED_OVER
@@ -21,6 +22,7 @@ from storage.tables import ComponentRow, DossierRow
 MANIFEST = "manifest.json"
 APPROVING = ProcessingState.APPROVING.value
 LISTING_BATCH = 500  # object keys looked up in the database at a time
+_REVISION = re.compile(r"r([2-9]|[1-9][0-9]+)")  # a revision's folder: r2, r3, ...
 
 
 def check_originals(scope: Scope) -> None:
@@ -117,12 +119,13 @@ def _package(store: ObjectStore, row: Any) -> PackageRef:
 
 
 def packages(scope: Scope) -> Iterator[list[PackageRef]]:
-    """Every package the database says exists (validated and delivered dossiers, and those being
-    approved), a batch at a time, manifests read. Other checks of packages (e.g. that a package's
-    PDFs carry a valid signature) walk the same batches."""
+    """Every package the database says exists (validated and delivered dossiers, those being
+    approved, and those reopened for a correction: their last revision sent), a batch at a time,
+    manifests read. Other checks of packages (e.g. that a package's PDFs carry a valid
+    signature) walk the same batches."""
     query = (
         select(DossierRow.id, DossierRow.code, DossierRow.state, DossierRow.package_prefix)
-        .where(DossierRow.state.in_([*HANDED_OVER, APPROVING]))
+        .where(or_(DossierRow.state.in_([*HANDED_OVER, APPROVING]), DossierRow.package_revision >= 1))
         .order_by(DossierRow.id)
     )
     if scope.dossier_id is not None:
@@ -289,24 +292,47 @@ def _orphan_originals(scope: Scope, keys: list[str]) -> None:
             )
 
 
+def package_revision_of(key: str) -> tuple[str, int]:
+    """The package prefix and revision a key under packages/ belongs to: `packages/{code}/...`
+    is revision 1, `packages/{code}/r{n}/...` revision n (intake/packaging.py)."""
+    parts = key.split("/")
+    if len(parts) > 3 and (match := _REVISION.fullmatch(parts[2])):
+        return f"packages/{parts[1]}/{parts[2]}/", int(match.group(1))
+    return f"packages/{parts[1]}/", 1
+
+
+def _handed_over_revision(row: Any) -> int:
+    """The last revision handed over (kept by the dossier even while reopened for a correction);
+    a row that predates revisions counts its package prefix's."""
+    revision = row.package_revision or 0
+    if row.package_prefix:
+        revision = max(revision, package_revision_of(row.package_prefix + MANIFEST)[1])
+    return revision
+
+
 def _orphan_package_files(scope: Scope, keys: list[str], listed: _Listed) -> None:
+    """A package file is referenced while its dossier has handed that revision over (any
+    revision up to its last: the agency may hold an older one) and its manifest lists it."""
     if not keys:
         return
     codes = {key.split("/")[1] for key in keys}
     with scope.db.reading() as s:
         rows = s.execute(
-            select(DossierRow.code, DossierRow.state, DossierRow.package_prefix).where(DossierRow.code.in_(codes))
+            select(DossierRow.code, DossierRow.state, DossierRow.package_prefix, DossierRow.package_revision).where(
+                DossierRow.code.in_(codes)
+            )
         ).all()
     dossiers = {row.code: row for row in rows}
     for key in keys:
         code = key.split("/")[1]
-        prefix = f"packages/{code}/"
+        prefix, revision = package_revision_of(key)
         row = dossiers.get(code)
-        if row is not None and row.state == APPROVING:
+        handed_over = _handed_over_revision(row) if row is not None else 0
+        if row is not None and row.state == APPROVING and revision == handed_over + 1:
             continue  # being built right now
         if row is None:
             reason = (f"không có hồ sơ {code}", f"no dossier {code}")
-        elif row.package_prefix != prefix or row.state not in HANDED_OVER:
+        elif revision > handed_over:
             reason = (f"hồ sơ {code} chưa có gói đã duyệt", f"dossier {code} has no approved package")
         elif key[len(prefix) :] not in listed(prefix):
             reason = ("không có trong manifest.json của gói", "not listed in the package's manifest.json")
