@@ -76,7 +76,8 @@ def _print_human(report: Report) -> None:
         f"Kiểm tra toàn vẹn (integrity check): {report.errors} lỗi (errors), {report.warnings} cảnh báo "
         f"(warnings), {summary['info']} thông tin (notes); đã kiểm {checked.get('originals', 0)} bản gốc "
         f"(originals), {checked.get('packages', 0)} gói / {checked.get('package_files', 0)} tệp gói "
-        f"(packages / files), {checked.get('pages', 0)} trang (pages), {checked.get('objects', 0)} đối tượng "
+        f"(packages / files), {checked.get('signatures', 0)} chữ ký số (signatures), "
+        f"{checked.get('pages', 0)} trang (pages), {checked.get('objects', 0)} đối tượng "
         f"trong kho (objects listed)."
     )
     print("KẾT QUẢ: KHÔNG CÓ LỖI (clean)" if report.errors == 0 else "KẾT QUẢ: CÓ LỖI (errors found)")

@@ -74,7 +74,12 @@ def create_key(service: IntakeService, role: str) -> str:
 def backend_settings(backend: str, workdir: Path) -> Iterator[Settings]:
     """Settings for a throw-away backend set: SQLite and a local directory, or PostgreSQL and
     S3 started on loopback (loopback/)."""
-    values: dict[str, Any] = {"data_dir": workdir / "data", "cache_dir": workdir / "cache"}
+    values: dict[str, Any] = {
+        "data_dir": workdir / "data",
+        "cache_dir": workdir / "cache",
+        # The fuzzer registers webhooks: never beyond this machine.
+        "webhooks": {"allow_http": True, "allowed_hosts": ["127.0.0.1"]},
+    }
     if backend == "local-sqlite":
         yield Settings(**values)
         return

@@ -20,6 +20,7 @@ from intake.errors import ServiceError
 from intake.events import EventKind, record_event
 from intake.idempotency import IdempotentRequest, run_once
 from intake.records import HANDED_OVER, dossier_public, log_access
+from intake.signing_checks import verify_download
 from models.dossier import NationalStatus, ProcessingState, status_may_follow
 from models.errors import ErrorCode
 from storage.tables import DossierRow, StatusReportRow
@@ -58,7 +59,9 @@ class AgencyDesk:
     @staticmethod
     def _dossier(s: Session, who: Principal, code: str) -> DossierRow:
         row = s.scalar(select(DossierRow).where(DossierRow.code == code))
-        if row is None or row.agency_code != who.subject or row.state not in HANDED_OVER:
+        # Reopened for a correction, it stays the agency's: package_prefix is the last revision sent.
+        handed_over = row is not None and (row.state in HANDED_OVER or (row.package_revision or 0) >= 1)
+        if row is None or row.agency_code != who.subject or not handed_over:
             raise ServiceError(ErrorCode.DOSSIER_NOT_FOUND, code)
         return row
 
@@ -91,25 +94,31 @@ class AgencyDesk:
             next_cursor=encode_cursor(rows[-1].id) if more else None,
         )
 
-    def _package(self, who: Principal, code: str, action: str, detail: str | None = None) -> tuple[str, dict]:
-        """(package prefix, manifest) of an agency's dossier; the access is logged."""
+    def _package(
+        self, who: Principal, code: str, action: str, detail: str | None = None
+    ) -> tuple[str, str | None, bytes]:
+        """(package prefix, the manifest's SHA-256 recorded at approval, manifest.json as stored)
+        of an agency's dossier; the access is logged."""
         with self.ctx.db.transaction() as s:
             row = self._dossier(s, who, code)
             log_access(s, who, action, code, detail)
-            prefix = row.package_prefix
+            prefix, recorded = row.package_prefix, row.package_manifest_sha256
         assert prefix is not None  # a handed-over dossier has its package
         with self.ctx.store.open(prefix + "manifest.json") as stream:
-            return prefix, json.loads(stream.read())
+            return prefix, recorded, stream.read()
 
     def manifest(self, who: Principal, code: str) -> dict:
-        return self._package(who, code, "manifest")[1]
+        return json.loads(self._package(who, code, "manifest")[2])
 
     def package_file(self, who: Principal, code: str, name: str) -> tuple[str, str | None, str]:
-        """(object key, presigned URL or None, media type) of a file listed in the manifest."""
-        prefix, manifest = self._package(who, code, "export", name)
+        """(object key, presigned URL or None, media type) of a file listed in the manifest, once
+        checked against the manifest and its signature (PACKAGE_TAMPERED otherwise)."""
+        prefix, recorded, manifest_bytes = self._package(who, code, "export", name)
+        manifest = json.loads(manifest_bytes)
         listed = {f["name"]: f["media_type"] for f in manifest["files"]} | {"manifest.json": "application/json"}
         if name not in listed:
             raise ServiceError(ErrorCode.FILE_NOT_FOUND, name)
+        verify_download(self.ctx, prefix, recorded, manifest_bytes, name)
         url = self.ctx.store.presigned_url(prefix + name, self.ctx.settings.storage.presign_seconds)
         return prefix + name, url, listed[name]
 

@@ -11,6 +11,7 @@ and hashes objects in chunks outside them. A check is a small function of a `Sco
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,8 +33,10 @@ from intake.integrity_core import (
 )
 from intake.integrity_files import check_originals, check_orphans, check_packages
 from intake.integrity_rows import check_page_results, check_references
+from intake.integrity_signatures import check_signatures
 from intake.processing.jobs import pipeline_version
 from intake.settings import Settings
+from intake.signing import trust_roots
 from models.errors import ErrorCode
 from storage.db import Database
 from storage.objects import ObjectStore
@@ -54,6 +57,12 @@ CHECKS: tuple[Check, ...] = (
     Check("references", check_references, "every reference between rows resolves"),
     Check("originals", check_originals, "every original matches the SHA-256 and size recorded at intake"),
     Check("packages", check_packages, "every handed-over dossier's package matches its manifest"),
+    Check(
+        "signatures",
+        check_signatures,
+        "every package's manifest is as approved and every signed PDF's signature verifies",
+        lambda options: options.hashing,
+    ),
     Check("page_results", check_page_results, "every page that was read has its reading"),
     Check(
         "orphans",
@@ -104,6 +113,10 @@ def check_configured(
 ) -> Report:
     """The check on the configured database and object store. Migrates nothing and seeds nothing
     (unlike `open_service`): a schema that is not current is reported."""
+    # Package signatures must chain to the roots the deployment trusts (and, while the
+    # development certificate signs, to its CA).
+    roots = tuple(certificate.dump() for certificate in trust_roots(settings))
+    options = dataclasses.replace(options or CheckOptions(), trust_roots=roots)
     db = Database(settings.resolved_database_url)
     try:
         return check_integrity(db, settings.object_store(), pipeline_version(settings.reading), options, progress)

@@ -46,6 +46,8 @@ class Code(StrEnum):
     PACKAGE_FILE_MISSING = "PACKAGE_FILE_MISSING"
     PACKAGE_FILE_MISMATCH = "PACKAGE_FILE_MISMATCH"
     PACKAGE_IN_PROGRESS = "PACKAGE_IN_PROGRESS"
+    PACKAGE_MANIFEST_ALTERED = "PACKAGE_MANIFEST_ALTERED"
+    PACKAGE_SIGNATURE_INVALID = "PACKAGE_SIGNATURE_INVALID"
     DANGLING_REFERENCE = "DANGLING_REFERENCE"
     PAGE_RESULT_MISSING = "PAGE_RESULT_MISSING"
     PAGE_RESULT_OUTDATED = "PAGE_RESULT_OUTDATED"
@@ -97,6 +99,16 @@ MESSAGES: dict[Code, tuple[Level, str, str]] = {
         Level.INFO,
         "Gói dữ liệu đang được tạo (hồ sơ đang duyệt): bỏ qua lần này.",
         "The package is being built (the dossier is being approved): skipped this time.",
+    ),
+    Code.PACKAGE_MANIFEST_ALTERED: (
+        Level.ERROR,
+        "manifest.json của gói đã bị thay đổi sau khi duyệt: {reason}.",
+        "The package's manifest.json was changed after approval: {reason_en}.",
+    ),
+    Code.PACKAGE_SIGNATURE_INVALID: (
+        Level.ERROR,
+        "Tệp {name} của gói không còn khớp chữ ký số của trung tâm: {reason}.",
+        "The package file {name} no longer matches the center's signature: {reason_en}.",
     ),
     Code.DANGLING_REFERENCE: (
         Level.ERROR,
@@ -203,6 +215,9 @@ class CheckOptions:
     orphans: bool = True
     workers: int = 4  # objects hashed at once (an S3 server answers faster to several)
     batch: int = 200  # rows per read-only transaction
+    trust_roots: tuple[bytes, ...] | None = (
+        None  # DER certificates a package signature must chain to; None: not checked
+    )
 
 
 @dataclass

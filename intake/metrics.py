@@ -98,6 +98,20 @@ def actors_alive(by_node: dict[str, int]) -> None:
     ACTORS.set(by_node)
 
 
+WEBHOOK_ATTEMPTS = Counter(
+    "sohoa_webhook_attempts",
+    "Posts to agencies' webhooks: delivered (2xx) or failed (another status, a timeout, no connection; retried).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+for _outcome in ("delivered", "failed"):
+    WEBHOOK_ATTEMPTS.labels(_outcome)
+
+
+def webhook_attempted(*, delivered: bool) -> None:
+    WEBHOOK_ATTEMPTS.labels("delivered" if delivered else "failed").inc()
+
+
 # --- figures read from the database at scrape time ------------------------------------------
 
 SCRAPE_SECONDS = 2.0  # the database figures must come within this, or the scrape goes on without them

@@ -1,15 +1,22 @@
-"""The validated package an agency pulls: searchable PDFs, `fields.json` and `manifest.json`
-(with every file's SHA-256), built from the dossier as approved."""
+"""The validated package an agency pulls: searchable PDFs (PDF/A-2b, each signed by the center:
+intake/signing.py), `fields.json` and `manifest.json` (with every file's SHA-256 and each PDF's
+signature), built from the dossier as approved."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import logging
+from dataclasses import dataclass
 
 from intake.context import IntakeContext
 from intake.filenames import display_filename
 from intake.records import field_key, find_dossier, page_texts
+from intake.signing import PdfSigner, open_signer
 from models.dossier import NationalStatus
-from pipeline.output.package import PackageFile, build_manifest, searchable_pdf
+from pipeline.output.package import PackageFile, build_manifest, passes_through, searchable_pdf
+from pipeline.output.pdfa import pdfa_problems
 from pipeline.pages.preflight import FileInfo, preflight
 from storage.tables import AgencyRow, ComponentRow, FieldRow, ServicePointRow, utcnow
 
@@ -53,8 +60,36 @@ def file_info(ctx: IntakeContext, component: ComponentRow, original: bytes) -> F
     return preflight(original, component.filename, reading.limits, pdf_dpi=reading.pdf_dpi)
 
 
-def build_package(ctx: IntakeContext, code: str) -> str:
-    """Build and store the package of dossier `code`; returns its storage prefix."""
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltPackage:
+    prefix: str  # where it is stored
+    manifest_sha256: str  # of manifest.json as stored (dossiers.package_manifest_sha256)
+
+
+def signed_pdf(signer: PdfSigner, name: str, pdf: bytes, made_as_pdfa: bool) -> PackageFile:
+    """`pdf` signed, as a package file with its signature record. PDF/A-2b is claimed only for a
+    file made here as one that still passes the structural check once signed."""
+    signed, record = signer.sign(pdf)
+    pdfa = None
+    if made_as_pdfa:
+        problems = pdfa_problems(signed)
+        if problems:  # a defect of ours, not of the dossier: the copy goes out, not claimed PDF/A
+            log.error("package PDF %s is not PDF/A-2b once signed: %s", name, "; ".join(problems))
+        pdfa = None if problems else "2B"
+    return PackageFile(name, signed, "application/pdf", dataclasses.replace(record, pdfa=pdfa).to_manifest())
+
+
+def build_package(ctx: IntakeContext, code: str) -> BuiltPackage:
+    """Build and store the package of dossier `code`. ServiceError(SIGNING_UNAVAILABLE) when the
+    center's key cannot be used: nothing is stored then."""
+    with open_signer(ctx.settings, ctx.clock) as signer:
+        return _build(ctx, code, signer)
+
+
+def _build(ctx: IntakeContext, code: str, signer: PdfSigner) -> BuiltPackage:
     with ctx.db.transaction() as s:
         row = find_dossier(s, code, whole=True)
         texts = page_texts(s, row, ctx.version)
@@ -69,15 +104,18 @@ def build_package(ctx: IntakeContext, code: str) -> str:
             original = stream.read()
         name = f"{c.position:02d}-{c.kind or 'other'}"
         pdf_name = f"components/{name}.pdf"
+        info, rotations = file_info(ctx, c, original), {p.index: p.rotation for p in c.pages}  # pages turned
+        pdfa = ctx.settings.signing.pdfa
         pdf = searchable_pdf(
             original,
-            file_info(ctx, c, original),
+            info,
             pages,
             ctx.settings.reading,
             title=f"{row.code} — {display_filename(c.filename)}",
-            rotations={p.index: p.rotation for p in c.pages},  # pages a reviewer turned
+            rotations=rotations,
+            pdfa=pdfa,
         )
-        files.append(PackageFile(pdf_name, pdf, "application/pdf"))
+        files.append(signed_pdf(signer, pdf_name, pdf, pdfa and not passes_through(info, pages, rotations)))
         fields = {field_key(f): _field_record(f) for f in c.fields}
         all_fields[name] = {
             field_key(f): {
@@ -137,7 +175,6 @@ def build_package(ctx: IntakeContext, code: str) -> str:
     for f in files:
         ctx.store.put(prefix + f.name, f.data, f.media_type)
     # The manifest goes last: a package without one was never finished.
-    ctx.store.put(
-        prefix + "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode(), "application/json"
-    )
-    return prefix
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+    ctx.store.put(prefix + "manifest.json", manifest_bytes, "application/json")
+    return BuiltPackage(prefix, hashlib.sha256(manifest_bytes).hexdigest())

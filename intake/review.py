@@ -336,7 +336,7 @@ class Review:
             code = row.code
         assert code is not None  # a dossier waiting for review was submitted
         try:
-            prefix = build_package(self.ctx, code)  # outside any transaction: may take seconds
+            package = build_package(self.ctx, code)  # outside any transaction: may take seconds
         except BaseException:
             self._thaw(code, token)
             raise
@@ -346,7 +346,8 @@ class Review:
                 raise ServiceError(ErrorCode.APPROVAL_IN_PROGRESS, code)  # timed out and taken over
             row.state = ProcessingState.VALIDATED.value
             row.approval_token = row.approval_started_at = None
-            row.package_prefix, row.approved_by, row.approved_at = prefix, who.subject, self.ctx.clock.now()
+            row.package_prefix, row.package_manifest_sha256 = package.prefix, package.manifest_sha256
+            row.approved_by, row.approved_at = who.subject, self.ctx.clock.now()
             row.package_revision = (row.package_revision or 0) + 1
             if row.national_status == NationalStatus.MOI_DANG_KY:
                 # An online registration: the reviewer's check is the center's acceptance of it.

@@ -399,11 +399,23 @@ class ProcedurePublic(BaseModel):
 # --- the package manifest (pipeline.output.package.build_manifest) ------------------------
 
 
+class ManifestSignature(BaseModel):
+    """The center's PAdES signature on a package PDF (docs/SIGNING.md)."""
+
+    signer: str = Field(description="The signing certificate's subject common name.")
+    unit: str = Field(description="The signing unit, as in the signature.")
+    certificate_sha256: str = Field(description="SHA-256 of the signing certificate (DER).")
+    signed_at: datetime = Field(description="Signing time, Vietnam time.")
+    timestamped: bool = Field(description="A time-stamping authority's token is in the signature (PAdES B-T).")
+    pdfa: str | None = Field(description='"2B": a PDF/A-2b made here; null: passed through as received.')
+
+
 class ManifestFile(BaseModel):
     name: str
-    sha256: str
+    sha256: str = Field(description="Of the file as stored (a PDF: signed).")
     size: int
     media_type: str
+    signature: ManifestSignature | None = Field(None, description="PDFs only.")
 
 
 class ManifestEdit(BaseModel):

@@ -89,6 +89,10 @@ class WebhookSettings(BaseModel):
     poll_seconds: float = Field(0.5, description="How often a sender looks for due deliveries.")
     batch: int = Field(50, description="Deliveries a sender takes at once.")
     allow_http: bool = Field(False, description="Accept http:// webhook URLs (tests on loopback); https otherwise.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="When set, the only hosts a webhook may name: a host, or '.suffix' for a domain and below.",
+    )
     senders: int = Field(4, description="Deliveries posted at once by one process (to different dossiers).")
 
 

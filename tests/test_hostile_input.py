@@ -16,6 +16,8 @@ from intake.agency import decode_cursor, encode_cursor
 from intake.errors import ServiceError
 from intake.filenames import MAX_DISPLAY, display_filename, original_filename
 from intake.packaging import build_package
+from models.document import PageText, TextSource
+from pipeline.output.searchable_pdf import PageImage, build_searchable_pdf
 from storage.tables import ComponentRow, DossierRow
 from tests.fixtures_files import blank_png
 from tests.intake_support import API, BACKENDS, assert_error, make_settings, start_api
@@ -263,8 +265,9 @@ def test_filenames_are_kept_as_data_shown_and_exported_sanitised(local_api, monk
     titles = []
 
     def searchable_pdf(*args, title: str, **kwargs) -> bytes:  # noqa: ANN002, ANN003
-        titles.append(title)  # no OCR here: only the names matter
-        return b"%PDF-1.7 " + title.encode()
+        titles.append(title)  # no OCR here: only the names matter (a real PDF: it is signed)
+        page = blank_png(400, 300)
+        return build_searchable_pdf([PageImage(page, PageText(0, 400, 300, TextSource.OCR), 300.0)], title=title)
 
     monkeypatch.setattr(intake.packaging, "searchable_pdf", searchable_pdf)
     dossier = api.new_dossier()
@@ -284,7 +287,7 @@ def test_filenames_are_kept_as_data_shown_and_exported_sanitised(local_api, monk
     review = api.client.get(f"{API}/review/dossiers/{code}", headers=api.headers("reviewer")).json()
     assert [c["filename"] for c in review["components"]] == [display_filename(n) for n in HOSTILE_NAMES[:5]]
 
-    prefix = build_package(api.service.ctx, code)
+    prefix = build_package(api.service.ctx, code).prefix
     with api.service.store.open(prefix + "manifest.json") as stream:
         manifest = json.loads(stream.read())
     shown_names = [display_filename(n) for n in HOSTILE_NAMES[:5]]

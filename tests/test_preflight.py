@@ -103,8 +103,7 @@ def _pil(fmt: str) -> bytes:
         (_zip(["a.txt"]), "ZIP"),
         (_pil("GIF"), "GIF"),
         (_pil("BMP"), "BMP"),
-        (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "WEBP"),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "HEIC"),
+        (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(64), "AVIF"),
         (b"MZ\x90\x00\x03\x00\x00\x00" + bytes(200), "EXE"),
         (b"\x7fELF\x02\x01\x01" + bytes(200), "EXE"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200), "DOC"),
@@ -114,7 +113,7 @@ def test_unsupported_types_named(data: bytes, looks_like: str) -> None:
     err = refused(data, "upload.bin")
     assert err.code is ErrorCode.UNSUPPORTED_TYPE
     assert looks_like in err.detail
-    assert "PDF, JPEG, PNG, TIFF" in err.message_vi
+    assert "PDF, JPEG, PNG, TIFF, HEIC, WebP" in err.message_vi
 
 
 @pytest.mark.parametrize(

@@ -33,15 +33,17 @@ _JPEG_QUALITY = 90
 @dataclass(frozen=True, slots=True)
 class PackageFile:
     name: str
-    data: bytes
+    data: bytes  # as stored: a PDF signed
     media_type: str
+    signature: dict | None = None  # a signed PDF's record (intake/signing.py SignatureRecord)
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
     def describe(self) -> dict:
-        return {"name": self.name, "sha256": self.sha256, "size": len(self.data), "media_type": self.media_type}
+        described = {"name": self.name, "sha256": self.sha256, "size": len(self.data), "media_type": self.media_type}
+        return described if self.signature is None else described | {"signature": self.signature}
 
 
 def _jpeg(bgr: np.ndarray) -> bytes:
@@ -59,6 +61,20 @@ def _usable_as_is(original: bytes, file_type: FileType) -> bool:
         return im.mode in ("RGB", "L", "1", "P", "RGBA")
 
 
+def _turned(rotations: Mapping[int, int] | None) -> dict[int, int]:
+    return {index: degrees % 360 for index, degrees in (rotations or {}).items() if degrees % 360}
+
+
+def passes_through(info: FileInfo, pages: list[PageText], rotations: Mapping[int, int] | None = None) -> bool:
+    """Whether `searchable_pdf` gives the original back: a born-digital PDF, every page read from
+    its own text layer, none turned (such a file is not made here, so it is not claimed PDF/A)."""
+    return (
+        info.file_type is FileType.PDF
+        and not _turned(rotations)
+        and all(p.text_source == TextSource.PDF_TEXT for p in pages)
+    )
+
+
 def searchable_pdf(
     original: bytes,
     info: FileInfo,
@@ -66,15 +82,16 @@ def searchable_pdf(
     config: ReadingConfig,
     title: str | None = None,
     rotations: Mapping[int, int] | None = None,
+    pdfa: bool = True,
 ) -> bytes:
-    """One component's searchable PDF, with the OCR text of `pages` laid invisibly over the images.
-    `info` is the file's preflight result, kept from its upload (the file is not checked again).
-    `rotations`: clockwise degrees by page index, for pages a reviewer turned (their readings
-    are in the turned page's pixels, and so is their picture here)."""
-    rotations = {index: degrees % 360 for index, degrees in (rotations or {}).items() if degrees % 360}
-    pages = sorted(pages, key=lambda p: p.index)
-    if info.file_type is FileType.PDF and not rotations and all(p.text_source == TextSource.PDF_TEXT for p in pages):
+    """One component's searchable PDF, with the OCR text of `pages` laid invisibly over the images
+    (PDF/A-2b with `pdfa`). `info` is the file's preflight result, kept from its upload (the file
+    is not checked again). `rotations`: clockwise degrees by page index, for pages a reviewer
+    turned (their readings are in the turned page's pixels, and so is their picture here)."""
+    if passes_through(info, pages, rotations):
         return original
+    rotations = _turned(rotations)
+    pages = sorted(pages, key=lambda p: p.index)
     images = []
     for page in pages:
         turn = rotations.get(page.index, 0)
@@ -90,7 +107,7 @@ def searchable_pdf(
             images.append(PageImage(original, page, dpi))
         else:
             images.append(PageImage(_jpeg(turn_clockwise(source.image, turn)), page, dpi))
-    return build_searchable_pdf(images, title=title)
+    return build_searchable_pdf(images, title=title, pdfa=pdfa)
 
 
 def page_jpeg(

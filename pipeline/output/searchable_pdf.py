@@ -14,12 +14,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from io import BytesIO
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import TextMode
+from fpdf.enums import OutputIntentSubType, TextMode
 from fpdf.fonts import TTFFont
+from fpdf.output import PDFICCProfile
+from fpdf.util import builtin_srgb2014_bytes
 from PIL import Image, ImageOps
 
 from models.document import PageText, TextLine
@@ -30,6 +33,8 @@ PRODUCER = "Số Hóa"
 # fpdf2 stamps the current time by default, and derives the file /ID from the content and
 # that date: a fixed date keeps the bytes (and so the hashes in manifests) stable.
 FIXED_CREATION_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+
+PDFAID_NS = "http://www.aiim.org/pdfa/ns/id/"
 
 _FONT_NAME = "ocr-layer"
 _EXIF_ORIENTATION = 0x0112
@@ -53,8 +58,10 @@ def build_searchable_pdf(
     title: str | None = None,
     font_path: Path | None = None,
     created: datetime = FIXED_CREATION_DATE,
+    pdfa: bool = True,
 ) -> bytes:
-    """One PDF page per `PageImage`: the image filling the page, the lines as invisible text.
+    """One PDF page per `PageImage`: the image filling the page, the lines as invisible text;
+    with `pdfa`, a PDF/A-2b (sRGB output intent, XMP identification; pipeline/output/pdfa.py).
 
     The same input gives the same bytes: `created` (timezone-aware) is the only date
     written, fixed unless given. Raises ValueError for no pages, a non-positive dpi or an
@@ -75,6 +82,8 @@ def build_searchable_pdf(
     if title:
         pdf.set_title(nfc(title))
     pdf.set_lang("vi")
+    if pdfa:
+        _make_pdfa(pdf, nfc(title) if title else None, created)
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
     # A Unicode TrueType font (embedded as a subset): the core PDF fonts are Latin-1 and
@@ -92,6 +101,53 @@ def build_searchable_pdf(
     for page in pages:
         _add_page(pdf, page, em_height, descent)
     return bytes(pdf.output())
+
+
+def _make_pdfa(pdf: FPDF, title: str | None, created: datetime) -> None:
+    """PDF/A-2b by hand rather than fpdf2's `enforce_compliance`, which drops the document
+    information dictionary (viewers show its title) and dates its XMP with the current time
+    (the bytes would change on every build). The XMP repeats the information dictionary, as
+    PDF/A requires; the output intent carries the ICC's own sRGB profile, shipped with fpdf2."""
+    pdf.add_output_intent(
+        OutputIntentSubType.PDFA,
+        output_condition_identifier="sRGB",
+        output_condition="IEC 61966-2-1:1999",
+        registry_name="http://www.color.org",
+        dest_output_profile=PDFICCProfile(contents=builtin_srgb2014_bytes(), n=3, alternate="DeviceRGB"),
+        info="sRGB2014 (v2)",
+    )
+    pdf.set_xmp_metadata(pdfa_xmp(title, created))
+
+
+def _xml(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def pdfa_xmp(title: str | None, created: datetime) -> str:
+    """The XMP packet body of a PDF/A-2b made here: pdfaid part 2 conformance B, and the same
+    title, producer, creator and dates as the information dictionary."""
+    when = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    described = (
+        f'  <rdf:Description rdf:about="" xmlns:pdfaid="{PDFAID_NS}">\n'
+        "   <pdfaid:part>2</pdfaid:part>\n   <pdfaid:conformance>B</pdfaid:conformance>\n"
+        "  </rdf:Description>\n"
+        '  <rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/"'
+        f' pdf:Producer="{_xml(PRODUCER)}"/>\n'
+        '  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
+        f' xmp:CreatorTool="{_xml(PRODUCER)}" xmp:CreateDate="{when}" xmp:ModifyDate="{when}"'
+        f' xmp:MetadataDate="{when}"/>\n'
+    )
+    if title:
+        described += (
+            '  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
+            f'   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{_xml(title)}</rdf:li></rdf:Alt></dc:title>\n'
+            "  </rdf:Description>\n"
+        )
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        f"{described} </rdf:RDF>\n</x:xmpmeta>"
+    )
 
 
 def _add_page(pdf: FPDF, page: PageImage, em_height: float, descent: float) -> None:

@@ -19,13 +19,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NoReturn
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageOps
 
 from models.errors import ErrorCode
 from pipeline.config import InputLimits
 from pipeline.errors import InputRefused
+from pipeline.pages import heif
+from pipeline.pages.spread import find_spread
 
 # PDFium is not thread-safe, not even across documents: every pypdfium2 call in the
 # pipeline (here and in `pipeline.pages.sources`) takes this lock. Re-entrant so helpers nest.
@@ -47,6 +50,8 @@ class FileType(StrEnum):
     JPEG = "jpeg"
     PNG = "png"
     TIFF = "tiff"
+    HEIC = "heic"  # HEIC/HEIF: iPhones and many Android phones
+    WEBP = "webp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,9 @@ _EXTENSIONS: dict[str, FileType] = {
     "tif": FileType.TIFF,
     "tiff": FileType.TIFF,
     "pdf": FileType.PDF,
+    "heic": FileType.HEIC,
+    "heif": FileType.HEIC,
+    "webp": FileType.WEBP,
 }
 
 _TYPE_NAMES: dict[FileType, str] = {
@@ -95,7 +103,32 @@ _TYPE_NAMES: dict[FileType, str] = {
     FileType.JPEG: "JPEG",
     FileType.PNG: "PNG",
     FileType.TIFF: "TIFF",
+    FileType.HEIC: "HEIC",
+    FileType.WEBP: "WebP",
 }
+
+# Pillow's name of each image type's decoder (`Image.open(..., formats=[...])`).
+_PIL_FORMATS: dict[FileType, str] = {
+    FileType.JPEG: "JPEG",
+    FileType.PNG: "PNG",
+    FileType.TIFF: "TIFF",
+    FileType.HEIC: heif.PIL_FORMAT,
+    FileType.WEBP: "WEBP",
+}
+# The ISO base media brands of a HEIF still image coded in HEVC (AVIF shares the container
+# but not the codec, and stays refused). `mif1`/`msf1` are generic: the compatible brands decide.
+_HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx")
+_GENERIC_HEIF_BRANDS = (b"mif1", b"msf1")
+
+
+def pil_format(file_type: FileType) -> str:
+    """Pillow's decoder name for an image type (never PDF)."""
+    return _PIL_FORMATS[file_type]
+
+
+def type_name(file_type: FileType) -> str:
+    """The type as a clerk knows it: "JPEG", "HEIC", ..."""
+    return _TYPE_NAMES[file_type]
 
 
 # --- type sniffing ---------------------------------------------------------------------
@@ -109,9 +142,27 @@ def sniff_type(data: bytes) -> FileType | None:
         return FileType.PNG
     if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):  # classic and BigTIFF
         return FileType.TIFF
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return FileType.WEBP
+    if _is_heic(data):
+        return FileType.HEIC
     if b"%PDF-" in data[:_PDF_HEADER_WINDOW]:
         return FileType.PDF
     return None
+
+
+def _is_heic(data: bytes) -> bool:
+    """An ISO `ftyp` box naming a HEVC-coded HEIF brand, as major or compatible brand."""
+    if data[4:8] != b"ftyp":
+        return False
+    box_size = int.from_bytes(data[0:4], "big")
+    major = data[8:12]
+    if major in _HEIC_BRANDS:
+        return True
+    if major not in _GENERIC_HEIF_BRANDS or not 16 <= box_size <= 256:
+        return False
+    compatible = data[16:box_size]
+    return any(compatible[i : i + 4] in _HEIC_BRANDS for i in range(0, len(compatible) - 3, 4))
 
 
 # (test, what the clerk is told the file looks like); first match wins.
@@ -123,12 +174,8 @@ _LOOKALIKES: list[tuple[Callable[[bytes], bool], str]] = [
     (lambda d: d.startswith((b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b")), "tệp nén (RAR/7z/GZIP)"),
     (lambda d: d.startswith((b"GIF87a", b"GIF89a")), "ảnh GIF"),
     (lambda d: d.startswith(b"BM"), "ảnh BMP"),
-    (lambda d: d[:4] == b"RIFF" and d[8:12] == b"WEBP", "ảnh WEBP"),
-    (
-        lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"hevc"),
-        "ảnh HEIC (iPhone)",
-    ),
-    (lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"avif", b"avis"), "ảnh AVIF"),
+    (lambda d: d[4:8] == b"ftyp" and (d[8:12] in (b"avif", b"avis") or b"avif" in d[16:64]), "ảnh AVIF"),
+    (lambda d: d[4:8] == b"ftyp" and d[8:12] in _GENERIC_HEIF_BRANDS, "ảnh HEIF không phải HEVC"),
     (lambda d: d[4:8] == b"ftyp", "tệp video/âm thanh"),
     (lambda d: d.startswith((b"\x00\x00\x00\x0cjP  ", b"\xff\x4f\xff\x51")), "ảnh JPEG 2000"),
     (lambda d: d.startswith(b"8BPS"), "tệp Photoshop (PSD)"),
@@ -299,8 +346,10 @@ def _check_pdf_page_size(index: int, width: float, height: float, limits: InputL
 def _check_image(data: bytes, file_type: FileType, limits: InputLimits) -> int:
     what = _TYPE_NAMES[file_type]
     with decoder_errors(what):
-        # Image.open reads the header only; pixels are decoded later (or never).
-        with Image.open(io.BytesIO(data), formats=[what]) as im:
+        # Image.open reads the header only; pixels are decoded later (or never). A HEIC or
+        # WebP holding several pictures (a burst, an animation) is one page: its first
+        # (HEIC: primary) picture, the one every photo viewer shows.
+        with Image.open(io.BytesIO(data), formats=[pil_format(file_type)]) as im:
             frames = getattr(im, "n_frames", 1) if file_type is FileType.TIFF else 1
             if frames < 1:
                 _refuse(ErrorCode.NO_PAGES)
@@ -310,7 +359,11 @@ def _check_image(data: bytes, file_type: FileType, limits: InputLimits) -> int:
                 if index:
                     im.seek(index)
                 _check_image_size(im.size, index, frames, limits)
-        _verify_image(data, file_type, frames)
+        preview = _verify_image(data, file_type, frames)
+    if preview is not None:
+        spread = find_spread(preview)
+        if spread is not None:
+            _refuse(ErrorCode.TWO_PAGES_IN_PHOTO, spread.describe())
     return frames
 
 
@@ -326,20 +379,43 @@ def _check_image_size(size: tuple[int, int], index: int, frames: int, limits: In
         _refuse(ErrorCode.IMAGE_TOO_SMALL, f"{where}{width} x {height} điểm ảnh")
 
 
-def _verify_image(data: bytes, file_type: FileType, frames: int) -> None:
-    """Prove the pixel data is complete without paying for a full-resolution decode."""
+_PREVIEW_LONG_SIDE = 400  # a photo's preview is at least this long (JPEG: else 1/8 scale)
+
+
+def _verify_image(data: bytes, file_type: FileType, frames: int) -> np.ndarray | None:
+    """Prove the pixel data is complete without paying for a full-resolution decode where
+    the format allows it. Photo types (JPEG, HEIC, WebP) give back the decoded picture,
+    small, grey and upright (EXIF applied), for the photo checks; scans give None."""
     if file_type is FileType.JPEG:
         # DCT-domain 1/8 scale decode: reads every entropy-coded byte, so truncation
         # raises, at a fraction of the cost and memory of a full decode.
         with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
-            im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
+            scale = max(1 / 8, min(1.0, _PREVIEW_LONG_SIDE / max(im.size)))
+            im.draft("L", (max(1, int(im.width * scale)), max(1, int(im.height * scale))))
             im.load()
-    elif file_type is FileType.PNG:
+            return _upright_grey(im)
+    if file_type in (FileType.HEIC, FileType.WEBP):
+        # Neither has a reduced decode: the whole picture is decoded once (a 12 Mpx HEIC
+        # in a few hundred ms), which also proves it complete.
+        with Image.open(io.BytesIO(data), formats=[pil_format(file_type)]) as im:
+            im.load()
+            return _upright_grey(im)
+    if file_type is FileType.PNG:
         # verify() walks every chunk to IEND checking CRCs (needs a fresh image).
         with Image.open(io.BytesIO(data), formats=["PNG"]) as im:
             im.verify()
     else:
         _verify_tiff_extents(data, frames)
+    return None
+
+
+def _upright_grey(im: Image.Image) -> np.ndarray:
+    """The picture as the camera meant it (EXIF orientation applied), grey, long side <= 1024."""
+    upright = ImageOps.exif_transpose(im) if im.getexif().get(0x0112, 1) != 1 else im
+    grey = upright.convert("L")
+    if max(grey.size) > 1024:
+        grey.thumbnail((1024, 1024), Image.Resampling.BILINEAR)
+    return np.asarray(grey)
 
 
 _TIFF_DATA_TAGS = ((273, 279), (324, 325))  # (StripOffsets, StripByteCounts), tiles

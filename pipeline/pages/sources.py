@@ -29,7 +29,16 @@ from PIL import Image, ImageOps
 from models.document import TextLine
 from pipeline.config import ReadingConfig
 from pipeline.ocr.order import ordered_lines
-from pipeline.pages.preflight import PDFIUM_LOCK, FileInfo, FileType, decoder_errors, open_pdf, pdf_pixels
+from pipeline.pages.preflight import (
+    PDFIUM_LOCK,
+    FileInfo,
+    FileType,
+    decoder_errors,
+    open_pdf,
+    pdf_pixels,
+    pil_format,
+    type_name,
+)
 from pipeline.text import ACCENTED_LETTERS, nfc
 
 # A gap wider than this many line heights splits one PDF text row into two lines, the
@@ -111,9 +120,9 @@ def render_pdf_page(data: bytes, index: int, dpi: int) -> np.ndarray:
 
 
 def _iter_image_pages(data: bytes, info: FileInfo) -> Iterator[PageSource]:
-    name = info.file_type.value.upper()
+    name = type_name(info.file_type)
     with decoder_errors(name):
-        im = Image.open(io.BytesIO(data), formats=[name])
+        im = Image.open(io.BytesIO(data), formats=[pil_format(info.file_type)])
     try:
         for index in range(info.page_count):
             with decoder_errors(name):
