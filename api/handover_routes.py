@@ -33,7 +33,7 @@ def handover_routes(router: APIRouter) -> None:
         body = service.handover.sync(who, code, str(request.base_url))
         return JSONResponse(body, headers=NO_STORE)
 
-    @router.post("/review/dossiers/{ref}/reopen", tags=["review"], response_model=schemas.DossierPublic)
+    @router.post("/review/dossiers/{ref}/reopen", tags=["reviewer"], response_model=schemas.DossierPublic)
     def reopen(ref: Ref, body: handover_schemas.Reopen, service: Service, who: Reviewer) -> schemas.DossierPublic:
         """A validated or delivered dossier back in review to correct it (409
         DOSSIER_NOT_REOPENABLE otherwise): its fields can be corrected again, and approving it

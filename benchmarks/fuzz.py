@@ -286,7 +286,7 @@ class Fuzzer:
         for request in seeded.explicit.get((op.method.upper(), op.path), []) or [Explicit()]:
             case = op.Case(
                 path_parameters=request.path_parameters or None,
-                headers=dict(headers),
+                headers={**headers, **request.headers},
                 query=request.query or None,
                 **({"body": request.body, "media_type": request.media_type} if request.body is not None else {}),
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import logging
 import threading
 import time
@@ -39,7 +40,7 @@ JSON = "application/json"
 PROCEDURE = "2.000200"  # its competent agency is AGENCY
 AGENCY = "000.00.20.H26"
 SERVICE_POINT = "HN-HOANKIEM"
-ROLES = ("counter", "reviewer", "agency", "admin")
+ROLES = ("counter", "reviewer", "agency", "online", "admin")
 PAGE = (400, 300)  # the PNGs' size; field boxes lie inside
 # Fields as a reading leaves them: one ok, one for a reviewer to confirm, one invalid to correct.
 SEED_FIELDS: tuple[tuple[str, str, str, str | None, list[int]], ...] = (
@@ -64,10 +65,10 @@ def png() -> bytes:
 
 def create_key(service: IntakeService, role: str) -> str:
     """A key for `role` (a counter's bound to SERVICE_POINT, where all seeded dossiers are)."""
-    subject = {"counter": "nv.fuzz", "reviewer": "kt.fuzz", "agency": AGENCY, "admin": "qt.fuzz"}[role]
-    if role == "counter":
-        return service.keys.create(Role.COUNTER, subject, service_point=SERVICE_POINT)
-    return service.keys.create(Role(role), subject)
+    subject = {"counter": "nv.fuzz", "reviewer": "kt.fuzz", "agency": AGENCY, "online": "dvc-fuzz", "admin": "qt.fuzz"}
+    if role in ("counter", "online"):
+        return service.keys.create(Role(role), subject[role], service_point=SERVICE_POINT)
+    return service.keys.create(Role(role), subject[role])
 
 
 @contextmanager
@@ -165,6 +166,7 @@ class Explicit:
     body: Any = None
     media_type: str | None = None
     query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # besides the role's key (e.g. Idempotency-Key)
 
 
 @dataclass
@@ -280,10 +282,11 @@ class Seeder:
         made.dossiers["to_submit"] = self._dossier(1, submit=False)
         made.dossiers["draft_pages"] = self._dossier(2, submit=False)
         made.dossiers["queued"] = self._dossier(1, submit=True)
-        for state, files in (("review", 2), ("attention", 1), ("validated", 2), ("to_ack", 1), ("delivered", 1)):
+        states = (("review", 2), ("attention", 1), ("validated", 2), ("to_ack", 1), ("delivered", 1), ("to_reopen", 1))
+        for state, files in states:
             made.dossiers[state] = self._dossier(files, submit=True)
             self._read_in_db(made.dossiers[state]["code"], failed_page=state == "attention")
-        for state in ("validated", "to_ack", "delivered"):
+        for state in ("validated", "to_ack", "delivered", "to_reopen"):
             self._review_and_approve(made.dossiers[state]["code"])
         delivered = made.dossiers["delivered"]["code"]
         self._call("agency", "POST", f"/agency/dossiers/{delivered}/ack")
@@ -355,6 +358,44 @@ class Seeder:
         for path in ("/dashboard", "/dashboard/export.csv", "/dashboard/export.xlsx"):
             made.add("GET", path, Explicit(), Explicit(query={"service_point": SERVICE_POINT}), Explicit(query=year))
 
+    def _explicit_national(self, made: Seeded) -> None:
+        """Issue 18: the agencies' feed and webhooks (a loopback URL: nothing leaves the machine),
+        history and sync export, reopening for a correction, and online submission."""
+        d = made.dossiers
+        made.add("GET", "/agency/events", Explicit(), Explicit(query={"limit": 2}))
+        hook = {"url": "http://127.0.0.1:9/sohoa"}  # the discard port: every post fails, retried
+        made.add("POST", "/agency/webhooks", Explicit(body=hook, media_type=JSON))
+        made.add("GET", "/agency/webhooks", Explicit())
+        webhook = self._call("agency", "POST", "/agency/webhooks", 201, json=hook)["id"]
+        made.add("GET", "/agency/webhooks/{webhook_id}/deliveries", Explicit({"webhook_id": webhook}))
+        made.add("DELETE", "/agency/webhooks/{webhook_id}", Explicit({"webhook_id": webhook}))
+        for path in ("/agency/dossiers/{code}/history", "/agency/dossiers/{code}/sync"):
+            made.add("GET", path, *(Explicit({"code": d[s]["code"]}) for s in ("validated", "delivered")))
+        reason = {"reason": "Đính chính ngày sinh theo yêu cầu của cơ quan"}
+        made.add("POST", "/review/dossiers/{ref}/reopen", Explicit({"ref": d["to_reopen"]["code"]}, reason, JSON))
+        online = {"procedure_code": PROCEDURE, "applicant": {"full_name": "Lê Thị Trực Tuyến"}, "missing_reason": "thử"}
+        made.add(
+            "POST",
+            "/online/dossiers",
+            *(
+                Explicit(
+                    body={"dossier": json.dumps(online, ensure_ascii=False), "files": png()},
+                    media_type="multipart/form-data",
+                    headers={"Idempotency-Key": f"fuzz-{n}"},
+                )
+                for n in range(2)
+            ),
+        )
+        sent = self.http.post(
+            self.base + "/online/dossiers",
+            headers={"X-API-Key": self.keys["online"], "Idempotency-Key": "fuzz-seed"},
+            data={"dossier": json.dumps(online, ensure_ascii=False)},
+            files={"files": ("anh.png", png())},
+        )
+        if sent.status_code != 201:
+            raise RuntimeError(f"seeding an online dossier: {sent.status_code} {sent.text[:300]}")
+        made.add("GET", "/online/dossiers/{code}", Explicit({"code": sent.json()["code"]}))
+
     def _explicit(self, made: Seeded) -> None:
         d = made.dossiers
         codes = [x["code"] for x in d.values() if x["code"]]
@@ -386,6 +427,7 @@ class Seeder:
         self._explicit_screen(made)
         self._explicit_review(made)
         self._explicit_dashboard(made)
+        self._explicit_national(made)
         made.add("GET", "/dossiers/{ref}", *(Explicit({"ref": x["id"]}) for x in d.values()))
         made.add("GET", "/dossiers/{ref}", *(Explicit({"ref": code}) for code in codes))
         made.add("GET", "/review/queue", Explicit(query={"limit": 500}))

@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from api.cli import build_parser
+from intake.settings import Settings
 from loopback.ports import free_port
 
 ROOT = Path(__file__).parents[1]
@@ -290,6 +291,42 @@ def _containers(doc: dict) -> list[dict]:
     else:
         pods = [spec["template"]]
     return [c for pod in pods for c in pod["spec"].get("containers", []) + pod["spec"].get("initContainers", [])]
+
+
+def _settings_from(environment: dict[str, str]) -> Settings:
+    """The settings a container with this environment reads (this process's SOHOA_* set aside)."""
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update({k: v for k, v in saved.items() if not k.startswith("SOHOA_")} | environment)
+        return Settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_the_api_signs_with_the_mounted_key_and_webhooks_stay_on_allowed_hosts():
+    """Compose and Kubernetes give the api the center's key (a secret file and its password),
+    the CA agencies trust, no development certificate, and the webhooks' allowed hosts, in the
+    shapes the settings read (JSON lists)."""
+    api = compose()["services"]["api"]
+    settings = _settings_from({k: str(v) for k, v in api["environment"].items()})
+    signing = settings.signing
+    assert signing.development_certificate is False
+    assert str(signing.pkcs12_file) == "/run/secrets/sohoa-signing.p12"
+    assert signing.pkcs12_password is not None and signing.pkcs12_password.get_secret_value()
+    assert [str(p) for p in signing.trust_roots] == ["/run/secrets/sohoa-ca.pem"]
+    assert settings.webhooks.allowed_hosts == [".gov.vn"] and not settings.webhooks.allow_http
+    assert {s if isinstance(s, str) else s["source"] for s in api["secrets"]} == set(compose()["secrets"])
+    deployment = next(
+        d for d in kubernetes_documents() if d["kind"] == "Deployment" and d["metadata"]["name"] == "sohoa-api"
+    )
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value", "from-secret") for e in container["env"]}
+    k8s = _settings_from(env).signing
+    assert k8s.development_certificate is False and k8s.pkcs12_file is not None
+    mounted = {m["mountPath"] for m in container["volumeMounts"]}
+    assert str(k8s.pkcs12_file.parent) in mounted and all(str(r.parent) in mounted for r in k8s.trust_roots)
 
 
 def test_kubernetes_manifests_parse_and_hold_together():

@@ -34,6 +34,14 @@ DEEP = (
     ("agency", "POST", "/agency/dossiers/{code}/ack"),
     ("agency", "POST", "/agency/dossiers/{code}/status"),
     ("admin", "GET", "/dashboard"),
+    ("agency", "GET", "/agency/events"),
+    ("agency", "POST", "/agency/webhooks"),
+    ("agency", "GET", "/agency/webhooks/{webhook_id}/deliveries"),
+    ("agency", "GET", "/agency/dossiers/{code}/history"),
+    ("agency", "GET", "/agency/dossiers/{code}/sync"),
+    ("reviewer", "POST", "/review/dossiers/{ref}/reopen"),
+    ("online", "POST", "/online/dossiers"),
+    ("online", "GET", "/online/dossiers/{code}"),
 )
 
 
