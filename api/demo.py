@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from intake.auth import Role
+from intake.signing import trust_roots, verify_pdf
 
 DEMO_SERVICE_POINT = "HN-HOANKIEM"  # the demo's counter key belongs to it, and creates the dossier there
 DEMO_MISSING_REASON = "Hồ sơ mẫu minh họa: công dân sẽ bổ sung giấy tờ còn thiếu"
@@ -174,19 +175,29 @@ def _flow(
     manifest = _check(http.get(f"/agency/dossiers/{code}/manifest", headers=agency))
     target = out_dir / code
     target.mkdir(parents=True, exist_ok=True)
+    roots = trust_roots(service.ctx.settings)  # the development CA here: what an agency would be given
+    signed = 0
     for entry in manifest["files"]:
         response = http.get(f"/agency/dossiers/{code}/files/{entry['name']}", headers=agency, follow_redirects=True)
         response.raise_for_status()
         if hashlib.sha256(response.content).hexdigest() != entry["sha256"]:
             raise SystemExit(f"sohoa demo: {entry['name']} does not match its SHA-256 in the manifest")
+        if entry.get("signature"):
+            check = verify_pdf(response.content, roots)
+            if not check.ok:
+                raise SystemExit(f"sohoa demo: {entry['name']}: signature does not verify: {check.problems}")
+            signed += 1
         path = target / entry["name"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(response.content)
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     _check(http.post(f"/agency/dossiers/{code}/ack", headers=agency))
+    # What the one-stop software would send on to the national portal (docs/NATIONAL-SYNC.md).
+    sync = _check(http.get(f"/agency/dossiers/{code}/sync", headers=agency))
+    (target / "national-sync.json").write_text(json.dumps(sync, ensure_ascii=False, indent=2), encoding="utf-8")
     print(
         f"\nCơ quan {dossier['agency_code']} đã nhận gói hồ sơ {code}: {len(manifest['files'])} tệp, "
-        f"SHA-256 khớp. Gói tải về: {target}",
+        f"SHA-256 khớp, {signed} bản PDF có chữ ký số hợp lệ. Gói tải về: {target}",
         file=sys.stderr,
     )
     return 0

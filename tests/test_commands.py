@@ -152,6 +152,11 @@ def test_demo_runs_the_whole_flow_and_leaves_no_ray_process(tmp_path):
     assert demo.returncode == 0, demo.stderr[-4000:]
     packages = list(out.iterdir())
     assert len(packages) == 1 and (packages[0] / "manifest.json").is_file()
+    manifest = json.loads((packages[0] / "manifest.json").read_text(encoding="utf-8"))
+    pdfs = [f for f in manifest["files"] if f["media_type"] == "application/pdf"]
+    assert pdfs and all(f["signature"] for f in pdfs)  # each copy signed (the development certificate here)
+    sync = json.loads((packages[0] / "national-sync.json").read_text(encoding="utf-8"))
+    assert json.dumps(sync, ensure_ascii=False).count(manifest["dossier"]["code"]) >= 1
     # Nothing reaches the agency unsettled: every value is ok as read, or was confirmed or corrected.
     delivered = json.loads((packages[0] / "fields.json").read_text(encoding="utf-8"))
     values = [f for document in delivered.values() for f in document.values()]
