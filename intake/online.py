@@ -14,11 +14,9 @@ status (1, Mới đăng ký, until a reviewer's approval accepts it) and who rec
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -28,28 +26,29 @@ from sqlalchemy.orm import Session
 
 from intake.auth import Principal, Role
 from intake.clock import VIETNAM
-from intake.codes import issue_code
-from intake.components import Components, assess, mark_duplicates
 from intake.context import IntakeContext
-from intake.dossiers import MEDIA_TYPES, Dossiers
+from intake.dossier_steps import (
+    CheckedFile,
+    Destination,
+    competent_agency,
+    copy_capped,
+    issue_receipt,
+    known_procedure,
+    new_dossier,
+    preflight_upload,
+    record_file,
+    store_checked,
+)
 from intake.errors import ServiceError
 from intake.filenames import display_filename, original_filename
 from intake.idempotency import IdempotentRequest, previous_answer, run_once
-from intake.lookup import lookup_url, new_lookup_key
+from intake.lookup import lookup_url
 from intake.online_schemas import OnlineDossierCreate, OnlineDossierPublic, OnlineStatusPublic
-from intake.procedures import missing_documents
-from intake.processing.jobs import JobState
-from intake.processing.ray_pool import page_key
 from intake.ratelimit import SlidingWindowLimiter
 from intake.records import STATE_LABELS, dossier_public, find_dossier, log_access
-from models.catalogue import Procedure
 from models.dossier import NationalStatus, ProcessingState
 from models.errors import ErrorCode
-from pipeline.errors import InputRefused
-from pipeline.masking import mask_number
-from pipeline.pages.preflight import FileInfo, FileType, preflight
-from storage.objects import TooLarge, copy_hashed
-from storage.tables import ComponentRow, DossierRow, JobRow, PageRow
+from storage.tables import DossierRow
 
 log = logging.getLogger(__name__)
 
@@ -89,18 +88,9 @@ def file_place(index: int, filename: str) -> str:
     return f'tệp {index + 1} "{display_filename(filename)}"'
 
 
-@dataclass(frozen=True, slots=True)
-class CheckedFile:
-    received: ReceivedFile
-    info: FileInfo
-    quality: dict
-    object_key: str
-
-
 class OnlineIntake:
-    def __init__(self, ctx: IntakeContext, dossiers: Dossiers) -> None:
+    def __init__(self, ctx: IntakeContext) -> None:
         self.ctx = ctx
-        self.dossiers = dossiers
         self.limiter = SlidingWindowLimiter(60.0)  # per key, in this process
 
     # --- the rate limit ------------------------------------------------------------------------
@@ -137,14 +127,12 @@ class OnlineIntake:
         done = previous_answer(self.ctx.db, who, request, OnlineDossierPublic)
         if done is not None:  # a retry after a lost answer: the first answer, nothing redone
             return done
-        procedure, agency = self._procedure_and_agency(body)
+        procedure = known_procedure(self.ctx, body.procedure_code)
+        to = Destination(procedure, point, competent_agency(self.ctx, procedure, body.agency_code))
         checked = [self._check(f) for f in received]  # any refusal: nothing recorded
 
         def work(s: Session) -> OnlineDossierPublic:
-            row = self._new_row(s, who, point, body, agency)
-            self._attach(s, who, row, checked)
-            self._receive(s, who, row, procedure, body.missing_reason)
-            return self._answer(s, row, base_url)
+            return self._answer(s, self._record(s, who, to, body, checked), base_url)
 
         return run_once(self.ctx.db, who, request, OnlineDossierPublic, work)
 
@@ -188,117 +176,40 @@ class OnlineIntake:
     def _read(self, index: int, name: str, stream: BinaryIO) -> ReceivedFile:
         """The file hashed, size-capped while read (the counter's cap, per file)."""
         filename = original_filename(name)
-        max_bytes = min(self.ctx.settings.reading.limits.max_bytes, self.ctx.settings.intake.max_upload_bytes)
         with open(os.devnull, "wb") as nowhere:
-            try:
-                sha256, _ = copy_hashed(stream, nowhere, max_bytes)
-            except TooLarge as exc:
-                too_large = f"{file_place(index, filename)}: tối đa {max_bytes / (1 << 20):.0f} MB"
-                raise ServiceError(ErrorCode.FILE_TOO_LARGE, too_large) from exc
+            sha256 = copy_capped(self.ctx, stream, nowhere, file_place(index, filename))
         stream.seek(0)
         return ReceivedFile(index, filename, stream, sha256)
-
-    def _procedure_and_agency(self, body: OnlineDossierCreate) -> tuple[Procedure, str]:
-        procedure = self.ctx.catalogue.get(body.procedure_code)
-        if procedure is None:
-            raise ServiceError(ErrorCode.PROCEDURE_UNKNOWN, body.procedure_code)
-        agency = body.agency_code or procedure.agency
-        if agency not in self.ctx.organisation.agencies:
-            raise ServiceError(ErrorCode.AGENCY_UNKNOWN, agency)
-        if not procedure.is_competent(agency):
-            raise ServiceError(ErrorCode.AGENCY_NOT_COMPETENT, agency)
-        return procedure, agency
 
     def _check(self, f: ReceivedFile) -> CheckedFile:
         """The counter's checks of one file (preflight, then the quality check of every page),
         then the original stored; a refusal names the file."""
         data = f.stream.read()
-        reading = self.ctx.settings.reading
-        try:
-            info = preflight(data, f.filename, reading.limits, pdf_dpi=reading.pdf_dpi)
-        except InputRefused as err:
-            raise ServiceError(err.code, f"{f.place}: {err.detail}" if err.detail else f.place) from err
-        quality = assess(self.ctx, data, info)
-        stored = self.ctx.store.put_original(io.BytesIO(data))  # StorageUnavailable: nothing recorded
-        return CheckedFile(f, info, quality, stored.key)
+        return store_checked(self.ctx, data, f.filename, preflight_upload(self.ctx, data, f.filename, f.place))
 
     # --- the one transaction -------------------------------------------------------------------
 
-    def _new_row(self, s: Session, who: Principal, point: str, body: OnlineDossierCreate, agency: str) -> DossierRow:
-        applicant = body.applicant
-        row = DossierRow(
-            public_id=str(uuid.uuid4()),
-            procedure_code=body.procedure_code,
-            service_point_code=point,
-            agency_code=agency,
-            applicant_name=applicant.full_name,
-            applicant_id_number=applicant.id_number,
-            applicant_phone=applicant.phone,
-            applicant_birth_date=applicant.date_of_birth,
-            applicant_address=applicant.address,
-            created_by=who.subject,
-            state=ProcessingState.DRAFT.value,
-            national_status=int(NationalStatus.MOI_DANG_KY),  # an online registration, not yet accepted
-            channel=CHANNEL,
-            external_reference=body.external_reference,
+    def _record(
+        self, s: Session, who: Principal, to: Destination, body: OnlineDossierCreate, checked: list[CheckedFile]
+    ) -> DossierRow:
+        """The counter's steps, all in this one transaction: the dossier, its files in the order
+        sent (the same file twice is kept once), its receipt by the counter's rule (every
+        required document or a reason for its absence; code, appointment date, page jobs)."""
+        row = new_dossier(
+            s,
+            who,
+            to,
+            body.applicant,
+            NationalStatus.MOI_DANG_KY,  # an online registration, not yet accepted
+            CHANNEL,
+            body.external_reference,
         )
-        s.add(row)
-        s.flush()
-        log.info("online dossier %s from %s for %s", row.public_id, who.subject, mask_number(applicant.id_number or ""))
-        return row
-
-    def _attach(self, s: Session, who: Principal, row: DossierRow, checked: list[CheckedFile]) -> None:
-        """The files in the order sent (the same file twice is kept once, as at the counter),
-        then the dossier-wide duplicate-page check."""
-        seen: set[str] = set()
         for f in checked:
-            if f.received.sha256 in seen:
-                continue
-            seen.add(f.received.sha256)
-            info = f.info
-            row.components.append(
-                ComponentRow(
-                    position=len(seen),
-                    filename=f.received.filename,
-                    file_sha256=f.received.sha256,
-                    object_key=f.object_key,
-                    media_type=MEDIA_TYPES[info.file_type],
-                    size_bytes=info.size_bytes,
-                    source="upload" if info.file_type is FileType.PDF else "scan",
-                    page_count=info.page_count,
-                    file_info=info.to_dict(),
-                    quality=f.quality,
-                    uploaded_by=who.subject,
-                )
-            )
-        s.flush()
-        mark_duplicates(self.ctx, row.components)
-        s.flush()
-
-    def _receive(
-        self, s: Session, who: Principal, row: DossierRow, procedure: Procedure, missing_reason: str | None
-    ) -> None:
-        """The receipt, by the counter's rule: every required document or a reason for its
-        absence; the code of the point's receiving unit, the appointment date, page jobs."""
-        missing = missing_documents(Components(self.ctx).items(row))
-        if missing and not missing_reason:
-            raise ServiceError(ErrorCode.COMPONENTS_MISSING, "; ".join(missing))
-        row.missing_reason = missing_reason if missing else None
-        row.received_by = who.subject
-        local = self.ctx.clock.now()
-        unit = self.ctx.organisation.service_points[row.service_point_code].receiving_unit
-        row.code = issue_code(s, self.ctx.settings.intake.dossier_code_format, unit, local.date())
-        row.received_at = local
-        due = procedure.appointment_date(
-            self.ctx.calendar, local.replace(tzinfo=None), self.ctx.settings.intake.green_lane_share
-        )
-        row.due_date = due.isoformat()
-        row.green_lane = procedure.green_lane
-        row.lookup_key = new_lookup_key()
-        row.state = ProcessingState.QUEUED.value
-        _queue_pages(s, row)
-        log_access(s, who, "receive_online", row.code, "; ".join(missing) or None)
-        log.info("online dossier %s received from %s, due %s", row.code, who.subject, row.due_date)
+            record_file(s, self.ctx, who, row, f, f.source())
+        code, missing = issue_receipt(s, self.ctx, who, row, to.procedure, body.missing_reason)
+        log_access(s, who, "receive_online", code, "; ".join(missing) or None)
+        log.info("online dossier %s received from %s, due %s", code, who.subject, row.due_date)
+        return row
 
     def _answer(self, s: Session, row: DossierRow, base_url: str | None) -> OnlineDossierPublic:
         public = dossier_public(s, row, self.ctx.catalogue)
@@ -323,14 +234,3 @@ def _fingerprint(body: OnlineDossierCreate, received: list[ReceivedFile]) -> str
         sort_keys=True,
         ensure_ascii=False,
     )
-
-
-def _queue_pages(s: Session, row: DossierRow) -> None:
-    """A page and its job for every page of the dossier (as `Dossiers.submit` queues them)."""
-    for component in row.components:
-        for index in range(component.page_count):
-            page = PageRow(component_id=component.id, index=index, page_key=page_key(component.file_sha256, index))
-            s.add(page)
-            s.flush()
-            s.add(JobRow(dossier_id=row.id, page_id=page.id, state=JobState.QUEUED.value))
-    s.flush()

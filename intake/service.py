@@ -74,7 +74,7 @@ class IntakeService:
         self.indicators = Indicators(self.ctx)  # the leaders' dashboard (Bảng chỉ số)
         self.events = AgencyEvents(self.ctx)  # what agencies are told, in order
         self.webhooks = Webhooks(self.ctx)  # agencies' webhooks and their delivery log
-        self.online = OnlineIntake(self.ctx, self.dossiers)  # the portal and online agents
+        self.online = OnlineIntake(self.ctx)  # the portal and online agents
         self.handover = Handover(self.ctx)  # history, national sync export, reopening for a correction
 
     def _staff_name(self, username: str) -> str | None:

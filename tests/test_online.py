@@ -137,6 +137,9 @@ def test_the_counters_checklist_rule_applies(api: RunningApi) -> None:
     missing = assert_error(send(api, "portal", [("anh.png", png(1))], "dk-thieu", dossier_part("2.000635")), 409)
     assert missing["code"] == "COMPONENTS_MISSING"
     assert count(api, DossierRow) == 0
+    blank = json.dumps({"procedure_code": "2.000200", "applicant": {"full_name": "   "}}, ensure_ascii=False)
+    assert_error(send(api, "portal", [("anh.png", png(1))], "dk-ten", blank), 422, "INVALID_REQUEST")  # no name
+    assert count(api, DossierRow) == 0
     reason = "Công dân bổ sung tờ khai sau"
     received = send(api, "portal", [("anh.png", png(1))], "dk-du", dossier_part("2.000635", missing_reason=reason))
     assert received.status_code == 201 and received.json()["missing_reason"] == reason
