@@ -4,6 +4,7 @@ many calls released at once, and a dossier put where OCR would leave it."""
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from intake.service import IntakeService
+from intake.settings import Settings
 from models.document import PageText, TextSource
 from storage.tables import ComponentRow, DossierRow, FieldRow, JobRow, PageResultRow, PageRow
 
@@ -66,3 +68,25 @@ def ready_for_review(service: IntakeService, code: str, names: tuple[str, ...] =
             s.merge(PageResultRow(page_key=page.page_key, pipeline_version=service.ctx.version, result=text.to_dict()))
         row.state = "needs_review"
         return [c.id for c in components]
+
+
+def command_environment(settings: Settings, **more: str) -> dict[str, str]:
+    """The variables an operator's `sohoa` command reads to find this database and store."""
+    env = {
+        **os.environ,
+        "SOHOA_DATA_DIR": str(settings.data_dir),
+        "SOHOA_CACHE_DIR": str(settings.cache_dir),
+        **more,
+    }
+    if settings.database_url:
+        env["SOHOA_DATABASE_URL"] = settings.database_url
+    storage = settings.storage
+    if storage.backend == "s3":
+        env |= {
+            "SOHOA_STORAGE__BACKEND": "s3",
+            "SOHOA_STORAGE__S3_ENDPOINT": storage.s3_endpoint,
+            "SOHOA_STORAGE__S3_ACCESS_KEY": storage.s3_access_key,
+            "SOHOA_STORAGE__S3_SECRET_KEY": storage.s3_secret_key.get_secret_value(),
+            "SOHOA_STORAGE__S3_BUCKET": storage.s3_bucket,
+        }
+    return env

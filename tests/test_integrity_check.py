@@ -28,7 +28,7 @@ from intake.settings import Settings
 from storage.objects import LocalObjectStore, S3ObjectStore
 from storage.tables import ComponentRow, DossierRow
 from tests.intake_support import BACKENDS, make_settings, submit_files
-from tests.integrity_support import png, ready_for_review
+from tests.integrity_support import command_environment, png, ready_for_review
 
 pytestmark = [pytest.mark.services, pytest.mark.xdist_group("services")]
 
@@ -77,23 +77,7 @@ class World:
 
     def env(self) -> dict[str, str]:
         """The variables an operator's `sohoa check` reads to find this database and store."""
-        env = {
-            **os.environ,
-            "SOHOA_DATA_DIR": str(self.settings.data_dir),
-            "SOHOA_CACHE_DIR": str(self.settings.cache_dir),
-        }
-        if self.settings.database_url:
-            env["SOHOA_DATABASE_URL"] = self.settings.database_url
-        storage = self.settings.storage
-        if storage.backend == "s3":
-            env |= {
-                "SOHOA_STORAGE__BACKEND": "s3",
-                "SOHOA_STORAGE__S3_ENDPOINT": storage.s3_endpoint,
-                "SOHOA_STORAGE__S3_ACCESS_KEY": storage.s3_access_key,
-                "SOHOA_STORAGE__S3_SECRET_KEY": storage.s3_secret_key.get_secret_value(),
-                "SOHOA_STORAGE__S3_BUCKET": storage.s3_bucket,
-            }
-        return env
+        return command_environment(self.settings)
 
     def sohoa_check(self, *args: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(

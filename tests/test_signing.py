@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -38,7 +37,7 @@ from pipeline.output.searchable_pdf import PageImage, build_searchable_pdf
 from storage.objects import LocalObjectStore, S3ObjectStore
 from storage.tables import DossierRow
 from tests.intake_support import API, BACKENDS, assert_error, make_settings, start_api, submit_files
-from tests.integrity_support import png, ready_for_review
+from tests.integrity_support import command_environment, png, ready_for_review
 from tests.signing_support import (
     CENTER_CN,
     KEY_LABEL,
@@ -120,25 +119,11 @@ class Signed:
 
     def env(self) -> dict[str, str]:
         """What an operator's `sohoa check` reads: this database, store and trust roots."""
-        env = {
-            **os.environ,
-            "SOHOA_DATA_DIR": str(self.settings.data_dir),
-            "SOHOA_CACHE_DIR": str(self.settings.cache_dir),
-            "SOHOA_SIGNING__TRUST_ROOTS": json.dumps([str(p) for p in self.settings.signing.trust_roots]),
-            "SOHOA_SIGNING__PKCS12_FILE": str(self.settings.signing.pkcs12_file),
-        }
-        if self.settings.database_url:
-            env["SOHOA_DATABASE_URL"] = self.settings.database_url
-        storage = self.settings.storage
-        if storage.backend == "s3":
-            env |= {
-                "SOHOA_STORAGE__BACKEND": "s3",
-                "SOHOA_STORAGE__S3_ENDPOINT": storage.s3_endpoint,
-                "SOHOA_STORAGE__S3_ACCESS_KEY": storage.s3_access_key,
-                "SOHOA_STORAGE__S3_SECRET_KEY": storage.s3_secret_key.get_secret_value(),
-                "SOHOA_STORAGE__S3_BUCKET": storage.s3_bucket,
-            }
-        return env
+        return command_environment(
+            self.settings,
+            SOHOA_SIGNING__TRUST_ROOTS=json.dumps([str(p) for p in self.settings.signing.trust_roots]),
+            SOHOA_SIGNING__PKCS12_FILE=str(self.settings.signing.pkcs12_file),
+        )
 
 
 @pytest.fixture
