@@ -13,15 +13,17 @@ chained to the trust roots (the configured ones, or the development CA when that
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Protocol, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.keys import load_certs_from_pemder_data
@@ -45,6 +47,7 @@ from intake.signing_keys import (
     unavailable,
 )
 
+Result = TypeVar("Result")
 log = logging.getLogger(__name__)
 
 FIELD_NAME = "SoHoa"  # the signature field every package PDF gets
@@ -130,8 +133,9 @@ class PadesSigner:
             location=self.location,
         )
         writer = _MetadataKept(io.BytesIO(pdf), strict=False)
+        signer = _ClockedSigner(meta, self.signer, timestamper=self.timestamper, at=at)
         try:
-            out = _ClockedSigner(meta, self.signer, timestamper=self.timestamper, at=at).sign_pdf(writer)
+            out = beside_any_loop(lambda: signer.sign_pdf(writer))
         except ServiceError:
             raise
         except Exception as exc:  # a token gone, a TSA down, a key refusing: no signed copy, no approval
@@ -145,6 +149,18 @@ class PadesSigner:
             timestamped=self.timestamper is not None,
         )
         return out.getvalue(), record
+
+
+def beside_any_loop(call: Callable[[], Result]) -> Result:
+    """pyHanko's synchronous calls run an event loop of their own (asyncio.run), which a thread
+    already running one cannot do (an async caller, a test driving a browser): such a caller
+    gets the call on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sohoa-signing") as pool:
+        return pool.submit(call).result()
 
 
 @contextlib.contextmanager
@@ -215,7 +231,7 @@ def verify_pdf(data: bytes | IO[bytes], roots: Sequence[asn1_x509.Certificate]) 
         return SignatureCheck(False, False, False, problems=(f"{len(signatures)} signatures, expected 1",))
     context = ValidationContext(trust_roots=list(roots), allow_fetching=False, revocation_mode="soft-fail")
     try:
-        status = validate_pdf_signature(signatures[0], context)
+        status = beside_any_loop(lambda: validate_pdf_signature(signatures[0], context))
     except Exception as exc:  # noqa: BLE001  (a malformed signature is a finding, not a crash)
         return SignatureCheck(False, False, False, problems=(f"signature not readable ({type(exc).__name__})",))
     problems = []

@@ -31,8 +31,9 @@ def make_settings(backend: str, request, tmp_path: Path, **overrides) -> Setting
         "cache_dir": tmp_path / "cache",
         "ray": {"workers": 2},
         "processing": {"lease_seconds": 5, "poll_seconds": 0.1},
-        # Tests never let a webhook reach beyond this machine (a fuzzer registers any URL).
-        "webhooks": {"allowed_hosts": ["127.0.0.1"]},
+        # Tests never let a webhook reach beyond this machine (a fuzzer registers any URL); their
+        # receivers listen on loopback, over http.
+        "webhooks": {"allowed_hosts": ["127.0.0.1"], "allow_http": True},
     }
     if backend == "s3-postgres":
         s3 = request.getfixturevalue("s3_server")

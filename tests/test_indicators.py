@@ -26,6 +26,7 @@ from storage.tables import ComponentRow, DossierRow, FieldRow, ReviewEditRow
 from tests.intake_support import API, start_api
 
 HK, BD = "HN-HOANKIEM", "HN-BADINH"
+OL = "HN-TRUCTUYEN"  # the online reception point: listed, nothing received there in these tests
 TODAY = datetime(2026, 8, 5, 9, 30, tzinfo=VIETNAM)  # "overdue now" is measured against this day
 JULY = {"from": "2026-07-01", "to": "2026-07-31"}
 
@@ -193,7 +194,7 @@ def test_every_indicator_equals_the_known_answer_per_point_and_city_wide(city):
     body = dashboard(city, **JULY)
     assert (body["date_from"], body["date_to"], body["today"]) == ("2026-07-01", "2026-07-31", "2026-08-05")
     points = {p["code"]: p for p in body["points"]}
-    assert set(points) == {HK, BD}
+    assert set(points) == {HK, BD, OL} and points[OL]["received"] == 0
     assert_figures(points[HK], EXPECTED[HK], HK)
     assert_figures(points[BD], EXPECTED[BD], BD)
     assert_figures(body["city"], EXPECTED["city"], "city")
@@ -319,7 +320,7 @@ def test_the_csv_and_xlsx_exports_hold_the_same_numbers(api):
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     header, rows = table[0], table[1:]
     assert header[:4] == ["Mã điểm", "Điểm tiếp nhận", "Từ ngày", "Đến ngày"]
-    assert [r[0] for r in rows] == [HK, BD, ""] and rows[-1][1] == "Toàn thành phố"
+    assert [r[0] for r in rows] == [HK, BD, OL, ""] and rows[-1][1] == "Toàn thành phố"
     assert rows[0][2:4] == ["01/07/2026", "31/07/2026"]
     column = {name: i for i, name in enumerate(header)}
     city = rows[-1]

@@ -138,17 +138,17 @@ def test_api_docs_load_nothing_from_outside(api):
 
 
 def test_a_file_is_preflighted_once_at_upload(api, monkeypatch):
-    import intake.dossiers
+    import intake.dossier_steps
     import intake.packaging
 
     calls = []
-    real = intake.dossiers.preflight
+    real = intake.dossier_steps.preflight
 
     def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         calls.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(intake.dossiers, "preflight", counted)
+    monkeypatch.setattr(intake.dossier_steps, "preflight", counted)
     monkeypatch.setattr(intake.packaging, "preflight", counted)
     code = _submit(api, blank_png(420, 310))["code"]
     component = api.client.get(f"{API}/dossiers/{code}", headers=api.headers("counter")).json()["components"][0]

@@ -10,6 +10,7 @@ package PDF, signed, and fails on one without an output intent."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -295,6 +296,19 @@ def test_the_development_certificate_is_made_once_says_so_and_verifies(tmp_path,
     with pytest.raises(ServiceError) as refused, open_signer(production, FixedClock(SIGNED_AT)):
         pass
     assert refused.value.code is ErrorCode.SIGNING_UNAVAILABLE
+
+
+def test_signing_and_verifying_work_where_an_event_loop_already_runs(tmp_path):
+    """pyHanko runs its own event loop: a caller already inside one (an async worker, a test
+    driving a browser) still gets a signed copy that verifies, not SIGNING_UNAVAILABLE."""
+    settings = Settings(data_dir=tmp_path / "data")
+
+    async def inside_a_loop() -> bool:
+        with open_signer(settings, FixedClock(SIGNED_AT)) as signer:
+            signed, _record = signer.sign(build_searchable_pdf([_page()]))
+        return verify_pdf(signed, trust_roots(settings)).ok
+
+    assert asyncio.run(inside_a_loop())
 
 
 def test_a_time_stamp_from_the_tsa_makes_it_pades_b_t(tmp_path, pki):
