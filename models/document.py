@@ -139,6 +139,84 @@ class TextLine:
         return cls(data["text"], (x0, y0, x1, y1), float(data["confidence"]), reading("second"), reading("third"))
 
 
+@dataclass(frozen=True, slots=True)
+class TableCell:
+    """One ruled cell of a table: its box, place (row top to bottom, column left to right in
+    its row; a cell spanning rows is in its top one) and text (its lines, top to bottom)."""
+
+    box: Box
+    row: int
+    column: int
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"box": list(self.box), "row": self.row, "column": self.column, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TableCell:
+        x0, y0, x1, y1 = (int(v) for v in data["box"])
+        return cls((x0, y0, x1, y1), int(data["row"]), int(data["column"]), str(data["text"]))
+
+
+@dataclass(frozen=True, slots=True)
+class PageTable:
+    """A ruled table found on a page image, cell by cell, row by row."""
+
+    box: Box
+    cells: tuple[TableCell, ...]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        out: list[list[str]] = []
+        for cell in self.cells:
+            if not out or len(out) <= cell.row:
+                out.extend([] for _ in range(cell.row + 1 - len(out)))
+            out[cell.row].append(cell.text)
+        return out
+
+    def to_dict(self) -> dict:
+        return {"box": list(self.box), "cells": [cell.to_dict() for cell in self.cells]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PageTable:
+        x0, y0, x1, y1 = (int(v) for v in data["box"])
+        return cls((x0, y0, x1, y1), tuple(TableCell.from_dict(c) for c in data.get("cells", [])))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckboxMark:
+    """A form's checkbox: checked or not, and the text it belongs to (beside it)."""
+
+    box: Box
+    checked: bool
+    label: str = ""
+
+    def to_dict(self) -> dict:
+        return {"box": list(self.box), "checked": self.checked, "label": self.label}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CheckboxMark:
+        x0, y0, x1, y1 = (int(v) for v in data["box"])
+        return cls((x0, y0, x1, y1), bool(data["checked"]), str(data.get("label", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureStampText:
+    """A digital-signature stamp printed on a page ("Người ký: … Thời gian ký: …"): its box
+    and its parts as read (signer, email, organisation, signed_at), never checked."""
+
+    box: Box
+    parts: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"box": list(self.box), "parts": dict(self.parts)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SignatureStampText:
+        x0, y0, x1, y1 = (int(v) for v in data["box"])
+        return cls((x0, y0, x1, y1), {str(k): str(v) for k, v in data.get("parts", {}).items()})
+
+
 @dataclass(slots=True)
 class PageText:
     index: int
@@ -149,6 +227,10 @@ class PageText:
     skew_degrees: float = 0.0  # text slope on the page (clockwise), boxes are axis-aligned
     codes: list[Barcode] = field(default_factory=list)  # QR codes etc. found on the page image
     handwriting: list[Box] = field(default_factory=list)  # regions judged written by hand
+    # Layout found on the page image (pipeline.layout); absent from results stored before it.
+    tables: list[PageTable] = field(default_factory=list)
+    checkboxes: list[CheckboxMark] = field(default_factory=list)
+    stamps: list[SignatureStampText] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -163,11 +245,17 @@ class PageText:
             "lines": [line.to_dict() for line in self.lines],
             "codes": [code.to_dict() for code in self.codes],
             "handwriting": [list(box) for box in self.handwriting],
+            **{
+                key: [item.to_dict() for item in items]
+                for key, items in (("tables", self.tables), ("checkboxes", self.checkboxes), ("stamps", self.stamps))
+                if items
+            },
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> PageText:
-        """Inverse of `to_dict` (plus the optional "skew_degrees" that stored results carry)."""
+        """Inverse of `to_dict` (plus the optional "skew_degrees" that stored results carry); the
+        layout keys are optional (results stored before them have none)."""
         return cls(
             int(data["index"]),
             int(data["width"]),
@@ -177,6 +265,9 @@ class PageText:
             float(data.get("skew_degrees", 0.0)),
             [Barcode.from_dict(code) for code in data.get("codes", [])],
             [(int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in data.get("handwriting", [])],
+            [PageTable.from_dict(t) for t in data.get("tables", [])],
+            [CheckboxMark.from_dict(c) for c in data.get("checkboxes", [])],
+            [SignatureStampText.from_dict(s) for s in data.get("stamps", [])],
         )
 
 

@@ -9,8 +9,11 @@ label's own slug (see `pipeline.text.slugify`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from importlib import resources
 
 
 class ValueType(StrEnum):
@@ -31,13 +34,25 @@ class ValueType(StrEnum):
 #   ("PHẠM THỊ THUỴ", though the card's QR code writes "Phạm Thị Thuỵ"), as written on a form or
 #   a certificate ("Trần Thị Thu Hằng"). Tone marks stay where the document puts them (the old
 #   "Thuỵ" and the new "Thụy" are not made alike); the MRZ's unmarked capitals are only a check,
-#   never the value;
+#   never the value. On a card whose own QR code decodes and passes its checks, the code's value
+#   (in the card's capitals) is the one returned where the print differs ("print_differs");
 # - a place (ADDRESS_FIELDS, "kinh_gui") as the document prints it, letters and case; where a
 #   card's QR code carries the same place, its punctuation (the code's is exact, a reading's may
 #   not be);
 # - a date (ValueType.DATE) DD/MM/YYYY, normalized where its digits are unambiguous ("20/1 1/1978"
 #   read with a stray space is 20/11/1978), or "Không thời hạn" for a card that never expires; a
 #   date in any other shape is never `ok`.
+
+
+@cache
+def reader_blind_spots() -> dict[str, dict[str, str]]:
+    """What each source of a value cannot write (`models/data/reader_charsets.json`, derived from
+    the recognizers' own character sets; `tests/test_blind_spots.py` re-derives it): source
+    ("ocr", "ocr2", "ocr3", "mrz") -> {letter it cannot write: the letter it writes instead}."""
+    data = json.loads(resources.files("models").joinpath("data/reader_charsets.json").read_text(encoding="utf-8"))
+    return {source: dict(spec["writes_instead"]) for source, spec in data["sources"].items()}
+
+
 # Values of the sex: the closed vocabulary of ValueType.GENDER.
 GENDER_VALUES = ("Nam", "Nữ")
 

@@ -266,3 +266,9 @@ OFFICIAL_KINDS = frozenset({DocumentKind.CONG_VAN, DocumentKind.QUYET_DINH})
 MIN_LEAD = 0.25
 LAYOUT_PENALTY = 1.5
 CARD_ASPECT = (1.45, 1.72)  # width/height of a card image, either orientation
+# Words a card never prints: a page that carries one is a form about a card (a tờ khai
+# căn cước, an đơn đề nghị cấp thẻ), whatever card it names.
+NOT_ON_CARDS = ("tờ khai", "đơn đề nghị", "kính gửi")
+# A sheet (not card-shaped) with at least this many lines is a page of text (a form, a
+# letter), not a card nor a copy of a card's two sides on a sheet: no card kind is placed on it.
+FORM_PAGE_LINES = 30

@@ -104,3 +104,8 @@ class ReadingConfig(BaseModel):
         "at least this confidently; anything less goes to review.",
     )
     handwriting: bool = Field(True, description="Look for handwritten regions (they always go to review).")
+    flatten_photos: bool = Field(
+        False,
+        description="Cut a photographed document out of its photo and flatten it before reading "
+        "(pipeline/pages/flatten.py); off until it measurably helps on real photos.",
+    )

@@ -63,9 +63,10 @@ def test_cccd_front_fields_are_read_with_tone_marks_and_ok():
 
 def test_card_qr_code_agreeing_with_the_print_makes_fields_ok():
     page = _page(CARD)
+    # Issued within two years of the 25th birthday: the card runs to the 40th.
     page.codes = [
         Barcode(
-            "QRCode", "001099012345||Nguyễn Văn Hải|01011999|Nam|Số 1 phố Huế, Hà Nội|15042021", (800, 10, 990, 200)
+            "QRCode", "001099012345||Nguyễn Văn Hải|01011999|Nam|Số 1 phố Huế, Hà Nội|15042022", (800, 10, 990, 200)
         )
     ]
     fields = _verified(DocumentKind.CCCD_FRONT, [page])
@@ -73,18 +74,21 @@ def test_card_qr_code_agreeing_with_the_print_makes_fields_ok():
         assert fields[name].status == FieldStatus.OK, name
         assert "qr" in fields[name].sources
     assert fields["ho_va_ten"].value == "NGUYỄN VĂN HẢI"  # as printed
-    # The expiry is the holder's 40th birthday: a rule on a confirmed birth date.
+    # The expiry is the 40th birthday that birth and issue dates dictate: a rule on confirmed dates.
     assert fields["co_gia_tri_den"].status == FieldStatus.OK
-    # A QR code that disagrees with the print sends the field to review with both values.
+    # Issued in 2021, the card would run to the 25th birthday: the printed 2039 is not its expiry.
+    page.codes = [Barcode("QRCode", page.codes[0].text.replace("15042022", "15042021"), (800, 10, 990, 200))]
+    assert _verified(DocumentKind.CCCD_FRONT, [page])["co_gia_tri_den"].status == FieldStatus.NEEDS_REVIEW
+    # The card's own QR code that differs from the print: the code's value, the print flagged.
     page.codes = [
         Barcode(
-            "QRCode", "001099012345||Nguyễn Văn Hài|01011999|Nam|Số 1 phố Huế, Hà Nội|15042021", (800, 10, 990, 200)
+            "QRCode", "001099012345||Nguyễn Văn Hài|01011999|Nam|Số 1 phố Huế, Hà Nội|15042022", (800, 10, 990, 200)
         )
     ]
     fields = _verified(DocumentKind.CCCD_FRONT, [page])
-    assert fields["ho_va_ten"].status == FieldStatus.NEEDS_REVIEW
-    assert fields["ho_va_ten"].reason == ReviewReason.SOURCES_DISAGREE
-    assert fields["ho_va_ten"].detail["qr_value"] == "Nguyễn Văn Hài"
+    assert fields["ho_va_ten"].status == FieldStatus.OK and fields["ho_va_ten"].sources == ("qr",)
+    assert fields["ho_va_ten"].value == "NGUYỄN VĂN HÀI"  # in the card's capitals
+    assert fields["ho_va_ten"].detail == {"print_differs": True, "read_value": "NGUYỄN VĂN HẢI", "read_source": "ocr"}
 
 
 def test_card_number_that_contradicts_birth_year_or_sex_goes_to_review():

@@ -12,11 +12,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.document import DocumentKind, PageText
-from models.kinds import CARD_ASPECT, KIND_RULES, LAYOUT_PENALTY, MIN_LEAD, RULES_BY_KIND, Layout
+from models.kinds import (
+    CARD_ASPECT,
+    FORM_PAGE_LINES,
+    KIND_RULES,
+    LAYOUT_PENALTY,
+    MIN_LEAD,
+    NOT_ON_CARDS,
+    RULES_BY_KIND,
+    Layout,
+)
 from pipeline.fields.idcheck import find_td1
 from pipeline.text import fold
 
-_FOLDED = [(rule, [(fold(p), w) for p, w in rule.phrases], [fold(p) for p in rule.excluded]) for rule in KIND_RULES]
+_FOLDED = [
+    (
+        rule,
+        [(fold(p), w) for p, w in rule.phrases],
+        [fold(p) for p in (*rule.excluded, *(NOT_ON_CARDS if rule.layout == Layout.CARD else ()))],
+    )
+    for rule in KIND_RULES
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +55,24 @@ def may_carry_card_code(page: PageText) -> bool:
     return _card_shaped(page) or kind == DocumentKind.OTHER or (rule is not None and rule.has_qr)
 
 
+def _text_page(page: PageText) -> bool:
+    """A sheet of many lines (a form or letter), not a card alone: a page that names a card
+    in its title ("TỜ KHAI CĂN CƯỚC") is about the card, not the card."""
+    return not _card_shaped(page) and len(page.lines) >= FORM_PAGE_LINES
+
+
 def kind_scores(
-    text: str, *, card_shaped: bool | None = None, has_qr: bool = False, has_mrz: bool = False
+    text: str,
+    *,
+    card_shaped: bool | None = None,
+    has_qr: bool = False,
+    has_mrz: bool = False,
+    text_page: bool = False,
 ) -> dict[DocumentKind, float]:
     folded = fold(text)
     scores = {}
     for rule, phrases, excluded in _FOLDED:
-        if any(e in folded for e in excluded):
+        if any(e in folded for e in excluded) or (text_page and rule.layout == Layout.CARD):
             continue
         score = sum(w for p, w in phrases if p in folded)
         if rule.has_mrz and has_mrz:
@@ -80,7 +107,15 @@ def classify_text(text: str) -> tuple[DocumentKind, float]:
 
 def classify_page(page: PageText) -> KindGuess:
     has_mrz = find_td1([line.text for line in page.lines]) is not None
-    return _decide(kind_scores(page.text, card_shaped=_card_shaped(page), has_qr=bool(page.codes), has_mrz=has_mrz))
+    return _decide(
+        kind_scores(
+            page.text,
+            card_shaped=_card_shaped(page),
+            has_qr=bool(page.codes),
+            has_mrz=has_mrz,
+            text_page=_text_page(page),
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)

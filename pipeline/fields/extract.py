@@ -379,7 +379,7 @@ def key_value_candidates(pages: Iterable[PageText], allow_short_labels: bool = F
             for k, (_s, e, name) in enumerate(labels):
                 end = labels[k + 1][0] if k + 1 < len(labels) else len(line.text)
                 cand = _candidate(name, line, e, end, page.index)
-                if cand.value:
+                if any(c.isalnum() for c in cand.value):  # "Có giá trị đến: / Date of expiry:": no value
                     found.append((cand, line))
                 elif k + 1 == len(labels):
                     # Card layout: the caption on one line, the value under it.
@@ -421,6 +421,34 @@ def _card_number(pages: list[PageText], name: str, digits: int) -> Candidate | N
     return None
 
 
+def _card_expiry(pages: list[PageText]) -> Candidate | None:
+    """The chip card's expiry, printed under the photo: "Có giá trị đến:" (perhaps with its
+    "Date of expiry" caption) and the date beside it in a box of its own, or a line or two
+    below it; the nearest date there."""
+    for page in pages:
+        for label in page.lines:
+            if not any(name == "co_gia_tri_den" for _s, _e, name in _find_labels(label.text, True)):
+                continue
+            x0, y0, x1, y1 = label.box
+            h = max(y1 - y0, 1)
+            near = []
+            for line in page.lines:
+                lx0, ly0, lx1, ly1 = line.box
+                cy = (ly0 + ly1) / 2
+                beside = y0 <= cy <= y1 and lx0 >= x1 - h and lx0 - x1 <= 4 * h
+                below = y1 <= cy <= y1 + 3 * h and lx0 < x1 and lx1 > x0 - h
+                others = {name for _s, _e, name in _find_labels(line.text, True)} - {"co_gia_tri_den"}
+                if line is not label and (beside or below) and not others and (found := _DATE.search(line.text)):
+                    near.append((cy - (y0 + y1) / 2, lx0 - x0, line, found))
+            if near:
+                _dy, _dx, line, found = min(near, key=lambda item: (item[0], item[1]))
+                start, end = found.span()
+                return Candidate(
+                    "co_gia_tri_den", line.text[start:end], page.index, _sub_box(line, start, end), line.confidence
+                )
+    return None
+
+
 _CARD_KINDS = frozenset(k for k, rule in RULES_BY_KIND.items() if rule.layout == Layout.CARD)
 
 
@@ -448,6 +476,9 @@ def extract_fields(kind: DocumentKind, pages: list[PageText], review_threshold: 
             candidates = [c for c in candidates if c.name not in ("so_dinh_danh", "so_cmnd")]
             if number:
                 candidates.insert(0, number)
+    expiry_read = any(c.name == "co_gia_tri_den" and _validate(ValueType.DATE, c.value)[1] for c in candidates)
+    if is_card and not expiry_read and (expiry := _card_expiry(pages)) is not None:
+        candidates = [*(c for c in candidates if c.name != "co_gia_tri_den"), expiry]
     fields: dict[str, Field] = {}
     for name, cand in _unique(candidates).items():
         made = make_field(cand, review_threshold)

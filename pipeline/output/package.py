@@ -103,7 +103,8 @@ def searchable_pdf(
         source = page_source(original, info, config, page.index)
         assert source.image is not None  # an image file's page is always decoded pixels
         dpi = source.dpi or 300.0
-        if info.page_count == 1 and not turn and _usable_as_is(original, info.file_type):
+        # A flattened photo's lines lie on the flattened page: never the photo as it came.
+        if info.page_count == 1 and not turn and source.flattened is None and _usable_as_is(original, info.file_type):
             images.append(PageImage(original, page, dpi))
         else:
             images.append(PageImage(_jpeg(turn_clockwise(source.image, turn)), page, dpi))

@@ -29,6 +29,7 @@ from PIL import Image, ImageOps
 from models.document import TextLine
 from pipeline.config import ReadingConfig
 from pipeline.ocr.order import ordered_lines
+from pipeline.pages.flatten import Flattened, flatten_photo
 from pipeline.pages.preflight import (
     PDFIUM_LOCK,
     FileInfo,
@@ -62,6 +63,9 @@ class PageSource:
     image: np.ndarray | None  # BGR uint8 HxWx3; None when read from the PDF text layer
     text_lines: list[TextLine] | None  # PDF text-layer lines (pixels at pdf_dpi) or None
     dpi: float | None  # known resolution (PDF render dpi, or image DPI metadata)
+    # A photographed document cut out of its photo and flattened (`image` is its picture, and
+    # every box and size above is on it); None for a page read as it came.
+    flattened: Flattened | None = None
 
 
 def iter_pages(data: bytes, info: FileInfo, config: ReadingConfig) -> Iterator[PageSource]:
@@ -72,7 +76,7 @@ def iter_pages(data: bytes, info: FileInfo, config: ReadingConfig) -> Iterator[P
     if info.file_type is FileType.PDF:
         yield from _iter_pdf_pages(data, config)
     else:
-        yield from _iter_image_pages(data, info)
+        yield from _iter_image_pages(data, info, flattens(config))
 
 
 def turn_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:
@@ -93,7 +97,7 @@ def page_source(data: bytes, info: FileInfo, config: ReadingConfig, index: int) 
                     return _pdf_page(doc, index, config.pdf_dpi, config.pdf_min_text_chars)
             finally:
                 doc.close()
-    for page in _iter_image_pages(data, info):
+    for page in _iter_image_pages(data, info, flattens(config)):
         if page.index == index:
             return page
     raise IndexError(f"page {index} not found")
@@ -119,7 +123,13 @@ def render_pdf_page(data: bytes, index: int, dpi: int) -> np.ndarray:
 # --- images ----------------------------------------------------------------------------
 
 
-def _iter_image_pages(data: bytes, info: FileInfo) -> Iterator[PageSource]:
+def flattens(config: ReadingConfig) -> bool:
+    """Whether photographed documents are flattened before reading (`flatten_photos`). Off unless
+    set: on the generator's photos it lowered the share of card fields `ok` (docs/PHOTOS.md)."""
+    return config.flatten_photos
+
+
+def _iter_image_pages(data: bytes, info: FileInfo, flatten: bool = True) -> Iterator[PageSource]:
     name = type_name(info.file_type)
     with decoder_errors(name):
         im = Image.open(io.BytesIO(data), formats=[pil_format(info.file_type)])
@@ -127,9 +137,23 @@ def _iter_image_pages(data: bytes, info: FileInfo) -> Iterator[PageSource]:
         for index in range(info.page_count):
             with decoder_errors(name):
                 page = _image_page(im, index)
-            yield page  # outside the error guard: the consumer's exceptions are its own
+            yield flattened_page(page) if flatten else page  # the consumer's exceptions are its own
     finally:
         im.close()
+
+
+def flattened_page(page: PageSource) -> PageSource:
+    """A photographed document cut out and flattened (pipeline.pages.flatten); any other page
+    (a scan: the page fills the picture, straight) exactly as it is."""
+    if page.image is None:
+        return page
+    flat = flatten_photo(page.image)
+    if flat is None:
+        return page
+    height, width = flat.image.shape[:2]
+    # A card is put on its 300-dpi grid; a sheet's resolution is that of the photo over A4.
+    dpi = 300.0 if flat.card else max(width, height) / (297.0 / 25.4) if abs(flat.aspect - 1.4142) < 0.01 else None
+    return PageSource(page.index, width, height, flat.image, None, dpi, flat)
 
 
 def _image_page(im: Image.Image, index: int) -> PageSource:

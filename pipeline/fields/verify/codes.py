@@ -6,6 +6,7 @@ card of the same person, a card's front against its back's MRZ.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from models.document import Box, Field, FieldStatus, PageText
@@ -167,3 +168,25 @@ def code_only_fields(
         if made is not None:
             out[name] = made
     return out
+
+
+def qr_is_canonical(part: PartInput, holder: Identity | None, same: Callable[[str, str, str, str], bool]) -> bool:
+    """The card's QR code is the holder's record to return (the issuing authority's own, with
+    error correction): it decoded and passed its own checks (a holder's QR values come only from
+    such a code: the number's structure, real dates, the number's digits agreeing with birth year
+    and sex), the card's MRZ, where read, says nothing else, and the card side is the same card
+    (its printed number or birth date, or the MRZ's number, is the code's). `same` compares two
+    sources' values of a field (`decide.same`)."""
+    if holder is None or not any(src == "qr" for refs in holder.values.values() for src, _ in refs):
+        return False
+    for name, refs in holder.values.items():
+        by_source = dict(refs)
+        if "qr" in by_source and "mrz" in by_source and not same(name, by_source["qr"], by_source["mrz"], "mrz"):
+            return False
+    qr_values = {name: v for name, refs in holder.values.items() for src, v in refs if src == "qr"}
+    printed = {name: f.value for name, f in part.fields.items()}
+    return (
+        printed.get("so_dinh_danh") == qr_values.get("so_dinh_danh")
+        or printed.get("ngay_sinh") == qr_values.get("ngay_sinh") is not None
+        or ("mrz", holder.id12) in holder.values.get("so_dinh_danh", [])
+    )

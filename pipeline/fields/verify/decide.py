@@ -1,7 +1,10 @@
 """The status of one value read from the page, from the other sources of the same value.
 
 - The holder's card codes (QR, MRZ) agree or disagree with it: that decides (the print's tone
-  marks kept; an address in the code's punctuation, as printed otherwise).
+  marks kept; an address in the code's punctuation, as printed otherwise). On a card whose own
+  QR code is canonical (`codes.qr_is_canonical`) the code's value is returned where the print
+  differs, the difference noted (`print_differs`). The MRZ, without marks, confirms a name's
+  letters only: its marks need the second reader too.
 - Otherwise a reading that failed its type rule is `invalid`; one that may be cut short, or is
   read below the review threshold, needs review; a PDF's own text is `ok`.
 - Read again by the second recognizer: `ok` when the two agree letter for letter (the second
@@ -18,10 +21,11 @@ from dataclasses import replace
 
 from models.document import Field, FieldStatus, ReviewReason
 from models.fields import ValueType
+from pipeline.fields.extract import normalize_value
 from pipeline.fields.idcheck import same_name, same_text
 from pipeline.fields.verify.canonical import place_as_printed
 from pipeline.fields.verify.common import base_name, case_flipped, flag, value_type
-from pipeline.fields.verify.readers import unwritable_spellings
+from pipeline.fields.verify.readers import blind_letters, unwritable_spellings
 from pipeline.fields.verify.rules import PartContext, rule_ok, settles, spelled
 from pipeline.fields.vocabulary import letters_of
 
@@ -73,7 +77,7 @@ def decide_read(
     sources' values for the same field (`refs`: the holder's card codes) and the second (and
     third) recognizer's reading of it."""
     if refs:
-        return _against_codes(name, f, refs, source, ctx)
+        return _against_codes(name, f, refs, source, ctx, second)
     single = replace(f, sources=(source,))
     if f.status == FieldStatus.INVALID:
         return flag(single, FieldStatus.INVALID, ReviewReason.RULE_FAILED)
@@ -92,9 +96,13 @@ def decide_read(
     return flag(single, FieldStatus.NEEDS_REVIEW, ReviewReason.SINGLE_SOURCE)
 
 
-def _against_codes(name: str, f: Field, refs: list[tuple[str, str]], source: str, ctx: PartContext) -> Field:
+def _against_codes(
+    name: str, f: Field, refs: list[tuple[str, str]], source: str, ctx: PartContext, second: Field | None = None
+) -> Field:
     agree = [src for src, v in refs if same(name, f.value, v, src)]
     disagree = {src: v for src, v in refs if not same(name, f.value, v, src)}
+    if "qr" in disagree and ctx.qr_canonical:
+        return _qr_over_print(name, f, refs, source)
     if disagree:
         value = f.value
         if f.status == FieldStatus.INVALID and "qr" in disagree:
@@ -113,10 +121,47 @@ def _against_codes(name: str, f: Field, refs: list[tuple[str, str]], source: str
     if source == "ocr" and "qr" not in agree and (unwritable := _unwritable_words(name, f.value)):
         # The MRZ has no marks, and the reader cannot write the one the word may have.
         return flag(confirmed, FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE, reader_cannot_write=unwritable)
+    if source == "ocr" and agree == ["mrz"] and blind_letters(f.value, "mrz") and not _marks_read_twice(f, second, ctx):
+        # The MRZ, without marks, confirms the letters; the marks rest on one reading alone.
+        return flag(confirmed, FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE, marks_unconfirmed=True)
     if "qr" in agree and value_type(name) == ValueType.TEXT:
         # Free text agreed up to case and punctuation: the print's letters in the code's punctuation.
         confirmed = replace(confirmed, value=place_as_printed(f.value, dict(refs)["qr"]))
     return flag(confirmed, FieldStatus.OK, None)
+
+
+def _marks_read_twice(f: Field, second: Field | None, ctx: PartContext) -> bool:
+    """The second recognizer read the value mark for mark as the first, sure of every letter."""
+    return (
+        second is not None
+        and " ".join(f.value.split()) == " ".join(second.value.split())
+        and second.confidence >= ctx.cfg.second_threshold
+    )
+
+
+def _qr_over_print(name: str, f: Field, refs: list[tuple[str, str]], source: str) -> Field:
+    """The card's canonical QR code differs from its print: the code's value is the card's (in
+    stored form; `canonical` puts a name in the card's capitals), `ok` where every other code
+    says the same; the print that differs is recorded beside it, not a reason for review."""
+    codes = dict(refs)
+    value = normalize_value(name, codes["qr"])
+    others = [src for src in codes if src != "qr"]
+    noted = flag(
+        replace(f, value=value, confidence=1.0, sources=("qr", *others)),
+        FieldStatus.OK,
+        None,
+        print_differs=True,
+        read_value=f.value,
+        read_source=source,
+    )
+    if all(same(name, value, codes[src], src) for src in others):
+        return noted
+    return flag(
+        replace(noted, sources=("qr", *others, source)),
+        FieldStatus.NEEDS_REVIEW,
+        ReviewReason.SOURCES_DISAGREE,
+        **{f"{src}_value": codes[src] for src in others},
+    )
 
 
 def _with_second_reading(name: str, f: Field, second: Field, third: Field | None, ctx: PartContext) -> Field:

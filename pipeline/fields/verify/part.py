@@ -17,9 +17,10 @@ from pipeline.fields.verify.codes import (
     dossier_identities,
     holder_of,
     holder_values,
+    qr_is_canonical,
 )
 from pipeline.fields.verify.common import text_source
-from pipeline.fields.verify.decide import decide_read
+from pipeline.fields.verify.decide import decide_read, same
 from pipeline.fields.verify.document import (
     cross_field_rules,
     date_in_words,
@@ -60,6 +61,13 @@ def _reading_order(fields: dict[str, Field]) -> list[str]:
     return sorted(fields, key=lambda n: (n != "so_dinh_danh", n != "ngay_sinh", n == "co_gia_tri_den"))
 
 
+def _issue_date(part: PartInput, holder: Identity | None) -> str | None:
+    """The card's issue date from its QR code (exact), else as its own side prints it."""
+    from_qr = [v for src, v in (holder.values.get("ngay_cap", []) if holder else []) if src == "qr"]
+    printed = part.fields.get("ngay_cap")
+    return from_qr[0] if from_qr else (printed.value if printed is not None else None)
+
+
 def verify_part(
     part: PartInput, codes: CardCodes, identities: dict[str, Identity], cfg: Thresholds, places: PlaceCatalogue | None
 ) -> dict[str, Field]:
@@ -68,6 +76,9 @@ def verify_part(
     kind_rule = RULES_BY_KIND.get(part.kind)
     ctx = PartContext(part, cfg, places, kind_rule, GENERATIONS.get(part.kind))
     holder = holder_of(part, codes, identities)
+    if part.kind in GENERATIONS:
+        ctx.qr_canonical = qr_is_canonical(part, holder, same)
+        ctx.issued = _issue_date(part, holder)
     out = ctx.decided
     read = {name: shaped_date(name, f) for name, f in part.fields.items()}
     for name in _reading_order(read):

@@ -29,7 +29,13 @@ from models.fields import ADDRESS_FIELDS, GENDER_VALUES, ValueType
 from models.idcards import CARD_NATIONALITIES, ETHNIC_GROUPS, IDENTIFYING_MARK_TERMS, CardGeneration
 from models.kinds import OFFICIAL_KINDS, KindRule
 from pipeline.fields.extract import NO_EXPIRY
-from pipeline.fields.idcheck import expiry_is_milestone, id12_problems, parse_ddmmyyyy
+from pipeline.fields.idcheck import (
+    card_expiry,
+    expiry_is_milestone,
+    format_date,
+    id12_problems,
+    parse_ddmmyyyy,
+)
 from pipeline.fields.verify.common import base_name, case_flipped, value_type
 from pipeline.fields.verify.inputs import PartInput, PlaceCatalogue, Thresholds
 from pipeline.fields.verify.places import (
@@ -53,6 +59,10 @@ class PartContext:
     kind_rule: KindRule | None
     generation: CardGeneration | None  # the card's, for its dates
     decided: dict[str, Field] = field(default_factory=dict)  # so far (the birth date before the expiry)
+    # The card's own QR code decoded, passed its checks and matches the card: its values are the
+    # card's (`codes.qr_is_canonical`); a print that differs is flagged, not the value.
+    qr_canonical: bool = False
+    issued: str | None = None  # the card's issue date as its codes or its print give it, DD/MM/YYYY
 
     @property
     def has_codes(self) -> bool:
@@ -111,13 +121,21 @@ def _sex_of_the_number(text: str, ctx: PartContext) -> bool:
 
 def _milestone_expiry(text: str, ctx: PartContext) -> bool | None:
     """A card's expiry is the milestone birthday its generation dictates, from a confirmed
-    birth date; None on a document that is not a card."""
+    birth date (and, where the card's issue date is known, the one milestone it dictates:
+    `idcheck.card_expiry`); None on a document that is not a card."""
     if ctx.generation is None:
         return None
     birth = ctx.decided.get("ngay_sinh")
     born = parse_ddmmyyyy(birth.value) if birth is not None and birth.status == FieldStatus.OK else None
+    if born is None:
+        return False
+    issued = parse_ddmmyyyy(ctx.issued or "")
+    if issued is not None:
+        # Birth and issue dates say which milestone, or none left ("Không thời hạn").
+        due = card_expiry(born, issued, ctx.generation)
+        return text == (NO_EXPIRY if due is None else format_date(due))
     expiry = parse_ddmmyyyy(text)
-    return born is not None and expiry is not None and expiry_is_milestone(born, expiry, ctx.generation)
+    return expiry is not None and expiry_is_milestone(born, expiry, ctx.generation)
 
 
 def _outside(member: Rule) -> Callable[[str, PartContext], bool]:
