@@ -1,17 +1,22 @@
 """Reading accuracy on a generated set, ours beside plain whole-page Tesseract `vie`.
 
     .venv/bin/python -m benchmarks.accuracy [--seed 7301] [--count 4] [--levels clean,scanned,hard,photo]
+        [--style alt]
 
 Prints, per level: CER, CER with diacritics stripped, share of accented letters read
 exactly, field exact match; and the CCCD-front card success rate (số định danh, họ và
 tên, ngày sinh all exact). Both systems read the same files; text is compared row by row, matched by position on
 the page (benchmarks.metrics.aligned_rows), so that only reading is measured.
+`--style alt`: documents drawn another way (samples.generate's "alt" style: other type, card
+backgrounds, print quality), image kinds only, on samples.generate.ALT_HELD_OUT_SEED unless --seed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -20,7 +25,7 @@ from collections import defaultdict
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from benchmarks.baseline import WholePageTesseract
-from benchmarks.dataset import HELD_OUT_SEED, load_set
+from benchmarks.dataset import CACHE, HELD_OUT_SEED, Sample, load_set
 from benchmarks.metrics import Tally, accented_letters, aligned_rows, char_errors, char_errors_no_marks
 from models.document import DocumentKind, PageText, TextSource
 from models.fields import FIELD_SPECS
@@ -85,17 +90,39 @@ def _baseline_document(baseline: WholePageTesseract, data: bytes, name: str, con
     return pages
 
 
+def load_styled_set(seed: int, count: int, kinds: list[str] | None, levels: list[str], style: str) -> list[Sample]:
+    """`benchmarks.dataset.load_set` for a generator style (image kinds only), cached the same way."""
+    if style == "default":
+        return load_set(seed, count, kinds, levels)
+    from samples.generate import IMAGE_KINDS
+
+    kinds = kinds or list(IMAGE_KINDS)
+    out = CACHE / f"seed{seed}-n{count}-{'_'.join(kinds)}-{'_'.join(levels)}-style-{style}"
+    manifest = out / "manifest.json"
+    if not manifest.exists():  # in a child process, as load_set does
+        command = [sys.executable, "-m", "samples.generate", "--out", str(out), "--seed", str(seed)]
+        command += ["--count", str(count), "--levels", ",".join(levels), "--kinds", ",".join(kinds)]
+        subprocess.run([*command, "--style", style], check=True)
+    entries = json.loads(manifest.read_text(encoding="utf-8"))["documents"]
+    return [Sample(out / e["file"], json.loads((out / e["truth"]).read_text(encoding="utf-8"))) for e in entries]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
+    parser.add_argument("--seed", type=int, default=None, help="default: the style's held-out seed")
     parser.add_argument("--count", type=int, default=4, help="documents per kind and level")
     parser.add_argument("--levels", default="clean,scanned,hard,photo")
     parser.add_argument("--kinds", default=None)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--show-errors", action="store_true", help="print lines that differ (synthetic data)")
+    parser.add_argument("--style", choices=("default", "alt"), default="default", help="how documents are drawn")
     args = parser.parse_args(argv)
 
     from intake.clock import SystemClock
+    from samples.generate import ALT_HELD_OUT_SEED
+
+    if args.seed is None:
+        args.seed = ALT_HELD_OUT_SEED if args.style == "alt" else HELD_OUT_SEED
     from intake.settings import get_settings
 
     settings = get_settings()
@@ -103,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     engines = OcrEngines(config, settings.cache_dir)
     baseline = None if args.no_baseline else WholePageTesseract(config.recognizer)
     levels = args.levels.split(",")
-    samples = load_set(args.seed, args.count, args.kinds.split(",") if args.kinds else None, levels)
+    samples = load_styled_set(args.seed, args.count, args.kinds.split(",") if args.kinds else None, levels, args.style)
 
     ours: dict[str, Scores] = defaultdict(Scores)
     base: dict[str, Scores] = defaultdict(Scores)
@@ -142,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\r{n}/{len(samples)} documents", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
 
-    print(f"Accuracy, seed {args.seed}, {len(samples)} documents, {time.perf_counter() - started:.0f} s")
+    print(
+        f"Accuracy, style {args.style}, seed {args.seed}, {len(samples)} documents,"
+        f" {time.perf_counter() - started:.0f} s"
+    )
     print("ours = PP-OCR detection + Tesseract vie per line; tess = whole-page Tesseract vie\n")
     header = (
         f"{'level':<17}{'CER ours':>9}{'tess':>8}{'target':>8}  {'CER no marks':>12}{'tess':>8}"

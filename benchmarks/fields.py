@@ -1,7 +1,7 @@
 """Field extraction that never silently lies: kinds, `ok` share and `ok` precision.
 
     .venv/bin/python -m benchmarks.fields [--seed 7301] [--count 10] [--levels clean,scanned,photo]
-        [--kinds cccd_front,...] [--handwriting 0.5] [--show-wrong]
+        [--kinds cccd_front,...] [--handwriting 0.5] [--show-wrong] [--style alt]
 
 Generated documents (held-out seed by default), each read by the real pipeline as its own
 dossier (a bundle kind holds several documents in one scanned PDF: splitting is scored
@@ -10,6 +10,10 @@ the generator's truth, in order), the share of truth fields marked `ok`, the pre
 of `ok` (value equal to the truth), and the count of wrong values left unflagged (an `ok`
 field whose value is wrong). Handwritten values (`--handwriting P`, forms only) must never
 be `ok`.
+
+`--style alt` judges on documents drawn another way (samples.generate: other type, card
+backgrounds, print quality, the real 2021 card's placement), on their own held-out seed
+(samples.generate.ALT_HELD_OUT_SEED, never tuned on) unless --seed is given; image kinds only.
 """
 
 from __future__ import annotations
@@ -55,7 +59,8 @@ class Tally:
         return self.ok - self.ok_right
 
 
-def _pct(a: int, b: int) -> str:
+def percent_of(a: int, b: int) -> str:
+    """`a` of `b` as a right-aligned percentage (a dash when there is nothing to count)."""
     return f"{100 * a / b:6.2f} %" if b else "     — "
 
 
@@ -124,17 +129,21 @@ def score_document(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
+    parser.add_argument("--seed", type=int, default=None, help="default: the style's held-out seed")
     parser.add_argument("--count", type=int, default=10, help="documents per kind and level")
     parser.add_argument("--levels", default="clean,scanned,photo")
     parser.add_argument("--kinds", default=None, help="default: every image kind and the bundle")
     parser.add_argument("--handwriting", type=float, default=0.0, help="share of form values written by hand")
     parser.add_argument("--show-wrong", action="store_true", help="print wrong ok values (synthetic data)")
+    parser.add_argument("--style", choices=("default", "alt"), default="default", help="how documents are drawn")
     args = parser.parse_args(argv)
 
     from intake.clock import SystemClock
     from intake.settings import get_settings
-    from samples.generate import generate_document, sub_seed, supported
+    from samples.generate import ALT_HELD_OUT_SEED, IMAGE_KINDS, generate_document, sub_seed, supported
+
+    if args.seed is None:
+        args.seed = ALT_HELD_OUT_SEED if args.style == "alt" else HELD_OUT_SEED
 
     settings = get_settings()
     config = settings.reading
@@ -145,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.kinds
         else [*CARD_KINDS, *FORM_KINDS, "cong_van", "quyet_dinh", "bundle_card_form"]
     )
+    if args.style != "default":
+        kinds = [k for k in kinds if k in IMAGE_KINDS]  # the style draws image kinds only
     by_cell: dict[tuple[str, str], Tally] = defaultdict(Tally)
     per_field: dict[str, Tally] = defaultdict(Tally)
     reasons: dict[str, Counter] = defaultdict(Counter)
@@ -156,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             for n in range(args.count):
                 seed = sub_seed(args.seed, kind, n) % 2**63
                 kwargs = {"handwriting": args.handwriting} if args.handwriting and kind in FORM_KINDS else {}
-                doc = generate_document(kind, level, seed, **kwargs)
+                doc = generate_document(kind, level, seed, style=args.style, **kwargs)
                 data = doc.pdf_bytes if doc.pdf_bytes is not None else doc.page_files[0]
                 name = f"{kind}-{level}-{n:03d}.{doc.extension}"
                 pages = read_pages(data, name, config, engines)
@@ -169,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     print(file=sys.stderr)
     elapsed = time.perf_counter() - started
 
+    print(f"style {args.style}, seed {args.seed}, {args.count} documents per kind and level")
     header = (
         f"{'level':8} {'kind':18} {'docs':>4} {'kind acc':>9} {'fields':>6} {'ok share':>9} "
         f"{'ok prec':>9} {'wrong unflagged':>15}"
@@ -178,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     totals: dict[str, Tally] = defaultdict(Tally)
     for (level, kind), t in sorted(by_cell.items()):
         print(
-            f"{level:8} {kind:18} {t.docs:4d} {_pct(t.kind_right, t.docs)} {t.fields:6d} {_pct(t.ok, t.fields)} "
-            f"{_pct(t.ok_right, t.ok)} {t.wrong_unflagged:15d}"
+            f"{level:8} {kind:18} {t.docs:4d} {percent_of(t.kind_right, t.docs)} {t.fields:6d} "
+            f"{percent_of(t.ok, t.fields)} {percent_of(t.ok_right, t.ok)} {t.wrong_unflagged:15d}"
         )
         totals["all"].add(t)
         group = (
@@ -194,12 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'field (all levels)':40} {'count':>5} {'ok share':>9} {'ok prec':>9}  why not ok")
     for name, t in sorted(per_field.items()):
         why = ", ".join(f"{r} {c}" for r, c in reasons[name].most_common(3))
-        print(f"{name:40} {t.fields:5d} {_pct(t.ok, t.fields)} {_pct(t.ok_right, t.ok)}  {why}")
+        print(f"{name:40} {t.fields:5d} {percent_of(t.ok, t.fields)} {percent_of(t.ok_right, t.ok)}  {why}")
     print()
     everything = totals["all"]
-    print(f"precision of ok fields: {_pct(everything.ok_right, everything.ok)}   target ≥ 99.9 %")
+    print(f"precision of ok fields: {percent_of(everything.ok_right, everything.ok)}   target ≥ 99.9 %")
     print(f"wrong values left unflagged: {everything.wrong_unflagged}   target 0")
-    print(f"document kind accuracy: {_pct(everything.kind_right, everything.docs)}   target ≥ 98 %")
+    print(f"document kind accuracy: {percent_of(everything.kind_right, everything.docs)}   target ≥ 98 %")
     for group in sorted(totals):
         if group.startswith(("cccd/", "can_cuoc/", "cmnd/", "forms/")):
             t = totals[group]
@@ -209,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 "forms": "target ≥ 80 % (typed)",
                 "cmnd": "(old 9-digit CMND: no target)",
             }[group.split("/")[0]]
-            print(f"ok share, {group:14}: {_pct(t.ok, t.fields)}   {target}")
+            print(f"ok share, {group:14}: {percent_of(t.ok, t.fields)}   {target}")
     if everything.handwritten:
         print(f"handwritten values marked ok: {everything.handwritten_ok} of {everything.handwritten}   target 0")
     print(f"{pages_read} pages in {elapsed:.0f} s")

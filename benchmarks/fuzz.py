@@ -290,7 +290,7 @@ class Fuzzer:
                 query=request.query or None,
                 **({"body": request.body, "media_type": request.media_type} if request.body is not None else {}),
             )
-            statuses.append(self.exercise(role, case))
+            statuses.append(self.exercise(role, case, send=request.send or None, body=request.send or None))
         return statuses
 
     def coverage(self, role: str, op: Any, headers: dict[str, str], bindings: list[dict[str, str]]) -> None:

@@ -21,16 +21,12 @@ from collections import defaultdict
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from benchmarks.fields import Tally, score_document
+from benchmarks.fields import Tally, percent_of, score_document
 from pipeline.reader import OcrEngines, interpret_files, read_pages
 
 CARD_FRONTS = ("cccd_front", "can_cuoc_front")
 CARD_BACKS = ("cccd_back", "can_cuoc_back")
 FORMS = ("to_khai_khai_sinh", "ct01", "don", "giay_khai_sinh")
-
-
-def _pct(a: int, b: int) -> str:
-    return f"{100 * a / b:6.2f} %" if b else "     — "
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     for (group, mode), t in sorted(tallies.items()):
         print(
             f"{group:12} {mode:7} {t.docs:4d} {flattened[(group, mode)]:9d} {t.fields:6d} "
-            f"{_pct(t.ok, t.fields)} {_pct(t.ok_right, t.ok)} {t.wrong_unflagged:8d}"
+            f"{percent_of(t.ok, t.fields)} {percent_of(t.ok_right, t.ok)} {t.wrong_unflagged:8d}"
         )
     print(f"seed {args.seed}, {args.count} per kind, {time.perf_counter() - started:.0f} s")
     return 0

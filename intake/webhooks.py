@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from intake.auth import Principal
+from intake.auth import Principal, Role
 from intake.context import IntakeContext
 from intake.errors import ServiceError
 from intake.event_schemas import (
@@ -57,6 +57,8 @@ class Webhooks:
     def register(self, who: Principal, body: WebhookCreate, idempotency_key: str | None = None) -> WebhookCreatedPublic:
         """A new webhook of the caller's agency, receiving the events recorded from now on. Its
         secret is in this answer only (and in a replay of the same Idempotency-Key)."""
+        if who.role != Role.AGENCY:  # an admin passes the route's role check but is no agency
+            raise ServiceError(ErrorCode.FORBIDDEN, "chỉ cơ quan có thẩm quyền đăng ký địa chỉ nhận sự kiện")
         settings = self.ctx.settings.webhooks
         problem = url_problem(body.url, settings.allow_http, settings.allowed_hosts)
         if problem is not None:

@@ -104,6 +104,9 @@ class ReadingConfig(BaseModel):
         "at least this confidently; anything less goes to review.",
     )
     handwriting: bool = Field(True, description="Look for handwritten regions (they always go to review).")
+    layout: bool = Field(
+        True, description="Find ruled tables, checkboxes, e-signature stamps and leaders (pipeline/layout/)."
+    )
     flatten_photos: bool = Field(
         False,
         description="Cut a photographed document out of its photo and flatten it before reading "

@@ -17,9 +17,11 @@ from pathlib import Path
 import cv2
 
 from models.document import Box, DocumentKind, FileReading, PageText, PartReading, Rereading, TextSource
+from models.kinds import CARD_ASPECT, FORM_PAGE_LINES
 from pipeline.config import ReadingConfig
 from pipeline.fields.classify import Part, may_carry_card_code, split_pages
 from pipeline.fields.extract import extract_fields
+from pipeline.layout.page import apply_layout
 from pipeline.ocr.barcodes import find_codes
 from pipeline.ocr.engines import TextRecognizer
 from pipeline.ocr.lines import PageOcr, PageReader
@@ -104,11 +106,26 @@ def read_page(source: PageSource, engines: OcrEngines, stages: StageClock | None
         source.index, source.width, source.height, TextSource.OCR, ocr.lines, ocr.skew_degrees, handwriting=handwriting
     )
     with stages.stage("barcodes"):
-        page.codes = find_codes(source.image, enlarge=may_carry_card_code(page))
+        page.codes = find_codes(source.image, enlarge=worth_enlarging(page))
     if engines.second_reader is not None:
         with stages.stage("second_read"):
             _read_values_again(page, ocr, engines, engines.second_reader)
+    if engines.config.layout:
+        # After the second reading (it finds lines by their place in the OCR's order).
+        with stages.stage("layout"):  # ruled tables, checkboxes, signature stamps, leaders
+            page = apply_layout(page, source.image)
     return page
+
+
+def worth_enlarging(page: PageText) -> bool:
+    """Whether a page that shows no QR code as it is should be searched again enlarged (for a
+    card's small code, `find_codes`): a page that may be a card (`may_carry_card_code`), unless
+    it is a sheet of text (as many lines as a form, not card-shaped). A sheet is scanned at a
+    document's resolution, where a card's code printed at its size is above the decoder's
+    module size as it is; enlarging an A4 page twice costs about 0.4 s of a core."""
+    long, short = max(page.width, page.height), max(min(page.width, page.height), 1)
+    card_shaped = CARD_ASPECT[0] <= long / short <= CARD_ASPECT[1]
+    return may_carry_card_code(page) and (card_shaped or len(page.lines) < FORM_PAGE_LINES)
 
 
 def _read_values_again(page: PageText, ocr: PageOcr, engines: OcrEngines, second: TextRecognizer) -> None:

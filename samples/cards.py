@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 
 import numpy as np
+from PIL import Image
 
 from samples import graphics
-from samples.canvas import CARD_PX, Canvas, Rendered, union
-from samples.fonts import CARD_FAMILIES, FontSpec, pick_family
+from samples.canvas import CARD_PX, Canvas, Rendered, labelled_wrapped, union
+from samples.fonts import CARD_FAMILIES, FontSpec, current_style, pick_family
 from samples.identity import Person, ddmmyyyy, make_person, person_mrz, qr_payload
 
 RED = (196, 30, 36)
@@ -28,9 +29,21 @@ MARKS = (
 def card_canvas(rng: random.Random, front: bool) -> Canvas:
     c = Canvas(*CARD_PX)
     base = (238, 243, 232) if front else (236, 238, 244)
+    if current_style() == "alt":
+        c.image.paste(alt_background(rng, front))
+        return c
     bg = graphics.guilloche(CARD_PX, rng, base, (212, 226, 214) if front else (214, 218, 232))
     c.image.paste(bg)
     return c
+
+
+def alt_background(rng: random.Random, front: bool) -> Image.Image:
+    """The "alt" style's card background: colour bands, rosettes, a line screen, a watermark."""
+    warm = [(226, 196, 200), (214, 222, 176), (238, 214, 160)]  # pink, green, yellow (the real card's)
+    cool = [(196, 210, 232), (206, 196, 226), (188, 222, 214)]
+    inks = warm if front else cool
+    rng.shuffle(inks)
+    return graphics.rosette(CARD_PX, rng, (246, 240, 228) if front else (236, 240, 246), inks)
 
 
 def fit_font(c: Canvas, text: str, font: FontSpec, width: int, min_size: int) -> FontSpec:
@@ -111,6 +124,81 @@ def render_cccd_front(person: Person, rng: random.Random) -> Rendered:
     exp_font = fit_font(c, f"Có giá trị đến: {expiry}", FontSpec(family, "", 19), 250, 14)
     c.labelled(30, 540, "Có giá trị đến:", expiry, exp_font, field_name="co_gia_tri_den", fill=DARK)
     c.text(30, 618, "MẪU / SPECIMEN", FontSpec(family, "B", 18), fill=RED)
+    return Rendered([c], family, {"qr_payload": payload})
+
+
+def render_cccd_front_alt(person: Person, rng: random.Random) -> Rendered:
+    """Chip CCCD front with the real 2021 card's placement ("alt" style): values run on after
+    their labels and wrap under them; the expiry is printed under the photo, its date on its own
+    line or after the label; type sizes vary from card to card."""
+    family = pick_family(rng, CARD_FAMILIES)
+    c = card_canvas(rng, front=True)
+    w = CARD_PX[0]
+    size = rng.randint(20, 24)
+    reg = FontSpec(family, "", size)
+    payload = qr_payload(person)
+    graphics.emblem(c.image, 92, 84, rng.randint(54, 64))
+    qr = graphics.qr_image(payload, rng.choice((150, 160, 172)))
+    qr_left = w - rng.randint(18, 30) - qr.width
+    c.image.paste(qr, (qr_left, rng.randint(12, 24)))
+    cx, room = (164 + qr_left) // 2, qr_left - 172
+    top = rng.randint(40, 52)
+    head = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    c.text(cx, top, head, fit_font(c, head, FontSpec(family, "B", 21), room, 15), align="center", fill=DARK)
+    c.text(cx, top + 30, "Độc lập - Tự do - Hạnh phúc", FontSpec(family, "B", 20), align="center", fill=DARK)
+    title = fit_font(c, "CĂN CƯỚC CÔNG DÂN", FontSpec(family, "B", rng.randint(36, 42)), room, 26)
+    c.text(cx, top + 80, "CĂN CƯỚC CÔNG DÂN", title, align="center", fill=RED)
+    c.text(cx, top + 110, "Citizen Identity Card", FontSpec(family, "I", 20), align="center", fill=DARK)
+
+    px0, py0 = rng.randint(26, 40), rng.randint(190, 212)
+    photo = (px0, py0, px0 + 210, py0 + 266)
+    graphics.photo_placeholder(c.image, photo, rng)
+    x, right = photo[2] + rng.randint(22, 34), w - 22
+    y = py0 + rng.randint(22, 30)
+    lead = size + rng.randint(12, 16)
+    c.labelled(
+        x, y, "Số / No.:", person.id12, reg, value_font=FontSpec(family, "B", size + 8), field_name="so_dinh_danh"
+    )
+    y += lead + 6
+    c.text(x, y, "Họ và tên / Full name:", reg, fill=DARK)
+    name_font = fit_font(c, person.name_upper, FontSpec(family, "B", size + 6), right - x, 18)
+    y += lead + 4
+    c.field("ho_va_ten", person.name_upper, c.text(x, y, person.name_upper, name_font, fill=DARK))
+    y += lead
+    c.labelled(x, y, "Ngày sinh / Date of birth:", ddmmyyyy(person.birth), reg, field_name="ngay_sinh", fill=DARK)
+    y += lead
+    sex_box = c.labelled(x, y, "Giới tính / Sex:", person.sex, reg, field_name="gioi_tinh", fill=DARK)
+    nat_x = max(sex_box[2] + 30, x + 250)
+    nat_font = fit_font(c, "Quốc tịch / Nationality: Việt Nam", reg, right - nat_x, 14)
+    c.labelled(nat_x, y, "Quốc tịch / Nationality:", "Việt Nam", nat_font, field_name="quoc_tich", fill=DARK)
+    y += lead
+    small = reg.with_(size=size - 2)
+    y = labelled_wrapped(
+        c, x, right, y, "Quê quán / Place of origin:", person.hometown.card, small, lead - 2, field_name="que_quan"
+    )
+    labelled_wrapped(
+        c,
+        x,
+        right,
+        y,
+        "Nơi thường trú / Place of residence:",
+        person.address.card,
+        small,
+        lead - 2,
+        field_name="noi_thuong_tru",
+    )
+    if person.card_expiry is None:
+        raise ValueError("card holder without an expiry date")
+    expiry = ddmmyyyy(person.card_expiry)
+    efont = FontSpec(family, rng.choice(("", "I")), rng.randint(15, 18))
+    ey = photo[3] + rng.randint(28, 36)
+    if rng.random() < 0.5:  # label, then the date on the line below
+        c.text(photo[0], ey, "Có giá trị đến:", efont, fill=DARK)
+        c.field("co_gia_tri_den", expiry, c.text(photo[0] + 10, ey + 26, expiry, efont.with_(style=""), fill=DARK))
+    else:
+        efont = fit_font(c, f"Có giá trị đến: {expiry}", efont, photo[2] - photo[0] + 30, 13)
+        c.labelled(photo[0], ey, "Có giá trị đến:", expiry, efont, field_name="co_gia_tri_den", fill=DARK)
+    c.text(w - 250, 622, "MẪU / SPECIMEN", FontSpec(family, "B", 16), fill=RED)
     return Rendered([c], family, {"qr_payload": payload})
 
 
@@ -216,7 +304,10 @@ def render_cmnd_front(person: Person, rng: random.Random) -> Rendered:
         raise ValueError("person without a 9-digit CMND")
     family = pick_family(rng, CARD_FAMILIES)
     c = Canvas(*CARD_PX)
-    c.image.paste(graphics.guilloche(CARD_PX, rng, (232, 240, 248), (206, 220, 238)))
+    if current_style() == "alt":
+        c.image.paste(alt_background(rng, front=True))
+    else:
+        c.image.paste(graphics.guilloche(CARD_PX, rng, (232, 240, 248), (206, 220, 238)))
     w = CARD_PX[0]
     graphics.emblem(c.image, 150, 138, 98)
     graphics.photo_placeholder(c.image, (58, 262, 242, 520), rng)

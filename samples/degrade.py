@@ -71,6 +71,40 @@ def degrade(img: Image.Image, level: str, rng: np.random.Generator, *, card: boo
     raise ValueError(f"unknown level {level!r}; expected one of {LEVELS}")
 
 
+PRINTS = ("ink_spread", "halftone", "low_contrast")
+
+
+def print_quality(img: Image.Image, rng: np.random.Generator, kinds: Sequence[str]) -> Image.Image:
+    """How the document was printed, before any scan or photo ("alt" style): nothing moves.
+
+    ink_spread: ink bleeds (dark strokes thicken, edges soften); halftone: light tones printed
+    as a dot screen; low_contrast: worn ribbon or toner saving, ink pulled toward the paper."""
+    from samples.graphics import halftone  # late: graphics draws, this module degrades
+
+    for kind in kinds:
+        if kind not in PRINTS:
+            raise ValueError(f"unknown print effect {kind!r}; expected one of {PRINTS}")
+    out = img.convert("RGB")
+    for kind in kinds:
+        arr = np.asarray(out, np.float32)
+        if kind == "ink_spread":
+            spread = cv2.erode(arr, np.ones((2, 2), np.uint8))  # about a pixel of bleed at 300 dpi
+            share = float(rng.uniform(0.4, 0.7))
+            arr = np.asarray(
+                cv2.GaussianBlur(arr * (1 - share) + spread * share, (0, 0), float(rng.uniform(0.5, 0.9))), np.float32
+            )
+        elif kind == "halftone":
+            import random
+
+            out = halftone(out, random.Random(int(rng.integers(2**32))), float(rng.uniform(4.0, 6.5)))
+            continue
+        else:
+            tone = np.array([rng.uniform(236, 250)] * 3, np.float32)
+            arr = _paper(arr, float(rng.uniform(0.5, 0.7)), tone).astype(np.float32)
+        out = _finish(arr)
+    return out
+
+
 def _rotation(arr: np.ndarray, angle: float, border: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     h, w = arr.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)

@@ -1,13 +1,20 @@
 """Public API and CLI of the synthetic sample generator.
 
-    generate_document(kind, level, seed, orientation=0, handwriting=0.0) -> GeneratedDocument
-    write_set(out_dir, kinds, levels, count_per_kind, seed, handwriting=0.0) -> manifest dict
+    generate_document(kind, level, seed, orientation=0, handwriting=0.0, style="default") -> GeneratedDocument
+    write_set(out_dir, kinds, levels, count_per_kind, seed, handwriting=0.0, style="default") -> manifest dict
     python -m samples.generate --out DIR --seed N --count K [--kinds a,b] [--levels clean,scanned]
-        [--handwriting P]
+        [--handwriting P] [--style alt]
 
 `handwriting=P` (forms only: to_khai_khai_sinh, don, ct01, giay_khai_sinh) writes each filled-in
 value by hand with probability P; 0 leaves every page exactly as without it. The kind
 `bundle_card_form` is one PDF of scans holding several documents of one person (samples.bundle).
+
+`style="alt"` draws the image kinds another way, for judging on documents the reader was not
+tuned on: other type (samples.fonts.ALT_*_FAMILIES), other card backgrounds (colour bands,
+rosettes, a line screen, a watermark: graphics.rosette), other print quality (ink spread,
+halftone, low contrast: degrade.print_quality) and, on the chip CCCD front, the real 2021 card's
+placement (values after their labels, expiry under the photo: cards.render_cccd_front_alt). Its
+held-out seed ALT_HELD_OUT_SEED is never looked at while tuning. "default" is unchanged.
 
 Same arguments -> byte-identical files: every random draw comes from generators seeded by a
 hash of (seed, purpose); nothing reads global random state or the clock.
@@ -31,9 +38,11 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from samples.canvas import Canvas, Rendered
-from samples.cards import render_cccd_back, render_cccd_front, render_cmnd_front
+from samples.cards import render_cccd_back, render_cccd_front, render_cccd_front_alt, render_cmnd_front
 from samples.congvan import render_cong_van
-from samples.degrade import LEVELS, Degraded, degrade, map_box, orient
+from samples.degrade import LEVELS, PRINTS, Degraded, degrade, map_box, orient, print_quality
+from samples.fonts import STYLES
+from samples.fonts import style as font_style
 from samples.forms import render_ct01, render_don, render_giay_khai_sinh, render_to_khai_khai_sinh
 from samples.idcards2024 import render_can_cuoc_back, render_can_cuoc_front
 from samples.identity import CITY_ID_PROVINCES, Person, make_person, with_can_cuoc, with_old_cmnd
@@ -59,6 +68,8 @@ KINDS = IMAGE_KINDS + PDF_KINDS + BUNDLE_KINDS
 CARD_KINDS = ("cccd_front", "cccd_back", "can_cuoc_front", "can_cuoc_back", "cmnd_front")
 HANDWRITING_KINDS = ("to_khai_khai_sinh", "don", "ct01", "giay_khai_sinh")  # citizen-filled values
 PDF_FAMILY = "Liberation Serif"  # Times metrics, embedded as TrueType
+# The "alt" style's seed for reported figures: never looked at while tuning (as HELD_OUT_SEED).
+ALT_HELD_OUT_SEED = 52021
 # Căn cước holders: born so that the card has an expiry (issued 2024-2026 before age 58).
 CAN_CUOC_BIRTHS = (1970, 2008)
 CMND_BIRTHS = (1960, 2000)
@@ -76,6 +87,9 @@ _RENDERERS: dict[str, Callable[[Person, random.Random], Rendered]] = {
     "giay_khai_sinh": render_giay_khai_sinh,
     "quyet_dinh": lambda _person, rng: render_cong_van(rng, doc_type="quyet_dinh"),
 }
+
+
+_ALT_RENDERERS: dict[str, Callable[[Person, random.Random], Rendered]] = {"cccd_front": render_cccd_front_alt}
 
 
 @dataclass(slots=True)
@@ -189,8 +203,15 @@ def render_kind(
     *,
     handwriting: float = 0.0,
     hand_rng: random.Random | None = None,
+    style: str = "default",
 ) -> Rendered:
     """Draw one image kind; `handwriting` applies to the citizen-filled forms only."""
+    if style != "default":
+        with font_style(style):
+            renderer = _ALT_RENDERERS.get(kind) if style == "alt" else None
+            if renderer is not None and not handwriting:
+                return renderer(person, layout_rng)
+            return render_kind(kind, person, layout_rng, handwriting=handwriting, hand_rng=hand_rng)
     if handwriting and kind in HANDWRITING_KINDS:
         return _RENDERERS[kind](
             person,
@@ -202,12 +223,16 @@ def render_kind(
 
 
 def generate_document(
-    kind: str, level: str, seed: int, *, orientation: int = 0, handwriting: float = 0.0
+    kind: str, level: str, seed: int, *, orientation: int = 0, handwriting: float = 0.0, style: str = "default"
 ) -> GeneratedDocument:
     if not supported(kind, level):
         raise ValueError(f"unsupported kind/level {kind!r}/{level!r}")
     if not 0.0 <= handwriting <= 1.0:
         raise ValueError("handwriting must be a probability in [0, 1]")
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}")
+    if style != "default":
+        return _styled_document(kind, level, seed, orientation, handwriting, style)
     if kind in BUNDLE_KINDS:
         if orientation:
             raise ValueError("orientation applies to image kinds only")
@@ -226,6 +251,28 @@ def generate_document(
     if kind == "pdf_born_digital":
         return _born_digital(seed, layout_rng)
     return _mixed(level, seed, person, layout_rng, noise_rng)
+
+
+def _styled_document(
+    kind: str, level: str, seed: int, orientation: int, handwriting: float, style: str
+) -> GeneratedDocument:
+    """An image kind drawn and printed in `style`, from random streams of its own (no draw is shared
+    with the default style's documents of the same seed)."""
+    if kind not in IMAGE_KINDS:
+        raise ValueError(f"style {style!r} applies to the image kinds only")
+    person = person_for(kind, seed)
+    layout_rng = random.Random(sub_seed(seed, kind, style, "layout"))
+    noise_rng = np.random.default_rng(sub_seed(seed, kind, level, orientation, style, "degrade"))
+    print_rng = np.random.default_rng(sub_seed(seed, kind, style, "print"))
+    hand_rng = random.Random(sub_seed(seed, kind, style, "handwriting")) if handwriting else None
+    rendered = render_kind(kind, person, layout_rng, handwriting=handwriting, hand_rng=hand_rng, style=style)
+    # One to two print effects per document, the same at every level (the print is the card's).
+    effects = [p for p in PRINTS if print_rng.random() < 0.5] or [PRINTS[int(print_rng.integers(len(PRINTS)))]]
+    for canvas in rendered.pages:
+        canvas.image = print_quality(canvas.image, print_rng, effects)
+    rendered.extra["style"] = style
+    rendered.extra["print"] = effects
+    return _image_document(kind, level, seed, orientation, rendered, noise_rng)
 
 
 def _image_document(
@@ -329,6 +376,7 @@ def write_set(
     *,
     tiff: bool = False,
     handwriting: float = 0.0,
+    style: str = "default",
 ) -> dict:
     """Write `{kind}-{level}-{n:03d}.{png|jpg|pdf}` + `.json` for every supported pair, and manifest.json.
 
@@ -343,7 +391,7 @@ def write_set(
                 continue
             for n in range(count_per_kind):
                 doc_seed = sub_seed(seed, kind, n) % 2**63
-                doc = generate_document(kind, level, doc_seed, handwriting=handwriting)
+                doc = generate_document(kind, level, doc_seed, handwriting=handwriting, style=style)
                 stem = f"{kind}-{level}-{n:03d}"
                 file_name, truth_name = write_document(doc, out, stem, tiff=tiff)
                 docs.append(
@@ -360,6 +408,8 @@ def write_set(
     manifest = {"specimen": True, "generator": GENERATOR, "seed": seed, "documents": docs}
     if handwriting:
         manifest["handwriting"] = handwriting
+    if style != "default":
+        manifest["style"] = style
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest
@@ -380,6 +430,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="P",
         help="probability that each filled-in form value is handwritten (default 0)",
     )
+    ap.add_argument(
+        "--style",
+        choices=STYLES,
+        default="default",
+        help="alt: other type, card backgrounds, print quality and card placement (image kinds only)",
+    )
     args = ap.parse_args(argv)
     if not 0.0 <= args.handwriting <= 1.0:
         ap.error("--handwriting must be between 0 and 1")
@@ -389,7 +445,9 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         ap.error(f"unknown kind/level: {', '.join(bad)}")
     t0 = time.perf_counter()
-    manifest = write_set(args.out, kinds, levels, args.count, args.seed, tiff=args.tiff, handwriting=args.handwriting)
+    manifest = write_set(
+        args.out, kinds, levels, args.count, args.seed, tiff=args.tiff, handwriting=args.handwriting, style=args.style
+    )
     print(
         f"wrote {len(manifest['documents'])} documents to {args.out} in {time.perf_counter() - t0:.1f} s",
         file=sys.stderr,

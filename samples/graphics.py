@@ -153,3 +153,61 @@ def chip(img: Image.Image, box: tuple[int, int, int, int]) -> None:
     d.rounded_rectangle(
         [mx - 18, my - 14, mx + 18, my + 14], radius=5, fill=(214, 184, 110), outline=(150, 120, 60), width=2
     )
+
+
+def rosette(
+    size: tuple[int, int], rng: random.Random, base: tuple[int, int, int], inks: list[tuple[int, int, int]]
+) -> Image.Image:
+    """Another security print ("alt" style): colour bands, rosettes of hypotrochoids, a fine line
+    screen and a faint emblem watermark, darker and busier than `guilloche`."""
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    band = np.sin(2 * math.pi * (xx * rng.uniform(0.6, 1.4) + yy) / rng.uniform(380, 700) + rng.uniform(0, 6))
+    tint = np.array(inks[0], np.float32) - np.array(base, np.float32)
+    arr = np.array(base, np.float32) + (0.25 + 0.2 * band)[..., None] * tint
+    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    for _ in range(rng.randint(2, 3)):  # rosettes: r(t) spirograph curves round a centre
+        cx, cy = rng.uniform(0.1, 0.9) * w, rng.uniform(0.15, 0.85) * h
+        big, small, pen = rng.uniform(120, 260), rng.uniform(20, 60), rng.uniform(30, 90)
+        ink = rng.choice(inks)
+        for scale in (1.0, 0.8, 0.6):
+            pts = []
+            for i in range(1400):
+                t = i * 2 * math.pi * 7 / 1400
+                k = (big - small) / small
+                pts.append(
+                    (
+                        cx + scale * ((big - small) * math.cos(t) + pen * math.cos(k * t)),
+                        cy + scale * ((big - small) * math.sin(t) - pen * math.sin(k * t)),
+                    )
+                )
+            d.line(pts, fill=ink, width=1)
+    step = rng.randint(5, 8)  # a fine diagonal line screen over the whole card
+    screen = rng.choice(inks)
+    for k in range(-h, w, step):
+        d.line([(k, 0), (k + h, h)], fill=screen, width=1)
+    emblem_layer = Image.new("RGB", size, (255, 255, 255))
+    r = int(min(w, h) * rng.uniform(0.28, 0.4))
+    emblem(emblem_layer, int(w * rng.uniform(0.45, 0.7)), int(h * rng.uniform(0.45, 0.6)), r)
+    faint = np.asarray(emblem_layer, np.float32) / 255.0
+    out = np.asarray(img, np.float32) * (1 - rng.uniform(0.12, 0.22) * (1 - faint.mean(axis=2, keepdims=True)))
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+
+
+def halftone(img: Image.Image, rng: random.Random, period: float = 5.0) -> Image.Image:
+    """Screen the light tones as printed dots (45°), leaving dark ink solid."""
+    arr = np.asarray(img.convert("RGB"), np.float32)
+    h, w = arr.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    a = math.radians(45 + rng.uniform(-8, 8))
+    u, v = xx * math.cos(a) + yy * math.sin(a), -xx * math.sin(a) + yy * math.cos(a)
+    cell = 0.5 * (np.cos(2 * math.pi * u / period) + np.cos(2 * math.pi * v / period))  # -1..1
+    lum = arr.mean(axis=2) / 255.0
+    # A dot prints where the cell value exceeds the tone: light areas get small dots, paper between.
+    dot = (cell * 0.5 + 0.5) > lum
+    light = lum > 0.45
+    paper = np.array([250, 249, 245], np.float32)
+    ink = arr * 0.85
+    out = np.where((light & ~dot)[..., None], paper, np.where(light[..., None], ink, arr))
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))

@@ -618,3 +618,71 @@ def test_handwriting_fonts_cover_vietnamese() -> None:
 
     for path, _ in HAND_FONTS:
         assert missing_vietnamese(Path(path)) == "", path
+
+
+# --- the "alt" style: documents drawn another way, for judging on what was not tuned on ----------
+
+
+@pytest.fixture(scope="module")
+def alt_docs() -> dict[str, GeneratedDocument]:
+    return {kind: generate_document(kind, "clean", 11, style="alt") for kind in IMAGE_KINDS}
+
+
+@pytest.mark.parametrize("kind", IMAGE_KINDS)
+def test_alt_style_boxes_hold_ink_in_other_type(kind: str, alt_docs: dict[str, GeneratedDocument]) -> None:
+    from samples.fonts import A4_FAMILIES, ALT_A4_FAMILIES, ALT_CARD_FAMILIES, CARD_FAMILIES
+
+    doc = alt_docs[kind]
+    truth = doc.truth
+    assert truth["style"] == "alt" and truth["print"]
+    default_families = {f for f, _ in (*A4_FAMILIES, *CARD_FAMILIES)}
+    assert truth["font"] in {f for f, _ in (*ALT_A4_FAMILIES, *ALT_CARD_FAMILIES)} - default_families
+    page = truth["pages"][0]
+    grey = np.asarray(doc.pages[0].convert("L")).astype(int)
+    paper = int(np.median(grey))
+    for line in page["lines"]:
+        assert _inside(line["box"], page["width"], page["height"]), line
+        x0, y0, x1, y1 = line["box"]
+        assert grey[y0:y1, x0:x1].min() < paper - 60, f"no ink under {line}"
+    text = " ".join(line["text"] for line in page["lines"])
+    for name, f in truth["fields"].items():
+        assert _inside(f["box"], page["width"], page["height"]), name
+        if (kind, name) not in PRINTED_OTHERWISE and name != "ngay_ban_hanh":
+            assert f["value"] in text, name
+
+
+def test_alt_style_is_deterministic_and_apart_from_default() -> None:
+    a = generate_document("cccd_front", "scanned", 42, style="alt")
+    b = generate_document("cccd_front", "scanned", 42, style="alt")
+    assert a.page_files == b.page_files and a.truth == b.truth
+    default = generate_document("cccd_front", "scanned", 42)
+    assert default.page_files != a.page_files
+    assert default.truth["fields"]["so_dinh_danh"]["value"] == a.truth["fields"]["so_dinh_danh"]["value"]  # same one
+    assert "style" not in default.truth
+    with pytest.raises(ValueError):
+        generate_document("cccd_front", "clean", 1, style="other")
+    with pytest.raises(ValueError):
+        generate_document("pdf_born_digital", "clean", 1, style="alt")
+
+
+def test_alt_cccd_front_expiry_under_the_photo_and_qr_decodes(alt_docs: dict[str, GeneratedDocument]) -> None:
+    import zxingcpp  # the product's barcode reader
+
+    for seed in range(4):
+        doc = alt_docs["cccd_front"] if seed == 0 else generate_document("cccd_front", "clean", seed, style="alt")
+        fields = doc.truth["fields"]
+        x0, y0, x1, _ = fields["co_gia_tri_den"]["box"]
+        assert x1 < 300 and y0 > 470, fields["co_gia_tri_den"]  # the photo holds x < 290, y < 480
+        assert fields["noi_thuong_tru"]["box"][0] > 240
+        codes = zxingcpp.read_barcodes(np.asarray(doc.pages[0].convert("L")))
+        assert doc.truth["qr_payload"] in [c.text for c in codes], seed
+
+
+def test_alt_style_cli_writes_its_manifest(tmp_path) -> None:
+    from benchmarks.dataset import HELD_OUT_SEED, TUNING_SEED
+    from samples.generate import ALT_HELD_OUT_SEED, main
+
+    assert ALT_HELD_OUT_SEED not in (HELD_OUT_SEED, TUNING_SEED)
+    assert main(["--out", str(tmp_path), "--kinds", "cccd_front", "--levels", "clean", "--style", "alt"]) == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["style"] == "alt" and len(manifest["documents"]) == 1

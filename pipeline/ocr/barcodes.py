@@ -35,10 +35,14 @@ def _decode(image: np.ndarray, scale: float) -> list[Barcode]:
 def find_codes(image: np.ndarray, enlarge: bool = True) -> list[Barcode]:
     """QR codes on a page (BGR or greyscale uint8), in reading position order (top, then left).
     `enlarge=False` skips the enlarged retries (a page that is no card: 0.2 s saved on an A4)."""
-    codes = _decode(image, 1.0)
-    h, w = image.shape[:2]
+    # The decoder reads luminance: given grey, it has a third of the pixels to convert, and
+    # an enlarged retry a third of the pixels to resize (the same codes found: measured on
+    # 72 generated card images, every level).
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    codes = _decode(grey, 1.0)
+    h, w = grey.shape[:2]
     for scale in _RETRY_SCALES if enlarge else ():
         if codes or h * w * scale * scale > _MAX_RETRY_PIXELS:
             break
-        codes = _decode(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), scale)
+        codes = _decode(cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), scale)
     return sorted(codes, key=lambda c: (c.box[1], c.box[0]))

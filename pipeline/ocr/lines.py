@@ -19,6 +19,7 @@ from pipeline.ocr.order import OrderItem, reading_order
 from pipeline.ocr.preprocess import (
     estimate_skew,
     line_angle,
+    percentiles,
     remove_rules,
     rotate_quarter,
     stretch_contrast,
@@ -66,6 +67,16 @@ def crop_line(
     config: RecognizerConfig,
     neighbours: Sequence[np.ndarray] = (),
 ) -> np.ndarray:
+    """Straightened crop of one detected line (`painted_crop`)."""
+    return painted_crop(grey, quad, config, neighbours)[0]
+
+
+def painted_crop(
+    grey: np.ndarray,
+    quad: np.ndarray,
+    config: RecognizerConfig,
+    neighbours: Sequence[np.ndarray] = (),
+) -> tuple[np.ndarray, bool]:
     """Straightened crop of one detected line with margins for tone marks, scaled.
 
     The quad's own rotated rectangle is warped to a horizontal strip, so skewed and
@@ -73,14 +84,15 @@ def crop_line(
     ẫ, Ộ, ự inside the crop (a tight detector box cuts them off); the parts of
     neighbouring lines that the margins take in are painted out with the paper's
     colour, since Tesseract reads nothing from a strip holding two half lines. Ruled
-    lines are removed and speckle is filtered where the crop is noisy.
+    lines are removed and speckle is filtered where the crop is noisy. With whether any
+    of the neighbours' ink was painted out (if not, the crop is the one without neighbours).
     """
     grown, out_w_px, out_h_px = _expanded_quad(quad, config)
     h, w = grey.shape
     x0, y0 = np.maximum(np.floor(grown.min(axis=0)).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(grown.max(axis=0)).astype(int) + 1, (w, h))
     if x1 <= x0 or y1 <= y0:
-        return np.full((8, 8), 255, np.uint8)
+        return np.full((8, 8), 255, np.uint8), False
     region = grey[y0:y1, x0:x1]
     offset = np.array([x0, y0], dtype=np.float32)
     scale = config.target_line_height / max(float(np.linalg.norm(quad[3] - quad[0])), 1.0)
@@ -97,6 +109,7 @@ def crop_line(
     # letter-sized stubs).
     crop = remove_rules(crop, config.target_line_height)
     near = [n for n in neighbours if _overlaps(n, x0, y0, x1, y1)]
+    painted = False
     if near:
         paint = _neighbour_mask(region, quad - offset, [n - offset for n in near])
         paint = cv2.warpPerspective(paint, matrix, size, flags=cv2.INTER_NEAREST)
@@ -105,8 +118,10 @@ def crop_line(
             # boxes would leave paper-coloured rectangles whose edges read as strokes.
             _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
             ink = cv2.dilate(ink, np.ones((3, 3), np.uint8))
-            crop[(paint > 0) & (ink > 0)] = int(np.percentile(crop, 75))
-    return stretch_contrast(crop)
+            out = (paint > 0) & (ink > 0)
+            painted = bool(out.any())
+            crop[out] = int(percentiles(crop, (75,))[0])
+    return stretch_contrast(crop), painted
 
 
 # Mean change (grey levels) a 3x3 median makes to a contrast-stretched crop: 1-6 on clean
@@ -262,6 +277,24 @@ class PageReader:
             (roomy.model_copy(update={"target_line_height": round(config.target_line_height * 4 / 3)}), True),
             (roomy.model_copy(update={"target_line_height": round(config.target_line_height * 5 / 6)}), True),
         )
+        self._reach = max(c.margin_x for c, _ in self._crop_variants) + max(
+            max(c.margin_top, c.margin_bottom) for c, _ in self._crop_variants
+        )
+
+    def _within_reach(self, quad: np.ndarray, neighbours: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The neighbours whose boxes come near enough to the line to enter any of its crops
+        (a superset of those `painted_crop` paints out, in their order): one array test for
+        all instead of one per neighbour per crop."""
+        if not neighbours:
+            return []
+        height = max(float(np.linalg.norm(quad[3] - quad[0])), 1.0)
+        # A grown corner moves by at most the side margin plus the top or bottom one.
+        reach = self._reach * height + 2
+        (x0, y0), (x1, y1) = quad.min(axis=0) - reach, quad.max(axis=0) + reach
+        stacked = np.stack(neighbours)
+        low, high = stacked.min(axis=1), stacked.max(axis=1)
+        near = (low[:, 0] < x1) & (high[:, 0] > x0) & (low[:, 1] < y1) & (high[:, 1] > y0)
+        return [n for n, keep in zip(neighbours, near.tolist(), strict=True) if keep]
 
     def _recognize(
         self, grey: np.ndarray, quad: np.ndarray, neighbours: Sequence[np.ndarray] = ()
@@ -274,12 +307,14 @@ class PageReader:
         best: Recognition | None = None
         best_height = 0
         default: np.ndarray | None = None
+        neighbours = self._within_reach(quad, neighbours)
+        default_painted = False
         for config, paint in self._crop_variants:
-            if not paint and not neighbours:
-                continue  # the same crop as the painted one
-            crop = crop_line(grey, quad, config, neighbours if paint else ())
+            if not paint and not default_painted:
+                continue  # nothing was painted out: the same crop as the painted one, read already
+            crop, painted = painted_crop(grey, quad, config, neighbours if paint else ())
             if default is None:
-                default = crop
+                default, default_painted = crop, painted
             rec = self.recognizer.recognize(crop)
             if best is None or rec.confidence > best.confidence:
                 best_crop, best, best_height = crop, rec, config.target_line_height
@@ -314,29 +349,39 @@ class PageReader:
         wide = [line for line in lines if line_angle(line.quad)[1] >= 3 * line_angle(line.quad)[2]]
         return sorted(wide, key=lambda line: -line_angle(line.quad)[1])[:_ORIENTATION_SAMPLE]
 
-    def _upside_down(self, grey: np.ndarray, lines: list[DetectedLine]) -> bool:
-        """Compare recognition confidence of a few long lines read as they are and turned."""
+    def _upside_down(
+        self, grey: np.ndarray, lines: list[DetectedLine]
+    ) -> tuple[bool, dict[int, tuple[Recognition, LineCrop]]]:
+        """Compare recognition confidence of a few long lines read as they are and turned.
+        With the readings of the sample lines in the orientation chosen, by their index in
+        `lines`: the page's reading uses them instead of reading those lines again."""
         sample = self._sample_lines(lines)
         if not sample:
-            return False
+            return False, {}
         h, w = grey.shape
         quads = [line.quad for line in lines]
+        at = {id(line): k for k, line in enumerate(lines)}
 
-        def mean_confidence(image: np.ndarray, flip: bool) -> float:
+        def read_sample(image: np.ndarray, flip: bool) -> dict[int, tuple[Recognition, LineCrop]]:
             def place(q: np.ndarray) -> np.ndarray:
                 return _flip_quad(q, w, h) if flip else q
 
-            scores = []
+            readings = {}
             for line in sample:
                 others = [place(q) for q in quads if q is not line.quad]
-                scores.append(self._recognize(image, place(line.quad), others)[0].confidence)
-            return float(np.mean(scores))
+                readings[at[id(line)]] = self._recognize(image, place(line.quad), others)
+            return readings
 
-        upright = mean_confidence(grey, flip=False)
-        if upright >= _UPRIGHT_CONFIDENT:
-            return False
-        flipped = mean_confidence(rotate_quarter(grey, 2), flip=True)
-        return flipped >= 0.6 and flipped > upright + 0.15
+        def mean_confidence(readings: dict[int, tuple[Recognition, LineCrop]]) -> float:
+            return float(np.mean([rec.confidence for rec, _ in readings.values()]))
+
+        upright = read_sample(grey, flip=False)
+        if mean_confidence(upright) >= _UPRIGHT_CONFIDENT:
+            return False, upright
+        flipped = read_sample(rotate_quarter(grey, 2), flip=True)
+        if mean_confidence(flipped) >= 0.6 and mean_confidence(flipped) > mean_confidence(upright) + 0.15:
+            return True, flipped
+        return False, upright
 
     def read(self, image: np.ndarray) -> PageOcr:
         orig_h, orig_w = image.shape[:2]
@@ -347,7 +392,10 @@ class PageReader:
             turns = 1
             lines = self.detector.detect(rotate_quarter(image, turns))
         upright_grey = rotate_quarter(grey, turns)
-        if self._upside_down(upright_grey, lines):
+        # The lines read to decide the orientation are read as the page's lines are: their
+        # readings are kept, not read again.
+        flip, known = self._upside_down(upright_grey, lines)
+        if flip:
             h, w = upright_grey.shape
             lines = [DetectedLine(_flip_quad(line.quad, w, h), line.score) for line in lines]
             turns += 2
@@ -360,7 +408,7 @@ class PageReader:
         heights = [line_angle(q)[2] for q in quads]
         typical = float(np.median(heights)) if heights else 0.0
         for k, line in enumerate(lines):
-            rec, default_crop = self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1 :])
+            rec, default_crop = known.get(k) or self._recognize(upright_grey, line.quad, quads[:k] + quads[k + 1 :])
             if not _has_content(rec.text) or _scribble(rec, heights[k], typical):
                 continue
             recognized.append((line.quad, rec, default_crop))
