@@ -104,6 +104,11 @@ class ReadingConfig(BaseModel):
         "at least this confidently; anything less goes to review.",
     )
     handwriting: bool = Field(True, description="Look for handwritten regions (they always go to review).")
+    card_qr_over_print: bool = Field(
+        True,
+        description="On an ID card whose QR code decodes, passes its checks and matches the card, the "
+        "code's value overrules a print whose reading is unsettled (the print is flagged, not the value).",
+    )
     layout: bool = Field(
         True, description="Find ruled tables, checkboxes, e-signature stamps and leaders (pipeline/layout/)."
     )

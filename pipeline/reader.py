@@ -276,6 +276,7 @@ def interpret_files(
             today=today,
             places=address,
             second_threshold=config.second_reader.agree_confidence,
+            qr_over_print=config.card_qr_over_print,
         )
     )
     readings = []

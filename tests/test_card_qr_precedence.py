@@ -2,11 +2,13 @@
 that differs is flagged beside it, not a reason for review. The 2021 chip card's expiry under
 the photo is found and held to the card's rules."""
 
+from dataclasses import replace
 from datetime import date
 
-from models.document import Barcode, DocumentKind, FieldStatus, PageText, TextLine, TextSource
+from models.document import Barcode, DocumentKind, FieldStatus, PageText, Rereading, TextLine, TextSource
 from pipeline.fields.extract import extract_fields
 from pipeline.fields.verify import PartInput, verify_parts
+from pipeline.ocr.second_read import second_fields
 
 TODAY = date(2026, 11, 21)
 QR_TEXT = "001190012345||Nguyễn Thị Nhung|12031990|Nữ|Số 1 phố Huế, Hà Nội|15042021"
@@ -33,7 +35,7 @@ def _front(name="NGUYÊN THỊ NHUNG", number="001190012345", expiry_rows=None, 
 
 
 def _verified(page, kind=DocumentKind.CCCD_FRONT):
-    part = PartInput(kind, [page], extract_fields(kind, [page], 0.8, TODAY))
+    part = PartInput(kind, [page], extract_fields(kind, [page], 0.8, TODAY), second_fields(kind, [page], 0.8, TODAY))
     return verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY)[0]
 
 
@@ -111,3 +113,28 @@ def test_the_expiry_is_held_to_the_birth_and_issue_dates():
     # Not a milestone at all, before the issue date: never ok.
     fields = _verified(_front(name="NGUYỄN THỊ NHUNG"))  # 12/03/2015
     assert fields["co_gia_tri_den"].status != FieldStatus.OK
+
+
+def test_a_print_two_readers_read_alike_surely_and_the_qr_contradicts_goes_to_review():
+    """Another card's code, or a changed name: the print is not in doubt, so the code does not
+    overrule it; a reviewer sees both."""
+    page = _front(name="NGUYỄN THỊ NHUNG", qr=QR_TEXT.replace("Nguyễn Thị Nhung", "Nguyễn Thị Nhàn"))
+    page.lines = [
+        replace(line, second=Rereading(line.text, 0.99)) if line.text == "NGUYỄN THỊ NHUNG" else line
+        for line in page.lines
+    ]
+    name = _verified(page)["ho_va_ten"]
+    assert name.status == FieldStatus.NEEDS_REVIEW and name.value == "NGUYỄN THỊ NHUNG"
+    assert (name.detail or {}).get("qr_value") == "Nguyễn Thị Nhàn"
+
+
+def test_a_deployment_can_keep_the_print_reviewed_instead():
+    """The policy is configuration (`SOHOA_READING__CARD_QR_OVER_PRINT`): off, a differing print
+    goes to review with the code's value beside it, as before."""
+    page = _front()
+    part = PartInput(DocumentKind.CCCD_FRONT, [page], extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8, TODAY))
+    name = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, qr_over_print=False)[0][
+        "ho_va_ten"
+    ]
+    assert name.status == FieldStatus.NEEDS_REVIEW and name.value == "NGUYÊN THỊ NHUNG"
+    assert (name.detail or {}).get("qr_value") == "Nguyễn Thị Nhung"

@@ -101,7 +101,12 @@ def _against_codes(
 ) -> Field:
     agree = [src for src, v in refs if same(name, f.value, v, src)]
     disagree = {src: v for src, v in refs if not same(name, f.value, v, src)}
-    if "qr" in disagree and ctx.qr_canonical:
+    settled = _marks_read_twice(f, second, ctx) and not _unwritable_words(name, f.value)
+    if "qr" in disagree and ctx.qr_canonical and not settled:
+        # The print's own reading is unsettled: the issuing authority's record is the value.
+        # A print two recognizers read alike, surely, where both could have read otherwise (no
+        # blind spot), and that still differs from the code is a real disagreement (another
+        # card's code, a changed name): a reviewer decides.
         return _qr_over_print(name, f, refs, source)
     if disagree:
         value = f.value

@@ -36,3 +36,6 @@ class Thresholds:
     ok_threshold: float  # a single rule-validated read needs at least this
     today: date
     second_threshold: float = 0.5  # the second recognizer's least sure character in the value
+    # A card's canonical QR code overrules a print whose own reading is unsettled (a policy,
+    # configuration: `ReadingConfig.card_qr_over_print`).
+    qr_over_print: bool = True

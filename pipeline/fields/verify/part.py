@@ -48,9 +48,10 @@ def verify_parts(
     today: date,
     places: PlaceCatalogue | None = None,
     second_threshold: float = 0.5,
+    qr_over_print: bool = True,
 ) -> list[dict[str, Field]]:
     """Final fields of every document of a dossier, in the order given."""
-    cfg = Thresholds(review_threshold, ok_threshold, today, second_threshold)
+    cfg = Thresholds(review_threshold, ok_threshold, today, second_threshold, qr_over_print)
     codes = [codes_of(part) for part in parts]
     identities = dossier_identities(codes)
     return [verify_part(part, c, identities, cfg, places) for part, c in zip(parts, codes, strict=True)]
@@ -77,7 +78,7 @@ def verify_part(
     ctx = PartContext(part, cfg, places, kind_rule, GENERATIONS.get(part.kind))
     holder = holder_of(part, codes, identities)
     if part.kind in GENERATIONS:
-        ctx.qr_canonical = qr_is_canonical(part, holder, same)
+        ctx.qr_canonical = cfg.qr_over_print and qr_is_canonical(part, holder, same)
         ctx.issued = _issue_date(part, holder)
     out = ctx.decided
     read = {name: shaped_date(name, f) for name, f in part.fields.items()}
