@@ -18,7 +18,7 @@ from models.document import Box, CheckboxMark, PageTable, PageText, SignatureSta
 from pipeline.layout.checkboxes import find_checkboxes, with_glyph
 from pipeline.layout.leaders import clean_leaders
 from pipeline.layout.stamps import clean_stamp_line, find_stamps
-from pipeline.layout.tables import find_tables, table_reading_order
+from pipeline.layout.tables import find_tables, groups_read_together, table_reading_order
 
 _RULE_MARKS = set("|!lI1[]ǀ¦")  # what a recognizer reads from a ruling line
 
@@ -112,14 +112,4 @@ def _covers(line: Box, box: Box) -> bool:
 
 def _stamps_together(order: list[int], stamps: list[tuple[int, ...]]) -> list[int]:
     """Each stamp's lines read together, top to bottom, where its first line came."""
-    member = {i: s for s, lines in enumerate(stamps) for i in lines}
-    out: list[int] = []
-    done: set[int] = set()
-    for i in order:
-        s = member.get(i)
-        if s is None:
-            out.append(i)
-        elif s not in done:
-            done.add(s)
-            out.extend(stamps[s])
-    return out
+    return groups_read_together(order, stamps)

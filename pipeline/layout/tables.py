@@ -151,17 +151,23 @@ def _cell_order(held: list[int], lines: Sequence[Box], rank: dict[int, int]) -> 
     return [i for row in out for i in sorted(row, key=lambda k: (lines[k][0], rank.get(k, 0)))]
 
 
-def table_reading_order(order: Sequence[int], tables: Sequence[Table]) -> list[int]:
-    """The page's reading order `order` (line indexes) with each table's lines read as a
-    table: where the first of its lines came, all of them, row by row."""
-    in_table = {i: t for t, table in enumerate(tables) for i in table.line_order()}
+def groups_read_together(order: Sequence[int], groups: Sequence[Sequence[int]]) -> list[int]:
+    """The reading order `order` (line indexes) with each group's lines read together, in the
+    group's own order, where the first of them came."""
+    member = {i: g for g, lines in enumerate(groups) for i in lines}
     out: list[int] = []
     done: set[int] = set()
     for i in order:
-        t = in_table.get(i)
-        if t is None:
+        g = member.get(i)
+        if g is None:
             out.append(i)
-        elif t not in done:
-            done.add(t)
-            out.extend(tables[t].line_order())
+        elif g not in done:
+            done.add(g)
+            out.extend(groups[g])
     return out
+
+
+def table_reading_order(order: Sequence[int], tables: Sequence[Table]) -> list[int]:
+    """The page's reading order `order` (line indexes) with each table's lines read as a
+    table: where the first of its lines came, all of them, row by row."""
+    return groups_read_together(order, [table.line_order() for table in tables])
