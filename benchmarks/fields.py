@@ -31,7 +31,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 from benchmarks.dataset import HELD_OUT_SEED
 from models.document import FieldStatus
 from models.fields import FIELD_SPECS
-from pipeline.fields.extract import normalize_value
+from pipeline.fields.values import normalize_value
 from pipeline.reader import OcrEngines, interpret_files, read_pages
 
 KNOWN = {spec.name for spec in FIELD_SPECS}

@@ -592,7 +592,7 @@ def ocr_tolerance(seed: int, count: int) -> None:
     """Word recall and field accuracy of the real reading pipeline against each degradation."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     from intake.settings import get_settings
-    from pipeline.fields.extract import normalize_value
+    from pipeline.fields.values import normalize_value
     from pipeline.reader import OcrEngines, read_document
 
     settings = get_settings()

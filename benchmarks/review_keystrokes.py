@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchmarks.dataset import HELD_OUT_SEED
 from loopback.browser import CHROMIUM, CHROMIUM_ARGS
-from pipeline.fields.extract import normalize_value
+from pipeline.fields.values import normalize_value
 
 if TYPE_CHECKING:
     import httpx

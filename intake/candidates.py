@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from intake import schemas
 from models.document import Source
-from pipeline.fields.extract import check_value
+from pipeline.fields.values import check_value
 from pipeline.fields.verify.common import base_name
 from pipeline.text import fold
 

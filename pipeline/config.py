@@ -113,7 +113,7 @@ class ReadingConfig(BaseModel):
         True, description="Find ruled tables, checkboxes, e-signature stamps and leaders (pipeline/layout/)."
     )
     flatten_photos: bool = Field(
-        False,
+        True,
         description="Cut a photographed document out of its photo and flatten it before reading "
-        "(pipeline/pages/flatten.py); off until it measurably helps on real photos.",
+        "(pipeline/pages/flatten.py, outline.py): only where its outline is certain; scans are never touched.",
     )

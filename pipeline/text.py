@@ -6,6 +6,7 @@ search, never for what is written out.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -41,11 +42,14 @@ ACCENTED_LETTERS = frozenset(c for c in VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.
 def fold_in_place(text: str) -> str:
     """Like `fold`, but one output character per input character (no space collapsing),
     so that a match's position in the folded text is its position in `text`."""
-    out = []
-    for char in text:
-        folded = strip_diacritics(char).casefold()
-        out.append(folded[0] if len(folded) >= 1 else char)
-    return "".join(out)
+    return "".join(map(_fold_char, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    # Interpretation folds every line's text many times over: per character, once.
+    folded = strip_diacritics(char).casefold()
+    return folded[0] if folded else char
 
 
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng (combining)

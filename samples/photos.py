@@ -4,6 +4,7 @@
     landscape_certificate(seed, fmt="jpeg", orientation=1) -> PhotoSpecimen   (one landscape page)
     sideways_page(kind, seed, fmt="jpeg") -> PhotoSpecimen   (a portrait page lying across the frame)
     two_page_spread(seed, style="booklet"|"sheets", fmt="jpeg", orientation=1) -> PhotoSpecimen
+    varied_document(kind, seed, style="default") -> VariedPhoto   (harder photos: clutter, small, turned, glare)
     write_set(out_dir, seed, count) -> manifest dict
     python -m samples.photos --out DIR [--seed N] [--count K]
 
@@ -12,6 +13,13 @@ blur and sensor noise (samples.degrade's "photo" level), then saved as a phone s
 JPEG with an EXIF orientation (the pixels stored turned the other way, as a phone held
 sideways stores them), WebP, or HEIC (pillow-heif turns an EXIF orientation into the HEIF
 `irot` transform, as iPhones write it). `upright` is the picture a reader must get back.
+
+`varied_document` photographs a document harder than the generator's "photo" level does: a
+cluttered desk (other objects, a white sheet partly in frame, a pale table), the document small in
+the frame (a card down to a third of its width), turned in the plane (cards up to 30 degrees),
+camera perspective, a shadow band across it, glare (a lamp's saturated reflection), focus or
+motion blur, sensor noise and JPEG quality 55-90. Development seeds only; `HELD_OUT_SEED` is for
+the final figures (benchmarks/photos.py `--varied`).
 
 Seeded: same arguments, same bytes (HEIC: same picture; the encoder is deterministic too).
 `HELD_OUT_SEED` is never used while tuning the two-page detector (pipeline/pages/spread.py):
@@ -28,6 +36,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -211,6 +220,131 @@ def _certificate(rng: random.Random) -> Canvas:
         c.text(width / 2 + 260, y, f"{rng.choice(labels)} {rng.randint(100, 999)}", body)
     c.text(width - 700, height - 250, "Hà Nội, ngày 12 tháng 3 năm 2026", FontSpec(family, "I", pt(13)), align="center")
     return c
+
+
+@dataclass(slots=True)
+class VariedPhoto:
+    kind: str
+    seed: int
+    data: bytes  # JPEG
+    truth: dict  # the generator's truth for the document photographed
+    card: bool
+    glare: bool  # a lamp's reflection lies on the document
+
+
+CARD_KINDS = ("cccd_front", "cccd_back", "can_cuoc_front", "can_cuoc_back", "cmnd_front")
+
+
+def varied_document(kind: str, seed: int, *, style: str = "default") -> VariedPhoto:
+    """A generated document (clean) photographed the hard way (see the module's docstring)."""
+    doc = generate_document(kind, "clean", seed, style=style)
+    rng = np.random.default_rng(sub_seed(seed, "varied-photo", kind, style))
+    card = kind in CARD_KINDS
+    picture, glare = varied_photo(doc.pages[0].convert("RGB"), rng, card=card)
+    data = encode_photo(picture, "jpeg", 1, quality=int(rng.integers(55, 91)))
+    return VariedPhoto(kind, seed, data, doc.truth, card, glare)
+
+
+def varied_photo(page: Image.Image, rng: np.random.Generator, *, card: bool) -> tuple[Image.Image, bool]:
+    """`page` on a cluttered desk, small or large, turned, lit unevenly, maybe glared and blurred."""
+    arr = np.asarray(page, np.float32)
+    ph, pw = arr.shape[:2]
+    landscape = pw > ph
+    out_w, out_h = ((1600, 1200) if rng.random() < 0.6 else (2048, 1536)) if landscape else (1500, 2000)
+    frame = np.array([out_w, out_h], np.float32)
+    bg = _desk(out_w, out_h, rng)
+    fill = rng.uniform(0.32, 0.8) if card else rng.uniform(0.7, 0.9)
+    angle = np.radians(rng.uniform(-30, 30) if card else rng.uniform(-10, 10))
+    s = min(out_w * fill / pw, out_h * fill / ph)
+    half = np.array([[-pw, -ph], [pw, -ph], [pw, ph], [-pw, ph]], np.float32) * s / 2
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
+    corners = half @ turn.T
+    corners += rng.uniform(0.02, 0.07, (4, 2)).astype(np.float32) * np.abs(half) * rng.choice([-1, 1], (4, 2))
+    span = corners.max(axis=0) - corners.min(axis=0)
+    shrink = min(1.0, float(np.min(0.94 * frame / span)))
+    corners *= shrink
+    room = (frame - (corners.max(axis=0) - corners.min(axis=0))) / 2 - 0.02 * frame
+    centre = frame / 2 + rng.uniform(-1, 1, 2).astype(np.float32) * np.maximum(room, 0) * 0.8
+    dst = (corners + centre).astype(np.float32)
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    h = cv2.getPerspectiveTransform(src, dst)
+    mask = np.zeros((ph, pw), np.uint8)
+    radius = int(0.035 * pw) if card else 0
+    cv2.rectangle(mask, (radius, 0), (pw - radius, ph), 255, -1)
+    cv2.rectangle(mask, (0, radius), (pw, ph - radius), 255, -1)
+    for cx, cy in ((radius, radius), (pw - radius, radius), (radius, ph - radius), (pw - radius, ph - radius)):
+        cv2.circle(mask, (cx, cy), radius, (255,), -1)
+    warped = cv2.warpPerspective(arr, h, (out_w, out_h), flags=cv2.INTER_AREA)
+    wmask = cv2.warpPerspective(mask, h, (out_w, out_h), flags=cv2.INTER_LINEAR).astype(np.float32) / 255
+    shift = tuple(int(v) for v in rng.integers(4, 18, 2))
+    shadow = cv2.GaussianBlur(np.roll(wmask, shift, axis=(0, 1)), (0, 0), float(rng.uniform(6, 16)))
+    bg = bg * (1 - rng.uniform(0.25, 0.5) * shadow[..., None])
+    img = bg * (1 - wmask[..., None]) + warped * wmask[..., None]
+    yy, xx = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
+    u, v = xx / out_w - 0.5, yy / out_h - 0.5
+    gx, gy = rng.uniform(-0.35, 0.35, 2)
+    light = (1 + gx * u + gy * v) * (1 - rng.uniform(0.1, 0.35) * (u * u + v * v) / 0.5) * rng.uniform(0.85, 1.05)
+    if rng.random() < 0.4:  # the phone's or a hand's shadow: a soft dark band
+        a = rng.uniform(0, np.pi)
+        d = np.cos(a) * u + np.sin(a) * v - rng.uniform(-0.3, 0.3)
+        light = light * (1 - rng.uniform(0.2, 0.4) * (1 / (1 + np.exp(-d / rng.uniform(0.02, 0.06)))))
+    img = img * light[..., None] * np.array([1.0, 0.98, rng.uniform(0.88, 0.98)], np.float32)
+    glare = bool(rng.random() < 0.35)
+    if glare:  # a lamp reflected on the document: saturated in its middle
+        where = dst.mean(axis=0) + rng.uniform(-0.3, 0.3, 2) * (dst.max(axis=0) - dst.min(axis=0))
+        size = rng.uniform(0.03, 0.08) * float(np.min(dst.max(axis=0) - dst.min(axis=0)))
+        blob = np.exp(-(((xx - where[0]) / (1.6 * size)) ** 2 + ((yy - where[1]) / size) ** 2))
+        img = img + (rng.uniform(180, 320) * blob * wmask)[..., None]
+    if rng.random() < 0.3:  # the hand moved
+        length = int(rng.integers(3, 8))
+        kernel = np.zeros((length, length), np.float32)
+        kernel[length // 2] = 1 / length
+        rot = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), float(rng.uniform(0, 180)), 1.0)
+        kernel = np.asarray(cv2.warpAffine(kernel, rot, (length, length)), np.float32)
+        img = cv2.filter2D(img.astype(np.float32), -1, kernel / max(float(kernel.sum()), 1e-6))
+    else:
+        img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), float(rng.uniform(0.5, 1.4)))
+    img = img + rng.normal(0, rng.uniform(2, 7), img.shape[:2])[..., None]
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)), glare
+
+
+def _desk(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+    """A desk: wood, a dark or a pale table (a pale one barely differs from paper), with clutter."""
+    kind = int(rng.integers(0, 4))
+    if kind < 2:  # wood: low-frequency streaks
+        base = np.array([[128, 86, 52], [165, 124, 84]][kind], np.float32)
+        low = cv2.resize(rng.normal(0, 1, (max(2, h // 60), max(2, w // 300))).astype(np.float32), (w, h))
+        yy = np.arange(h, dtype=np.float32)[:, None]
+        grain = np.sin((yy + 25 * low) / rng.uniform(5, 12)) * 14
+        bg = base + (grain + 10 * low + rng.normal(0, 4, (h, w)).astype(np.float32))[..., None]
+    else:
+        tone = (55, 58, 64) if kind == 2 else (196, 196, 190)
+        low = cv2.resize(rng.normal(0, 1, (8, 8)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+        bg = np.array(tone, np.float32) + (8 * low + rng.normal(0, 4, (h, w)).astype(np.float32))[..., None]
+    for _ in range(int(rng.integers(0, 5))):  # pens, a phone, a mug, another sheet at the edge
+        colour = tuple(float(c) for c in rng.uniform(20, 235, 3))
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        if rng.random() < 0.5:
+            axes = (int(rng.integers(w // 40, w // 8)), int(rng.integers(h // 60, h // 10)))
+            cv2.ellipse(bg, (x, y), axes, float(rng.uniform(0, 180)), 0, 360, colour, -1)
+        else:
+            size = np.array([rng.integers(w // 20, w // 4), rng.integers(h // 30, h // 5)])
+            box = cv2.boxPoints(((x, y), (int(size[0]), int(size[1])), float(rng.uniform(0, 180))))
+            cv2.fillPoly(bg, [box.astype(np.int32)], colour)
+    if rng.random() < 0.3:  # a white sheet running out of the frame at one edge
+        side = int(rng.integers(0, 4))
+        depth = int(rng.uniform(0.06, 0.14) * (w if side % 2 else h))
+        sheet = np.zeros((h, w), np.uint8)
+        if side == 0:
+            sheet[:depth] = 1
+        elif side == 1:
+            sheet[:, w - depth :] = 1
+        elif side == 2:
+            sheet[h - depth :] = 1
+        else:
+            sheet[:, :depth] = 1
+        bg[sheet > 0] = rng.uniform(225, 245)
+    return bg
 
 
 def specimens(seed: int, count: int = 1) -> list[PhotoSpecimen]:

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from models.document import FieldStatus
-from pipeline.fields.extract import normalize_value
+from pipeline.fields.values import normalize_value
 from pipeline.reader import interpret_files, read_pages
 from samples.bundle import generate_bundle
 

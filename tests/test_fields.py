@@ -4,7 +4,9 @@ from datetime import date
 
 from models.document import Barcode, DocumentKind, FieldStatus, PageText, ReviewReason, TextLine, TextSource
 from pipeline.fields.classify import classify_text
-from pipeline.fields.extract import check_value, extract_fields, id12_problems, parse_date, parse_gender
+from pipeline.fields.extract import extract_fields
+from pipeline.fields.idcheck import id12_problems
+from pipeline.fields.values import check_value, parse_date, parse_gender
 from pipeline.fields.verify import PartInput, verify_parts
 
 TODAY = date(2026, 11, 21)  # a fixed day: tests never read the machine's date
@@ -318,3 +320,17 @@ def test_identity_numbers_are_ascii_digits_fullwidth_ones_normalised():
     assert check_value("so_dinh_danh", arabic)[1] is False
     assert check_value("so_dien_thoai", "０９１２３４５６７８") == ("0912345678", True)
     assert check_value("so_dien_thoai", "".join(chr(0x0966 + int(d)) for d in "0912345678"))[1] is False
+
+
+def test_a_templates_note_marks_are_no_value_and_do_not_hide_a_label():
+    # Note marks are read as superscript digits (pipeline.layout.note_marks): a blank slot's
+    # `…⁷…` is no value `7`, and a label carrying one is still the label.
+    fields = extract_fields(
+        DocumentKind.DON,
+        [_page(["Kính gửi: ...⁷...", "Họ và tên¹: Nguyễn Văn An", "Số điện thoại²: ..."])],
+        0.8,
+        TODAY,
+    )
+    assert "kinh_gui" not in fields
+    assert "so_dien_thoai" not in fields
+    assert fields["ho_va_ten"].value == "Nguyễn Văn An"

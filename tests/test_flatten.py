@@ -18,8 +18,8 @@ from samples.generate import encode_jpeg, encode_png, generate_document
 from samples.photos import encode_photo
 
 LIMITS = InputLimits()
-ON = ReadingConfig(flatten_photos=True)
-OFF = ReadingConfig()  # the default: photos read as they are
+ON = ReadingConfig()  # the default: a photo whose outline is certain is flattened
+OFF = ReadingConfig(flatten_photos=False)  # photos read as they are
 
 
 def _decode(data: bytes) -> np.ndarray:

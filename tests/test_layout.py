@@ -216,3 +216,22 @@ def test_a_card_alone_or_copied_on_a_sheet_stays_a_card() -> None:
     assert classify_page(PageText(0, 1000, 630, TextSource.OCR, _lines(card))).kind == DocumentKind.CAN_CUOC_FRONT
     # A photocopy of the card on an A4 sheet: few lines, still the card.
     assert classify_page(PageText(0, 1654, 2339, TextSource.OCR, _lines(card))).kind == DocumentKind.CAN_CUOC_FRONT
+
+
+def test_a_card_back_in_faint_print_is_placed_by_its_phrases_read_nearly_right() -> None:
+    # Spread print (as read from a real scan of another card design): no phrase exact, the
+    # machine-readable zone alone cannot tell a căn cước's back from a CCCD's.
+    back = [
+        "Nưi tư HúÚ PÍitce of rexidence:",
+        "Xứi đáng kÝ Khái sinh PHaee of bírtli:",
+        "Mất Hưng. nâth cất! Đate e6 Íssue: 12 07 2+",
+        "Ngắy, thẳng, nâtn Hết Hạn - Đ2ate ofeNpiirx: 23 052031.",
+        "HỘ CÔNG ÁN",
+        "IDVNM1715242662079171524266<<2",
+        "7105258F3105250VNM<<<<<<<<<<<8",
+        "LE<<KIM<THAO<<<<<<<<<<<<<<<<<<",
+    ]
+    assert classify_page(PageText(0, 1012, 638, TextSource.OCR, _lines(back))).kind == DocumentKind.CAN_CUOC_BACK
+    # Nearly-right phrases never place a page that holds none of them.
+    other = ["Hóa đơn bán hàng", "Cửa hàng tạp hóa Minh Châu", "Tổng cộng: 120.000 đồng"]
+    assert classify_page(PageText(0, 1012, 638, TextSource.OCR, _lines(other))).kind == DocumentKind.OTHER

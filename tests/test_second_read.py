@@ -443,6 +443,7 @@ def test_letters_that_change_with_the_crop_are_doubted():
     "addressee, status",
     [
         ("Ủy ban nhân dân phường Hoàn Kiếm, thành phố Hà", FieldStatus.NEEDS_REVIEW),  # cut at the page edge
+        ("Ủy ban nhân dân phường Kim Liên, thành", FieldStatus.NEEDS_REVIEW),  # cut at a wrap, in its type word
         ("Ủy ban nhân dân phường Hoàn Kiếm, thành phố Hà Nội", FieldStatus.OK),
         ("Công an phường Sài Gòn", FieldStatus.OK),  # no province named: nothing cut
     ],
@@ -462,3 +463,29 @@ def test_an_addressee_read_alike_but_naming_a_province_short_of_its_name_goes_to
     assert field.value == addressee and field.status == status
     if status == FieldStatus.NEEDS_REVIEW:
         assert field.reason == ReviewReason.MAY_CONTINUE
+
+
+@pytest.mark.parametrize(
+    ("place", "status"),
+    [
+        ("Số 124 phố Quang Trung, phường Hà Dông, thành phố Hà Nội", FieldStatus.NEEDS_REVIEW),  # Đ read as D
+        ("Số 124 phố Quang Trung, phường Hà Đông, thành phố Hà Nội", FieldStatus.OK),
+    ],
+)
+def test_an_address_read_alike_naming_a_unit_with_marks_no_unit_has_goes_to_review(place, status):
+    # Both readers miss the bar of a small Đ on a photograph: their agreement is no evidence
+    # where the catalogue knows the name only with it.
+    from pipeline.fields import address
+
+    texts = [*CT01, f"8. Nơi thường trú: {place}"]
+    page = _page(texts, {7: texts[7]})
+    part = PartInput(
+        DocumentKind.CT01,
+        [page],
+        extract_fields(DocumentKind.CT01, [page], 0.8, TODAY),
+        second_fields(DocumentKind.CT01, [page], 0.8, TODAY),
+    )
+    field = verify_parts([part], review_threshold=0.8, ok_threshold=0.9, today=TODAY, places=address)[0][
+        "noi_thuong_tru"
+    ]
+    assert field.value == place and field.status == status, field

@@ -27,6 +27,9 @@ class _Places:
     def ends_with_province(self, text):
         return True
 
+    def misspelled_units(self, text):
+        return []
+
 
 def _verify(*pages_and_kinds, resolver=None):
     parts = [PartInput(kind, [page], extract_fields(kind, [page], 0.8, TODAY)) for kind, page in pages_and_kinds]

@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 
 from models.document import Barcode, DocumentKind, Field, FieldStatus, PageText, TextLine, TextSource
-from pipeline.fields.extract import extract_fields, parse_date
+from pipeline.fields.extract import extract_fields
+from pipeline.fields.values import parse_date
 from pipeline.fields.verify import PartInput, verify_parts
 
 TODAY = date(2026, 11, 21)

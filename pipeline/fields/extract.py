@@ -8,8 +8,8 @@ confident read; issue-4 cross-checks (QR, MRZ) refine them later.
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -20,17 +20,12 @@ from rapidfuzz import fuzz
 from models.document import Box, DocumentKind, Field, FieldStatus, PageText, TextLine
 from models.fields import CONTINUING_WORDS, FIELD_SPECS, ValueType, field_spec
 from models.kinds import OFFICIAL_KINDS, RULES_BY_KIND, Layout
-from pipeline.fields.idcheck import id12_problems
+from pipeline.fields.values import DATE, typed_value
+from pipeline.layout.leaders import NOTE_DIGITS, without_note_marks
 from pipeline.ocr.geometry import LevelBox, Levelling
 from pipeline.text import fold, fold_in_place, nfc, slugify
 
-# OCR puts stray spaces into digit runs ("26/05/1 992", "20/1 1/1978"): one space is allowed
-# between the digits of a part, the separators keeping the parts apart; and reads a slash as
-# '!' or '|'. A date does not start inside a run of spaced digits ("1 20/11/1978"): which
-# digits are the day would be a guess.
-_DATE = re.compile(r"(?<!\d)(?<!\d )(\d(?: ?\d)?)\s*[/.\-!|]\s*(\d(?: ?\d)?)\s*[/.\-!|]\s*(\d(?: ?\d){3})(?!\d)")
 _DIGIT_RUN = re.compile(r"(?<![\dA-Za-z<])(\d[\d .]{7,16}\d)(?![\dA-Za-z<])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-zđ]|[IVX]{1,4})[.)]\s*", re.IGNORECASE)
 _LEADERS = re.compile(r"[.…_·]{2,}")
 _TRAILING_NUMBER = re.compile(r"\s+(?:\d{1,2}|[a-zđ])[.)]$")  # "... 3." before the next numbered label
@@ -47,9 +42,12 @@ _LABELS: list[tuple[str, str]] = [
         key=lambda pair: (pair[1].isascii(), -len(fold(pair[1]))),
     )
 ]
-NO_EXPIRY = "Không thời hạn"
-NO_EXPIRY_FOLDED = fold(NO_EXPIRY)
 _CARD_ONLY_LABELS = {"so", "no"}  # too short to trust on free-form pages
+# A card's English captions ("Nationality", not "Sex") as letters: misread, they head values.
+_CAPTIONS = [
+    c for s in FIELD_SPECS for lb in s.labels if lb.isascii() and len(c := re.sub(r"[^a-z]", "", fold(lb))) >= 5
+]
+_CAPTION_SCORE = (72.0, 84.0)  # letters alike enough: before a colon or alone, and otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +67,26 @@ def _candidate(name: str, line: TextLine, start: int, end: int, page: int) -> Ca
     return Candidate(name, _clean_value(line.text[start:end]), page, _sub_box(line, start, end), line.confidence, free)
 
 
+def without_caption(text: str) -> str:
+    """A card value without the English caption heading it ("Natlonalit Việt Nam"); "" for one alone."""
+    words = list(re.finditer(r"\S+", text))
+    end, best = 0, 0.0
+    for k, word in enumerate(words[:4]):
+        letters = re.sub(r"[^a-z]", "", fold(text[: word.end()]).lower())
+        colon, last = word.group().endswith((":", ";")), k + 1 == len(words)
+        score = max(fuzz.ratio(letters, caption) for caption in _CAPTIONS) if len(letters) >= 5 else 0.0
+        if score >= _CAPTION_SCORE[0 if colon or last else 1] and score > best:
+            end, best = word.end(), score
+        if colon:
+            break  # a caption ends at its colon
+    return text[end:].lstrip(" :;")
+
+
+def _lone_caption(line: TextLine) -> bool:
+    """A misread English caption on a line of its own ("Fuil name"; one read right is a label)."""
+    return not without_caption(line.text) and not find_labels(line.text, True)
+
+
 def _sub_box(line: TextLine, start: int, end: int) -> Box:
     """Box of characters [start, end) of a line, by proportion of its width."""
     x0, y0, x1, y1 = line.box
@@ -78,80 +96,13 @@ def _sub_box(line: TextLine, start: int, end: int) -> Box:
 
 
 def _clean_value(text: str) -> str:
-    # A value that ends its sentence ("..., tỉnh Bình Định.") does not own the full stop.
-    return _TRAILING_NUMBER.sub("", nfc(_LEADERS.sub(" ", text))).strip(" :;,-").removesuffix(".").rstrip(" ,")
+    # A value that ends its sentence ("..., tỉnh Bình Định.") does not own the full stop; a
+    # template's note marks (a blank slot's `…⁷…`) are no part of it.
+    text = without_note_marks(_LEADERS.sub(" ", text))
+    return _TRAILING_NUMBER.sub("", nfc(text)).strip(" :;,-").removesuffix(".").rstrip(" ,")
 
 
 # --------------------------------------------------------------------------- values
-
-
-def parse_date(text: str, whole: bool = False) -> tuple[str, bool] | None:
-    """First DD/MM/YYYY-like date (`whole`: the text is that date and nothing else):
-    (normalized 'DD/MM/YYYY', is a real calendar date)."""
-    match = _DATE.fullmatch(text.strip()) if whole else _DATE.search(text)
-    if not match:
-        return None
-    d, m, y = (int(g.replace(" ", "")) for g in match.groups())
-    value = f"{d:02d}/{m:02d}/{y:04d}"
-    try:
-        real = 1900 <= y <= 2100 and date(y, m, d) is not None
-    except ValueError:
-        real = False
-    return value, real
-
-
-def parse_gender(text: str) -> str | None:
-    words = fold(text).replace("/", " ").split()
-    if "nu" in words or "female" in words:
-        return "Nữ"
-    if "nam" in words or "male" in words:
-        return "Nam"
-    return None
-
-
-def ascii_digits(value: str) -> str:
-    """Fullwidth digits (０-９) as ASCII (NFKC); other scripts' digits stay, so `[0-9]` refuses them."""
-    return unicodedata.normalize("NFKC", value)
-
-
-def _validate(spec_type: ValueType, value: str) -> tuple[str, bool | None]:
-    """(normalized value, valid?) — None when the type has no rule to check."""
-    if spec_type == ValueType.DATE:
-        if fold(value) == NO_EXPIRY_FOLDED:
-            return NO_EXPIRY, True  # a card issued near the holder's 60th birthday never expires
-        parsed = parse_date(value)
-        return (parsed[0], parsed[1]) if parsed else (value, False)
-    if spec_type == ValueType.GENDER:
-        gender = parse_gender(value)
-        return (gender, True) if gender else (value, False)
-    if spec_type == ValueType.ID12:
-        digits = re.sub(r"[ .]", "", ascii_digits(value))
-        return digits, not id12_problems(digits)
-    if spec_type == ValueType.ID9:
-        digits = re.sub(r"[ .]", "", ascii_digits(value))
-        return digits, bool(re.fullmatch(r"[0-9]{9}", digits))
-    if spec_type == ValueType.PHONE:
-        digits = re.sub(r"[ .\-]", "", ascii_digits(value))
-        # Mobile numbers have 10 digits since 2018 (0[35789]...); landlines 11 (02x area codes).
-        local = re.sub(r"^\+84", "0", digits)
-        return digits, bool(re.fullmatch(r"0[35789][0-9]{8}|02[0-9]{9}", local))
-    if spec_type == ValueType.EMAIL:
-        return value, bool(_EMAIL.fullmatch(value))
-    return value, None
-
-
-def check_value(name: str, value: str) -> tuple[str, bool | None]:
-    """A typed value (e.g. a reviewer's) in stored form, and whether it passes its type's rule."""
-    spec = field_spec(name) or field_spec(re.sub(r"_\d+$", "", name))  # ngay_sinh_2 is a ngay_sinh
-    return _validate(spec.value_type, nfc(value)) if spec else (nfc(value), None)
-
-
-def normalize_value(name: str, value: str) -> str:
-    """A value in its stored form for its field's type (e.g. phone numbers as digits); free
-    text without the full stop of the sentence it ends (as `_clean_value` stores it)."""
-    spec = field_spec(name)
-    value = _validate(spec.value_type, nfc(value))[0] if spec else nfc(value).strip()
-    return value.removesuffix(".") if spec is None or spec.value_type == ValueType.TEXT else value
 
 
 def _status(valid: bool | None, confidence: float, threshold: float) -> FieldStatus:
@@ -166,7 +117,7 @@ def _status(valid: bool | None, confidence: float, threshold: float) -> FieldSta
 
 def make_field(cand: Candidate, threshold: float) -> Field | None:
     spec = field_spec(cand.name)
-    value, valid = _validate(spec.value_type, cand.value) if spec else (cand.value, None)
+    value, valid = typed_value(spec.value_type, cand.value) if spec else (cand.value, None)
     if not value:
         return None
     return Field(
@@ -187,12 +138,19 @@ def make_field(cand: Candidate, threshold: float) -> Field | None:
 # end of a caption line, a colon misread as '.' or ';', or lost, is accepted).
 _LABEL_TAIL = re.compile(r"\s*(?:[/|\\il\[(!]\s*[a-z][^:]{0,25}?)?(?::|[.;]?\s*$)")
 _CARD_LEADER = re.compile(r"[.…:\s]*\s(?=\S)")
+_NOTES_AS_SPACES = str.maketrans(NOTE_DIGITS, " " * len(NOTE_DIGITS))
 _FUZZY_LABEL_MIN = 6  # shorter labels only match exactly
 _FUZZY_LABEL_SCORE = 85.0  # ~one wrong letter in seven
 
 
+@functools.cache
+def _label_pattern(label: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])" + re.escape(label) + r"(?![a-z0-9])")
+
+
 def _label_spans(label: str, folded: str, fuzzy: bool) -> list[tuple[int, int]]:
-    spans = [m.span() for m in re.finditer(r"(?<![a-z0-9])" + re.escape(label) + r"(?![a-z0-9])", folded)]
+    # An exact label is a plain substring of the folded line: most lines hold few labels.
+    spans = [m.span() for m in _label_pattern(label).finditer(folded)] if label in folded else []
     if not spans and fuzzy and len(label) >= _FUZZY_LABEL_MIN:
         # A misread caption ("to và tên" for "Họ và tên") still marks where a value is.
         hit = fuzz.partial_ratio_alignment(label, folded, score_cutoff=_FUZZY_LABEL_SCORE)
@@ -201,10 +159,10 @@ def _label_spans(label: str, folded: str, fuzzy: bool) -> list[tuple[int, int]]:
     return spans
 
 
-def _find_labels(line_text: str, allow_short: bool) -> list[tuple[int, int, str]]:
+def find_labels(line_text: str, allow_short: bool) -> list[tuple[int, int, str]]:
     """Known labels in a line: (start, end, field name), found diacritic-insensitively and,
     for longer labels, tolerating an OCR slip; a label must be followed by its colon."""
-    folded = fold_in_place(line_text)
+    folded = fold_in_place(line_text).translate(_NOTES_AS_SPACES)  # `Họ và tên¹:` is a label
     found: list[tuple[int, int, str]] = []
     taken = [False] * len(folded)
     for fuzzy in (False, True):
@@ -218,8 +176,8 @@ def _find_labels(line_text: str, allow_short: bool) -> list[tuple[int, int, str]
                     tail = _CARD_LEADER.match(folded, e)
                 if any(taken[s:e]) or not tail or any(taken[e : tail.end()]):
                     continue
-                if ":" not in tail.group() and s > 4:
-                    continue  # without its colon, only a caption line's first words count
+                if ":" not in tail.group() and (s > 4 or (fuzzy and line_text.isupper())):
+                    continue  # without its colon: a caption line's first words, not capitals ("NGUYỄN VĂN")
                 found.append((s, tail.end(), name))
                 for k in range(s, tail.end()):
                     taken[k] = True
@@ -287,7 +245,7 @@ _LABEL_COLON = re.compile(r":(\s|$)")
 
 
 def _is_continuation(line: TextLine | None, allow_short: bool) -> bool:
-    return line is not None and not _LABEL_COLON.search(line.text) and not _find_labels(line.text, allow_short)
+    return line is not None and not _LABEL_COLON.search(line.text) and not find_labels(line.text, allow_short)
 
 
 def _wrap_kind(line: TextLine, above: TextLine, skew: float) -> str | None:
@@ -370,20 +328,28 @@ def key_value_candidates(pages: Iterable[PageText], allow_short_labels: bool = F
         lines = page.lines
         pitch = line_pitch(lines, page.skew_degrees)
         for line in lines:
-            labels = _find_labels(line.text, allow_short_labels)
+            labels = find_labels(line.text, allow_short_labels)
             found: list[tuple[Candidate, TextLine]] = []
             if not labels:
                 found = [
                     (_candidate(slug, line, start, end, page.index), line) for slug, start, end in _generic_pairs(line)
                 ]
-            for k, (_s, e, name) in enumerate(labels):
+            for k, (s, e, name) in enumerate(labels):
                 end = labels[k + 1][0] if k + 1 < len(labels) else len(line.text)
+                if allow_short_labels:  # a card: an English caption the label's pattern missed, or took
+                    # the value with ("Quốc tịch / Natlonality Việt Nam:", the colon read at the end)
+                    if not line.text[e:end].strip() and (sep := re.search(r"[/|]", line.text[s:e])):
+                        after = line.text[s + sep.end() : end].strip(" :;")  # a caption found in it, a value
+                        e = s + sep.end() if without_caption(after).rstrip(" :;") not in ("", after) else e
+                    e += len(line.text[e:end]) - len(without_caption(line.text[e:end]))
                 cand = _candidate(name, line, e, end, page.index)
                 if any(c.isalnum() for c in cand.value):  # "Có giá trị đến: / Date of expiry:": no value
                     found.append((cand, line))
                 elif k + 1 == len(labels):
                     # Card layout: the caption on one line, the value under it.
                     below = _line_below(lines, line, page.skew_degrees, pitch)
+                    if below is not None and allow_short_labels and _lone_caption(below):  # the value is under it
+                        below = _line_below(lines, below, page.skew_degrees, pitch)
                     if below is not None and _is_continuation(below, allow_short_labels):
                         found.append((_candidate(name, below, 0, len(below.text), page.index), below))
             for cand, last in found:
@@ -427,7 +393,7 @@ def _card_expiry(pages: list[PageText]) -> Candidate | None:
     below it; the nearest date there."""
     for page in pages:
         for label in page.lines:
-            if not any(name == "co_gia_tri_den" for _s, _e, name in _find_labels(label.text, True)):
+            if not any(name == "co_gia_tri_den" for _s, _e, name in find_labels(label.text, True)):
                 continue
             x0, y0, x1, y1 = label.box
             h = max(y1 - y0, 1)
@@ -437,8 +403,8 @@ def _card_expiry(pages: list[PageText]) -> Candidate | None:
                 cy = (ly0 + ly1) / 2
                 beside = y0 <= cy <= y1 and lx0 >= x1 - h and lx0 - x1 <= 4 * h
                 below = y1 <= cy <= y1 + 3 * h and lx0 < x1 and lx1 > x0 - h
-                others = {name for _s, _e, name in _find_labels(line.text, True)} - {"co_gia_tri_den"}
-                if line is not label and (beside or below) and not others and (found := _DATE.search(line.text)):
+                others = {name for _s, _e, name in find_labels(line.text, True)} - {"co_gia_tri_den"}
+                if line is not label and (beside or below) and not others and (found := DATE.search(line.text)):
                     near.append((cy - (y0 + y1) / 2, lx0 - x0, line, found))
             if near:
                 _dy, _dx, line, found = min(near, key=lambda item: (item[0], item[1]))
@@ -476,7 +442,7 @@ def extract_fields(kind: DocumentKind, pages: list[PageText], review_threshold: 
             candidates = [c for c in candidates if c.name not in ("so_dinh_danh", "so_cmnd")]
             if number:
                 candidates.insert(0, number)
-    expiry_read = any(c.name == "co_gia_tri_den" and _validate(ValueType.DATE, c.value)[1] for c in candidates)
+    expiry_read = any(c.name == "co_gia_tri_den" and typed_value(ValueType.DATE, c.value)[1] for c in candidates)
     if is_card and not expiry_read and (expiry := _card_expiry(pages)) is not None:
         candidates = [*(c for c in candidates if c.name != "co_gia_tri_den"), expiry]
     fields: dict[str, Field] = {}

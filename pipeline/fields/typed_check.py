@@ -1,7 +1,7 @@
 """The checks a value typed by a person gets before it is stored (a reviewer's correction, or a
 value they confirm): the same rules the pipeline holds its readings to, said in Vietnamese.
 
-- the field type's rule (`pipeline.fields.extract.check_value`): a date DD/MM/YYYY, an ID
+- the field type's rule (`pipeline.fields.values.check_value`): a date DD/MM/YYYY, an ID
   number of 12 digits, a phone number, a sex Nam / Nữ, an e-mail address;
 - an ID number's structure (`pipeline.fields.idcheck.id12_problems`): province or country
   code, the century-and-sex digit;
@@ -21,8 +21,8 @@ from datetime import date
 
 from models.fields import ADDRESS_FIELDS, ValueType
 from pipeline.fields import address
-from pipeline.fields.extract import NO_EXPIRY, check_value, parse_date
 from pipeline.fields.idcheck import id12_problems, parse_ddmmyyyy
+from pipeline.fields.values import NO_EXPIRY, check_value, parse_date
 from pipeline.fields.verify.common import base_name, value_type
 from pipeline.text import nfc
 

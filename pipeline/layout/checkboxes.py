@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from models.document import Box, overlap
+from models.kinds import CARD_ASPECT
 
 UNCHECKED, CHECKED = "☐", "☑"
 _SIDE = (0.35, 1.3)  # x text-line height
@@ -23,6 +24,7 @@ _CHECKED_INK = 0.08  # share of the inside (rim left out) that is ink
 _SIDE_INKED = 0.8  # share of each side's inked along its length, for a frame
 _FILLED = 0.6  # more ink inside than this: a filled square
 _STRAY = 3  # at most this many characters read from a box
+_BLOCK = 0.2  # a solid square block inside a frame over this share of its inside: a QR finder
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +69,20 @@ def _boxes(ink: np.ndarray, line_height: float) -> list[tuple[Box, float]]:
         share = float(inside.mean()) if inside.size else 1.0
         if share > _FILLED:
             continue  # a filled square: a bullet, not a box
+        if _concentric(inside):
+            continue  # a square in a square: a QR code's finder pattern, not a ticked box
         out.append(((x, y, x + w, y + h), share))
     return out
+
+
+def _concentric(inside: np.ndarray) -> bool:
+    """Whether the ink inside a frame is one solid square block (a QR code's finder pattern:
+    frame, gap, square), which no tick, cross or pen filling is."""
+    if inside.size == 0 or not inside.any():
+        return False
+    count, _, stats, _ = cv2.connectedComponentsWithStats(inside.astype(np.uint8), connectivity=8)
+    x, y, w, h, area = (int(v) for v in stats[1 + int(np.argmax(stats[1:, 4]))])
+    return w * h >= _BLOCK * inside.size and area >= _RECTANGULAR * w * h and 0.75 <= w / h <= 1.33
 
 
 def _label(box: Box, lines: Sequence[Box], line_height: float) -> int | None:
@@ -85,9 +99,17 @@ def _label(box: Box, lines: Sequence[Box], line_height: float) -> int | None:
     return max(left, key=lambda i: lines[i][2]) if left else None
 
 
+def may_carry_checkboxes(width: int, height: int) -> bool:
+    """Whether a page image can be a form's page: not card-shaped (a card prints no checkbox,
+    and its emblem, chip and patterned letters hold square shapes)."""
+    long, short = max(width, height), max(min(width, height), 1)
+    return not CARD_ASPECT[0] <= long / short <= CARD_ASPECT[1]
+
+
 def find_checkboxes(grey: np.ndarray, lines: Sequence[Box]) -> list[Checkbox]:
-    """The checkboxes of a page image (`grey`), given its text lines' boxes; top to bottom."""
-    if not lines:
+    """The checkboxes of a page image (`grey`), given its text lines' boxes; top to bottom.
+    None on a page that cannot be a form's (`may_carry_checkboxes`)."""
+    if not lines or not may_carry_checkboxes(grey.shape[1], grey.shape[0]):
         return []
     line_height = float(np.median([b[3] - b[1] for b in lines])) or 1.0
     found = _boxes(_ink(grey), line_height)

@@ -31,16 +31,28 @@ def clean_leaders(text: str) -> str:
         run = match.group(0)
         before = text[: match.start()].rstrip()
         after_colon = before.endswith(":")
-        if _dots(run) >= 3 or (after_colon and _dots(run) >= 2 and len(run) >= 2):
+        ends_line = not text[match.end() :].strip()
+        if _dots(run) >= 3 or (after_colon and (_dots(run) >= 2 or ends_line)):
             return LEADER
+        if ends_line and _dots(run) == 2 and before[-1:].isalpha():
+            return LEADER  # `Tới dự..`: what a leader's end left in a line's box
         return run
 
     return _SLOT.sub(lambda m: "/".join(LEADER for _ in m.group(0).split("/")), _RUN.sub(one, text))
 
 
+NOTE_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"  # a note mark's digits, as the reader writes them (`pipeline.layout.note_marks`)
+
+
+def without_note_marks(text: str) -> str:
+    """`text` without its note marks (a template's `…⁷…`, `Họ và tên¹:`): no value's part."""
+    return "".join(c for c in text if c not in NOTE_DIGITS)
+
+
 def is_leader_only(text: str) -> bool:
-    """Whether a line holds nothing but leaders (and the punctuation around them)."""
-    rest = clean_leaders(text).replace(LEADER, "")
+    """Whether a line holds nothing but leaders (and the punctuation and note marks around
+    them): a blank slot."""
+    rest = without_note_marks(clean_leaders(text)).replace(LEADER, "")
     return not any(c.isalnum() for c in rest)
 
 

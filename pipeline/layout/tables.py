@@ -50,14 +50,15 @@ class Table:
         return [i for cell in self.cells for i in cell.lines]
 
 
-def _ink(grey: np.ndarray) -> np.ndarray:
+def ink_mask(grey: np.ndarray) -> np.ndarray:
+    """Ink (255) of a grey page, thresholded against its neighbourhood (uneven light kept out)."""
     blur = cv2.GaussianBlur(grey, (3, 3), 0)
     return cv2.adaptiveThreshold(blur, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
 
 
 def rule_mask(grey: np.ndarray, line_height: float) -> np.ndarray:
     """The ruling lines of a page (255 where a rule is), from its grey image."""
-    ink = _ink(grey)
+    ink = ink_mask(grey)
     h_len = max(int(_H_KERNEL * line_height), 15)
     v_len = max(int(_V_KERNEL * line_height), 15)
     horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
@@ -65,6 +66,36 @@ def rule_mask(grey: np.ndarray, line_height: float) -> np.ndarray:
     # Rules that stop a few pixels short of a crossing still close the cell.
     grid = cv2.bitwise_or(horizontal, vertical)
     return cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+
+
+def erase_rules(grey: np.ndarray, line_height: float) -> np.ndarray:
+    """The page's grey image with its ruling lines painted over in the paper's tone, for the
+    recognizer: a line's crop in a ruled cell takes in the cell's rules, which a recognizer
+    reads as letters (`| Phòng |`) or, beside a short word, as reason to read nothing at all.
+    Horizontal strokes longer than any letter's are painted; a vertical stroke where it meets
+    a horizontal rule and is longer than a letter's stem, or where it joins two of them (the
+    side of a cell one line high); standing alone, only where it is longer than a large
+    title's stem. The image given is not changed."""
+    ink = ink_mask(grey)
+    h_len = max(int(_H_KERNEL * line_height), 15)
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
+    if not horizontal.any():
+        return grey  # no table, no form's rules: nothing to paint (a page of text costs no more)
+    v_min = max(int(0.6 * line_height), 8)
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_min)))
+    near = cv2.dilate(horizontal, np.ones((7, 7), np.uint8)) > 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    keep = np.zeros(n, bool)
+    for k in range(1, n):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        top, bottom = near[y, x : x + w].any(), near[y + h - 1, x : x + w].any()
+        keep[k] = h >= _H_KERNEL * line_height or (h >= _V_KERNEL * line_height and (top or bottom)) or (top and bottom)
+    rules = cv2.bitwise_or(horizontal, np.where(keep[labels] & (labels > 0), 255, 0).astype(np.uint8))
+    if not rules.any():
+        return grey
+    out = grey.copy()
+    out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = int(np.median(grey))
+    return out
 
 
 def _cells_of(grid: np.ndarray, line_height: float) -> list[tuple[Box, int]]:

@@ -14,6 +14,17 @@ import numpy as np
 
 from models.document import TextLine
 from pipeline.config import RecognizerConfig
+from pipeline.layout.leader_dots import (
+    LEADER,
+    Mark,
+    clear_top_edge,
+    erase_runs,
+    find_leader_runs,
+    leader_reach,
+    only_dots,
+    put_back,
+)
+from pipeline.layout.note_marks import erase_marks, find_note_marks
 from pipeline.ocr.engines import DetectedLine, Recognition, TextDetector, TextRecognizer
 from pipeline.ocr.order import OrderItem, reading_order
 from pipeline.ocr.preprocess import (
@@ -36,6 +47,8 @@ _DENOISED_VARIANTS = (
     lambda crop: cv2.medianBlur(crop, 5),
     lambda crop: stretch_contrast(cv2.fastNlMeansDenoising(crop, None, 25, 7, 21)),
 )
+
+_QUOTES = ("'", '"', "“", "”", "‘", "’", "`", "''", ",,")  # raised marks that are no note's digits
 
 # Upright text reads with high confidence; below this the 180° test is run.
 _UPRIGHT_CONFIDENT = 0.80
@@ -219,6 +232,44 @@ def normalize_mrz_line(text: str) -> str:
     return compact
 
 
+def _along_leaders(grey: np.ndarray, lines: list[DetectedLine]) -> list[DetectedLine]:
+    """The lines, each grown along its row over the leader dots that go on past its box
+    (`pipeline.layout.leader_dots.leader_reach`); a line with none is the same object."""
+    if not lines:
+        return lines
+    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    boxes = [(*np.floor(ln.quad.min(axis=0)).astype(int), *np.ceil(ln.quad.max(axis=0)).astype(int)) for ln in lines]
+    out = []
+    for k, line in enumerate(lines):
+        x0, y0, x1, y1 = (int(v) for v in boxes[k])
+        row = [
+            b
+            for j, b in enumerate(boxes)
+            if j != k and min(y1, b[3]) - max(y0, b[1]) >= 0.5 * min(y1 - y0, b[3] - b[1])
+        ]
+        stops = [int(b[0]) for b in row if b[0] >= x1] + [int(b[2]) for b in row if b[2] <= x0]
+        left, right = leader_reach(ink, (x0, y0, x1, y1), line_angle(line.quad)[2], stops)
+        if not (left or right):
+            out.append(line)
+            continue
+        p0, p1, p2, p3 = line.quad.astype(np.float32)
+        u = (p1 - p0) / max(float(np.linalg.norm(p1 - p0)), 1.0)
+        quad = np.stack([p0 - u * left, p1 + u * right, p2 + u * right, p3 - u * left]).astype(np.float32)
+        out.append(DetectedLine(quad, line.score))
+    return out
+
+
+def _with_leaders(rec: Recognition, runs: Sequence[Mark], line_height: float) -> Recognition:
+    """A reading of a crop whose leader dots and note marks were erased, with a `...` where
+    each run was and each mark's digits where it was."""
+    if not runs:
+        return rec
+    text, words = put_back(rec.text, rec.words, runs, line_height)
+    if text == rec.text:
+        return rec
+    return Recognition(text, rec.confidence, (), words)
+
+
 def _has_content(text: str) -> bool:
     return any(c.isalnum() for c in text)
 
@@ -296,6 +347,14 @@ class PageReader:
         near = (low[:, 0] < x1) & (high[:, 0] > x0) & (low[:, 1] < y1) & (high[:, 1] > y0)
         return [n for n, keep in zip(neighbours, near.tolist(), strict=True) if keep]
 
+    def _read_text(self, crop: np.ndarray) -> str:
+        """A note mark's reading: digits by the recognizer, else by the one limited to capitals
+        and digits where there is one (`vie` reads a lone `8` as `§`)."""
+        text = self.recognizer.recognize(crop).text.strip()
+        if not text.isdigit() and text not in _QUOTES and self.mrz_recognizer is not None:
+            text = self.mrz_recognizer.recognize(crop).text.strip()
+        return text
+
     def _recognize(
         self, grey: np.ndarray, quad: np.ndarray, neighbours: Sequence[np.ndarray] = ()
     ) -> tuple[Recognition, LineCrop]:
@@ -308,21 +367,35 @@ class PageReader:
         best_height = 0
         default: np.ndarray | None = None
         neighbours = self._within_reach(quad, neighbours)
+        first = painted_crop(grey, quad, self.config, neighbours)  # the first variant's crop
+        if only_dots(first[0]):  # a leader boxed on its own: nothing to read
+            return Recognition(LEADER, 1.0), LineCrop(first[0], ())
         default_painted = False
+        best_runs: list[Mark] = []
         for config, paint in self._crop_variants:
             if not paint and not default_painted:
                 continue  # nothing was painted out: the same crop as the painted one, read already
-            crop, painted = painted_crop(grey, quad, config, neighbours if paint else ())
+            crop, painted = first if default is None else painted_crop(grey, quad, config, neighbours if paint else ())
+            # Leader dots go before reading, and come back as `...` (`pipeline.layout.leader_dots`).
+            height = config.target_line_height
+            leaders = find_leader_runs(crop, height, config.margin_top * height)
+            crop = erase_runs(crop, leaders)
+            if any(run.own for run in leaders):  # a form's line: what the line above left goes too
+                crop = clear_top_edge(crop, height, config.margin_top * height, leaders)
+            # Raised note marks are read on their own (`pipeline.layout.note_marks`).
+            notes = find_note_marks(crop, height, config.margin_top * height, self._read_text)
+            crop = erase_marks(crop, notes)
+            runs: list[Mark] = [*leaders, *notes]
             if default is None:
                 default, default_painted = crop, painted
             rec = self.recognizer.recognize(crop)
             if best is None or rec.confidence > best.confidence:
-                best_crop, best, best_height = crop, rec, config.target_line_height
+                best_crop, best, best_height, best_runs = crop, rec, height, runs
             if best.confidence >= _SURE:
                 break
         # The first variant (the default crop, painted) is never skipped: there is always a reading.
         assert best_crop is not None and best is not None and default is not None
-        crop, rec = best_crop, best
+        crop, rec = best_crop, _with_leaders(best, best_runs, best_height)
         # Every variant keeps the default side margins (a share of the line's height) and
         # scales both ways alike, so a word's place scales with the target height.
         ratio = self.config.target_line_height / best_height
@@ -338,7 +411,7 @@ class PageReader:
             for variant in _DENOISED_VARIANTS:
                 retry = self.recognizer.recognize(variant(crop))
                 if retry.confidence > max(rec.confidence, _RETRY_ACCEPT):
-                    rec = retry
+                    rec = _with_leaders(retry, best_runs, best_height)
         if self.mrz_recognizer is not None and looks_like_mrz(rec.text):
             mrz = self.mrz_recognizer.recognize(crop)
             if len(mrz.text.replace(" ", "")) >= 20:
@@ -401,6 +474,10 @@ class PageReader:
             turns += 2
             upright_grey = rotate_quarter(grey, turns)
 
+        # A form's leaders (and the note marks among them) are read with the line they follow.
+        followed = _along_leaders(upright_grey, lines)
+        known = {k: v for k, v in known.items() if followed[k] is lines[k]}
+        lines = followed
         skew = estimate_skew(lines)
         items: list[OrderItem] = []
         recognized: list[tuple[np.ndarray, Recognition, LineCrop]] = []

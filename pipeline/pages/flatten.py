@@ -10,7 +10,12 @@ anything is read the document is cut out and warped to an upright rectangle.
    intersected. Nothing is flattened unless the outline is confidently a quadrilateral (its
    area fills its hull and the fitted quad, the surround is darker by a clear margin) and it is
    clearly smaller than the picture or clearly not an upright rectangle: a scan (the page fills
-   the frame, straight) is never touched.
+   the frame, straight) is never touched. Where brightness cannot tell the document from the
+   desk (a cream card on light wood), a colour search finds it (pipeline.pages.outline:
+   GrabCut with the picture's rim as desk). Either outline is moved onto the picture's colour
+   edges and kept only where such an edge runs along most of each of its four sides: a doubtful
+   outline leaves the photo as it is, never cut wrong. A card is warped to its 300-dpi grid
+   however small it lies in the photo (an upscale before any detection).
 2. Shape: the document's real aspect ratio from the quad (Zhang & He's whiteboard method: the
    camera's focal length from the quad's vanishing points; the mean side lengths when the
    sides are parallel). An aspect near ID-1 (85.6 x 54 mm, 1.586) is a card: it is warped to
@@ -34,23 +39,35 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.pages.outline import (
+    LOCATE_SIDE,
+    MAX_SHARE,
+    MIN_EDGE_SUPPORT,
+    MIN_SHARE,
+    MIN_SOLIDITY,
+    SIDE_PROBE,
+    edge_support,
+    find_quad_by_colour,
+    fitted_quad,
+    inside,
+    refined_quad,
+    rough_quad,
+    search_lab,
+)
+
 CARD_SIZE = (1012, 638)  # ID-1 at 300 dpi: the card grid the reader is tuned on
 CARD_ASPECT = 85.6 / 54.0
 A4_ASPECT = 297.0 / 210.0
 _SNAP_A4 = 0.2  # a sheet whose measured aspect is within 20 % of A4's is taken as A4 (or A5)
 _CARD_LETTERS = 0.03  # letter height / short side from which a document is a card
 _CARD_LETTERS_LANDSCAPE = 0.026  # the same for a document lying landscape
-_LOCATE_SIDE = 640
-_MIN_SHARE, _MAX_SHARE = 0.04, 0.97  # of the picture: smaller is noise, larger is the picture itself
 _SMALLER_THAN_FRAME = 0.85  # a quad covering less than this of the picture is a photographed document
 _NOT_RECTANGULAR_DEG = 3.0  # a corner further from 90 degrees than this, or sides this far from upright
-_MIN_SOLIDITY = 0.93  # contour area / fitted quad area (and / hull area)
 _MIN_CONTRAST = 0.12  # paper brighter than the surround by this share of the paper's level
 _MIN_SIDE_PX = 120  # a document shorter than this (full size) is not worth flattening
 _MAX_SHEET_SIDE = 3600  # px: a sheet is never made larger than about 300 dpi A4
 _GLARE_LEVEL = 250
 _THRESHOLD_STEP = 8.0  # grey levels
-_SIDE_PROBE = 6.0  # px at the search size: how far inside / outside each side is looked at
 _TEXT_WORK_SHORT = 600  # px: letters are measured with the short side this long
 _GLARE_MIN_SHARE = 0.0005  # of the page: smaller saturated specks are print, not glare
 
@@ -70,7 +87,7 @@ def flatten_photo(image: np.ndarray) -> Flattened | None:
     if image.ndim != 3 or min(image.shape[:2]) < 64:
         return None
     h, w = image.shape[:2]
-    quad = find_quad(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    quad = locate(image)
     if quad is None or not _worth_flattening(quad, w, h):
         return None
     across, down = _side_lengths(quad)
@@ -104,10 +121,28 @@ def flatten_photo(image: np.ndarray) -> Flattened | None:
 # --- the outline -------------------------------------------------------------------------
 
 
+def locate(image: np.ndarray) -> np.ndarray | None:
+    """The document's corners (full-size pixels): a bright region on a darker desk, else a
+    region of another colour than the desk; either only where a colour edge runs along most of
+    each of its four sides (a quad cutting through the document or the desk is refused)."""
+    lab, g = search_lab(image)
+    quad = find_quad(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    if quad is not None:
+        refined = refined_quad(lab, quad * g)  # onto the colour edge: a threshold's outline is rough
+        if refined is not None and edge_support(lab, refined) >= MIN_EDGE_SUPPORT:
+            return (refined / g).astype(np.float32)
+        if edge_support(lab, quad * g) >= MIN_EDGE_SUPPORT:
+            return quad
+    quad = find_quad_by_colour(image, lab, g)
+    if quad is not None and edge_support(lab, quad * g) >= MIN_EDGE_SUPPORT:
+        return quad
+    return None
+
+
 def find_quad(grey: np.ndarray) -> np.ndarray | None:
     """Corners (tl, tr, br, bl; full-size pixels) of a bright document on a darker surround."""
     h, w = grey.shape
-    f = min(1.0, _LOCATE_SIDE / max(h, w))
+    f = min(1.0, LOCATE_SIDE / max(h, w))
     small = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
     blur = cv2.GaussianBlur(small, (0, 0), 2.0)
     otsu, _ = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -118,7 +153,7 @@ def find_quad(grey: np.ndarray) -> np.ndarray | None:
         quad, share = _quad_at(blur, float(level))
         if quad is not None:
             return (quad / f).astype(np.float32)
-        if level == otsu and share > _MAX_SHARE:
+        if level == otsu and share > MAX_SHARE:
             return None  # paper (or one even surface) fills the picture: a scan, no desk
     return None
 
@@ -136,92 +171,26 @@ def _quad_at(blur: np.ndarray, level: float) -> tuple[np.ndarray | None, float]:
     contour = max(contours, key=cv2.contourArea)
     area = float(cv2.contourArea(contour))
     share = area / (sh * sw)
-    if not _MIN_SHARE <= share <= _MAX_SHARE:
+    if not MIN_SHARE <= share <= MAX_SHARE:
         return None, share
     hull = cv2.convexHull(contour)
-    if area / max(float(cv2.contourArea(hull)), 1.0) < _MIN_SOLIDITY:
+    if area / max(float(cv2.contourArea(hull)), 1.0) < MIN_SOLIDITY:
         return None, share
     pts = contour.reshape(-1, 2)
     on_border = (pts[:, 0] <= 1) | (pts[:, 1] <= 1) | (pts[:, 0] >= sw - 2) | (pts[:, 1] >= sh - 2)
     if on_border.mean() > 0.02:
         return None, share  # runs out of the picture (or the desk does): its corners are not all seen
-    rough = _rough_quad(hull)
+    rough = rough_quad(hull)
     if rough is None:
         return None, share
-    quad = _fitted_quad(pts.astype(np.float32), rough)
-    if quad is None or not _inside(quad, sw, sh):
+    quad = fitted_quad(pts.astype(np.float32), rough)
+    if quad is None or not inside(quad, sw, sh):
         return None, share
-    if area / max(float(cv2.contourArea(quad)), 1.0) < _MIN_SOLIDITY:
+    if area / max(float(cv2.contourArea(quad)), 1.0) < MIN_SOLIDITY:
         return None, share  # the region is not a quadrilateral (a torn or folded page, two documents)
     if not _contrasted(blur, quad):
         return None, share
     return quad, share
-
-
-def _rough_quad(hull: np.ndarray) -> np.ndarray | None:
-    perimeter = cv2.arcLength(hull, True)
-    for eps in (0.02, 0.03, 0.045, 0.06):
-        approx = cv2.approxPolyDP(hull, eps * perimeter, True)
-        if len(approx) == 4:
-            return _order(approx.reshape(4, 2).astype(np.float32))
-        if len(approx) < 4:
-            return None
-    return None
-
-
-def _order(pts: np.ndarray) -> np.ndarray | None:
-    """Corners as top-left, top-right, bottom-right, bottom-left (None if they coincide)."""
-    centre = pts.mean(axis=0)
-    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
-    ring = pts[np.argsort(angles)]  # clockwise on screen (y down), starting anywhere
-    start = int(np.argmin(ring.sum(axis=1)))
-    ordered = np.roll(ring, -start, axis=0)
-    if len({tuple(p) for p in ordered.tolist()}) < 4:
-        return None
-    return ordered.astype(np.float32)
-
-
-def _fitted_quad(pts: np.ndarray, rough: np.ndarray) -> np.ndarray | None:
-    """Each side fitted as a line through the outline points along its middle, the corners
-    where neighbouring sides meet (rounded corners and a ragged contour do not move them)."""
-    lines = []
-    for i in range(4):
-        a, b = rough[i], rough[(i + 1) % 4]
-        d = b - a
-        length = float(np.hypot(*d))
-        if length < 8:
-            return None
-        t = ((pts - a) @ d) / (length * length)
-        dist = np.abs((pts[:, 0] - a[0]) * d[1] - (pts[:, 1] - a[1]) * d[0]) / length
-        near = pts[(t > 0.1) & (t < 0.9) & (dist < max(2.0, 0.03 * length))]
-        if len(near) < 5:
-            return None
-        vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        lines.append((float(vx), float(vy), float(x0), float(y0)))
-    corners = []
-    for i in range(4):
-        p = _intersect(lines[(i - 1) % 4], lines[i])
-        if p is None:
-            return None
-        corners.append(p)
-    return _order(np.array(corners, np.float32))
-
-
-def _intersect(
-    l1: tuple[float, float, float, float], l2: tuple[float, float, float, float]
-) -> tuple[float, float] | None:
-    vx1, vy1, x1, y1 = l1
-    vx2, vy2, x2, y2 = l2
-    det = vx1 * (-vy2) - vy1 * (-vx2)
-    if abs(det) < 1e-6:
-        return None
-    s = ((x2 - x1) * (-vy2) - (y2 - y1) * (-vx2)) / det
-    return (x1 + s * vx1, y1 + s * vy1)
-
-
-def _inside(quad: np.ndarray, w: int, h: int) -> bool:
-    margin = 0.02 * max(w, h)
-    return bool(np.all(quad >= -margin) and np.all(quad[:, 0] <= w + margin) and np.all(quad[:, 1] <= h + margin))
 
 
 def _contrasted(blur: np.ndarray, quad: np.ndarray) -> bool:
@@ -238,7 +207,7 @@ def _contrasted(blur: np.ndarray, quad: np.ndarray) -> bool:
             normal = -normal  # pointing out of the document
         along = a + t * (b - a)
         levels = []
-        for offset in (-_SIDE_PROBE, _SIDE_PROBE):
+        for offset in (-SIDE_PROBE, SIDE_PROBE):
             pts = np.rint(along + offset * normal).astype(int)
             keep = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
             if keep.sum() < 8:

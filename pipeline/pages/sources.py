@@ -124,8 +124,9 @@ def render_pdf_page(data: bytes, index: int, dpi: int) -> np.ndarray:
 
 
 def flattens(config: ReadingConfig) -> bool:
-    """Whether photographed documents are flattened before reading (`flatten_photos`). Off unless
-    set: on the generator's photos it lowered the share of card fields `ok` (docs/PHOTOS.md)."""
+    """Whether photographed documents are flattened before reading (`flatten_photos`): the
+    document cut out of the photo and warped upright when its outline is certain, the photo as
+    it is otherwise (pipeline.pages.flatten; figures in docs/PHOTOS.md)."""
     return config.flatten_photos
 
 

@@ -44,6 +44,7 @@ from pipeline.fields.address.resolve import (
     UNKNOWN,
     AddressResolution,
     ends_with_province,
+    misspelled_units,
     resolve_address,
     resolve_place,
     spelled_as_catalogued,
@@ -68,6 +69,6 @@ __all__ = [
     "AMBIGUOUS", "DAC_KHU", "DATA_FILE", "DISTRICT_KINDS", "EXACT", "HUYEN", "PHUONG", "PROVINCE_KINDS", "QUAN",
     "THANH_PHO", "THI_TRAN", "THI_XA", "TINH", "UNKNOWN", "WARD_KINDS", "XA",
     "AddressResolution", "AdminUnit", "Catalogue", "catalogue", "data_source", "ends_with_province", "lookup_key",
-    "provinces", "resolve_address", "resolve_place", "spelled_as_catalogued", "split_unit_type", "tone_lookup_key",
-    "wards",
+    "misspelled_units", "provinces", "resolve_address", "resolve_place", "spelled_as_catalogued", "split_unit_type",
+    "tone_lookup_key", "wards",
 ]  # fmt: skip

@@ -181,6 +181,15 @@ class Catalogue:
         return frozenset(keys)
 
     @functools.cached_property
+    def name_keys(self) -> frozenset[str]:
+        """Tone-insensitive keys of every unit's name without its type word, all levels."""
+        entries = [*self.old_provinces.values(), *self.districts.values(), *self.old_wards.values()]
+        keys = {lookup_key(u.short) for u in entries}
+        units = [*self.provinces.values(), *self.wards.values()]
+        keys |= {lookup_key(split_unit_type(u.name)[1]) for u in units}
+        return frozenset(keys)
+
+    @functools.cached_property
     def province_keys(self) -> frozenset[str]:
         """Tone-insensitive keys of every province's name without its type word, 2025 and older."""
         keys = {lookup_key(u.short) for u in self.old_provinces.values()}

@@ -73,6 +73,18 @@ def spelled_as_catalogued(text: str) -> bool:
     return all(tone_lookup_key(without_type_word(part)) in names for part in parts)
 
 
+def misspelled_units(text: str) -> list[str]:
+    """Parts of an address that name a catalogued unit up to its marks, with marks no unit of
+    the catalogue (2025 or older, any level) has ("phường Hà Dông" for Hà Đông): misread marks.
+    A part the catalogue does not know at all (a street, a village) says nothing."""
+    cat = catalogue()
+    return [
+        part
+        for part in _comma_parts(text)
+        if lookup_key(name := without_type_word(part)) in cat.name_keys and tone_lookup_key(name) not in cat.tone_names
+    ]
+
+
 def ends_with_province(text: str) -> bool:
     """The address's last comma-separated part names a province or centrally-run city (2025 or
     one of the 63 before), with or without its type word. An address is written from the

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from models.document import FieldStatus, PageText
-from pipeline.fields.extract import parse_date
 from pipeline.fields.official_doc.layout import Found, PlacedLine, PlacedPage, place_pages
 from pipeline.fields.official_doc.terms import DOC_TYPE_KEYS
+from pipeline.fields.values import parse_date
 from pipeline.text import fold, fold_in_place, nfc
 
 EARLIEST_YEAR = 1945  # the first documents of the Democratic Republic

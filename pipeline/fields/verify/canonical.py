@@ -16,7 +16,7 @@ from dataclasses import replace
 from models.document import DocumentKind, Field, FieldStatus, ReviewReason
 from models.fields import ValueType
 from models.kinds import RULES_BY_KIND, Layout
-from pipeline.fields.extract import NO_EXPIRY, parse_date
+from pipeline.fields.values import NO_EXPIRY, parse_date
 from pipeline.fields.verify.common import flag, value_type
 from pipeline.text import nfc
 

@@ -6,14 +6,18 @@ card of the same person, a card's front against its back's MRZ.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
 
 from models.document import Box, Field, FieldStatus, PageText
 from models.fields import PERSON_FIELDS
 from pipeline.fields.idcheck import QrPayload, Td1Mrz, find_td1, format_date, id12_century, id12_problems, parse_card_qr
 from pipeline.fields.verify.common import base_name
 from pipeline.fields.verify.inputs import PartInput
+from pipeline.text import fold
 
 # What a card's codes say that only the card itself prints (the QR's address is the residence).
 CARD_ONLY_FIELDS = frozenset({"noi_thuong_tru", "noi_cu_tru", "ngay_cap", "co_gia_tri_den", "so_cmnd"})
@@ -175,7 +179,8 @@ def qr_is_canonical(part: PartInput, holder: Identity | None, same: Callable[[st
     error correction): it decoded and passed its own checks (a holder's QR values come only from
     such a code: the number's structure, real dates, the number's digits agreeing with birth year
     and sex), the card's MRZ, where read, says nothing else, and the card side is the same card
-    (its printed number or birth date, or the MRZ's number, is the code's). `same` compares two
+    (its printed number or the digits of its birth date, or the MRZ's number, are the code's;
+    or its number is misread in a digit or two and its name read nearly as the code's). `same` compares two
     sources' values of a field (`decide.same`)."""
     if holder is None or not any(src == "qr" for refs in holder.values.values() for src, _ in refs):
         return False
@@ -187,6 +192,29 @@ def qr_is_canonical(part: PartInput, holder: Identity | None, same: Callable[[st
     printed = {name: f.value for name, f in part.fields.items()}
     return (
         printed.get("so_dinh_danh") == qr_values.get("so_dinh_danh")
-        or printed.get("ngay_sinh") == qr_values.get("ngay_sinh") is not None
+        or _same_digits(printed.get("ngay_sinh"), qr_values.get("ngay_sinh"), 8)
         or ("mrz", holder.id12) in holder.values.get("so_dinh_danh", [])
+        or _near_number_and_name(printed, qr_values)
     )
+
+
+_NEAR_DIGITS = 2  # a printed number misread in at most this many places ...
+_NEAR_NAME = 80.0  # ... beside a printed name this alike (its letters without marks, 0-100)
+
+
+def _same_digits(printed: str | None, coded: str | None, count: int) -> bool:
+    """The printed value's digits are the code's, all `count` of them ("0101 1981" as read)."""
+    digits = re.sub(r"\D", "", printed or "")
+    return len(digits) == count and digits == re.sub(r"\D", "", coded or "")
+
+
+def _near_number_and_name(printed: dict[str, str], qr: dict[str, str]) -> bool:
+    """A photographed card's print misread in a digit or two of its number, with its name read
+    nearly as the code's: the same card (another person's code would differ in both)."""
+    number, coded = re.sub(r"\D", "", printed.get("so_dinh_danh", "")), qr.get("so_dinh_danh", "")
+    if len(number) != len(coded) or sum(a != b for a, b in zip(number, coded, strict=True)) > _NEAR_DIGITS:
+        return False
+    name, coded_name = (
+        re.sub(r"[^a-zđ]", "", fold(v).lower()) for v in (printed.get("ho_va_ten", ""), qr.get("ho_va_ten", ""))
+    )
+    return bool(name and coded_name) and fuzz.ratio(name, coded_name) >= _NEAR_NAME

@@ -21,12 +21,21 @@ from dataclasses import replace
 
 from models.document import Field, FieldStatus, ReviewReason
 from models.fields import ValueType
-from pipeline.fields.extract import normalize_value
+from pipeline.fields.extract import without_caption
 from pipeline.fields.idcheck import same_name, same_text
+from pipeline.fields.values import normalize_value
 from pipeline.fields.verify.canonical import place_as_printed
 from pipeline.fields.verify.common import base_name, case_flipped, flag, value_type
 from pipeline.fields.verify.readers import blind_letters, unwritable_spellings
-from pipeline.fields.verify.rules import PartContext, rule_ok, settles, spelled
+from pipeline.fields.verify.rules import (
+    PartContext,
+    contradicted,
+    mark_words_merged,
+    mark_words_settle,
+    rule_ok,
+    settles,
+    spelled,
+)
 from pipeline.fields.vocabulary import letters_of
 
 # Values that are digits with separators in a fixed pattern: the digits are the value (the
@@ -49,10 +58,12 @@ def same(name: str, a: str, b: str, source_b: str) -> bool:
 def read_alike(name: str, a: str, b: str) -> bool:
     """Two recognizers' readings of one printed value: equal letter for letter, tone marks,
     case and punctuation included (spacing aside); for a date or a number, digit for digit,
-    every digit (a thin slash the second reader drops is not part of the value)."""
+    every digit (a thin slash the second reader drops is not part of the value; an English
+    caption its crop took in before the value is not either)."""
     if not a:
         return False
     if value_type(name) in _DIGIT_VALUES:
+        b = without_caption(b.lstrip(" /|"))  # the second crop may hold the caption ("Date of issue: ")
         digits = re.sub(r"\D", "", a)
         return bool(digits) and digits == re.sub(r"\D", "", b) and not re.search(r"[^\d\s/.,\-+()]", b)
     return " ".join(a.split()) == " ".join(b.split())
@@ -108,6 +119,16 @@ def _against_codes(
         # blind spot), and that still differs from the code is a real disagreement (another
         # card's code, a changed name): a reviewer decides.
         return _qr_over_print(name, f, refs, source)
+    if f.status == FieldStatus.INVALID and (coded := _one_code_value(name, refs)) is not None:
+        # The print read as no value of its type at all ("MẪU / SPECIMEN" over an expiry): as if
+        # not read, the card's codes give it (`codes.from_codes`), the reading kept beside it.
+        return flag(
+            replace(f, value=coded, confidence=1.0, sources=tuple(src for src, _ in refs)),
+            FieldStatus.OK,
+            None,
+            print_unreadable=True,
+            read_value=f.value,
+        )
     if disagree:
         value = f.value
         if f.status == FieldStatus.INVALID and "qr" in disagree:
@@ -133,6 +154,12 @@ def _against_codes(
         # Free text agreed up to case and punctuation: the print's letters in the code's punctuation.
         confirmed = replace(confirmed, value=place_as_printed(f.value, dict(refs)["qr"]))
     return flag(confirmed, FieldStatus.OK, None)
+
+
+def _one_code_value(name: str, refs: list[tuple[str, str]]) -> str | None:
+    """The value every code gives alike, in stored form; never a name (the MRZ strips its marks)."""
+    values = {normalize_value(name, v) for _, v in refs}
+    return values.pop() if len(values) == 1 and base_name(name) != "ho_va_ten" else None
 
 
 def _marks_read_twice(f: Field, second: Field | None, ctx: PartContext) -> bool:
@@ -181,6 +208,32 @@ def _with_second_reading(name: str, f: Field, second: Field, third: Field | None
             None,
             **({"ocr2_value": second.value} if marked == f.value else {"read_value": f.value}),
         )
+    if mark_words_settle(name, f.value, second.value, ctx):
+        return flag(replace(f, sources=("ocr", "ocr2", "rule")), FieldStatus.OK, None, ocr2_value=second.value)
+    if (merged := mark_words_merged(name, f.value, second.value, ctx)) is not None:
+        return flag(
+            replace(f, value=merged, sources=("ocr", "ocr2", "rule")),
+            FieldStatus.OK,
+            None,
+            read_value=f.value,
+            ocr2_value=second.value,
+        )
+    if (
+        third is not None
+        and second.confidence < ctx.cfg.second_threshold
+        and third.confidence >= ctx.cfg.review_threshold
+        and letters_of(third.value) == letters_of(f.value)
+        and mark_words_settle(name, f.value, third.value, ctx)
+    ):
+        # AsterNet unsure of its letters; the script model reads the first reading's letters,
+        # and the vocabulary, which has one spelling for them, settles the marks.
+        return flag(
+            replace(f, sources=("ocr", "ocr3", "rule")),
+            FieldStatus.OK,
+            None,
+            ocr2_value=second.value,
+            ocr3_value=third.value,
+        )
     if (sided := _third_sides(name, f, second, third, ctx)) is not None:
         return sided
     # Two readers that differ: one of them misread, even a value whose format is fine.
@@ -196,6 +249,9 @@ def _with_second_reading(name: str, f: Field, second: Field, third: Field | None
 def _read_alike_twice(name: str, f: Field, second: Field, ctx: PartContext) -> Field:
     both = replace(f, sources=("ocr", "ocr2"))
     sure = round(second.confidence, 3)
+    if contradicted(name, f.value, ctx):
+        # Alike, but spelled as the field's vocabulary never spells it: both slipped on a mark.
+        return flag(both, FieldStatus.NEEDS_REVIEW, ReviewReason.LOW_CONFIDENCE, ocr2_confidence=sure)
     unwritable = _unwritable_words(name, f.value)
     if second.confidence >= ctx.cfg.second_threshold and not unwritable:
         return flag(both, FieldStatus.OK, None, ocr2_confidence=sure)
@@ -234,13 +290,15 @@ def _third_sides(name: str, f: Field, second: Field, third: Field | None, ctx: P
     second reader (AsterNet) does, surely, and AsterNet is sure of every letter: two
     unrelated designs agree. Siding with the first reader settles nothing: two Tesseract
     models slip alike (both read a small "Sẹo" as "Seo", where AsterNet read it right). Nor
-    does a word the third reader cannot write right (`readers`).
+    does a word the third reader cannot write right (`readers`), nor a reading the field's
+    vocabulary contradicts (`rules.contradicted`: AsterNet and the script model both read a
+    small "chấm" as "chăm").
     """
     cfg = ctx.cfg
     if third is None or third.confidence < cfg.review_threshold or third.status == FieldStatus.INVALID:
         return None
-    if case_flipped(third.value) or _unwritable_words(name, third.value):
-        return None
+    if case_flipped(third.value) or _unwritable_words(name, third.value) or contradicted(name, third.value, ctx):
+        return None  # nor a reading the field's vocabulary says is misread ("Sẹo chăm" for "Sẹo chấm")
     if read_alike(name, third.value, second.value) and second.confidence >= cfg.second_threshold:
         return flag(
             replace(f, value=third.value, confidence=min(third.confidence, f.confidence), sources=("ocr2", "ocr3")),

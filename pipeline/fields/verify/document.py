@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from models.document import Field, FieldStatus, PageText, ReviewReason
+from models.document import Box, Field, FieldStatus, PageText, ReviewReason, overlap
 from models.idcards import CardGeneration
 from models.kinds import KindRule, Layout
+from pipeline.fields.extract import find_labels
 from pipeline.fields.idcheck import (
     QrPayload,
     date_from_words,
@@ -17,7 +18,7 @@ from pipeline.fields.idcheck import (
     id12_problems,
     parse_ddmmyyyy,
 )
-from pipeline.fields.verify.common import confirmed, flag, handwritten, touches_handwriting
+from pipeline.fields.verify.common import HANDWRITING_OVERLAP, confirmed, flag, handwritten, touches_handwriting
 from pipeline.fields.verify.inputs import Thresholds
 
 _WEAKER_THAN_HANDWRITING = (None, ReviewReason.SINGLE_SOURCE, ReviewReason.LOW_CONFIDENCE)
@@ -88,13 +89,57 @@ def cross_field_rules(out: dict[str, Field], generation: CardGeneration | None, 
     _doubt_unconfirmed(out, tuple(name for name, _ in _CARD_DATES), problems)
 
 
-def not_ok_by_hand(f: Field, pages: dict[int, PageText]) -> Field:
+_CARD_CODES = frozenset({"qr", "mrz"})
+
+
+def not_ok_by_hand(f: Field, pages: dict[int, PageText], card: bool = False) -> Field:
     """A handwritten value is never `ok`; and "handwritten" tells the reviewer more than
-    "single source"."""
+    "single source". On an identity card (`card`) values are printed by the authority: ink
+    the detector takes for writing there (a halftone or ink-spread print, glare on a photo)
+    over a value the card's own code confirms is not a reason for doubt — the value is the
+    code's record, whoever drew the ink."""
+    if card and f.status == FieldStatus.OK and _CARD_CODES & set(f.sources):
+        return f
+    if card and (not _under_card_marks(f, pages) or _print_taken_for_writing(pages.get(f.page))):
+        return f
     if handwritten(f, pages) and (f.status == FieldStatus.OK or f.reason in _WEAKER_THAN_HANDWRITING):
         status = FieldStatus.NEEDS_REVIEW if f.status == FieldStatus.OK else f.status
         return flag(f, status, ReviewReason.HANDWRITTEN)
     return f
+
+
+_CARD_MARK_REACH = 3.0  # line heights a mark may run past the value's box along its line
+
+
+def _under_card_marks(f: Field, pages: dict[int, PageText]) -> bool:
+    """A card value lies under a mark that is about the value's own extent. A mark that runs
+    along the value's line well past it (over the printed caption before it, or the next
+    field) took the card's print for writing (a halftone or ink-spread print, a photo's blur):
+    it says nothing of the value."""
+    page = pages.get(f.page)
+    if page is None:
+        return False
+    x0, y0, x1, y1 = f.box
+    reach = _CARD_MARK_REACH * max(y1 - y0, 1)
+    return any(
+        overlap(f.box, mark) >= HANDWRITING_OVERLAP and mark[0] >= x0 - reach and mark[2] <= x1 + reach
+        for mark in page.handwriting
+    )
+
+
+def _print_taken_for_writing(page: PageText | None) -> bool:
+    """A mark lies over most of a card's printed caption (a field's label as the OCR matched
+    it): the detector takes this card's print for writing, and its marks say nothing here."""
+    if page is None:
+        return False
+    for line in page.lines:
+        x0, y0, x1, y1 = line.box
+        step = (x1 - x0) / max(len(line.text), 1)
+        for s, e, _name in find_labels(line.text, True):
+            label: Box = (x0 + int(step * s), y0, x0 + int(step * e), y1)
+            if any(overlap(label, mark) >= 0.5 for mark in page.handwriting):
+                return True
+    return False
 
 
 def filled_by_hand(out: dict[str, Field], pages: dict[int, PageText], rule: KindRule | None) -> None:

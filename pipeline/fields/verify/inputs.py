@@ -29,6 +29,8 @@ class PlaceCatalogue(Protocol):
 
     def ends_with_province(self, text: str) -> bool: ...
 
+    def misspelled_units(self, text: str) -> list[str]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:

@@ -93,7 +93,7 @@ def verify_part(
     date_in_words(out, cfg)
     cross_field_rules(out, ctx.generation, cfg)
     for name in out:
-        out[name] = not_ok_by_hand(finished(name, out[name], ctx), pages)
+        out[name] = not_ok_by_hand(finished(name, out[name], ctx), pages, card=part.kind in GENERATIONS)
     filled_by_hand(out, pages, kind_rule)
     note_qr_oddities(out, codes.qr)
     read_first = [*(n for n in part.fields if n in out), *(n for n in out if n not in part.fields)]

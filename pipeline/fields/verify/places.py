@@ -92,6 +92,14 @@ def checked_address(f: Field, places: PlaceCatalogue | None) -> Field:
     if not places.ends_with_province(f.value):
         # Read right, perhaps, but stopping short of its province: cut at a wrap, or incomplete.
         return flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.MAY_CONTINUE, no_province=True)
+    if misspelled := places.misspelled_units(f.value):
+        # A unit's name with marks no unit has: both readers missed a small mark (Đ read as D).
+        return flag(
+            f,
+            FieldStatus.NEEDS_REVIEW,
+            ReviewReason.RULE_FAILED,
+            rule=[f"not a unit's name as written: {part}" for part in misspelled],
+        )
     if words := misread_type_words(f.value):
         return flag(
             f,
@@ -107,6 +115,16 @@ def checked_addressee(f: Field, places: PlaceCatalogue | None) -> Field:
     if places is None or f.status != FieldStatus.OK or confirmed(f):
         return f
     last = f.value.rsplit(",", 1)[-1].strip().casefold()
-    if last.startswith(("tỉnh ", "thành phố ")) and not places.ends_with_province(f.value):
+    named_short = last.startswith(("tỉnh ", "thành phố ")) and not places.ends_with_province(f.value)
+    if named_short or _type_word_start(last):
         return flag(f, FieldStatus.NEEDS_REVIEW, ReviewReason.MAY_CONTINUE, no_province=True)
     return f
+
+
+def _type_word_start(part: str) -> bool:
+    """ "thành", "thị", "tỉnh": a unit's type word (or its first word) with no name after it,
+    where a line ended before the name."""
+    return any(word == part or word.startswith(part + " ") for word in (*_UNIT_TYPE_WORDS, *ADDRESS_TYPE_WORDS))
+
+
+_UNIT_TYPE_WORDS = ("tỉnh", "thành phố", "quận", "huyện", "thị xã", "thị trấn", "phường", "xã", "đặc khu")

@@ -11,6 +11,11 @@ A row says
   gives; an expiry that is the milestone birthday the card's generation dictates);
 - `stands_against`: whether the rule stands against a second reading that differs (the other
   is outside the vocabulary: a slip rarely lands on another member);
+- `contradicted`: the vocabulary says a reading is misread (outside a closed list; a mark word
+  spelled with marks no term gives it): readers agreeing on it slipped alike, and a third
+  reading siding with the second settles nothing. An identifying mark read wholly in the
+  vocabulary's words is settled against a second reading that differs only in marks that make
+  its words none of them, measures alike (`mark_words_settle`);
 - `finish`: checks on the decided value (an address placed in a 2025 unit, complete to its
   province).
 A rule returns None where it does not apply to the document (no catalogue given, a form's
@@ -28,7 +33,6 @@ from models.document import Field, FieldStatus
 from models.fields import ADDRESS_FIELDS, GENDER_VALUES, ValueType
 from models.idcards import CARD_NATIONALITIES, ETHNIC_GROUPS, IDENTIFYING_MARK_TERMS, CardGeneration
 from models.kinds import OFFICIAL_KINDS, KindRule
-from pipeline.fields.extract import NO_EXPIRY
 from pipeline.fields.idcheck import (
     card_expiry,
     expiry_is_milestone,
@@ -36,6 +40,7 @@ from pipeline.fields.idcheck import (
     id12_problems,
     parse_ddmmyyyy,
 )
+from pipeline.fields.values import NO_EXPIRY
 from pipeline.fields.verify.common import base_name, case_flipped, value_type
 from pipeline.fields.verify.inputs import PartInput, PlaceCatalogue, Thresholds
 from pipeline.fields.verify.places import (
@@ -44,7 +49,8 @@ from pipeline.fields.verify.places import (
     checked_addressee,
     place_spelled_as_catalogued,
 )
-from pipeline.fields.vocabulary import TermVocabulary
+from pipeline.fields.vocabulary import TermVocabulary, letters_of
+from pipeline.text import nfc
 
 _DATE_SHAPE = re.compile(r"\d{2}/\d{2}/\d{4}")
 
@@ -81,6 +87,8 @@ class FieldRule:
     on_read: Rule | None = None  # validates a read above the review threshold
     on_sure_read: Rule | None = None  # validates a read at the ok threshold
     stands_against: Callable[[str, PartContext], bool] | None = None  # (the other reading, ...)
+    # the reading has a word the field's vocabulary spells otherwise: a mark misread
+    contradicted: Rule | None = None
     finish: Callable[[Field, PartContext], Field] | None = None  # checks on the decided value
 
 
@@ -103,6 +111,32 @@ def _ethnic_group(text: str, ctx: PartContext) -> bool:
 
 def _mark_terms(text: str, ctx: PartContext) -> bool:
     return _MARK_TERMS.spells(text)
+
+
+def _spellings_by_letters(terms: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Each word of a vocabulary's terms, by its letters without marks: the spellings it has."""
+    out: dict[str, set[str]] = {}
+    for term in terms:
+        for word in nfc(term).casefold().split():
+            out.setdefault(letters_of(word), set()).add(word)
+    return {letters: frozenset(words) for letters, words in out.items()}
+
+
+_MARK_WORDS = _spellings_by_letters(IDENTIFYING_MARK_TERMS)
+
+
+def _marks_contradicted(text: str, ctx: PartContext) -> bool:
+    """A word whose letters the vocabulary knows, with marks it never has ("chăm" where the
+    terms spell "chấm" and "chàm"): one of its marks was misread."""
+    for token in nfc(text).casefold().split():
+        if re.search(r"\d", token):
+            continue  # a measure
+        for part in token.split(":"):
+            word = part.strip(".,;:()/-–")
+            known = _MARK_WORDS.get(letters_of(word))
+            if word and known is not None and word not in known:
+                return True
+    return False
 
 
 def _catalogued_place(text: str, ctx: PartContext) -> bool | None:
@@ -157,9 +191,19 @@ def _addressee(f: Field, ctx: PartContext) -> Field:
 _PLACE = FieldRule(spelling=_catalogued_place, on_read=_catalogued_place, finish=_address)
 
 FIELD_RULES: dict[str, FieldRule] = {
-    "quoc_tich": FieldRule(spelling=_nationality, on_read=_nationality, stands_against=_outside(_nationality)),
-    "dan_toc": FieldRule(spelling=_ethnic_group, on_read=_ethnic_group, stands_against=_outside(_ethnic_group)),
-    "dac_diem_nhan_dang": FieldRule(spelling=_mark_terms),
+    "quoc_tich": FieldRule(
+        spelling=_nationality,
+        on_read=_nationality,
+        stands_against=_outside(_nationality),
+        contradicted=_outside(_nationality),
+    ),
+    "dan_toc": FieldRule(
+        spelling=_ethnic_group,
+        on_read=_ethnic_group,
+        stands_against=_outside(_ethnic_group),
+        contradicted=_outside(_ethnic_group),
+    ),
+    "dac_diem_nhan_dang": FieldRule(spelling=_mark_terms, contradicted=_marks_contradicted),
     "kinh_gui": FieldRule(on_read=_catalogued_addressee, finish=_addressee),
     "gioi_tinh": FieldRule(
         on_sure_read=_sex_of_the_number, stands_against=lambda other, ctx: other not in GENDER_VALUES
@@ -197,6 +241,67 @@ def spelled(name: str, text: str, ctx: PartContext) -> bool:
         return False  # "phƯờng": a letter's case flipped inside a word is a troubled reading
     spelling = field_rule(name).spelling
     return bool(spelling is not None and spelling(text, ctx))
+
+
+_MEASURE_DIGITS = str.maketrans("lI|OoS", "111005")  # a measure's digits as a reader misshapes them
+
+
+def _is_measure(token: str) -> bool:
+    return bool(re.search(r"\d", token)) or token.casefold().startswith("c:")
+
+
+def mark_words_settle(name: str, first: str, second: str, ctx: PartContext) -> bool:
+    """An identifying mark the first reader read wholly in the mark vocabulary's words, and the
+    second word for word alike but for marks that make a word no word of the vocabulary
+    ("dải" for "dái", "chăm" for "chấm"), or a digit shaped as a letter in a measure ("C:lcm"):
+    the vocabulary settles the words; the measures, which have none, must be the same digits."""
+    if field_rule(name).spelling is not _mark_terms or not spelled(name, first, ctx):
+        return False
+    a, b = nfc(first).casefold().split(), nfc(second).casefold().split()
+    measures = [[t.translate(_MEASURE_DIGITS) for t in words if _is_measure(t)] for words in (a, b)]
+    if len(a) != len(b) or measures[0] != measures[1]:
+        return False
+    for x, y in zip(a, b, strict=True):
+        if x != y and not (_is_measure(x) and _is_measure(y)) and (letters_of(x) != letters_of(y) or _mark_word(y)):
+            return False
+    return True
+
+
+def mark_words_merged(name: str, first: str, second: str, ctx: PartContext) -> str | None:
+    """An identifying mark two readers read with the same letters and digits, each misreading
+    a mark somewhere ("Seo chấm" and "Sẹo chăm"): word by word, the one the mark vocabulary
+    spells so (its letters have one spelling there), where the whole then spells its terms."""
+    if field_rule(name).spelling is not _mark_terms or letters_of(first) != letters_of(second):
+        return None
+    a, b = nfc(first).split(), nfc(second).split()
+    if len(a) != len(b):
+        return None
+    words = []
+    for x, y in zip(a, b, strict=True):
+        if x == y:
+            words.append(x)
+        elif _is_measure(x) or _is_measure(y):
+            return None  # a measure has no vocabulary: read alike to the character, or not settled
+        elif _mark_word(x.casefold()) != _mark_word(y.casefold()):
+            words.append(x if _mark_word(x.casefold()) else y)
+        else:
+            return None  # both words of the vocabulary, or neither: nothing settles the marks
+    merged = " ".join(words)
+    return merged if spelled(name, merged, ctx) else None
+
+
+def _mark_word(token: str) -> bool:
+    """A word of the mark vocabulary's terms, spelled as they spell it."""
+    word = token.strip(".,;:()/-–")
+    return word in _MARK_WORDS.get(letters_of(word), ())
+
+
+def contradicted(name: str, text: str, ctx: PartContext) -> bool:
+    """The field's closed vocabulary says `text` is misread: outside a closed list (a
+    nationality), or a word spelled with marks the vocabulary never gives it. Readers that
+    agree on such a reading slipped alike (both miss a small stacked mark)."""
+    rule = field_rule(name).contradicted
+    return bool(rule is not None and rule(text, ctx))
 
 
 def _verdict(rule: Rule | None, text: str, ctx: PartContext) -> bool | None:
