@@ -1,18 +1,15 @@
-"""Official pages: the header's rules read as the underscores the document holds
-(pipeline.layout.gazette), and the ruling lines of a table painted out before its cells are
-read (pipeline.layout.tables.erase_rules)."""
+"""Official pages: the ruling lines of a table painted out before its cells are read
+(pipeline.layout.tables.erase_rules), and signature stamps' values mended into their shape."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from pipeline.layout.gazette import header_rules
 from pipeline.layout.stamps import clean_stamp_line, find_stamps
 from pipeline.layout.tables import erase_rules
 
 LH = 40  # text-line height in the drawn pages (an A4 page at 200 dpi)
-UNDERSCORE = 2339 * 4 / 842  # an underscore's width on such a page, in pixels
 
 
 def _page(w: int = 1654, h: int = 2339) -> np.ndarray:
@@ -29,95 +26,6 @@ def _text(img: np.ndarray, box: tuple[int, int, int, int]) -> None:
 def _rule(img: np.ndarray, x0: int, x1: int, y: int, thick: int = 1) -> None:
     """A rule; 1 px at 200 dpi is 0.36 pt, an underscore's stroke of 7 pt type."""
     cv2.line(img, (x0, y), (x1, y), (0,), thick)
-
-
-def _header() -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    """The two-column header of a decree and its title, each with its rule below, a body line
-    with an underlined word, and a footnote under its separator."""
-    img = _page()
-    boxes = [
-        (380, 190, 620, 230),  # CHÍNH PHỦ
-        (750, 190, 1510, 230),  # CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-        (890, 240, 1380, 280),  # Độc lập - Tự do - Hạnh phúc
-        (720, 520, 1060, 560),  # Về công tác văn thư
-        (250, 700, 1400, 740),  # body text, a word underlined
-        (250, 1950, 1400, 1990),  # body text above the footnotes
-        (250, 2060, 1400, 2100),  # a footnote
-    ]
-    boxes += [(250, 800 + 60 * k, 1400, 840 + 60 * k) for k in range(6)]  # the body
-    for b in boxes:
-        _text(img, b)
-    _rule(img, 466, 540, 258)  # under CHÍNH PHỦ: 74 px
-    _rule(img, 910, 1362, 305)  # under the motto: 452 px
-    _rule(img, 840, 940, 588)  # under the title: 100 px
-    _rule(img, 600, 800, 736)  # the underline of a word, inside its line's box
-    _rule(img, 250, 650, 2030)  # a footnote separator, at the margin
-    return img, boxes
-
-
-def test_header_rules_read_as_underscores_under_their_lines() -> None:
-    img, boxes = _header()
-    rules = header_rules(img, boxes)
-    assert [r.after for r in rules] == [0, 2, 3]
-    counts = [len(r.text) for r in rules]
-    for count, width in zip(counts, (74, 452, 100), strict=True):
-        assert abs(count - width / UNDERSCORE) <= 1
-    assert all(set(r.text) == {"_"} for r in rules)
-
-
-def test_no_header_rule_from_underlines_footnote_rules_or_tables() -> None:
-    img, boxes = _header()
-    rules = header_rules(img, boxes)
-    assert not any(r.box[1] > 700 for r in rules)  # the underlined word, the footnote separator
-    # A table's rules meet each other: none of them is a header rule.
-    table = _page()
-    cells = [(300, 330, 700, 370), (820, 330, 1200, 370)] + [(250, 800 + 60 * k, 1400, 840 + 60 * k) for k in range(9)]
-    for b in cells:
-        _text(table, b)
-    for y in (300, 400, 500):
-        _rule(table, 280, 1220, y)
-    for x in (280, 800, 1220):
-        cv2.line(table, (x, 300), (x, 500), (0,), 2)
-    assert header_rules(table, cells) == []
-    # A rule far off the centre of the line above is no header rule either.
-    off = _page()
-    body = [(300, 200, 1300, 240)] + [(250, 800 + 60 * k, 1400, 840 + 60 * k) for k in range(9)]
-    _text(off, body[0])
-    _rule(off, 300, 420, 262)
-    assert header_rules(off, body) == []
-    # A rule drawn as a shape, 1 pt heavy, is no run of underscores typed.
-    drawn = _page()
-    _text(drawn, body[0])
-    _rule(drawn, 700, 900, 262, thick=3)
-    assert header_rules(drawn, body) == []
-    thin = _page()
-    _text(thin, body[0])
-    _rule(thin, 700, 900, 262)
-    assert len(header_rules(thin, body)) == 1
-
-
-def test_header_rules_only_on_a_sheet() -> None:
-    """A card, a crop or a note has no header rules: its size says nothing of an underscore's,
-    and a line put between a label and its value would part them."""
-    img, boxes = _header()
-    assert len(header_rules(img, boxes)) == 3
-    assert header_rules(img, boxes[:9]) == []  # a few lines: no document's page
-    card = np.full((640, 1012), 255, np.uint8)  # a card's shape
-    rows = [(200, 60 + 50 * k, 800, 95 + 50 * k) for k in range(11)]
-    for b in rows:
-        _text(card, b)
-    _rule(card, 460, 540, 100)  # under the card's title, centred
-    assert header_rules(card, rows) == []
-
-
-def test_header_rules_on_a_tilted_scan_still_counted() -> None:
-    img, boxes = _header()
-    turned = cv2.warpAffine(
-        img, cv2.getRotationMatrix2D((827, 1170), 0.6, 1.0), (1654, 2339), borderValue=(255,), flags=cv2.INTER_LINEAR
-    )
-    rules = header_rules(turned, boxes)
-    assert [r.after for r in rules] == [0, 2, 3]
-    assert abs(len(rules[1].text) - 452 / UNDERSCORE) <= 2
 
 
 def test_erase_rules_paints_out_a_tables_rules_not_its_text() -> None:

@@ -25,6 +25,7 @@ from pipeline.layout.leader_dots import (
     put_back,
 )
 from pipeline.layout.note_marks import erase_marks, find_note_marks
+from pipeline.layout.tables import erase_rules
 from pipeline.ocr.engines import DetectedLine, Recognition, TextDetector, TextRecognizer
 from pipeline.ocr.order import OrderItem, reading_order
 from pipeline.ocr.preprocess import (
@@ -465,6 +466,10 @@ class PageReader:
             turns = 1
             lines = self.detector.detect(rotate_quarter(image, turns))
         upright_grey = rotate_quarter(grey, turns)
+        if lines:
+            # A ruled cell's rules, read as letters or as reason to read nothing at all, are
+            # painted out of what the lines are cut from (pipeline.layout.tables.erase_rules).
+            upright_grey = erase_rules(upright_grey, float(np.median([line_angle(ln.quad)[2] for ln in lines])))
         # The lines read to decide the orientation are read as the page's lines are: their
         # readings are kept, not read again.
         flip, known = self._upside_down(upright_grey, lines)
@@ -472,7 +477,7 @@ class PageReader:
             h, w = upright_grey.shape
             lines = [DetectedLine(_flip_quad(line.quad, w, h), line.score) for line in lines]
             turns += 2
-            upright_grey = rotate_quarter(grey, turns)
+            upright_grey = rotate_quarter(upright_grey, 2)
 
         # A form's leaders (and the note marks among them) are read with the line they follow.
         followed = _along_leaders(upright_grey, lines)
