@@ -163,6 +163,21 @@ def _background(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
     return base + (grain + fine + 10 * low)[..., None]
 
 
+def laid_on(arr: np.ndarray, h: np.ndarray, size: tuple[int, int], *, card: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The document `arr` warped by `h` into a `size` (width, height) frame, and where it lies
+    there (0..1, an ID-1 card's rounded corners cut off)."""
+    ph, pw = arr.shape[:2]
+    mask = np.zeros((ph, pw), np.uint8)
+    radius = int(0.035 * pw) if card else 0  # ID-1 cards have rounded corners
+    cv2.rectangle(mask, (radius, 0), (pw - radius, ph), 255, -1)
+    cv2.rectangle(mask, (0, radius), (pw, ph - radius), 255, -1)
+    for cx, cy in ((radius, radius), (pw - radius, radius), (radius, ph - radius), (pw - radius, ph - radius)):
+        cv2.circle(mask, (cx, cy), radius, (255,), -1)
+    warped = cv2.warpPerspective(arr, h, size, flags=cv2.INTER_AREA)
+    wmask = cv2.warpPerspective(mask, h, size, flags=cv2.INTER_LINEAR).astype(np.float32) / 255
+    return warped, wmask
+
+
 def _photo(arr: np.ndarray, rng: np.random.Generator, *, card: bool) -> Degraded:
     ph, pw = arr.shape[:2]
     out_w, out_h = (1600, 1200) if pw > ph else (1500, 2000)
@@ -177,14 +192,7 @@ def _photo(arr: np.ndarray, rng: np.random.Generator, *, card: bool) -> Degraded
     dst = (rect + jitter).astype(np.float32)
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
     h = cv2.getPerspectiveTransform(src, dst)
-    mask = np.zeros((ph, pw), np.uint8)
-    radius = int(0.035 * pw) if card else 0  # ID-1 cards have rounded corners
-    cv2.rectangle(mask, (radius, 0), (pw - radius, ph), 255, -1)
-    cv2.rectangle(mask, (0, radius), (pw, ph - radius), 255, -1)
-    for cx, cy in ((radius, radius), (pw - radius, radius), (radius, ph - radius), (pw - radius, ph - radius)):
-        cv2.circle(mask, (cx, cy), radius, (255,), -1)
-    warped = cv2.warpPerspective(arr, h, (out_w, out_h), flags=cv2.INTER_AREA)
-    wmask = cv2.warpPerspective(mask, h, (out_w, out_h), flags=cv2.INTER_LINEAR).astype(np.float32) / 255
+    warped, wmask = laid_on(arr, h, (out_w, out_h), card=card)
     shadow = cv2.GaussianBlur(np.roll(wmask, (14, 10), axis=(0, 1)), (0, 0), 12)
     bg = bg * (1 - 0.45 * shadow[..., None])
     img = bg * (1 - wmask[..., None]) + warped * wmask[..., None]

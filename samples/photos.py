@@ -42,7 +42,7 @@ from PIL import Image
 
 from pipeline.pages import heif
 from samples.canvas import A4_PX, Canvas
-from samples.degrade import degrade, orient
+from samples.degrade import degrade, laid_on, orient
 from samples.fonts import FontSpec, pt
 from samples.generate import GENERATOR, generate_document, sub_seed
 from samples.pdfdoc import SPECIMEN_NOTE
@@ -268,14 +268,7 @@ def varied_photo(page: Image.Image, rng: np.random.Generator, *, card: bool) -> 
     dst = (corners + centre).astype(np.float32)
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
     h = cv2.getPerspectiveTransform(src, dst)
-    mask = np.zeros((ph, pw), np.uint8)
-    radius = int(0.035 * pw) if card else 0
-    cv2.rectangle(mask, (radius, 0), (pw - radius, ph), 255, -1)
-    cv2.rectangle(mask, (0, radius), (pw, ph - radius), 255, -1)
-    for cx, cy in ((radius, radius), (pw - radius, radius), (radius, ph - radius), (pw - radius, ph - radius)):
-        cv2.circle(mask, (cx, cy), radius, (255,), -1)
-    warped = cv2.warpPerspective(arr, h, (out_w, out_h), flags=cv2.INTER_AREA)
-    wmask = cv2.warpPerspective(mask, h, (out_w, out_h), flags=cv2.INTER_LINEAR).astype(np.float32) / 255
+    warped, wmask = laid_on(arr, h, (out_w, out_h), card=card)
     shift = tuple(int(v) for v in rng.integers(4, 18, 2))
     shadow = cv2.GaussianBlur(np.roll(wmask, shift, axis=(0, 1)), (0, 0), float(rng.uniform(6, 16)))
     bg = bg * (1 - rng.uniform(0.25, 0.5) * shadow[..., None])

@@ -53,6 +53,7 @@ from pipeline.pages.outline import (
     refined_quad,
     rough_quad,
     search_lab,
+    side_probes,
 )
 
 CARD_SIZE = (1012, 638)  # ID-1 at 300 dpi: the card grid the reader is tuned on
@@ -197,15 +198,7 @@ def _contrasted(blur: np.ndarray, quad: np.ndarray) -> bool:
     """Along each of its four sides the document is clearly brighter just inside than just
     outside (a desk all round, not a lit patch of desk or more paper merged into the region)."""
     h, w = blur.shape
-    centre = quad.mean(axis=0)
-    t = np.linspace(0.15, 0.85, 24, dtype=np.float32)[:, None]
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        normal = np.array([b[1] - a[1], a[0] - b[0]], np.float32)
-        normal /= max(float(np.linalg.norm(normal)), 1e-6)
-        if float((a - centre) @ normal) < 0:
-            normal = -normal  # pointing out of the document
-        along = a + t * (b - a)
+    for along, normal in side_probes(quad):  # the normal points out of the document
         levels = []
         for offset in (-SIDE_PROBE, SIDE_PROBE):
             pts = np.rint(along + offset * normal).astype(int)

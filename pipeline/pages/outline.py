@@ -112,6 +112,12 @@ def fitted_quad(pts: np.ndarray, rough: np.ndarray) -> np.ndarray | None:
             return None
         vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         lines.append((float(vx), float(vy), float(x0), float(y0)))
+    return corners_of(lines)
+
+
+def corners_of(lines: list[tuple[float, float, float, float]]) -> np.ndarray | None:
+    """The quad whose four sides are `lines` (vx, vy, x0, y0), each corner where a side meets
+    the one before it; None where two of them do not meet."""
     corners = []
     for i in range(4):
         p = intersect(lines[(i - 1) % 4], lines[i])
@@ -119,6 +125,22 @@ def fitted_quad(pts: np.ndarray, rough: np.ndarray) -> np.ndarray | None:
             return None
         corners.append(p)
     return order(np.array(corners, np.float32))
+
+
+def side_probes(quad: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each side of `quad`: points along its middle 70 % and its normal pointing out of
+    the quad, where a side's inside is told from its outside."""
+    centre = quad.mean(axis=0)
+    t = np.linspace(0.15, 0.85, 24, dtype=np.float32)[:, None]
+    probes = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        normal = np.array([b[1] - a[1], a[0] - b[0]], np.float32)
+        normal /= max(float(np.linalg.norm(normal)), 1e-6)
+        if float((a - centre) @ normal) < 0:
+            normal = -normal
+        probes.append((a + t * (b - a), normal))
+    return probes
 
 
 def intersect(
@@ -214,13 +236,7 @@ def refined_quad(lab: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
         points = along[strong] + offsets[best[strong]][:, None] * normal
         vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         lines.append((float(vx), float(vy), float(x0), float(y0)))
-    corners = []
-    for i in range(4):
-        p = intersect(lines[(i - 1) % 4], lines[i])
-        if p is None:
-            return None
-        corners.append(p)
-    refined = order(np.array(corners, np.float32))
+    refined = corners_of(lines)
     if refined is None or float(np.max(np.linalg.norm(refined - quad, axis=1))) > 2 * _REFINE_REACH:
         return None  # the edges found are not the region's: keep nothing rather than a wrong cut
     return refined
@@ -229,15 +245,7 @@ def refined_quad(lab: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
 def colour_contrasted(lab: np.ndarray, quad: np.ndarray) -> bool:
     """Along each side, most points differ clearly in colour just inside from just outside."""
     h, w = lab.shape[:2]
-    centre = quad.mean(axis=0)
-    t = np.linspace(0.15, 0.85, 24, dtype=np.float32)[:, None]
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        normal = np.array([b[1] - a[1], a[0] - b[0]], np.float32)
-        normal /= max(float(np.linalg.norm(normal)), 1e-6)
-        if float((a - centre) @ normal) < 0:
-            normal = -normal
-        along = a + t * (b - a)
+    for along, normal in side_probes(quad):
         inner = np.rint(along - SIDE_PROBE * normal).astype(int)
         outer = np.rint(along + SIDE_PROBE * normal).astype(int)
         keep = np.all((inner >= 0) & (outer >= 0) & (inner < [w, h]) & (outer < [w, h]), axis=1)
