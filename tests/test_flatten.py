@@ -10,7 +10,7 @@ import pytest
 from models.document import FieldStatus
 from pipeline.config import InputLimits, ReadingConfig
 from pipeline.output.package import page_jpeg
-from pipeline.pages.flatten import CARD_SIZE, even_light, find_quad, flatten_photo
+from pipeline.pages.flatten import CARD_SIZE, even_light, fills_frame, find_quad, flatten_photo
 from pipeline.pages.preflight import preflight
 from pipeline.pages.sources import page_source
 from pipeline.reader import read_document
@@ -118,6 +118,14 @@ def test_a_scan_is_left_exactly_as_it_is(kind: str, level: str) -> None:
     assert page.image is not None and before.image is not None
     assert np.array_equal(page.image, before.image)
     assert (page.width, page.height, page.dpi) == (before.width, before.height, before.dpi)
+
+
+@pytest.mark.parametrize(("kind", "level"), [("cccd_front", "scanned"), ("don", "scanned"), ("don", "hard")])
+def test_a_scan_is_seen_to_fill_its_frame_before_any_outline_is_searched(kind: str, level: str) -> None:
+    # The outline search costs a scanned A4 page about a quarter of a second: a scan's rim is
+    # its paper, a photo's is the desk.
+    assert fills_frame(_decode(generate_document(kind, level, 3).page_files[0]))
+    assert not fills_frame(_decode(generate_document(kind, "photo", 3).page_files[0]))
 
 
 def test_a_photo_whose_outline_cannot_be_found_is_read_as_before() -> None:

@@ -88,6 +88,8 @@ def flatten_photo(image: np.ndarray) -> Flattened | None:
     if image.ndim != 3 or min(image.shape[:2]) < 64:
         return None
     h, w = image.shape[:2]
+    if fills_frame(image):
+        return None  # a scan, or a page photographed edge to edge: nothing around it to cut off
     quad = locate(image)
     if quad is None or not _worth_flattening(quad, w, h):
         return None
@@ -120,6 +122,24 @@ def flatten_photo(image: np.ndarray) -> Flattened | None:
 
 
 # --- the outline -------------------------------------------------------------------------
+
+
+_RIM = 0.03  # of the picture's sides: the band along its edges looked at for a surround
+_RIM_AS_PAPER = 18.0  # grey levels: a rim this close to the paper's level is paper
+
+
+def fills_frame(image: np.ndarray) -> bool:
+    """The picture's rim is the document's paper all round (as light as the paper inside, on
+    each of the four sides): a scan or a page filling the photo, with no desk to cut off. Looked
+    at on every few pixels only: a scanned page is 9 million of them, and this runs on each."""
+    h, w = image.shape[:2]
+    step = max(1, max(h, w) // 320)
+    grey = cv2.cvtColor(np.ascontiguousarray(image[::step, ::step]), cv2.COLOR_BGR2GRAY)
+    sh, sw = grey.shape
+    band = max(2, round(_RIM * min(sh, sw)))
+    paper = float(np.percentile(grey[sh // 4 : 3 * sh // 4, sw // 4 : 3 * sw // 4], 90))
+    sides = (grey[:band], grey[-band:], grey[:, :band], grey[:, -band:])
+    return all(float(np.median(side)) >= paper - _RIM_AS_PAPER for side in sides)
 
 
 def locate(image: np.ndarray) -> np.ndarray | None:
