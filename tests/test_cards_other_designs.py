@@ -290,3 +290,85 @@ def test_the_script_model_reading_the_first_readings_letters_settles_where_aster
         page = _page(["CĂN CƯỚC CÔNG DÂN", text], rereadings={1: (second, Rereading(third, 0.9, (), start))})
         field = _fields(DocumentKind.CCCD_BACK, page, with_readings=True)["dac_diem_nhan_dang"]
         assert field.status == status and field.value == text[start:], (third, second_confidence)
+
+
+def _lined(rows):
+    """A page of (text, x0, y0, x1) lines 30 pixels high."""
+    lines = [TextLine(t, (x0, y0, x1, y0 + 30), 0.95) for t, x0, y0, x1 in rows]
+    return PageText(0, 1012, 638, TextSource.OCR, lines)
+
+
+def _back_with_qr_and_mrz(address_read, mrz_number):
+    mrz = mrz_td1(mrz_number, date(1981, 1, 1), True, date(2041, 1, 1), "Trần", "Hữu Khoa")
+    mrz[1] = mrz[1][:20] + "K" + mrz[1][20:]  # line 2 misread: one character too many, its checks lost
+    page = _page(
+        [
+            "Nơi cư trú / Place of residence:",
+            address_read,
+            "Ngày, tháng, năm cấp / Date of issue: 30/01/2023",
+            "BỘ CÔNG AN",
+            *mrz,
+        ],
+        codes=[Barcode("QRCode", QR, (830, 120, 980, 270))],
+    )
+    return _fields(DocumentKind.CAN_CUOC_BACK, page)
+
+
+def test_an_mrz_first_line_whose_own_checks_hold_ties_the_qr_to_the_card_back():
+    # The print slips on a tone mark; the MRZ's second line is misread, its first line's two
+    # check digits give the code's number: the code's address is the card's, the print noted.
+    field = _back_with_qr_and_mrz("Số 123, ngõ 260 phố Kim Mà, Kim Mã, Ba Đình, Hà Nội", "079081742326")["noi_cu_tru"]
+    assert field.value == "Số 123, ngõ 260 phố Kim Mã, Kim Mã, Ba Đình, Hà Nội"
+    assert field.status == FieldStatus.OK and (field.detail or {})["print_differs"] is True
+
+
+def test_an_mrz_first_line_of_another_number_does_not_tie_the_qr_to_the_card():
+    field = _back_with_qr_and_mrz("Số 123, ngõ 260 phố Kim Mà, Kim Mã, Ba Đình, Hà Nội", "079081742399")["noi_cu_tru"]
+    assert field.status != FieldStatus.OK
+
+
+def test_a_wrapped_address_is_joined_though_the_mrz_below_runs_wider():
+    page = _lined(
+        [
+            ("Nơi cư trú / Place of residence:", 30, 20, 300),
+            ("Số 120, ngõ 191 đường Hoàng Văn Thụ, phường Tân Sơn Nhất, Thành phố", 30, 52, 770),
+            ("Hồ Chí Minh", 30, 84, 155),
+            ("Nơi đăng ký khai sinh / Place of birth:", 30, 124, 356),
+            ("IDVNM0919602667001091960266<<8", 40, 450, 950),
+            ("9103100M3103108VNM<<<<<<<<<<<8", 40, 505, 950),
+            ("PHAN<<BAO<HUONG<<<<<<<<<<<<<<<", 40, 565, 950),
+        ]
+    )
+    fields = extract_fields(DocumentKind.CAN_CUOC_BACK, [page], 0.8, TODAY)
+    assert fields["noi_cu_tru"].value.endswith("Thành phố Hồ Chí Minh")
+
+
+def test_a_caption_whose_misread_tail_ends_in_its_colon_leaves_the_value_to_the_line_below():
+    page = _lined(
+        [
+            ("Số định danh cá nhân / Personal identification number:", 280, 200, 780),
+            ("001191809040", 280, 235, 520),
+            ("Họ, chữ đệm và tèn khai sinft / FuÌÍ tarme:", 280, 285, 700),
+            ("NGUYỄN THỊ MINH NHUNG", 280, 320, 640),
+            ("Ngày, tháng, năm sinh / Date of birth: 10/03/1991", 280, 370, 780),
+        ]
+    )
+    fields = extract_fields(DocumentKind.CAN_CUOC_FRONT, [page], 0.8, TODAY)
+    assert fields["ho_va_ten"].value == "NGUYỄN THỊ MINH NHUNG"
+
+
+@pytest.mark.parametrize(
+    ("caption", "found"),
+    [("Có giá ví đến", True), ("Có giá trị đến:", True), ("Có giá", False), ("Ngày cấp", False)],
+)
+def test_the_expiry_under_the_photo_is_found_under_a_caption_misread_in_a_letter(caption, found):
+    page = _lined(
+        [
+            ("Nơi thường trú / Place of residence: Số 60 đường Kim Giang, Hoàng Mai, Hà", 250, 400, 990),
+            (caption, 20, 440, 200),
+            ("Nội", 250, 440, 300),
+            ("07/06/2041", 20, 475, 160),
+        ]
+    )
+    fields = extract_fields(DocumentKind.CCCD_FRONT, [page], 0.8, TODAY)
+    assert (fields.get("co_gia_tri_den") and fields["co_gia_tri_den"].value) == ("07/06/2041" if found else None)

@@ -237,6 +237,7 @@ def photographed_card(seed: int = 31) -> tuple[bytes, bytes, dict[str, str]]:
 
 @pytest.mark.ocr
 def test_photographed_online_dossier_reaches_the_agency_with_channel_online(request, tmp_path: Path) -> None:  # noqa: ANN001
+    from samples.generate import generate_document
     from samples.photos import photographed_page
 
     front, back, truth = photographed_card()
@@ -249,6 +250,7 @@ def test_photographed_online_dossier_reaches_the_agency_with_channel_online(requ
             online_keys(api)
             pool, dispatcher = in_process_dispatcher(settings, service, clock)
             form = photographed_page("don", 5, fmt="heic", orientation=8)  # helper D's phone specimen
+            form_truth = generate_document("don", "clean", 5).truth
             files = [("mat-truoc.jpg", front), ("mat-sau.webp", back), ("don.heic", form.data)]
             sent = send(api, "portal", files, "dk-anh")
             assert sent.status_code == 201, sent.text
@@ -269,14 +271,22 @@ def test_photographed_online_dossier_reaches_the_agency_with_channel_online(requ
             card = review["components"][0]
             fields = {f["name"]: f for f in card["fields"]}
             assert fields["so_dinh_danh"]["value"] == truth["so_dinh_danh"]  # read upright: EXIF honoured
+            # The reviewer types what the page says where it is known, and confirms the rest.
+            known = {"cccd_front": truth, "don": {n: v["value"] for n, v in form_truth["fields"].items()}}
             for component in review["components"]:
                 for f in component["fields"]:
                     if f["status"] == "ok":
                         continue
-                    url = f"{API}/review/dossiers/{code}/components/{component['id']}/fields/{f['name']}/confirm"
-                    done = api.client.post(
-                        url, params={"part": f["part"]}, json={"version": f["version"]}, headers=reviewer
-                    )
+                    field_url = f"{API}/review/dossiers/{code}/components/{component['id']}/fields/{f['name']}"
+                    typed = known.get(component["kind"], {}).get(f["name"])
+                    if typed is not None:
+                        body = {"value": typed, "version": f["version"]}
+                        done = api.client.put(field_url, params={"part": f["part"]}, json=body, headers=reviewer)
+                    else:
+                        body = {"version": f["version"]}
+                        done = api.client.post(
+                            f"{field_url}/confirm", params={"part": f["part"]}, json=body, headers=reviewer
+                        )
                     assert done.status_code == 200, done.text
             approved = api.client.post(f"{API}/review/dossiers/{code}/approve", headers=reviewer)
             assert approved.status_code == 200 and approved.json()["state"] == "validated", approved.text

@@ -47,6 +47,7 @@ _CARD_ONLY_LABELS = {"so", "no"}  # too short to trust on free-form pages
 _CAPTIONS = [
     c for s in FIELD_SPECS for lb in s.labels if lb.isascii() and len(c := re.sub(r"[^a-z]", "", fold(lb))) >= 5
 ]
+_CAPTION_REST = re.compile(r"[/|]\s*[A-Za-z][^/|:]*:\s*$")  # "... / English caption:" ending a line
 _CAPTION_SCORE = (72.0, 84.0)  # letters alike enough: before a colon or alone, and otherwise
 
 
@@ -233,11 +234,20 @@ def _line_below(lines: list[TextLine], line: TextLine, skew: float, pitch: float
     return min(below, key=lambda item: item[0])[1] if below else None
 
 
+_BLOCK_REACH = 8  # line heights up or down that still count as the same block of text
+
+
 def _reaches_margin(lines: list[TextLine], line: TextLine, skew: float) -> bool:
     """Whether a line runs to its block's right margin, i.e. may have wrapped (a wrap leaves
-    less room than the next word, about two letter heights)."""
-    h = _level(line, skew).height
-    block = [ln.box[2] for ln in lines if abs(ln.box[0] - line.box[0]) <= 2 * h]
+    less room than the next word, about two letter heights). The block is the lines nearby
+    that start where it does: not a card's MRZ far below, which runs wider than its text."""
+    here = _level(line, skew)
+    h = here.height
+    block = [
+        ln.box[2]
+        for ln in lines
+        if abs(ln.box[0] - line.box[0]) <= 2 * h and abs(_level(ln, skew).cy - here.cy) <= _BLOCK_REACH * h
+    ]
     return line.box[2] >= max(block, default=line.box[2]) - 2 * h
 
 
@@ -342,6 +352,8 @@ def key_value_candidates(pages: Iterable[PageText], allow_short_labels: bool = F
                         after = line.text[s + sep.end() : end].strip(" :;")  # a caption found in it, a value
                         e = s + sep.end() if without_caption(after).rstrip(" :;") not in ("", after) else e
                     e += len(line.text[e:end]) - len(without_caption(line.text[e:end]))
+                    if k + 1 == len(labels) and _CAPTION_REST.search(line.text[e:end]):
+                        e = end  # the rest of a caption a slip cut short ("tên khai sinft / FuÌÍ tarme:")
                 cand = _candidate(name, line, e, end, page.index)
                 if any(c.isalnum() for c in cand.value):  # "Có giá trị đến: / Date of expiry:": no value
                     found.append((cand, line))
@@ -387,13 +399,34 @@ def _card_number(pages: list[PageText], name: str, digits: int) -> Candidate | N
     return None
 
 
+_EXPIRY_CAPTION = fold("Có giá trị đến")
+_EXPIRY_CAPTION_SCORE = 75.0  # ~two slips in fourteen letters: a date must stand at its place too
+
+
+def _expiry_caption(text: str) -> bool:
+    """Whether a line opens with the expiry caption, read right or with a slip or two ("Có giá
+    ví đến", its colon lost): looser than a label anywhere, as the date beside or under it
+    must be found as well, and no other field's label may be on the line."""
+    labels = find_labels(text, True)
+    if any(name == "co_gia_tri_den" for _s, _e, name in labels):
+        return True
+    folded = fold_in_place(text)
+    hit = fuzz.partial_ratio_alignment(_EXPIRY_CAPTION, folded, score_cutoff=_EXPIRY_CAPTION_SCORE)
+    return (
+        not labels
+        and hit is not None
+        and hit.dest_start <= 2
+        and hit.dest_end - hit.dest_start >= len(_EXPIRY_CAPTION) - 2
+    )
+
+
 def _card_expiry(pages: list[PageText]) -> Candidate | None:
     """The chip card's expiry, printed under the photo: "Có giá trị đến:" (perhaps with its
     "Date of expiry" caption) and the date beside it in a box of its own, or a line or two
     below it; the nearest date there."""
     for page in pages:
         for label in page.lines:
-            if not any(name == "co_gia_tri_den" for _s, _e, name in find_labels(label.text, True)):
+            if not _expiry_caption(label.text):
                 continue
             x0, y0, x1, y1 = label.box
             h = max(y1 - y0, 1)

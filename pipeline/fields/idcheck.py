@@ -389,6 +389,23 @@ def find_td1(texts: Sequence[str]) -> Td1Mrz | None:
     return None
 
 
+def td1_checked_number(texts: Sequence[str]) -> str | None:
+    """The 12-digit number of a Vietnamese TD1 MRZ's first line where that line's own two
+    check digits hold (the document number's and the number's) and the document number is the
+    number's tail: the card's number though its other lines are misread or cut."""
+    for text in texts:
+        line = text.replace(" ", "").upper()
+        if len(line) != TD1_LENGTH or not _MRZ_LINE.match(line) or line[0] not in "IAC":
+            continue
+        number, optional = line[5:14], line[15:29]
+        if not re.fullmatch(r"[0-9OQDILZSBGT]{12}<<", optional):
+            continue
+        id12 = _numeric(optional[:12])
+        if _digit_ok(number, _numeric(line[14])) and _digit_ok(id12, _numeric(line[29])) and number == id12[3:]:
+            return id12
+    return None
+
+
 # --------------------------------------------------------------------------- same person
 
 

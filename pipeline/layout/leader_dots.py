@@ -28,7 +28,7 @@ _DOT_SHAPE = (0.4, 2.5)  # width / height
 _DOT_FILL = 0.45  # share of its bounding box a dot's ink fills
 _ROUND = (0.6, 1.6)  # width / height of a dot seen alone, at any scale
 _DOT_GAP = 0.6  # x a dot's size: the least median space between the dots of a leader alone
-_BASELINE = (0.55, 1.12)  # a dot's centre, down from the box top, x the line's height
+_BASELINE = (0.55, 1.25)  # a dot's centre, down from the box top, x the line's height
 _CLEAR_ABOVE = 0.6  # x the line's height: no ink above a dot over this height
 _PITCH = 1.0  # x the line's height: the most space between two dots of a run
 _ROW = 0.12  # x the line's height: the most a run's dots' centres differ in height
@@ -40,6 +40,10 @@ _SPACE = 0.12  # x the line's height: a run further than this from a word is spa
 
 _ABOVE = 0.05  # x the line's height: a dot centred above the box top is the line above's
 _MIN_DOTS_ABOVE = 6
+# A writing line: the dots go on under the words written on it, apart from them by a gap.
+_UNDER_GAP = 0.06  # x the line's height: clear ink right above a dot under a word
+_MIN_DOTS_UNDER = 3
+_MIN_DOTS_WRITING = 8  # a writing line without a blank part: a long row, at an even pitch
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +52,14 @@ class LeaderRun:
     x1: int  # right of the last dot
     dots: tuple[tuple[int, int, int, int], ...]  # each dot's x, y, width, height
     own: bool = True  # on the line's baseline (False: the line above's, in the crop's margin)
+    # The dots that go on, at the run's height and pitch, under the words to its left: the
+    # run is what a filled-in writing line leaves after its value, no blank slot.
+    under: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def piece(self) -> str:
-        """What the run is put back as: `...`, nothing for the line above's."""
-        return LEADER if self.own else ""
+        """What the run is put back as: `...`, nothing for the line above's or a filled line's."""
+        return LEADER if self.own and not self.under else ""
 
 
 def find_leader_runs(crop: np.ndarray, line_height: float, top: float) -> list[LeaderRun]:
@@ -65,7 +72,7 @@ def find_leader_runs(crop: np.ndarray, line_height: float, top: float) -> list[L
     _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     lo, hi = _DOT_SIZE[0] * line_height, _DOT_SIZE[1] * line_height
-    dots, above_dots = [], []
+    dots, above_dots, under = [], [], []
     for k in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[k])
         if not (lo <= w <= hi and lo <= h <= hi and _DOT_SHAPE[0] <= w / h <= _DOT_SHAPE[1]):
@@ -79,20 +86,77 @@ def find_leader_runs(crop: np.ndarray, line_height: float, top: float) -> list[L
         if not (_BASELINE[0] * line_height <= cy <= _BASELINE[1] * line_height):
             continue
         above = ink[max(0, int(y - _CLEAR_ABOVE * line_height)) : y, x : x + w]
-        if above.any():
-            continue  # a letter's mark below it, or a colon's lower dot
+        if above.any():  # a letter's mark below it, a colon's lower dot, or a writing line's dot
+            if not ink[max(0, int(y - _UNDER_GAP * line_height)) : y, x : x + w].any():
+                under.append((x, y, w, h))
+            continue
         dots.append((x, y, w, h))
     own = [
-        LeaderRun(r[0][0], r[-1][0] + r[-1][2], tuple(r))
+        LeaderRun(r[0][0], r[-1][0] + r[-1][2], tuple(r), under=_under_words(r, under, dots, line_height))
         for r in _rows(dots, line_height, ink, int(top + 0.35 * line_height))
         if len(r) >= _MIN_DOTS
+    ]
+    taken = {d for run in own for d in (*run.dots, *run.under)}
+    lines = [
+        LeaderRun(r[0][0], r[-1][0] + r[-1][2], (), own=False, under=tuple(r))
+        for r in _writing_lines([d for d in (*under, *dots) if d not in taken], line_height)
+        if len(set(r) & set(under)) >= _MIN_DOTS_UNDER
     ]
     above_runs = [
         LeaderRun(r[0][0], r[-1][0] + r[-1][2], tuple(r), own=False)
         for r in _rows(above_dots, line_height, ink)
         if len(r) >= _MIN_DOTS_ABOVE
     ]
-    return sorted(own + above_runs, key=lambda run: run.x0)
+    return sorted(own + lines + above_runs, key=lambda run: run.x0)
+
+
+def _under_words(
+    run: list[tuple[int, int, int, int]],
+    under: list[tuple[int, int, int, int]],
+    dots: list[tuple[int, int, int, int]],
+    line_height: float,
+) -> tuple[tuple[int, int, int, int], ...]:
+    """The dots that carry the run on leftwards at its height and pitch, where there are at least
+    `_MIN_DOTS_UNDER` of them and some have ink above them (`under`; `dots`: those without, in the
+    gaps between letters): the run's line goes on under a written value. A mark under a letter
+    (ạ, ị) keeps no leader's pitch."""
+    gaps = [b[0] - (a[0] + a[2]) for a, b in zip(run, run[1:], strict=False)]
+    most = 1.5 * float(np.median(gaps)) + 2
+    chain, last = [], run[0]
+    for dot in sorted([*under, *dots], reverse=True):
+        if dot[0] + dot[2] > last[0]:
+            continue
+        if last[0] - (dot[0] + dot[2]) > most:
+            break
+        if abs((dot[1] + dot[3] / 2) - (last[1] + last[3] / 2)) <= _ROW * line_height:
+            chain.append(dot)
+            last = dot
+    return tuple(chain) if len(chain) >= _MIN_DOTS_UNDER and set(chain) & set(under) else ()
+
+
+def _writing_lines(dots: list[tuple[int, int, int, int]], line_height: float) -> list[list[tuple[int, int, int, int]]]:
+    """Rows of at least `_MIN_DOTS_WRITING` alike dots at an even pitch, whatever stands above
+    them: a dotted writing line under the words written on it (its dots are no text)."""
+    rows: list[list[tuple[int, int, int, int]]] = []
+    for dot in sorted(dots):
+        last = rows[-1][-1] if rows else None
+        if (
+            last is not None
+            and dot[0] - (last[0] + last[2]) <= _PITCH * line_height
+            and abs((dot[1] + dot[3] / 2) - (last[1] + last[3] / 2)) <= _ROW * line_height
+        ):
+            rows[-1].append(dot)
+        else:
+            rows.append([dot])
+    even = []
+    for row in rows:
+        steps = np.diff([x for x, _, _, _ in row]).astype(float)
+        pitch = float(np.median(steps)) if len(steps) else 0.0
+        # Even: each step a whole number of pitches (a dot lost to a letter's stroke is a gap).
+        off = np.abs(steps - pitch * np.maximum(np.round(steps / max(pitch, 1.0)), 1))
+        if len(row) >= _MIN_DOTS_WRITING and float(off.max()) <= 0.25 * pitch + 2:
+            even.append(row)
+    return even
 
 
 def _rows(
@@ -168,7 +232,7 @@ def erase_runs(crop: np.ndarray, runs: Sequence[LeaderRun]) -> np.ndarray:
     out = crop.copy()
     paper = int(np.percentile(crop, 90))
     for run in runs:
-        for x, y, w, h in run.dots:
+        for x, y, w, h in (*run.dots, *run.under):
             out[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1] = paper
     return out
 

@@ -27,13 +27,16 @@ from pipeline.layout.leader_dots import (
 from pipeline.layout.note_marks import erase_marks, find_note_marks
 from pipeline.layout.tables import erase_rules
 from pipeline.ocr.engines import DetectedLine, Recognition, TextDetector, TextRecognizer
+from pipeline.ocr.engines.tesseract import looks_like_mrz, normalize_mrz_line
 from pipeline.ocr.order import OrderItem, reading_order
 from pipeline.ocr.preprocess import (
     estimate_skew,
     line_angle,
+    mend_slashes,
     percentiles,
     remove_rules,
     rotate_quarter,
+    small_print_block,
     stretch_contrast,
     unrotate_points,
     vertical_share,
@@ -206,31 +209,6 @@ def _flip_quad(quad: np.ndarray, w: int, h: int) -> np.ndarray:
     """The same quad on the picture turned by 180°, points again from top-left clockwise."""
     flipped = np.stack([w - 1 - quad[:, 0], h - 1 - quad[:, 1]], axis=1)
     return flipped[[2, 3, 0, 1]].astype(np.float32)
-
-
-def looks_like_mrz(text: str) -> bool:
-    """A machine-readable-zone line: long, in capitals/digits/'<', with '<' fillers."""
-    compact = text.replace(" ", "")
-    if len(compact) < 20 or compact.count("<") < 2:
-        return False
-    plain = sum(c.isascii() and (c.isupper() or c.isdigit() or c == "<") for c in compact)
-    return plain >= 0.7 * len(compact)
-
-
-MRZ_TD1_LENGTH = 30
-
-
-def normalize_mrz_line(text: str) -> str:
-    """Spaces out; a TD1 line ending in filler is brought to its fixed 30 characters.
-
-    Runs of '<' are where OCR miscounts; fillers carry no data, so only the trailing
-    run is lengthened or shortened, never a character with content."""
-    compact = text.replace(" ", "")
-    body = compact.rstrip("<")
-    tail = len(compact) - len(body)
-    if tail >= 2 and len(body) < MRZ_TD1_LENGTH:
-        return body + "<" * (MRZ_TD1_LENGTH - len(body))
-    return compact
 
 
 def _along_leaders(grey: np.ndarray, lines: list[DetectedLine]) -> list[DetectedLine]:
@@ -413,6 +391,9 @@ class PageReader:
                 retry = self.recognizer.recognize(variant(crop))
                 if retry.confidence > max(rec.confidence, _RETRY_ACCEPT):
                     rec = _with_leaders(retry, best_runs, best_height)
+        slashed = mend_slashes(crop, rec.text, rec.words, best_height)  # `Số / No.` read `Số I No.`
+        if slashed != rec.text:
+            rec = Recognition(slashed, rec.confidence, rec.char_confidences, rec.words)
         if self.mrz_recognizer is not None and looks_like_mrz(rec.text):
             mrz = self.mrz_recognizer.recognize(crop)
             if len(mrz.text.replace(" ", "")) >= 20:
@@ -457,6 +438,18 @@ class PageReader:
             return True, flipped
         return False, upright
 
+    def _small_print(self, image: np.ndarray, lines: list[DetectedLine]) -> list[DetectedLine]:
+        """The page's lines, detected again in the block they lie in where it is small
+        (`small_print_block`) and that finds more of them."""
+        limit = getattr(getattr(self.detector, "config", None), "limit_side_len", 0)
+        block = small_print_block(lines, image.shape[1], image.shape[0], int(limit or 0))
+        if block is None:
+            return lines
+        x0, y0, x1, y1 = block
+        found = self.detector.detect(np.ascontiguousarray(image[y0:y1, x0:x1]))
+        offset = np.array([x0, y0], np.float32)
+        return [DetectedLine(ln.quad + offset, ln.score) for ln in found] if len(found) > len(lines) else lines
+
     def read(self, image: np.ndarray) -> PageOcr:
         orig_h, orig_w = image.shape[:2]
         grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
@@ -465,6 +458,7 @@ class PageReader:
         if vertical_share(lines) > 0.6:
             turns = 1
             lines = self.detector.detect(rotate_quarter(image, turns))
+        lines = self._small_print(rotate_quarter(image, turns), lines)
         upright_grey = rotate_quarter(grey, turns)
         if lines:
             # A ruled cell's rules, read as letters or as reason to read nothing at all, are

@@ -141,3 +141,78 @@ def remove_rules(grey: np.ndarray, line_height: float) -> np.ndarray:
     out = grey.copy()
     out[rules > 0] = int(percentiles(grey, (90,))[0])
     return out
+
+
+# Small print: a card or a receipt copied onto an A4 page is a small block of small text,
+# which the detector, seeing the whole page shrunk to its size limit, misses a line of here
+# and there (a card's English caption, a second field on a row). Where the page's lines all
+# lie in a block much smaller than the page, the block is detected again on its own, at up
+# to this many times the resolution.
+SMALL_PRINT_GAIN = 1.6
+SMALL_PRINT_MARGIN = 3.0  # x the lines' median height: room around the block for lines missed at its edge
+
+
+def small_print_block(
+    lines: Sequence[DetectedLine], width: int, height: int, limit_side_len: int
+) -> tuple[int, int, int, int] | None:
+    """The block (x0, y0, x1, y1) that holds all of a page's detected lines with a margin, where
+    detecting it alone would see it at least `SMALL_PRINT_GAIN` times as large as the page's
+    detection did (the detector scales a picture's longest side down to `limit_side_len`);
+    None where it would not."""
+    if not lines or limit_side_len <= 0 or max(width, height) <= SMALL_PRINT_GAIN * limit_side_len:
+        return None
+    points = np.concatenate([line.quad for line in lines])
+    margin = SMALL_PRINT_MARGIN * float(np.median([line_angle(line.quad)[2] for line in lines]))
+    x0, y0 = np.maximum(np.floor(points.min(axis=0) - margin), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(points.max(axis=0) + margin), (width, height)).astype(int)
+    page_scale = limit_side_len / max(width, height)
+    block_scale = min(1.0, limit_side_len / max(x1 - x0, y1 - y0, 1))
+    if block_scale < SMALL_PRINT_GAIN * page_scale:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+# What Tesseract writes for a slash standing alone between words in bold print (a card's
+# bilingual captions `Số / No.:`, `MẪU / SPECIMEN`): upright strokes, none of them a slash.
+SLASH_MISREADS = frozenset("I[]|!¡íìJl")
+_SLASH_LEAN = -0.12  # x moved per y down: a slash leans right (upright strokes ~0, `1` +0.1)
+_SLASH_FILL = 0.65  # share of its box a slash's ink fills at most (an `I`, `[`, `|` fill ~all)
+_UPRIGHT_PRINT = -0.08  # the line's other strokes' median lean: italic print leans too
+
+
+def _lean(labels: np.ndarray, k: int) -> float:
+    ys, xs = np.nonzero(labels == k)
+    return float(np.polyfit(ys, xs, 1)[0]) if len(set(ys.tolist())) > 2 else 0.0
+
+
+def mend_slashes(crop: np.ndarray, text: str, words: Sequence[tuple[int, int, int]], line_height: float) -> str:
+    """`text` with each one-character word that Tesseract read as an upright stroke
+    (`SLASH_MISREADS`) written `/` where the ink at its place in `crop` (`words`: each word's
+    start in `text` and left and right x in the crop) is one thin stroke leaning like a slash,
+    in upright print. Decided on the picture, never on the text around it."""
+    singles = [
+        (s, x0, x1)
+        for s, x0, x1 in words
+        if text[s : s + 1] in SLASH_MISREADS and text[s - 1 : s] == " " and text[s + 1 : s + 2] in (" ", "")
+    ]
+    if not singles or crop.size == 0:
+        return text
+    _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    tall = [k for k in range(1, count) if stats[k, cv2.CC_STAT_HEIGHT] >= 0.45 * line_height]
+    out = list(text)
+    for s, x0, x1 in singles:
+        inside = [k for k in tall if stats[k, 0] >= x0 - 3 and stats[k, 0] + stats[k, cv2.CC_STAT_WIDTH] <= x1 + 3]
+        if len(inside) != 1:
+            continue
+        k = inside[0]
+        w, h, area = (int(v) for v in stats[k, 2:5])
+        others = [_lean(labels, j) for j in tall if j != k]
+        if (
+            0.2 <= w / h <= 0.8
+            and area <= _SLASH_FILL * w * h
+            and _lean(labels, k) <= _SLASH_LEAN
+            and (not others or float(np.median(others)) >= _UPRIGHT_PRINT)
+        ):
+            out[s] = "/"
+    return "".join(out)

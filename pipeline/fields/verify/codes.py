@@ -14,7 +14,16 @@ from rapidfuzz import fuzz
 
 from models.document import Box, Field, FieldStatus, PageText
 from models.fields import PERSON_FIELDS
-from pipeline.fields.idcheck import QrPayload, Td1Mrz, find_td1, format_date, id12_century, id12_problems, parse_card_qr
+from pipeline.fields.idcheck import (
+    QrPayload,
+    Td1Mrz,
+    find_td1,
+    format_date,
+    id12_century,
+    id12_problems,
+    parse_card_qr,
+    td1_checked_number,
+)
 from pipeline.fields.verify.common import base_name
 from pipeline.fields.verify.inputs import PartInput
 from pipeline.text import fold
@@ -179,7 +188,8 @@ def qr_is_canonical(part: PartInput, holder: Identity | None, same: Callable[[st
     error correction): it decoded and passed its own checks (a holder's QR values come only from
     such a code: the number's structure, real dates, the number's digits agreeing with birth year
     and sex), the card's MRZ, where read, says nothing else, and the card side is the same card
-    (its printed number or the digits of its birth date, or the MRZ's number, are the code's;
+    (its printed number or the digits of its birth date, or the MRZ's number, even where only its
+    first line's check digits hold, are the code's;
     or its number is misread in a digit or two and its name read nearly as the code's). `same` compares two
     sources' values of a field (`decide.same`)."""
     if holder is None or not any(src == "qr" for refs in holder.values.values() for src, _ in refs):
@@ -195,7 +205,15 @@ def qr_is_canonical(part: PartInput, holder: Identity | None, same: Callable[[st
         or _same_digits(printed.get("ngay_sinh"), qr_values.get("ngay_sinh"), 8)
         or ("mrz", holder.id12) in holder.values.get("so_dinh_danh", [])
         or _near_number_and_name(printed, qr_values)
+        or _mrz_number_is(part.pages, qr_values.get("so_dinh_danh"))
     )
+
+
+def _mrz_number_is(pages: list[PageText], number: str | None) -> bool:
+    """The side's MRZ gives this number under its first line's own two check digits (the
+    document number's and the 12-digit number's), its other lines misread or not: the code's
+    card is this one."""
+    return number is not None and any(td1_checked_number([ln.text for ln in p.lines]) == number for p in pages)
 
 
 _NEAR_DIGITS = 2  # a printed number misread in at most this many places ...

@@ -95,3 +95,28 @@ def mrz_recognizer(config: RecognizerConfig) -> TesseractRecognizer:
     alphabet has no such letters, so the lines are re-read with it.
     """
     return TesseractRecognizer(config, language="eng", whitelist=MRZ_ALPHABET)
+
+
+def looks_like_mrz(text: str) -> bool:
+    """A machine-readable-zone line: long, in capitals/digits/'<', with '<' fillers."""
+    compact = text.replace(" ", "")
+    if len(compact) < 20 or compact.count("<") < 2:
+        return False
+    plain = sum(c.isascii() and (c.isupper() or c.isdigit() or c == "<") for c in compact)
+    return plain >= 0.7 * len(compact)
+
+
+MRZ_TD1_LENGTH = 30
+
+
+def normalize_mrz_line(text: str) -> str:
+    """Spaces out; a TD1 line ending in filler is brought to its fixed 30 characters.
+
+    Runs of '<' are where OCR miscounts; fillers carry no data, so only the trailing
+    run is lengthened or shortened, never a character with content."""
+    compact = text.replace(" ", "")
+    body = compact.rstrip("<")
+    tail = len(compact) - len(body)
+    if tail >= 2 and len(body) < MRZ_TD1_LENGTH:
+        return body + "<" * (MRZ_TD1_LENGTH - len(body))
+    return compact
