@@ -15,25 +15,13 @@ from pipeline.layout.checkboxes import find_checkboxes, may_carry_checkboxes
 from pipeline.layout.leader_dots import LEADER, clear_top_edge, erase_runs, find_leader_runs, only_dots, put_back
 from pipeline.layout.leaders import clean_leaders, is_leader_only, without_note_marks
 from pipeline.layout.note_marks import erase_marks, find_note_marks
+from tests.line_crops import TOP, H
+from tests.line_crops import crop as _crop
+from tests.line_crops import dots as _dots
+from tests.line_crops import letter as _letter
 
 SERIF = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
 BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-H = 48  # the crop's line height (RecognizerConfig.target_line_height)
-TOP = 17  # where the line's box starts in the crop (margin_top x H)
-
-
-def _crop(width: int = 900) -> np.ndarray:
-    return np.full((79, width), 255, np.uint8)
-
-
-def _letter(img: np.ndarray, x: int, tall: bool = True) -> None:
-    """A letter's ink: a stem from cap height (or x-height) to the baseline at y = 56."""
-    cv2.rectangle(img, (x, 32 if tall else 41), (x + 12, 56), (0,), -1)
-
-
-def _dots(img: np.ndarray, x0: int, n: int, y: int = 54, pitch: int = 11) -> None:
-    for k in range(n):
-        cv2.circle(img, (x0 + k * pitch, y), 2, (0,), -1)
 
 
 def test_leader_dots_on_the_baseline_are_a_run_and_other_dots_are_not() -> None:

@@ -10,24 +10,14 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.layout.leader_dots import LEADER, erase_runs, find_leader_runs
 from pipeline.ocr.engines import DetectedLine
 from pipeline.ocr.preprocess import mend_slashes, small_print_block
+from tests.line_crops import TOP, H
+from tests.line_crops import crop as _crop
+from tests.line_crops import dots as _dots
+from tests.line_crops import letter as _letter
 
 BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+UNDER = 62  # a writing line's dots, under the written value
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-H = 48  # the crop's line height (RecognizerConfig.target_line_height)
-TOP = 17  # where the line's box starts in the crop (margin_top x H)
-
-
-def _crop(width: int = 900) -> np.ndarray:
-    return np.full((79, width), 255, np.uint8)
-
-
-def _letter(img: np.ndarray, x: int, tall: bool = True) -> None:
-    cv2.rectangle(img, (x, 32 if tall else 41), (x + 12, 56), (0,), -1)
-
-
-def _dots(img: np.ndarray, x0: int, n: int, y: int = 62, pitch: int = 11) -> None:
-    for k in range(n):
-        cv2.circle(img, (x0 + k * pitch, y), 2, (0,), -1)
 
 
 def test_a_writing_line_under_a_written_value_is_no_blank_slot() -> None:
@@ -36,7 +26,7 @@ def test_a_writing_line_under_a_written_value_is_no_blank_slot() -> None:
     img = _crop()
     for x in range(10, 250, 20):  # the written value, standing on the dotted line
         _letter(img, x)
-    _dots(img, 12, 35)  # the writing line: under the value, then on past it
+    _dots(img, 12, 35, y=UNDER)  # the writing line: under the value, then on past it
     runs = find_leader_runs(img, H, TOP)
     assert len(runs) == 1 and runs[0].x0 >= 250
     assert len(runs[0].under) >= 10 and runs[0].piece == ""
@@ -49,7 +39,7 @@ def test_a_blank_slot_after_a_label_is_still_a_leader() -> None:
     img = _crop()
     for x in (10, 30, 50):
         _letter(img, x)
-    _dots(img, 80, 20)
+    _dots(img, 80, 20, y=UNDER)
     runs = find_leader_runs(img, H, TOP)
     assert [(len(r.under), r.piece) for r in runs] == [(0, LEADER)]
 
@@ -116,7 +106,7 @@ def test_a_writing_line_filled_to_its_end_is_erased_and_put_back_as_nothing() ->
     img = _crop(600)
     for x in range(10, 560, 20):
         _letter(img, x)
-    _dots(img, 12, 50)
+    _dots(img, 12, 50, y=UNDER)
     runs = find_leader_runs(img, H, TOP)
     assert runs and all(r.piece == "" and not r.own for r in runs)
     assert sum(len(r.under) for r in runs) >= 40

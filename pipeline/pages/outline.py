@@ -127,11 +127,13 @@ def corners_of(lines: list[tuple[float, float, float, float]]) -> np.ndarray | N
     return order(np.array(corners, np.float32))
 
 
-def side_probes(quad: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each side of `quad`: points along its middle 70 % and its normal pointing out of
-    the quad, where a side's inside is told from its outside."""
+def side_probes(
+    quad: np.ndarray, span: tuple[float, float] = (0.15, 0.85), count: int = 24
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each side of `quad`: `count` points along its `span` (shares of its length) and its
+    normal pointing out of the quad, where a side's inside is told from its outside."""
     centre = quad.mean(axis=0)
-    t = np.linspace(0.15, 0.85, 24, dtype=np.float32)[:, None]
+    t = np.linspace(*span, count, dtype=np.float32)[:, None]
     probes = []
     for i in range(4):
         a, b = quad[i], quad[(i + 1) % 4]
@@ -211,17 +213,9 @@ def refined_quad(lab: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
     """Each side moved onto the strongest colour edge within `_REFINE_REACH` px of it (across
     the side, at points along its middle), fitted as a line; corners where the lines meet."""
     h, w = lab.shape[:2]
-    centre = quad.mean(axis=0)
-    t = np.linspace(0.12, 0.88, 40, dtype=np.float32)[:, None]
     offsets = np.arange(-_REFINE_REACH, _REFINE_REACH + 1, dtype=np.float32)
     lines = []
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        normal = np.array([b[1] - a[1], a[0] - b[0]], np.float32)
-        normal /= max(float(np.linalg.norm(normal)), 1e-6)
-        if float((a - centre) @ normal) < 0:
-            normal = -normal
-        along = a + t * (b - a)  # (n, 2)
+    for along, normal in side_probes(quad, (0.12, 0.88), 40):  # along: (n, 2)
         probe = along[:, None, :] + offsets[None, :, None] * normal  # (n, k, 2)
         xs = np.clip(probe[..., 0], 0, w - 1).astype(np.float32)
         ys = np.clip(probe[..., 1], 0, h - 1).astype(np.float32)
